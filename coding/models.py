@@ -1,0 +1,196 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from interviews.models import Interview, Project
+
+class DatabaseFilledTextField(models.TextField):
+    """A column a trigger fills; Django reads it back with INSERT … RETURNING."""
+
+    db_returning = True
+
+
+color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
+
+
+class Code(models.Model):
+    """A node of a project's hierarchical codebook.
+
+    The database keeps a code's parent in the same project and refuses cycles (migration coding 0002).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="codes")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    color = models.CharField(_("colour"), max_length=7, default="#f2c14e", validators=[color_validator])
+    description = models.TextField(_("definition"), blank=True)
+    inclusion = models.TextField(_("when to use"), blank=True)
+    exclusion = models.TextField(_("when not to use"), blank=True)
+    position = models.IntegerField(_("position"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "project",
+                "parent",
+                nulls_distinct=False,
+                name="code_unique_name_among_siblings",
+                violation_error_message=_("A code with this name already exists at this level."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(color__regex=r"^#[0-9a-fA-F]{6}$"), name="code_color_hex"
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "parent", "position"])]
+        verbose_name = _("code")
+        verbose_name_plural = _("codes")
+
+    def __str__(self):
+        return self.name
+
+
+class Coding(models.Model):
+    """One code applied by one coder to the characters [start, end) of one interview's text.
+
+    Offsets are Unicode code points (see Interview). The database checks the range and the project,
+    fills `text` with the coded passage, and records every change in CodingEvent (migration coding 0002),
+    so no write path (ORM, bulk load, raw SQL) can bypass them.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        NEEDS_CHANGE = "needs_change", _("Needs change")
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="codings")
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="codings")
+    coder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="codings"
+    )
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = DatabaseFilledTextField(_("coded text"), blank=True, editable=False)
+    status = models.CharField(
+        _("review state"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start__gte=0, end__gt=models.F("start")),
+                name="coding_range_valid",
+                violation_error_message=_("A coding must cover at least one character."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["interview", "start"]),
+            models.Index(fields=["code", "interview"]),
+            models.Index(fields=["coder", "interview"]),
+            models.Index(fields=["status", "code"]),
+        ]
+        verbose_name = _("coding")
+        verbose_name_plural = _("codings")
+
+    def __str__(self):
+        return f"{self.code} [{self.start}, {self.end})"
+
+
+class ReviewEvent(models.Model):
+    """A supervisor's decision on a coding, with its comment; the history of Coding.status."""
+
+    coding = models.ForeignKey(Coding, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    status = models.CharField(_("decision"), max_length=20, choices=Coding.Status.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["coding", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_status_display()} by {self.reviewer}"
+
+
+class Memo(models.Model):
+    """Free text on the project itself, or on one interview, code or coding of it."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memos")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="memos"
+    )
+    interview = models.ForeignKey(
+        Interview, on_delete=models.CASCADE, null=True, blank=True, related_name="memos"
+    )
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, null=True, blank=True, related_name="memos")
+    coding = models.ForeignKey(
+        Coding, on_delete=models.CASCADE, null=True, blank=True, related_name="memos"
+    )
+    body = models.TextField(_("memo"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(interview__isnull=True, code__isnull=True)
+                | models.Q(interview__isnull=True, coding__isnull=True)
+                | models.Q(code__isnull=True, coding__isnull=True),
+                name="memo_one_target",
+            ),
+        ]
+        verbose_name = _("memo")
+        verbose_name_plural = _("memos")
+
+    def __str__(self):
+        return self.body[:60]
+
+
+class CodingEvent(models.Model):
+    """The audit trail of codings, written by a database trigger on every insert, update and delete.
+
+    Plain ids rather than foreign keys, so the trail outlives what it describes. The acting user comes
+    from coding.audit.recorded_as(); an insert without one is credited to its coder.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("created")
+        UPDATE = "update", _("changed")
+        DELETE = "delete", _("deleted")
+
+    coding_id = models.BigIntegerField(db_index=True)
+    project_id = models.BigIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    before = models.JSONField(null=True)
+    after = models.JSONField(null=True)
+    at = models.DateTimeField(db_default=models.functions.Now())
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["project_id", "-at"])]
+
+    def __str__(self):
+        return f"{self.get_action_display()} coding {self.coding_id}"

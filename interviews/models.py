@@ -1,0 +1,206 @@
+import hashlib
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models.functions import Length, Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Project(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="projects"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("interviews:project-detail", args=[self.pk])
+
+
+class Membership(models.Model):
+    # What each role may do is decided in interviews/permissions.py, and only there.
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Admin")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        RESEARCHER = "researcher", _("Researcher")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_one_per_user"),
+        ]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.project}"
+
+
+class Attribute(models.Model):
+    """A participant attribute of a project (organisation, role, years of practice, setting…)."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Choice")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="attributes")
+    name = models.CharField(_("name"), max_length=100)
+    type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.TEXT)
+    choices = ArrayField(models.CharField(max_length=200), blank=True, default=list)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "project", name="attribute_unique_name"),
+        ]
+        verbose_name = _("participant attribute")
+        verbose_name_plural = _("participant attributes")
+
+    def __str__(self):
+        return self.name
+
+
+class Interview(models.Model):
+    """A transcript. Its text never changes once stored: codings point into it by offsets.
+
+    Offsets everywhere (turns, codings) count Unicode code points of `text`, from 0, end exclusive:
+    the unit of Python's str and of PostgreSQL's char_length/substr on a UTF-8 database, and the one
+    REFI-QDA uses. The browser converts from its UTF-16 at the boundary (static/coding/offsets.js).
+    A database trigger refuses any change of `text` (migration interviews 0002).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="interviews")
+    title = models.CharField(_("title"), max_length=255)
+    participant = models.CharField(_("participant pseudonym"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=16, default="fr")
+    source_name = models.CharField(_("imported from"), max_length=255, blank=True)
+    source_format = models.CharField(_("source format"), max_length=16, blank=True)
+    interviewed_on = models.DateField(_("interview date"), null=True, blank=True)
+    text = models.TextField(_("text"))
+    text_length = models.GeneratedField(
+        expression=Length("text"), output_field=models.IntegerField(), db_persist=True
+    )
+    word_count = models.PositiveIntegerField(_("words"), default=0, editable=False)
+    checksum = models.CharField(max_length=64, editable=False)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("imported"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            # The same transcript twice in one project is a mistake (re-import detection).
+            models.UniqueConstraint(fields=["project", "checksum"], name="interview_unique_text"),
+        ]
+        indexes = [models.Index(fields=["project", "title"])]
+        verbose_name = _("interview")
+        verbose_name_plural = _("interviews")
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.checksum:
+            self.checksum = text_checksum(self.text)
+            self.word_count = len(self.text.split())
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("interviews:interview-detail", args=[self.project_id, self.pk])
+
+
+def text_checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class AttributeValue(models.Model):
+    interview = models.ForeignKey(
+        Interview, on_delete=models.CASCADE, related_name="attribute_values"
+    )
+    attribute = models.ForeignKey(Attribute, on_delete=models.CASCADE, related_name="values")
+    # One column per type, so that filters compare numbers as numbers and dates as dates.
+    text = models.CharField(max_length=500, blank=True)
+    number = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["interview", "attribute"], name="attribute_value_once"),
+        ]
+        indexes = [models.Index(fields=["attribute", "number"]), models.Index(fields=["attribute", "text"])]
+
+    def __str__(self):
+        return f"{self.attribute}: {self.value}"
+
+    @property
+    def value(self):
+        if self.attribute.type == Attribute.Type.NUMBER:
+            return self.number.normalize() if self.number is not None else None
+        if self.attribute.type == Attribute.Type.DATE:
+            return self.date
+        return self.text
+
+
+class Speaker(models.Model):
+    class Role(models.TextChoices):
+        INTERVIEWER = "interviewer", _("Interviewer")
+        PARTICIPANT = "participant", _("Participant")
+        OTHER = "other", _("Other")
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="speakers")
+    label = models.CharField(_("label in the transcript"), max_length=100)
+    name = models.CharField(_("display name"), max_length=100)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.OTHER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["interview", "label"], name="speaker_unique_label"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Turn(models.Model):
+    """One speaker's turn: the utterance at [start, end) of the interview text, after its label."""
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="turns")
+    speaker = models.ForeignKey(
+        Speaker, on_delete=models.CASCADE, related_name="turns", null=True, blank=True
+    )
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    timestamp = models.DurationField(_("time in the recording"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["interview", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start__gte=0, end__gt=models.F("start")), name="turn_range_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["interview", "start"])]
+
+    def __str__(self):
+        return f"{self.speaker} [{self.start}, {self.end})"

@@ -1,0 +1,80 @@
+"""Who may do what in a project. The only module that reads membership roles.
+
+Two kinds of functions, used by every view:
+- predicates (`can(membership, action)`), cheap and pure, passed to templates as booleans;
+- fetchers (`project_for`, `interview_for`, …): a scoped query, then 404 when the user is not a member
+  (so nothing about another project leaks, not even that an id exists), then 403 when the member's role
+  does not allow the action.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from interviews.models import Interview, Membership, Project
+
+Role = Membership.Role
+
+
+class Action(StrEnum):
+    VIEW = "view"  # read transcripts, codebook, codings, memos
+    CODE = "code"  # create and change own codings, codes and memos
+    REVIEW = "review"  # approve or send back codings, compare coders
+    EXPORT = "export"  # download excerpts and reports
+    IMPORT = "import"  # bring in interviews and attributes
+    MANAGE = "manage"  # members, roles, project settings
+
+
+ALLOWED: dict[str, frozenset[Action]] = {
+    Role.RESEARCHER: frozenset({Action.VIEW, Action.CODE, Action.EXPORT}),
+    Role.SUPERVISOR: frozenset({Action.VIEW, Action.CODE, Action.REVIEW, Action.EXPORT}),
+    Role.ADMIN: frozenset(Action),
+}
+
+
+def can(membership: Membership | None, action: Action) -> bool:
+    return membership is not None and action in ALLOWED[membership.role]
+
+
+def abilities(membership: Membership) -> dict[str, bool]:
+    """`{"can_code": True, …}` for templates, which never look at roles themselves."""
+    return {f"can_{action}": can(membership, action) for action in Action}
+
+
+def visible_projects(user) -> QuerySet[Project]:
+    return Project.objects.filter(memberships__user=user)
+
+
+def membership_for(user, project_id: int) -> Membership:
+    """The user's membership of the project, or 404 when they are not a member (or it doesn't exist)."""
+    if not user.is_authenticated:
+        raise Http404
+    try:
+        return Membership.objects.select_related("project").get(project_id=project_id, user=user)
+    except Membership.DoesNotExist:
+        raise Http404 from None
+
+
+def require(membership: Membership, action: Action) -> None:
+    if not can(membership, action):
+        raise PermissionDenied
+
+
+def project_for(user, project_id: int, action: Action = Action.VIEW) -> Membership:
+    """The membership (with its project) allowing `action`; 404 for outsiders, 403 for the wrong role."""
+    membership = membership_for(user, project_id)
+    require(membership, action)
+    return membership
+
+
+def interview_for(
+    user, project_id: int, interview_id: int, action: Action = Action.VIEW
+) -> tuple[Membership, Interview]:
+    membership = project_for(user, project_id, action)
+    try:
+        interview = Interview.objects.get(pk=interview_id, project_id=project_id)
+    except Interview.DoesNotExist:
+        raise Http404 from None
+    return membership, interview

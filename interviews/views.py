@@ -1,0 +1,129 @@
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from interviews import permissions
+from interviews.forms import AddMemberForm, MemberRoleForm, ProjectForm
+from interviews.models import AttributeValue, Membership, Project, Turn
+from interviews.permissions import Action
+from interviews.transcripts import blocks
+
+
+def _attribute_values():
+    return Prefetch(
+        "attribute_values",
+        queryset=AttributeValue.objects.select_related("attribute").order_by(
+            "attribute__position", "attribute__name"
+        ),
+    )
+
+
+def project_list(request: HttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            project = form.save()
+            Membership.objects.create(
+                project=project, user=request.user, role=Membership.Role.ADMIN
+            )
+        return redirect(project)
+    memberships = (
+        Membership.objects.filter(user=request.user)
+        .select_related("project")
+        .annotate(interview_count=Count("project__interviews", distinct=True))
+        .order_by("project__name")
+    )
+    return render(
+        request, "interviews/project_list.html", {"memberships": memberships, "form": form}
+    )
+
+
+def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id)
+    project = membership.project
+    interviews = (
+        project.interviews.defer("text")
+        .annotate(
+            coding_count=Count("codings"),
+            my_coding_count=Count("codings", filter=Q(codings__coder=request.user)),
+        )
+        .prefetch_related(_attribute_values())
+    )
+    context = {
+        "project": project,
+        "membership": membership,
+        "interviews": interviews,
+        **permissions.abilities(membership),
+    }
+    return render(request, "interviews/project_detail.html", context)
+
+
+def interview_detail(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
+    membership, interview = permissions.interview_for(request.user, project_id, interview_id)
+    turns = Turn.objects.filter(interview=interview).select_related("speaker")
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "interview": interview,
+        "blocks": blocks(interview.text, turns),
+        "attribute_values": interview.attribute_values.select_related("attribute"),
+        "speakers": interview.speakers.all(),
+        **permissions.abilities(membership),
+    }
+    return render(request, "interviews/interview_detail.html", context)
+
+
+def members(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id)
+    project = membership.project
+    form = AddMemberForm(request.POST or None, project=project)
+    if request.method == "POST":
+        permissions.require(membership, Action.MANAGE)
+        if form.is_valid():
+            Membership.objects.create(
+                project=project, user=form.cleaned_data["username"], role=form.cleaned_data["role"]
+            )
+            messages.success(request, _("Member added."))
+            return redirect("interviews:members", project.pk)
+    context = {
+        "project": project,
+        "membership": membership,
+        "form": form,
+        "members": project.memberships.select_related("user").order_by("user__username"),
+        "roles": Membership.Role.choices,
+        **permissions.abilities(membership),
+    }
+    return render(request, "interviews/members.html", context)
+
+
+@require_POST
+def member_update(request: HttpRequest, project_id: int, membership_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.MANAGE)
+    target = get_object_or_404(Membership, pk=membership_id, project_id=project_id)
+    admins = Membership.objects.filter(project_id=project_id, role=Membership.Role.ADMIN)
+    last_admin = target.role == Membership.Role.ADMIN and admins.count() == 1
+    if "remove" in request.POST:
+        if last_admin:
+            messages.error(request, _("A project keeps at least one admin."))
+        else:
+            target.delete()
+            messages.success(request, _("%(user)s no longer has access.") % {"user": target.user})
+            if target.user_id == request.user.id:
+                return redirect("interviews:project-list")
+    else:
+        form = MemberRoleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose a valid role."))
+        elif last_admin and form.cleaned_data["role"] != Membership.Role.ADMIN:
+            messages.error(request, _("A project keeps at least one admin."))
+        else:
+            target.role = form.cleaned_data["role"]
+            target.save(update_fields=["role"])
+            messages.success(request, _("Role changed."))
+    if target.user_id == request.user.id and target.role != Membership.Role.ADMIN:
+        return redirect(membership.project)
+    return redirect("interviews:members", project_id)
