@@ -2,10 +2,10 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from interviews.models import Interview, Project
+
 
 class DatabaseFilledTextField(models.TextField):
     """A column a trigger fills; Django reads it back with INSERT … RETURNING."""
@@ -27,7 +27,9 @@ class Code(models.Model):
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
     )
     name = models.CharField(_("name"), max_length=200)
-    color = models.CharField(_("colour"), max_length=7, default="#f2c14e", validators=[color_validator])
+    color = models.CharField(
+        _("colour"), max_length=7, default="#f2c14e", validators=[color_validator]
+    )
     description = models.TextField(_("definition"), blank=True)
     inclusion = models.TextField(_("when to use"), blank=True)
     exclusion = models.TextField(_("when not to use"), blank=True)
@@ -137,7 +139,9 @@ class Memo(models.Model):
     interview = models.ForeignKey(
         Interview, on_delete=models.CASCADE, null=True, blank=True, related_name="memos"
     )
-    code = models.ForeignKey(Code, on_delete=models.CASCADE, null=True, blank=True, related_name="memos")
+    code = models.ForeignKey(
+        Code, on_delete=models.CASCADE, null=True, blank=True, related_name="memos"
+    )
     coding = models.ForeignKey(
         Coding, on_delete=models.CASCADE, null=True, blank=True, related_name="memos"
     )

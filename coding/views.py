@@ -19,7 +19,9 @@ def codebook(request: HttpRequest, project_id: int) -> HttpResponse:
     interview_id = request.GET.get("interview")
     interview = None
     if interview_id:
-        _, interview = permissions.interview_for(request.user, project_id, _int_or_404(interview_id))
+        _, interview = permissions.interview_for(
+            request.user, project_id, _int_or_404(interview_id)
+        )
     context = {
         "project": membership.project,
         "membership": membership,

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from interviews.models import Attribute, AttributeValue, Interview, Membership, Project, Speaker, Turn
+from interviews.models import (
+    Attribute,
+    AttributeValue,
+    Interview,
+    Membership,
+    Project,
+    Speaker,
+    Turn,
+)
 
 
 class MembershipInline(admin.TabularInline):

@@ -148,7 +148,10 @@ class AttributeValue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["interview", "attribute"], name="attribute_value_once"),
         ]
-        indexes = [models.Index(fields=["attribute", "number"]), models.Index(fields=["attribute", "text"])]
+        indexes = [
+            models.Index(fields=["attribute", "number"]),
+            models.Index(fields=["attribute", "text"]),
+        ]
 
     def __str__(self):
         return f"{self.attribute}: {self.value}"

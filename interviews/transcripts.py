@@ -43,9 +43,7 @@ def parse_turns(
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
         end = match.end() + len(text[match.end() : end].rstrip())
-        turns.append(
-            ParsedTurn(match["label"].strip(), match.end(), end, _timestamp(match["ts"]))
-        )
+        turns.append(ParsedTurn(match["label"].strip(), match.end(), end, _timestamp(match["ts"])))
     return turns
 
 

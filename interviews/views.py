@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from interviews import permissions
 from interviews.forms import AddMemberForm, MemberRoleForm, ProjectForm
-from interviews.models import AttributeValue, Membership, Project, Turn
+from interviews.models import AttributeValue, Membership, Turn
 from interviews.permissions import Action
 from interviews.transcripts import blocks
 

@@ -26,8 +26,12 @@ def make_project(name: str = "Projet") -> Project:
     return Project.objects.create(name=name)
 
 
-def make_interview(project: Project, text: str = TRANSCRIPT, title: str = "Entretien 1") -> Interview:
-    interview = Interview.objects.create(project=project, title=title, participant="Martine", text=text)
+def make_interview(
+    project: Project, text: str = TRANSCRIPT, title: str = "Entretien 1"
+) -> Interview:
+    interview = Interview.objects.create(
+        project=project, title=title, participant="Martine", text=text
+    )
     speakers = {}
     for turn in parse_turns(text):
         if turn.label not in speakers:
@@ -40,7 +44,9 @@ def make_interview(project: Project, text: str = TRANSCRIPT, title: str = "Entre
     return interview
 
 
-def make_code(project: Project, name: str = "Voisinage courtois", parent: Code | None = None) -> Code:
+def make_code(
+    project: Project, name: str = "Voisinage courtois", parent: Code | None = None
+) -> Code:
     return Code.objects.create(project=project, name=name, parent=parent)
 
 

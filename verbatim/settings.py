@@ -47,7 +47,9 @@ DEBUG = envbool("DJANGO_DEBUG", False)
 SECRET_KEY = envsecret("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE), or DJANGO_DEBUG=1.")
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE), or DJANGO_DEBUG=1."
+        )
     SECRET_KEY = "insecure-development-key-never-used-in-production"
 
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])

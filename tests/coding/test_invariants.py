@@ -14,7 +14,7 @@ def insert_coding_sql(interview, code, coder, start, end):
     """Bypass Django entirely: the database alone must refuse bad rows."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO coding_coding (interview_id, code_id, coder_id, start, \"end\", text, status,"
+            'INSERT INTO coding_coding (interview_id, code_id, coder_id, start, "end", text, status,'
             " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, '', 'pending', now(), now())",
             [interview.pk, code.pk, coder.pk, start, end],
         )

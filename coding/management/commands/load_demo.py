@@ -91,7 +91,7 @@ class Command(BaseCommand):
             f"Demo project « {project.name} »: {project.interviews.count()} interviews "
             f"({created} new), {Coding.objects.filter(interview__project=project).count()} codings."
         )
-        self.stdout.write("Demo logins (password for all: %s):" % PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {PASSWORD}):")
         for username, _name, role in USERS:
             self.stdout.write(f"  {role.label:<11} {username}")
 
@@ -102,7 +102,11 @@ class Command(BaseCommand):
             first, last = full_name.split(" ", 1)
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid"},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@demo.invalid",
+                },
             )
             if created:
                 user.set_password(PASSWORD)
@@ -199,7 +203,9 @@ class Command(BaseCommand):
         for coder, code_name, quote in transcript.codings:
             start = interview.text.find(quote)
             if start < 0 or code_name not in codes:
-                raise CommandError(f"{transcript.name}: cannot place {code_name!r} on {quote[:40]!r}")
+                raise CommandError(
+                    f"{transcript.name}: cannot place {code_name!r} on {quote[:40]!r}"
+                )
             Coding.objects.get_or_create(
                 interview=interview,
                 code=codes[code_name],
@@ -213,7 +219,9 @@ class Command(BaseCommand):
         if ReviewEvent.objects.filter(coding__interview__project=project).exists():
             return
         supervisor = users["sam"]
-        codings = Coding.objects.filter(interview__project=project).order_by("interview__title", "start")
+        codings = Coding.objects.filter(interview__project=project).order_by(
+            "interview__title", "start"
+        )
         unreviewed = codings.filter(reviews__isnull=True)
         for coding in unreviewed.filter(coder=users["rita"])[:6]:
             self._review(coding, supervisor, Coding.Status.APPROVED, "")
@@ -225,13 +233,21 @@ class Command(BaseCommand):
                 "Le passage s'arrête avant la fin de l'idée : peux-tu l'étendre à la phrase suivante ?",
             )
         memos = [
-            (None, "Mémo de projet : on distingue la proximité physique (voisinage courtois) de la "
-             "proximité verbale (suggestion légitime). Coder les deux quand un passage les articule."),
-            (codes["Voisinage courtois"], "Attention aux passages où la présence devient surveillance : "
-             "les coder aussi « Intrusion »."),
+            (
+                None,
+                "Mémo de projet : on distingue la proximité physique (voisinage courtois) de la "
+                "proximité verbale (suggestion légitime). Coder les deux quand un passage les articule.",
+            ),
+            (
+                codes["Voisinage courtois"],
+                "Attention aux passages où la présence devient surveillance : "
+                "les coder aussi « Intrusion ».",
+            ),
         ]
         for code, body in memos:
-            Memo.objects.get_or_create(project=project, code=code, body=body, defaults={"author": supervisor})
+            Memo.objects.get_or_create(
+                project=project, code=code, body=body, defaults={"author": supervisor}
+            )
 
     def _review(self, coding, reviewer, status, comment):
         ReviewEvent.objects.create(coding=coding, reviewer=reviewer, status=status, comment=comment)

@@ -1,0 +1,48 @@
+"""Browser tests: Playwright for Python driving Debian's chromium, never a downloaded browser."""
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread with
+# a running loop unless told it is safe. Tests only: never set this in settings.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    """Log in through the real form, as a person would."""
+
+    def log_in_as(username: str, password: str = "pw-for-tests"):
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Nom d'utilisateur").fill(username)
+        page.get_by_label("Mot de passe").fill(password)
+        page.get_by_role("button", name="Connexion").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return log_in_as
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Our users are in Québec: the browser asks for French, as theirs would.
+    return {**browser_context_args, "locale": "fr-CA"}

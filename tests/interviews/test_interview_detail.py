@@ -1,0 +1,47 @@
+import re
+from html import unescape
+
+import pytest
+
+from tests.factories import TRANSCRIPT
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_each_turn_under_its_speaker(client, interview, rita):
+    client.force_login(rita)
+    page = client.get(
+        f"/projects/{interview.project_id}/interviews/{interview.pk}/"
+    ).content.decode()
+    assert page.count('class="speaker-name">Martine<') == 2
+    assert page.count('class="speaker-name">Intervieweuse<') == 2
+    # The labels are shown as speaker names, not repeated inside the text.
+    assert "Martine : Je" not in page
+
+
+def test_every_paragraph_carries_its_exact_offset_in_the_stored_text(client, interview, rita):
+    client.force_login(rita)
+    page = client.get(
+        f"/projects/{interview.project_id}/interviews/{interview.pk}/"
+    ).content.decode()
+    paragraphs = re.findall(r'<p data-start="(\d+)">(.*?)</p>', page, re.S)
+    assert len(paragraphs) == 5
+    for start, text in paragraphs:
+        text = unescape(text)
+        assert TRANSCRIPT[int(start) : int(start) + len(text)] == text
+
+
+def test_markup_in_a_transcript_is_shown_as_text(client, project, rita):
+    from tests.factories import make_interview
+
+    interview = make_interview(
+        project, text="<script>alert('x')</script> <b>gras</b>", title="Piège"
+    )
+    client.force_login(rita)
+    page = client.get(f"/projects/{project.pk}/interviews/{interview.pk}/").content.decode()
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+def test_an_unknown_interview_answers_404(client, project, rita):
+    client.force_login(rita)
+    assert client.get(f"/projects/{project.pk}/interviews/999999/").status_code == 404
