@@ -157,6 +157,13 @@ class AttributeValue(models.Model):
         return f"{self.attribute}: {self.value}"
 
     @property
+    def label(self) -> str:
+        """The value as a short chip: a bare number or date means nothing without its name."""
+        if self.attribute.type in (Attribute.Type.NUMBER, Attribute.Type.DATE):
+            return f"{self.attribute.name} : {self.value}"
+        return str(self.value)
+
+    @property
     def value(self):
         if self.attribute.type == Attribute.Type.NUMBER:
             return self.number.normalize() if self.number is not None else None

@@ -52,6 +52,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             my_coding_count=Count("codings", filter=Q(codings__coder=request.user)),
         )
         .prefetch_related(_attribute_values())
+        .order_by("title")  # Meta.ordering does not apply to aggregating queries
     )
     context = {
         "project": project,

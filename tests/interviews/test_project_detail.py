@@ -20,6 +20,17 @@ def test_it_lists_interviews_with_attributes_and_coding_progress(
     assert "1 / 2" in page  # my codings / everyone's
 
 
+def test_interviews_are_listed_by_title_with_named_numbers(client, project, rita):
+    years = Attribute.objects.create(project=project, name="Années de pratique", type="number")
+    for title in ("Entretien 11", "Entretien 02", "Entretien 07"):
+        interview = make_interview(project, text=title, title=title)
+        AttributeValue.objects.create(interview=interview, attribute=years, number=12)
+    client.force_login(rita)
+    page = client.get(f"/projects/{project.pk}/").content.decode()
+    assert page.index("Entretien 02") < page.index("Entretien 07") < page.index("Entretien 11")
+    assert "Années de pratique : 12<" in page
+
+
 def test_queries_do_not_grow_with_the_number_of_interviews(
     client, project, rita, django_assert_max_num_queries
 ):
