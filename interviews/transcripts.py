@@ -62,10 +62,6 @@ class Paragraph:
     start: int
     text: str
 
-    @property
-    def end(self) -> int:
-        return self.start + len(self.text)
-
 
 @dataclass
 class Block:

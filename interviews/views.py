@@ -14,11 +14,9 @@ from interviews.transcripts import blocks
 
 
 def _attribute_values():
-    return Prefetch(
-        "attribute_values",
-        queryset=AttributeValue.objects.select_related("attribute").order_by(
-            "attribute__position", "attribute__name"
-        ),
+    """Attribute values in the project's attribute order, wherever a page lists them."""
+    return AttributeValue.objects.select_related("attribute").order_by(
+        "attribute__position", "attribute__name"
     )
 
 
@@ -51,7 +49,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             coding_count=Count("codings"),
             my_coding_count=Count("codings", filter=Q(codings__coder=request.user)),
         )
-        .prefetch_related(_attribute_values())
+        .prefetch_related(Prefetch("attribute_values", queryset=_attribute_values()))
         .order_by("title")  # Meta.ordering does not apply to aggregating queries
     )
     context = {
@@ -71,7 +69,7 @@ def interview_detail(request: HttpRequest, project_id: int, interview_id: int) -
         "membership": membership,
         "interview": interview,
         "blocks": blocks(interview.text, turns),
-        "attribute_values": interview.attribute_values.select_related("attribute"),
+        "attribute_values": _attribute_values().filter(interview=interview),
         "speakers": interview.speakers.all(),
         **permissions.abilities(membership),
     }

@@ -45,3 +45,18 @@ def test_markup_in_a_transcript_is_shown_as_text(client, project, rita):
 def test_an_unknown_interview_answers_404(client, project, rita):
     client.force_login(rita)
     assert client.get(f"/projects/{project.pk}/interviews/999999/").status_code == 404
+
+
+def test_the_participant_panel_follows_the_attribute_order(client, interview, rita):
+    from interviews.models import Attribute, AttributeValue
+
+    for position, name in [(2, "Milieu"), (0, "Organisme"), (1, "Rôle")]:
+        attribute = Attribute.objects.create(
+            project=interview.project, name=name, position=position
+        )
+        AttributeValue.objects.create(interview=interview, attribute=attribute, text=f"v-{name}")
+    client.force_login(rita)
+    page = client.get(
+        f"/projects/{interview.project_id}/interviews/{interview.pk}/"
+    ).content.decode()
+    assert page.index("<dt>Organisme<") < page.index("<dt>Rôle<") < page.index("<dt>Milieu<")
