@@ -1,10 +1,11 @@
 from django.urls import path
 
-from coding import views
+from coding import codebook_views, views
 
 app_name = "coding"
 
 urlpatterns = [
-    # /projects/<project_id>/codebook/
-    path("projects/<int:project_id>/codebook/", views.codebook, name="codebook"),
+    # Codebook: /projects/<project_id>/codebook/…  (coding/codebook_views.py)
+    path("projects/<int:project_id>/codebook/", codebook_views.codebook, name="codebook"),
+    # Coding workspace: /projects/<project_id>/interviews/<interview_id>/codings/…  (coding/views.py)
 ]

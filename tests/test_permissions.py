@@ -3,6 +3,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from coding.models import Memo
 from interviews.models import Membership
 from interviews.permissions import Action, can
 from tests.factories import make_code, make_coding
@@ -42,12 +43,14 @@ def project_urls():
 
 
 def fill(params, project, interview, membership, coding):
+    memo = Memo.objects.create(project=project, interview=interview, body="Note", author=coding.coder)
     values = {
         "project_id": project.pk,
         "interview_id": interview.pk,
         "membership_id": membership.pk,
         "coding_id": coding.pk,
         "code_id": coding.code_id,
+        "memo_id": memo.pk,
     }
     return {name: values[name] for name in params}
 
