@@ -1,18 +1,87 @@
-"""Who is acting, for the codings' audit trail (the trigger in migration coding 0002 writes it)."""
+"""Who did what to codings, and undoing it.
+
+The trigger of migrations coding 0002/0003 writes one CodingEvent per inserted, changed or deleted
+coding. `recorded_as` tells it who acts and opens an action group: every coding touched inside one
+`with recorded_as(user):` block is one action, which `undo_last` reverts as a whole.
+"""
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+
+from coding.models import Code, Coding, CodingEvent
+
+# Fields an undo restores; `text` is the database's own snapshot and follows start and end.
+RESTORED = ("interview_id", "code_id", "coder_id", "start", "end", "status")
 
 
 @contextmanager
-def recorded_as(user):
-    """A transaction whose coding changes are recorded as done by `user`.
+def recorded_as(user, *, undo_of: int | None = None):
+    """A transaction whose coding changes are recorded as one action by `user`.
 
-    The actor travels to the trigger as a transaction-local setting, so it cannot leak to the next
-    request on a reused connection.
+    The actor and group travel to the trigger as transaction-local settings, so they cannot leak to
+    the next request on a reused connection.
     """
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('verbatim.actor_id', %s, true)", [str(user.pk)])
+            cursor.execute(
+                "SELECT set_config('verbatim.actor_id', %s, true),"
+                " set_config('verbatim.group', nextval('coding_action_group')::text, true),"
+                " set_config('verbatim.undo_of', %s, true)",
+                [str(user.pk), "" if undo_of is None else str(undo_of)],
+            )
         yield
+
+
+def last_undoable_group(user, interview_id: int) -> int | None:
+    """The group of the user's latest action in this interview that is neither an undo nor undone."""
+    undone = CodingEvent.objects.filter(undo_of__isnull=False).values("undo_of")
+    event = (
+        CodingEvent.objects.filter(interview_id=interview_id, actor=user, undo_of__isnull=True)
+        .exclude(group__isnull=True)
+        .exclude(group__in=undone)
+        .order_by("-id")
+        .only("group")
+        .first()
+    )
+    return event.group if event else None
+
+
+@dataclass
+class UndoResult:
+    events: list[CodingEvent]  # what was reverted, oldest first
+    conflicts: int = 0  # changes that could not be reverted (the coding or its code is gone)
+
+
+def undo_last(user, interview_id: int) -> UndoResult | None:
+    """Revert the user's last coding action in the interview, as a new action; None if there is none."""
+    group = last_undoable_group(user, interview_id)
+    if group is None:
+        return None
+    events = list(CodingEvent.objects.filter(group=group).order_by("id"))
+    result = UndoResult(events)
+    with recorded_as(user, undo_of=group):
+        for event in reversed(events):
+            try:
+                with transaction.atomic():
+                    if not _revert(event):
+                        result.conflicts += 1
+            except IntegrityError:
+                result.conflicts += 1
+    return result
+
+
+def _revert(event: CodingEvent) -> bool:
+    """Put the coding back as it was before `event`; False when that is no longer possible."""
+    if event.action == CodingEvent.Action.CREATE:
+        return Coding.objects.filter(pk=event.coding_id).delete()[0] > 0
+    before = {field: event.before[field] for field in RESTORED}
+    if not Code.objects.filter(pk=before["code_id"]).exists():
+        return False
+    if event.action == CodingEvent.Action.DELETE:
+        Coding.objects.create(pk=event.coding_id, **before)  # same id: memos and links still fit
+        return True
+    # An update: restore only what this action changed, so a later review decision survives.
+    changed = {f: v for f, v in before.items() if event.after.get(f) != v}
+    return Coding.objects.filter(pk=event.coding_id).update(**changed) > 0

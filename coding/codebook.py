@@ -1,25 +1,63 @@
-"""The codebook as a tree, for the pages that show it."""
+"""The codebook as a tree, for the pages that show it, and the changes that span several rows.
 
+Merging and deleting touch codings: callers run them inside `coding.audit.recorded_as(user)`.
+"""
+
+import unicodedata
+import uuid
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.utils.translation import gettext as _
 
-from coding.models import Code
+from coding.models import Code, Coding, Memo
+
+# Tableau 10: distinct hues that stay legible as highlights behind text. New codes take the first one
+# their siblings don't use yet (see next_color).
+PALETTE = [
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+]
 
 
 @dataclass
 class Node:
     code: Code
     children: list["Node"] = field(default_factory=list)
+    # With a filter: whether the code's own name matches (False for an ancestor kept for context).
+    match: bool = True
 
 
-def code_tree(project_id: int, *, interview_id: int | None = None) -> list[Node]:
+def fold(text: str) -> str:
+    """`text` without accents or case, for matching « Réseau » with “reseau”."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def code_tree(project_id: int, *, interview_id: int | None = None, query: str = "") -> list[Node]:
     """The project's codes as nested nodes, each annotated with its number of codings.
 
     `project_count` counts codings in the whole project and, with `interview_id`, `interview_count`
-    those in that interview: one query however large the codebook.
+    those in that interview: one query however large the codebook. Siblings come in `position` order,
+    then by name. With `query`, only the codes whose name contains it (ignoring accents and case)
+    remain, with their ancestors.
     """
-    codes = Code.objects.filter(project_id=project_id).annotate(project_count=Count("codings"))
+    codes = (
+        Code.objects.filter(project_id=project_id)
+        .annotate(project_count=Count("codings"))
+        # Explicit: Django drops Meta.ordering from queries with GROUP BY.
+        .order_by("position", "name")
+    )
     if interview_id is not None:
         codes = codes.annotate(
             interview_count=Count("codings", filter=Q(codings__interview_id=interview_id))
@@ -29,4 +67,156 @@ def code_tree(project_id: int, *, interview_id: int | None = None) -> list[Node]
     for node in nodes.values():
         parent = nodes.get(node.code.parent_id)
         (parent.children if parent else roots).append(node)
+    if query.strip():
+        return _pruned(roots, fold(query.strip()))
     return roots
+
+
+def _pruned(nodes: list[Node], needle: str) -> list[Node]:
+    kept = []
+    for node in nodes:
+        node.children = _pruned(node.children, needle)
+        node.match = needle in fold(node.code.name)
+        if node.match or node.children:
+            kept.append(node)
+    return kept
+
+
+def flatten(nodes: list[Node], depth: int = 0):
+    """(depth, code) pairs in tree order, for indented choice lists."""
+    for node in nodes:
+        yield depth, node.code
+        yield from flatten(node.children, depth + 1)
+
+
+def subtree_ids(code: Code) -> set[int]:
+    """The ids of `code` and of all its sub-codes (one query over the project's small codebook)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Code.objects.filter(project_id=code.project_id).values_list(
+        "pk", "parent_id"
+    ):
+        children.setdefault(parent_id, []).append(pk)
+    ids, pending = set(), [code.pk]
+    while pending:
+        pk = pending.pop()
+        ids.add(pk)
+        pending.extend(children.get(pk, []))
+    return ids
+
+
+def next_color(project_id: int, parent_id: int | None) -> str:
+    """A palette colour none of the future siblings uses yet, or the next one in rotation."""
+    siblings = Code.objects.filter(project_id=project_id, parent_id=parent_id)
+    used = {color.lower() for color in siblings.values_list("color", flat=True)}
+    for color in PALETTE:
+        if color not in used:
+            return color
+    return PALETTE[len(used) % len(PALETTE)]
+
+
+def next_position(project_id: int, parent_id: int | None) -> int:
+    """A position after the last sibling's, so a new or moved code ends its level."""
+    siblings = Code.objects.filter(project_id=project_id, parent_id=parent_id)
+    last = siblings.aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 1
+
+
+def reorder(code: Code, step: int) -> None:
+    """Move `code` `step` places among its siblings (−1 up, +1 down), renumbering them 0…n−1."""
+    with transaction.atomic():
+        siblings = list(
+            Code.objects.select_for_update()
+            .filter(project_id=code.project_id, parent_id=code.parent_id)
+            .order_by("position", "name")
+        )
+        index = next(i for i, sibling in enumerate(siblings) if sibling.pk == code.pk)
+        target = min(max(index + step, 0), len(siblings) - 1)
+        siblings.insert(target, siblings.pop(index))
+        for position, sibling in enumerate(siblings):
+            if sibling.position != position:
+                sibling.position = position
+                sibling.save(update_fields=["position"])
+
+
+@dataclass
+class DeletionSummary:
+    """What deleting a code removes with it, for the confirmation the user reads first."""
+
+    codings: int  # of the code and its sub-codes
+    interviews: int
+    subcodes: int
+    subcode_codings: int
+    memos: int  # on the codes and on their codings
+
+
+def deletion_summary(code: Code) -> DeletionSummary:
+    ids = subtree_ids(code)
+    codings = Coding.objects.filter(code_id__in=ids)
+    totals = codings.aggregate(
+        codings=Count("pk"),
+        interviews=Count("interview_id", distinct=True),
+        subcode_codings=Count("pk", filter=~Q(code_id=code.pk)),
+    )
+    memos = Memo.objects.filter(Q(code_id__in=ids) | Q(coding__code_id__in=ids)).count()
+    return DeletionSummary(subcodes=len(ids) - 1, memos=memos, **totals)
+
+
+def merge_clashes(source: Code, target: Code) -> list[str]:
+    """Names of the source's sub-codes that a sub-code of the target already uses (any case)."""
+    taken = {
+        name.lower()
+        for name in target.children.exclude(pk=source.pk).values_list("name", flat=True)
+    }
+    return [child.name for child in source.children.all() if child.name.lower() in taken]
+
+
+def check_merge(source: Code, target: Code) -> None:
+    """Raise ValidationError, with a message for the user, when `source` can't merge into `target`."""
+    if target.project_id != source.project_id:
+        raise ValidationError(_("Choose a code of this project."))
+    if target.pk in subtree_ids(source):
+        raise ValidationError(_("A code cannot be merged into itself or one of its sub-codes."))
+    if clashes := merge_clashes(source, target):
+        raise ValidationError(
+            _("“%(target)s” already has sub-codes named %(names)s: rename them first.")
+            % {"target": target.name, "names": ", ".join(f"« {name} »" for name in clashes)}
+        )
+
+
+def merge(source: Code, target: Code) -> None:
+    """Fold `source` into `target`, then delete `source`.
+
+    Codings move to the target, except one that would repeat a target coding by the same coder on the
+    same characters: that one is deleted and its memos join the coding it duplicated. Sub-codes and
+    memos of the source move to the target. Run inside `recorded_as(user)` for the audit trail.
+    """
+    check_merge(source, target)
+    with transaction.atomic():
+        same_on_target = Coding.objects.filter(
+            code=target,
+            interview_id=OuterRef("interview_id"),
+            coder_id=OuterRef("coder_id"),
+            start=OuterRef("start"),
+            end=OuterRef("end"),
+        )
+        duplicates = source.codings.filter(Exists(same_on_target))
+        for duplicate in duplicates:
+            kept = target.codings.filter(
+                interview_id=duplicate.interview_id,
+                coder_id=duplicate.coder_id,
+                start=duplicate.start,
+                end=duplicate.end,
+            ).first()
+            Memo.objects.filter(coding=duplicate).update(coding=kept)
+        duplicates.delete()
+        source.codings.update(code=target)
+        Memo.objects.filter(code=source).update(code=target)
+        # The source may still be a sibling of the children it hands over (when merging into its
+        # parent), and names are unique among siblings: give it a throwaway name first.
+        Code.objects.filter(pk=source.pk).update(name=uuid.uuid4().hex)
+        position = next_position(target.project_id, target.pk)
+        for offset, child in enumerate(source.children.order_by("position", "name")):
+            child.parent = target
+            child.position = position + offset
+            child.save(update_fields=["parent", "position"])
+        Code.objects.filter(pk=source.pk).delete()

@@ -1,11 +1,32 @@
-"""The codebook: the tree with its counts, and its editing (create, rename, recolour, move, merge, delete)."""
+"""The codebook: the tree with its counts, and its editing (create, edit and move, merge, delete).
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+Every editing view shows its form in place of the code in the sidebar (an htmx fragment) or as a page
+of its own without JavaScript. After a change the sidebar comes back whole, retargeted to `#codebook`,
+with the `codes-changed` event for the rest of the page (highlights, colours, code pickers).
+"""
+
+from copy import copy
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget, trigger_client_event
 
-from coding.codebook import code_tree
+from coding import codebook as codebook_service
+from coding.audit import recorded_as
+from coding.codebook import code_tree, deletion_summary, next_color, next_position
+from coding.codebook_forms import CodeForm, MergeForm
+from coding.models import Code
 from interviews import permissions
+from interviews.models import Interview, Membership
+from interviews.permissions import Action
+
+FORM_TEMPLATE = "coding/code_form.html"
 
 
 def _int_or_404(value: str) -> int:
@@ -15,22 +36,175 @@ def _int_or_404(value: str) -> int:
         raise Http404 from None
 
 
-@vary_on_headers("HX-Request")
-def codebook(request: HttpRequest, project_id: int) -> HttpResponse:
-    membership = permissions.project_for(request.user, project_id)
-    interview = None
-    if interview_id := request.GET.get("interview"):
-        # Scoped to the member's project: another project's interview id is a 404.
-        interviews = membership.project.interviews.only("id", "project_id", "title")
-        interview = get_object_or_404(interviews, pk=_int_or_404(interview_id))
+def _param(request: HttpRequest, name: str) -> str:
+    # The sidebar's filter form travels with every request made from it (hx-include): in the query
+    # string of a GET, in the body of a POST.
+    return request.POST.get(name) or request.GET.get(name) or ""
+
+
+def _interview(request: HttpRequest, membership: Membership) -> Interview | None:
+    if not (interview_id := _param(request, "interview")):
+        return None
+    # Scoped to the member's project: another project's interview id is a 404.
+    interviews = membership.project.interviews.only("id", "project_id", "title")
+    return get_object_or_404(interviews, pk=_int_or_404(interview_id))
+
+
+def _code(membership: Membership, code_id: int) -> Code:
+    return get_object_or_404(
+        Code.objects.select_related("project"), pk=code_id, project=membership.project
+    )
+
+
+def _render_codebook(request: HttpRequest, membership: Membership, partial: str) -> HttpResponse:
+    interview = _interview(request, membership)
+    query = _param(request, "q").strip()
     context = {
         "project": membership.project,
         "membership": membership,
         "interview": interview,
-        "tree": code_tree(project_id, interview_id=interview.pk if interview else None),
+        "query": query,
+        "tree": code_tree(
+            membership.project_id, interview_id=interview.pk if interview else None, query=query
+        ),
         **permissions.abilities(membership),
     }
     template = "coding/codebook.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#codebook"
+    if partial:
+        template += f"#{partial}"
     return render(request, template, context)
+
+
+def _changed(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The answer to a successful change: the whole sidebar again, or the codebook page."""
+    if not request.htmx:
+        return redirect("coding:codebook", membership.project_id)
+    response = _render_codebook(request, membership, "codebook")
+    # The form that asked was swapped in place of one code; the answer replaces the whole sidebar.
+    retarget(response, "#codebook")
+    reswap(response, "outerHTML")
+    return trigger_client_event(response, "codes-changed")
+
+
+def _form_page(request: HttpRequest, partial: str, context: dict) -> HttpResponse:
+    template = FORM_TEMPLATE
+    if request.htmx and not request.htmx.history_restore_request:
+        template += f"#{partial}"
+    context = {**context, "partial": partial, "in_place": bool(request.htmx)}
+    return render(request, template, context)
+
+
+def _saved(form: CodeForm) -> bool:
+    """Save the code; a name taken meanwhile by someone else becomes a form error, not a 500."""
+    try:
+        with transaction.atomic():
+            form.save()
+    except IntegrityError:
+        form.add_error("name", _("A code with this name already exists at this level."))
+        return False
+    return True
+
+
+@vary_on_headers("HX-Request")
+def codebook(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id)
+    partial = ""
+    if request.htmx and not request.htmx.history_restore_request:
+        # The filter box asks for the tree alone, so the box keeps its focus while typing.
+        partial = "code-tree" if request.htmx.target == "code-tree" else "codebook"
+    return _render_codebook(request, membership, partial)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def code_create(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    project = membership.project
+    parent = None
+    if parent_id := request.GET.get("parent"):
+        parent = get_object_or_404(project.codes, pk=_int_or_404(parent_id))
+    initial = {
+        "parent": parent and parent.pk,
+        "color": next_color(project.pk, parent and parent.pk),
+    }
+    data = request.POST if request.method == "POST" else None
+    # Ids unique on the page, which may show this form next to a code's edit form.
+    auto_id = f"code-new-{parent.pk if parent else 'top'}-%s"
+    form = CodeForm(data, initial=initial, project=project, auto_id=auto_id)
+    if form.is_valid():
+        form.instance.created_by = request.user
+        form.instance.position = next_position(project.pk, form.instance.parent_id)
+        if _saved(form):
+            return _changed(request, membership)
+    action = reverse("coding:code-create", args=[project.pk])
+    if parent:
+        action += f"?parent={parent.pk}"
+    context = {"project": project, "form": form, "parent": parent, "action": action}
+    return _form_page(request, "code-panel", context)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def code_edit(request: HttpRequest, project_id: int, code_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    code = _code(membership, code_id)
+    data = request.POST if request.method == "POST" else None
+    # The form changes its instance while validating; `code` keeps the name the page shows.
+    form = CodeForm(
+        data, instance=copy(code), project=membership.project, auto_id=f"code-{code.pk}-%s"
+    )
+    if form.is_valid():
+        if form.instance.parent_id != code.parent_id:
+            form.instance.position = next_position(code.project_id, form.instance.parent_id)
+        if _saved(form):
+            return _changed(request, membership)
+    action = reverse("coding:code-edit", args=[membership.project_id, code.pk])
+    context = {"project": membership.project, "form": form, "code": code, "action": action}
+    return _form_page(request, "code-panel", context)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def code_reorder(request: HttpRequest, project_id: int, code_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    code = _code(membership, code_id)
+    step = {"up": -1, "down": 1}.get(request.POST.get("direction"))
+    if step is None:
+        return HttpResponseBadRequest()
+    codebook_service.reorder(code, step)
+    return _changed(request, membership)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def code_merge(request: HttpRequest, project_id: int, code_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    code = _code(membership, code_id)
+    data = request.POST if request.method == "POST" else None
+    form = MergeForm(data, source=code, auto_id=f"code-{code.pk}-%s")
+    if form.is_valid():
+        try:
+            with recorded_as(request.user):
+                codebook_service.merge(code, form.cleaned_data["target"])
+        except ValidationError as error:  # the codebook changed since the form was checked
+            form.add_error("target", error)
+        except IntegrityError:
+            form.add_error("target", _("The codebook changed meanwhile: please try again."))
+        else:
+            return _changed(request, membership)
+    return _form_page(
+        request, "merge-form", {"project": membership.project, "form": form, "code": code}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def code_delete(request: HttpRequest, project_id: int, code_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    code = _code(membership, code_id)
+    if request.method == "POST":
+        with recorded_as(request.user):
+            code.delete()
+        return _changed(request, membership)
+    context = {"project": membership.project, "code": code, "summary": deletion_summary(code)}
+    return _form_page(request, "delete-confirm", context)

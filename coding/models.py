@@ -180,6 +180,11 @@ class CodingEvent(models.Model):
 
     coding_id = models.BigIntegerField(db_index=True)
     project_id = models.BigIntegerField()
+    interview_id = models.BigIntegerField(null=True)
+    # One user action (apply a code, merge, undo…) may touch several codings: they share a group,
+    # which is what "undo" reverts. An undo's own events point at the group they reverted.
+    group = models.BigIntegerField(null=True)
+    undo_of = models.BigIntegerField(null=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
@@ -194,7 +199,16 @@ class CodingEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["project_id", "-at"])]
+        indexes = [
+            models.Index(fields=["project_id", "-at"]),
+            # The workspace asks "what changed in this interview since event N?" and "what did I do last?"
+            models.Index(fields=["interview_id", "id"]),
+            models.Index(
+                fields=["undo_of"],
+                condition=models.Q(undo_of__isnull=False),
+                name="codingevent_undo_of",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_action_display()} coding {self.coding_id}"

@@ -1,1 +1,364 @@
-"""The coding workspace: apply codes to passages of an interview, inspect and change codings, undo."""
+"""The coding workspace: an interview's transcript with its codings, and every change to them.
+
+Each action answers with out-of-band fragments only (its forms use hx-swap="none"): the status line,
+the paragraphs whose highlights changed since the page's `since` event (whoever changed them), the
+counts of the codes involved, and the new `since`.
+"""
+
+import unicodedata
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from coding import workspace
+from coding.audit import recorded_as, undo_last
+from coding.forms import ApplyCodeForm, UpdateCodingForm
+from coding.highlights import paragraphs_html
+from coding.models import Code, Coding, ReviewEvent
+from interviews import permissions
+from interviews.models import AttributeValue
+from interviews.permissions import Action
+
+TEMPLATE = "coding/workspace.html"
+RECENT_CODES = 5
+SHORTCUTS = 9
+
+
+def _state(request: HttpRequest) -> tuple[int, workspace.CoderFilter]:
+    """The page's `since` event and coder filter, sent along with every workspace request."""
+    data = request.POST if request.method == "POST" else request.GET
+    since = data.get("since", "")
+    return (int(since) if since.isdigit() else 0), workspace.CoderFilter.parse(data.get("coders"))
+
+
+def _fold(s: str) -> str:
+    """Lower case without accents: what the popover's type-ahead compares (see workspace.js)."""
+    return "".join(
+        c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c)
+    ).lower()
+
+
+def _code_paths(project_id: int) -> list[tuple[Code, str]]:
+    """Every code with its path ("Parent › Child"), in codebook order."""
+    codes = list(Code.objects.filter(project_id=project_id))
+    by_id = {code.pk: code for code in codes}
+
+    def path(code):
+        parent = by_id.get(code.parent_id)
+        return f"{path(parent)} › {code.name}" if parent else code.name
+
+    children: dict[int | None, list[Code]] = {}
+    for code in codes:
+        children.setdefault(code.parent_id, []).append(code)
+    ordered = []
+
+    def walk(parent_id):
+        for code in children.get(parent_id, []):
+            ordered.append((code, path(code)))
+            walk(code.pk)
+
+    walk(None)
+    return ordered
+
+
+def _choices(request: HttpRequest, project_id: int) -> dict:
+    """The popover's codes: the user's recent ones first, then the whole codebook with shortcuts 1–9
+    on the user's most used codes (stable while they work, unlike recency)."""
+    mine = (
+        Coding.objects.filter(coder=request.user, code__project_id=project_id)
+        .values("code_id")
+        .annotate(n=Count("id"), last=Max("created_at"))
+    )
+    recent = [row["code_id"] for row in sorted(mine, key=lambda r: r["last"], reverse=True)]
+    paths = _code_paths(project_id)
+    position = {code.pk: i for i, (code, _) in enumerate(paths)}
+    most_used = sorted(mine, key=lambda r: (-r["n"], position.get(r["code_id"], 0)))
+    shortcut_ids = [row["code_id"] for row in most_used][:SHORTCUTS]
+    shortcut_ids += [c.pk for c, _ in paths if c.pk not in shortcut_ids][
+        : SHORTCUTS - len(shortcut_ids)
+    ]
+    shortcuts = {code_id: n for n, code_id in enumerate(shortcut_ids, start=1)}
+    entries = [
+        {"code": code, "path": path, "search": _fold(path), "shortcut": shortcuts.get(code.pk)}
+        for code, path in paths
+    ]
+    by_id = {entry["code"].pk: entry for entry in entries}
+    recent_entries = [by_id[i] for i in recent[:RECENT_CODES] if i in by_id]
+    return {"choices": entries, "recent": recent_entries}
+
+
+def _respond(
+    request,
+    interview,
+    *,
+    message: str | None = None,
+    error=False,
+    code_ids=(),
+    extra="",
+    changes: workspace.Changes | None = None,
+    codes_changed=False,
+):
+    """Everything the page must redraw after an action, out of band (see the module docstring).
+
+    `message` None leaves the status line as it is.
+    """
+    since, coders = _state(request)
+    changes = changes or workspace.changes_since(interview, since, request.user, coders)
+    context = {"message": message, "error": error, "since": changes.since, "oob": True}
+    parts = [*changes.paragraphs, extra, render_to_string(f"{TEMPLATE}#since", context)]
+    if message is not None:
+        parts.insert(0, render_to_string(f"{TEMPLATE}#status", context))
+    counted = workspace.counted_codes(
+        interview.project_id, interview.pk, changes.code_ids | set(code_ids)
+    )
+    for code in counted:
+        count_context = {"code": code, "interview": interview, "oob": True}
+        parts.append(render_to_string("coding/codebook.html#code-count", count_context))
+    if changes.code_ids or code_ids:
+        choices_context = {**_choices(request, interview.project_id), "oob": True}
+        parts.append(render_to_string(f"{TEMPLATE}#code-choices", choices_context))
+    response = HttpResponse("".join(parts))
+    if codes_changed:
+        # The codebook sidebar reloads itself on "codebook-stale"; "codes-changed" is what the
+        # codebook's own editing sends, on which this page only refreshes its code list and colours.
+        trigger_client_event(response, "codebook-stale")
+    return response
+
+
+def _coding_for(request, interview, coding_id: int, membership) -> Coding:
+    coding = get_object_or_404(Coding, pk=coding_id, interview=interview)
+    permissions.require_coding_change(membership, coding)
+    return coding
+
+
+def _cards(request, membership, interview, codings) -> list[dict]:
+    """What the inspector shows of each coding."""
+    paths = {code.pk: path for code, path in _code_paths(interview.project_id)}
+    return [
+        {
+            "coding": coding,
+            "path": paths.get(coding.code_id, coding.code.name),
+            "can_change": permissions.can_change_coding(membership, coding),
+            "steps": workspace.word_steps(interview.text, coding.start, coding.end),
+            "last_review": coding.latest_reviews[-1] if coding.latest_reviews else None,
+        }
+        for coding in codings
+    ]
+
+
+def _inspected(interview, ids):
+    reviews = ReviewEvent.objects.select_related("reviewer").order_by("created_at")
+    return (
+        Coding.objects.filter(interview=interview, pk__in=ids)
+        .select_related("code", "coder")
+        .prefetch_related(Prefetch("reviews", queryset=reviews, to_attr="latest_reviews"))
+        .order_by("start", "end", "id")
+    )
+
+
+# Pages
+
+
+@vary_on_headers("HX-Request")
+@require_GET
+def interview_workspace(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
+    membership, interview = permissions.interview_for(request.user, project_id, interview_id)
+    coders = workspace.CoderFilter.parse(request.GET.get("coders"))
+    since = workspace.last_event_id(interview)  # before reading codings: nothing falls in between
+    blocks = workspace.display_blocks(interview)
+    paragraphs = [p for block in blocks for p in block.paragraphs]
+    htmls = paragraphs_html(paragraphs, workspace.spans(interview, request.user, coders))
+    for paragraph, html in zip(paragraphs, htmls, strict=True):
+        paragraph.html = mark_safe(html)  # built from escaped text by coding.highlights
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "interview": interview,
+        "blocks": blocks,
+        "since": since,
+        "coders": coders.value,
+        "coder_choices": get_user_model()
+        .objects.filter(codings__interview=interview)
+        .distinct()
+        .order_by("username"),
+        **permissions.abilities(membership),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, f"{TEMPLATE}#transcript", context)
+    context.update(
+        codes=Code.objects.filter(project_id=project_id).only("id", "color"),
+        attribute_values=AttributeValue.objects.filter(interview=interview)
+        .select_related("attribute")
+        .order_by("attribute__position", "attribute__name"),
+        **_choices(request, project_id),
+    )
+    return render(request, TEMPLATE, context)
+
+
+@require_GET
+def code_choices(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
+    """After the codebook changed: the popover's code list, the colours, and the highlights that a
+    merge or a deletion changed."""
+    membership, interview = permissions.interview_for(request.user, project_id, interview_id)
+    context = {
+        **_choices(request, project_id),
+        "codes": Code.objects.filter(project_id=project_id).only("id", "color"),
+        "oob": True,
+    }
+    extra = render_to_string(f"{TEMPLATE}#code-choices", context)
+    extra += render_to_string(f"{TEMPLATE}#code-colors", context)
+    return _respond(request, interview, extra=extra)
+
+
+@require_GET
+def changes(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
+    """Light polling: others' new codings, out of band; 204 when nothing changed."""
+    membership, interview = permissions.interview_for(request.user, project_id, interview_id)
+    since, coders = _state(request)
+    found = workspace.changes_since(interview, since, request.user, coders)
+    if not found.paragraphs:
+        return HttpResponse(status=204)
+    return _respond(request, interview, changes=found)
+
+
+@require_GET
+def inspect_codings(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
+    membership, interview = permissions.interview_for(request.user, project_id, interview_id)
+    ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip().isdigit()]
+    codings = _inspected(interview, ids)
+    context = {
+        "project": membership.project,
+        "interview": interview,
+        "cards": _cards(request, membership, interview, codings),
+        "codes": _code_paths(project_id),
+    }
+    return render(request, f"{TEMPLATE}#inspector", context)
+
+
+# Actions
+
+
+@require_POST
+def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
+    membership, interview = permissions.interview_for(
+        request.user, project_id, interview_id, Action.CODE
+    )
+    form = ApplyCodeForm(request.POST, interview=interview)
+    if not form.is_valid():
+        return _respond(request, interview, message=form.non_field_errors()[0], error=True)
+    data = form.cleaned_data
+    created = False  # a new code in vivo
+    with recorded_as(request.user):
+        code = data["code"]
+        if code is None:
+            code, created = _in_vivo_code(interview.project_id, data["new_code"], request.user)
+        coding, changed = workspace.apply_code(
+            interview, code, request.user, data["start"], data["end"]
+        )
+    if not changed:
+        message = _("Already coded « %(code)s ».") % {"code": code.name}
+    elif created:
+        message = _("New code « %(code)s » applied.") % {"code": code.name}
+    else:
+        message = _("« %(code)s » applied.") % {"code": code.name}
+    extra = ""
+    if created:  # its colour is not on the page yet
+        colors = Code.objects.filter(project_id=project_id).only("id", "color")
+        extra = render_to_string(f"{TEMPLATE}#code-colors", {"codes": colors, "oob": True})
+    return _respond(
+        request, interview, message=message, code_ids=[code.pk], extra=extra, codes_changed=created
+    )
+
+
+def _in_vivo_code(project_id: int, name: str, user) -> tuple[Code, bool]:
+    """The top-level code with this name (any case), created if need be."""
+    existing = Code.objects.filter(project_id=project_id, parent=None, name__iexact=name).first()
+    if existing:
+        return existing, False
+    code = Code.objects.create(
+        project_id=project_id,
+        name=name,
+        created_by=user,
+        color=workspace.new_code_color(project_id),
+    )
+    return code, True
+
+
+@require_POST
+def update_coding(
+    request: HttpRequest, project_id: int, interview_id: int, coding_id: int
+) -> HttpResponse:
+    membership, interview = permissions.interview_for(
+        request.user, project_id, interview_id, Action.CODE
+    )
+    coding = _coding_for(request, interview, coding_id, membership)
+    form = UpdateCodingForm(request.POST, interview=interview)
+    if not form.is_valid():
+        return _respond(request, interview, message=form.non_field_errors()[0], error=True)
+    data = form.cleaned_data
+    old_code = coding.code_id
+    with recorded_as(request.user):
+        if data["code"] is not None and data["code"].pk != coding.code_id:
+            coding.code = data["code"]
+            if coding.status == Coding.Status.APPROVED:
+                coding.status = Coding.Status.PENDING
+            coding.save(update_fields=["code", "status", "updated_at"])
+        if data["start"] is not None:
+            workspace.resize(coding, data["start"], data["end"])
+    card = _cards(request, membership, interview, _inspected(interview, [coding.pk]))[0]
+    extra = render_to_string(
+        f"{TEMPLATE}#coding-card",
+        {
+            "card": card,
+            "codes": _code_paths(project_id),
+            "project": membership.project,
+            "interview": interview,
+            "oob": True,
+        },
+        request,
+    )
+    return _respond(
+        request, interview, message=_("Coding changed."), code_ids=[old_code], extra=extra
+    )
+
+
+@require_POST
+def remove_coding(
+    request: HttpRequest, project_id: int, interview_id: int, coding_id: int
+) -> HttpResponse:
+    membership, interview = permissions.interview_for(
+        request.user, project_id, interview_id, Action.CODE
+    )
+    coding = _coding_for(request, interview, coding_id, membership)
+    with recorded_as(request.user):
+        coding.delete()
+    extra = f'<div id="coding-card-{coding_id}" hx-swap-oob="delete"></div>'
+    return _respond(
+        request,
+        interview,
+        message=_("Coding « %(code)s » removed. Undo with Ctrl+Z.") % {"code": coding.code.name},
+        extra=extra,
+    )
+
+
+@require_POST
+def undo(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
+    membership, interview = permissions.interview_for(
+        request.user, project_id, interview_id, Action.CODE
+    )
+    result = undo_last(request.user, interview.pk)
+    if result is None:
+        return _respond(request, interview, message=_("Nothing to undo."), error=True)
+    if result.conflicts:
+        message = _("Partly undone: some codings had changed since, or their code was deleted.")
+    else:
+        message = _("Undone.")
+    return _respond(request, interview, message=message, error=bool(result.conflicts))

@@ -3,9 +3,11 @@ from django.contrib import admin
 from interviews.models import (
     Attribute,
     AttributeValue,
+    ImportBatch,
     Interview,
     Membership,
     Project,
+    Pseudonym,
     Speaker,
     Turn,
 )
@@ -68,3 +70,22 @@ class TurnAdmin(admin.ModelAdmin):
     list_display = ["interview", "speaker", "start", "end", "timestamp"]
     list_select_related = ["interview", "speaker"]
     search_fields = ["interview__title", "speaker__name"]
+
+
+@admin.register(Pseudonym)
+class PseudonymAdmin(admin.ModelAdmin):
+    list_display = ["real_name", "pseudonym", "project"]
+    list_filter = ["project"]
+    search_fields = ["real_name", "pseudonym"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Imports waiting for confirmation, for support: they can be deleted, never edited here."""
+
+    list_display = ["project", "created_by", "created_at"]
+    list_select_related = ["project", "created_by"]
+    readonly_fields = ["project", "created_by", "created_at", "sheet"]
+
+    def has_add_permission(self, request):
+        return False

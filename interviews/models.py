@@ -127,7 +127,7 @@ class Interview(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("interviews:interview-detail", args=[self.project_id, self.pk])
+        return reverse("coding:workspace", args=[self.project_id, self.pk])
 
 
 def text_checksum(text: str) -> str:
@@ -214,3 +214,72 @@ class Turn(models.Model):
 
     def __str__(self):
         return f"{self.speaker} [{self.start}, {self.end})"
+
+
+class Pseudonym(models.Model):
+    """One line of a project's replacement list, applied to every transcript before it is stored."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pseudonyms")
+    real_name = models.CharField(_("real name"), max_length=200)
+    pseudonym = models.CharField(_("pseudonym"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["real_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("real_name"), "project", name="pseudonym_unique_name"),
+        ]
+        verbose_name = _("pseudonym")
+        verbose_name_plural = _("pseudonyms")
+
+    def __str__(self):
+        return f"{self.real_name} → {self.pseudonym}"
+
+
+class ImportBatch(models.Model):
+    """An admin's upload waiting for confirmation: one per admin and project, deleted once confirmed
+    or after settings.VERBATIM_IMPORT_DRAFT_HOURS. Holds pseudonymised text only (see ImportFile)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_batches")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The attribute sheet, pseudonymised: {"name": file name, "rows": [[header…], [cells…], …]}.
+    sheet = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "created_by"], name="import_batch_one_draft"
+            ),
+        ]
+        verbose_name = _("import in progress")
+        verbose_name_plural = _("imports in progress")
+
+    def __str__(self):
+        return f"{self.project} · {self.created_by} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ImportFile(models.Model):
+    """One uploaded transcript, as it will be stored: already pseudonymised. The original bytes and
+    text are never saved; `alternatives` holds other (pseudonymised) readings of a text file whose
+    encoding was unsure, so the admin can switch without uploading it again."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=255)
+    format = models.CharField(max_length=16, blank=True)
+    encoding = models.CharField(max_length=32, blank=True)
+    encoding_sure = models.BooleanField(default=True)
+    alternatives = models.JSONField(default=dict, blank=True)
+    text = models.TextField(blank=True)
+    labels = models.JSONField(default=list, blank=True)  # speaker labels marked by the format
+    replacements = models.JSONField(default=list, blank=True)  # [[real name, pseudonym, count]]
+    error = models.TextField(blank=True)  # why it cannot be imported; empty when it can
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.name

@@ -78,3 +78,22 @@ def interview_for(
     except Interview.DoesNotExist:
         raise Http404 from None
     return membership, interview
+
+
+def can_edit_memo(membership: Membership | None, memo) -> bool:
+    """A memo is changed or deleted by its author (while they may code) or by a project admin."""
+    return can(membership, Action.MANAGE) or (
+        can(membership, Action.CODE) and memo.author_id == membership.user_id
+    )
+
+
+def can_change_coding(membership: Membership | None, coding) -> bool:
+    """A coding is its coder's to change or remove; an admin may correct anyone's."""
+    if not can(membership, Action.CODE):
+        return False
+    return coding.coder_id == membership.user_id or can(membership, Action.MANAGE)
+
+
+def require_coding_change(membership: Membership, coding) -> None:
+    if not can_change_coding(membership, coding):
+        raise PermissionDenied

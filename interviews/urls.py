@@ -1,6 +1,6 @@
 from django.urls import path
 
-from interviews import views
+from interviews import import_views, views
 
 app_name = "interviews"
 
@@ -14,10 +14,28 @@ urlpatterns = [
         views.member_update,
         name="member-update",
     ),
-    # /projects/<project_id>/interviews/<interview_id>/
+    # /projects/<project_id>/import/ and the replacement list (admins)
+    path("projects/<int:project_id>/import/", import_views.import_upload, name="import"),
     path(
-        "projects/<int:project_id>/interviews/<int:interview_id>/",
-        views.interview_detail,
-        name="interview-detail",
+        "projects/<int:project_id>/import/preview/",
+        import_views.import_preview,
+        name="import-preview",
     ),
+    path(
+        "projects/<int:project_id>/import/attributes/",
+        import_views.import_attributes,
+        name="import-attributes",
+    ),
+    path(
+        "projects/<int:project_id>/import/confirm/",
+        import_views.import_confirm,
+        name="import-confirm",
+    ),
+    path(
+        "projects/<int:project_id>/import/discard/",
+        import_views.import_discard,
+        name="import-discard",
+    ),
+    path("projects/<int:project_id>/pseudonyms/", import_views.pseudonym_list, name="pseudonyms"),
+    # The interview page is the coding workspace: coding:workspace in coding/urls.py.
 ]

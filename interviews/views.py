@@ -8,9 +8,8 @@ from django.views.decorators.http import require_POST
 
 from interviews import permissions
 from interviews.forms import AddMemberForm, MemberRoleForm, ProjectForm
-from interviews.models import AttributeValue, Membership, Turn
+from interviews.models import AttributeValue, Membership
 from interviews.permissions import Action
-from interviews.transcripts import blocks
 
 
 def _attribute_values():
@@ -59,21 +58,6 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         **permissions.abilities(membership),
     }
     return render(request, "interviews/project_detail.html", context)
-
-
-def interview_detail(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
-    membership, interview = permissions.interview_for(request.user, project_id, interview_id)
-    turns = Turn.objects.filter(interview=interview).select_related("speaker")
-    context = {
-        "project": membership.project,
-        "membership": membership,
-        "interview": interview,
-        "blocks": blocks(interview.text, turns),
-        "attribute_values": _attribute_values().filter(interview=interview),
-        "speakers": interview.speakers.all(),
-        **permissions.abilities(membership),
-    }
-    return render(request, "interviews/interview_detail.html", context)
 
 
 def members(request: HttpRequest, project_id: int) -> HttpResponse:

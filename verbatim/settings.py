@@ -155,6 +155,13 @@ SESSION_COOKIE_HTTPONLY = True
 
 # Uploads (transcripts, attribute sheets): refused above this size, per file.
 VERBATIM_MAX_UPLOAD_BYTES = envint("VERBATIM_MAX_UPLOAD_MB", 20) * 1024 * 1024
+# What a .zip (or a .docx, .odt, .xlsx, which are zips) may unpack to: past it, a zip bomb.
+VERBATIM_MAX_UNPACKED_BYTES = 10 * VERBATIM_MAX_UPLOAD_BYTES
+# Uploaded files up to the limit stay in memory, never in a temporary file: transcripts are read
+# and pseudonymised in the request, and their original text is never written anywhere.
+FILE_UPLOAD_MAX_MEMORY_SIZE = VERBATIM_MAX_UPLOAD_BYTES
+# Unconfirmed imports (pseudonymised drafts) are deleted after this many hours.
+VERBATIM_IMPORT_DRAFT_HOURS = 24
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.selection import char_box, drag
+
 pytestmark = [pytest.mark.browser]
 
 OFFSETS_JS = Path(__file__).resolve().parents[2] / "static" / "coding" / "offsets.js"
@@ -103,18 +105,6 @@ def transcript(page):
     return open_transcript(page)
 
 
-def char_box(page, offset: int) -> dict:
-    """Where the character at code point `offset` is drawn."""
-    return page.evaluate(
-        """(offset) => {
-          const r = VerbatimOffsets.rangeToDom(document.querySelector(".text"), offset, offset + 1);
-          const box = r.getClientRects()[0];
-          return {left: box.left, right: box.right, y: box.top + box.height / 2};
-        }""",
-        offset,
-    )
-
-
 def selection(page):
     found = page.evaluate(READ_SELECTION)
     return found and tuple(found)
@@ -198,15 +188,6 @@ def test_hidden_text_at_the_edges_of_a_range_snaps_to_visible_text(transcript):
     assert results[3] == [S2 + 1, E2, P2[1:]]
     # Nothing visible between the end of one paragraph and the start of the next, nor in a label.
     assert results[4:] == ["no range", "no range"]
-
-
-def drag(page, start: int, end: int):
-    """Press on the left of the character at `start`, release on the right of the one before `end`."""
-    first, last = char_box(page, start), char_box(page, end - 1)
-    page.mouse.move(first["left"] + 2, first["y"])
-    page.mouse.down()
-    page.mouse.move(last["right"] - 2, last["y"], steps=5)
-    page.mouse.up()
 
 
 def shown(page) -> str:

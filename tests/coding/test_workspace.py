@@ -24,7 +24,7 @@ def test_every_paragraph_carries_its_exact_offset_in_the_stored_text(client, int
     page = client.get(
         f"/projects/{interview.project_id}/interviews/{interview.pk}/"
     ).content.decode()
-    paragraphs = re.findall(r'<p data-start="(\d+)">(.*?)</p>', page, re.S)
+    paragraphs = re.findall(r'<p id="p-\d+" data-start="(\d+)">(.*?)</p>', page, re.S)
     assert len(paragraphs) == 5
     for start, text in paragraphs:
         text = unescape(text)

@@ -1,0 +1,186 @@
+"""What the coding workspace does to codings, and what it shows of them.
+
+Shared by the interview page and every action on it (apply, change, resize, remove, undo, polling):
+each action answers with the paragraphs whose highlights changed since the page last heard from the
+server, whoever changed them, so two researchers coding one interview see each other's work.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from coding.highlights import Span, paragraphs_html
+from coding.models import Code, Coding, CodingEvent
+from interviews.models import Interview, Turn
+from interviews.transcripts import blocks
+
+# Events of the last seconds are sent again on the next poll: a transaction that took its event id
+# before another one but committed after it would otherwise be skipped by a client that saw the later.
+REPLAY_WINDOW = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class CoderFilter:
+    """Whose codings the page shows: "all", "mine", or one coder's id (the `coders` GET parameter)."""
+
+    value: str = "all"
+
+    @classmethod
+    def parse(cls, raw: str | None) -> "CoderFilter":
+        raw = (raw or "all").strip()
+        return cls(raw if raw in ("all", "mine") or raw.isdigit() else "all")
+
+    def apply(self, codings, user):
+        if self.value == "mine":
+            return codings.filter(coder=user)
+        if self.value.isdigit():
+            return codings.filter(coder_id=int(self.value))
+        return codings
+
+
+def display_blocks(interview: Interview):
+    turns = Turn.objects.filter(interview=interview).select_related("speaker")
+    return blocks(interview.text, turns)
+
+
+def spans(interview: Interview, user, coders: CoderFilter, start: int = 0, end: int | None = None):
+    codings = Coding.objects.filter(interview=interview)
+    if start or end is not None:
+        codings = codings.filter(start__lt=end, end__gt=start)
+    rows = coders.apply(codings, user).values_list("id", "code_id", "start", "end")
+    return [Span(*row) for row in rows]
+
+
+def last_event_id(interview: Interview) -> int:
+    return CodingEvent.objects.filter(interview_id=interview.pk).aggregate(m=Max("id"))["m"] or 0
+
+
+@dataclass
+class Changes:
+    """What changed in an interview after event `since`: paragraphs to redraw, codes to recount."""
+
+    paragraphs: list[str]
+    code_ids: set[int]
+    since: int  # what the page should send next time
+
+
+def changes_since(interview: Interview, since: int, user, coders: CoderFilter) -> Changes:
+    events = list(
+        CodingEvent.objects.filter(interview_id=interview.pk, id__gt=since).values_list(
+            "id", "before", "after", "at"
+        )
+    )
+    if not events:
+        return Changes([], set(), since)
+    settled = timezone.now() - REPLAY_WINDOW
+    next_since = max([since] + [id for id, _, _, at in events if at < settled])
+    rows = [row for _, before, after, _ in events for row in (before, after) if row]
+    ranges = [(row["start"], row["end"]) for row in rows]
+    code_ids = {row["code_id"] for row in rows}
+    paragraphs = [
+        p
+        for block in display_blocks(interview)
+        for p in block.paragraphs
+        if any(s < p.start + len(p.text) and e > p.start for s, e in ranges)
+    ]
+    if not paragraphs:
+        return Changes([], code_ids, next_since)
+    low, high = paragraphs[0].start, paragraphs[-1].start + len(paragraphs[-1].text)
+    html = paragraphs_html(paragraphs, spans(interview, user, coders, low, high), oob=True)
+    return Changes(html, code_ids, next_since)
+
+
+def counted_codes(project_id: int, interview_id: int, code_ids):
+    """Codes with the counts the codebook shows (`code-count` partial), for out-of-band updates."""
+    return Code.objects.filter(project_id=project_id, pk__in=code_ids).annotate(
+        project_count=Count("codings"),
+        interview_count=Count("codings", filter=Q(codings__interview_id=interview_id)),
+    )
+
+
+def apply_code(
+    interview: Interview, code: Code, coder, start: int, end: int
+) -> tuple[Coding, bool]:
+    """Code [start, end) with `code` for `coder`; (coding, changed).
+
+    A coder's codings with one code never overlap or touch: like NVivo, a new passage that meets
+    existing ones merges with them into one coding. Run inside coding.audit.recorded_as().
+    """
+    touching = list(
+        Coding.objects.select_for_update()
+        .filter(interview=interview, code=code, coder=coder, start__lte=end, end__gte=start)
+        .order_by("start", "id")
+    )
+    if not touching:
+        coding = Coding.objects.create(
+            interview=interview, code=code, coder=coder, start=start, end=end
+        )
+        return coding, True
+    keep, *others = touching
+    new_start = min([start] + [c.start for c in touching])
+    new_end = max([end] + [c.end for c in touching])
+    if not others and (keep.start, keep.end) == (new_start, new_end):
+        return keep, False  # already coded
+    for other in others:
+        other.delete()
+    resize(keep, new_start, new_end)
+    return keep, True
+
+
+def resize(coding: Coding, start: int, end: int) -> None:
+    """New boundaries; an approved coding goes back to review, since what was approved changed."""
+    coding.start, coding.end = start, end
+    fields = ["start", "end", "updated_at"]
+    if coding.status == Coding.Status.APPROVED:
+        coding.status = Coding.Status.PENDING
+        fields.append("status")
+    coding.save(update_fields=fields)
+    coding.refresh_from_db(fields=["text"])
+
+
+WORD = re.compile(r"\w+(?:['’-]\w+)*")
+
+
+def word_steps(text: str, start: int, end: int) -> dict[str, int | None]:
+    """Boundaries one word away from a coding's: where its start or end moves by one word.
+
+    None when the move is impossible (it would leave the text or empty the coding).
+    """
+    reach = 200  # a word is shorter than this: no need to scan the whole transcript
+    window = WORD.finditer(text, max(start - reach, 0), min(end + reach, len(text)))
+    words = [(m.start(), m.end()) for m in window]
+    starts_before = [s for s, _ in words if s < start]
+    starts_after = [s for s, _ in words if start < s < end]
+    ends_before = [e for _, e in words if start < e < end]
+    ends_after = [e for _, e in words if e > end]
+    return {
+        "start_earlier": starts_before[-1] if starts_before else None,
+        "start_later": starts_after[0] if starts_after else None,
+        "end_earlier": ends_before[-1] if ends_before else None,
+        "end_later": ends_after[0] if ends_after else None,
+    }
+
+
+# Distinct, readable on white, and distinguishable as thin underlines.
+PALETTE = (
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#9a6324",
+    "#469990",
+    "#800000",
+    "#808000",
+    "#000075",
+)
+
+
+def new_code_color(project_id: int) -> str:
+    """The next palette colour, so codes created in a row (in vivo) don't share one."""
+    return PALETTE[Code.objects.filter(project_id=project_id).count() % len(PALETTE)]

@@ -1,0 +1,199 @@
+/* Verbatim coding workspace: the only behaviour htmx attributes cannot express.
+ *
+ * - Selecting text opens the code popover (#code-popover) beside it; the passage goes to the server as
+ *   code-point offsets (VerbatimOffsets, offsets.js). The server validates them and answers with the
+ *   paragraphs to redraw, out of band.
+ * - Type-ahead in the popover: typing filters the codes (accents and case ignored), arrows move, Enter
+ *   applies, 1–9 apply the shortcut codes while nothing is typed, Escape closes.
+ * - Clicking a highlight opens the inspector for the codings under it.
+ * The pending passage stays painted (CSS Custom Highlight API) while the focus is in the popover. */
+(function () {
+  "use strict";
+  var O = window.VerbatimOffsets;
+  var root, popover, input, status, pending = null, active = null;
+
+  function fold(s) { return s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().trim(); }
+  function choices() { return Array.prototype.slice.call(popover.querySelectorAll("#code-choices li")); }
+  function visible() { return choices().filter(function (li) { return !li.hidden; }); }
+  function say(message, isError) {
+    status.textContent = message;
+    status.classList.toggle("error", !!isError);
+  }
+
+  function paint() {
+    if (!window.CSS || !CSS.highlights) return;
+    var range = pending && O.rangeToDom(root, pending.start, pending.end);
+    if (range) CSS.highlights.set("pending-passage", new Highlight(range));
+    else CSS.highlights.delete("pending-passage");
+  }
+
+  function setActive(li) {
+    choices().forEach(function (c) { c.classList.toggle("active", c === li); });
+    active = li;
+    if (li) { input.setAttribute("aria-activedescendant", li.id); li.scrollIntoView({ block: "nearest" }); }
+  }
+
+  function filter() {
+    var q = fold(input.value), exact = false;
+    choices().forEach(function (li) {
+      var name = li.getAttribute("data-name");
+      li.hidden = q ? (li.classList.contains("recent") || name.indexOf(q) < 0) : false;
+      if (q && fold(li.getAttribute("data-leaf")) === q) exact = true;
+    });
+    var create = popover.querySelector("[data-new=typed]");
+    create.hidden = !q || exact;
+    create.value = input.value.trim();
+    create.querySelector("q").textContent = input.value.trim();
+    setActive(visible()[0] || null);
+  }
+
+  function place() {
+    var range = O.rangeToDom(root, pending.start, pending.end);
+    var rect = range ? range.getBoundingClientRect() : root.getBoundingClientRect();
+    popover.style.top = rect.bottom + window.scrollY + 8 + "px";
+    var left = Math.min(rect.left, document.documentElement.clientWidth - popover.offsetWidth - 12);
+    popover.style.left = Math.max(left, 8) + window.scrollX + "px";
+  }
+
+  // Take the current selection as the pending passage; true when there is one in the transcript.
+  function takeSelection() {
+    var range = O.selectionToRange(window.getSelection(), root);
+    if (!range) return false;
+    pending = range;
+    popover.querySelector("[name=start]").value = range.start;
+    popover.querySelector("[name=end]").value = range.end;
+    var words = range.text.replace(/\s+/g, " ").trim();
+    popover.querySelector(".passage").textContent = words.length > 120 ? words.slice(0, 117) + "…" : words;
+    var inVivo = popover.querySelector("[data-new=in-vivo]");
+    inVivo.value = words.length > 80 ? words.slice(0, 80).replace(/\s+\S*$/, "") : words;
+    inVivo.querySelector("q").textContent = inVivo.value;
+    return true;
+  }
+
+  function open(focus) {
+    if (!takeSelection()) return;
+    popover.hidden = false;
+    input.value = "";
+    filter();
+    place();
+    paint();
+    if (focus) input.focus({ preventScroll: true });
+  }
+
+  function close() {
+    popover.hidden = true;
+    pending = null;
+    paint();
+  }
+
+  // A real click, not requestSubmit(button): htmx learns the submitter (its name and value) from clicks.
+  function submit(button) { if (button && pending) button.click(); }
+
+  function inspect(ids) {
+    htmx.ajax("GET", root.getAttribute("data-inspect-url") + "?ids=" + ids.split(" ").join(","),
+      { target: "#inspector", swap: "outerHTML" });
+  }
+
+  function onKey(event) {
+    var inInput = event.target === input;
+    if (event.key === "Escape" && !popover.hidden) { close(); return; }
+    // Typing in another field (a memo, a form of the codebook) is none of the popover's business.
+    if (!inInput && (/INPUT|TEXTAREA|SELECT/.test(event.target.tagName) || event.target.isContentEditable)) return;
+    if ((event.ctrlKey || event.metaKey) && event.key === "z" && !inInput) {
+      event.preventDefault();
+      document.getElementById("undo").click();
+      return;
+    }
+    if (popover.hidden) {
+      if (event.key === "Enter" && !/BUTTON|A|SUMMARY/.test(event.target.tagName)) {
+        open(true);
+      }
+      return;
+    }
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!inInput && event.shiftKey) return; // extending the selection
+      var items = visible(), i = items.indexOf(active) + (event.key === "ArrowDown" ? 1 : -1);
+      if (items.length) setActive(items[(i + items.length) % items.length]);
+      event.preventDefault();
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      var create = popover.querySelector("[data-new=typed]");
+      submit(active ? active.querySelector("button") : create.hidden ? null : create);
+    } else if (/^[1-9]$/.test(event.key) && !input.value && !event.ctrlKey && !event.altKey) {
+      event.preventDefault();
+      var shortcut = popover.querySelector('#code-choices [data-shortcut="' + event.key + '"] button');
+      submit(shortcut);
+    } else if (!inInput && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      input.focus({ preventScroll: true }); // the key lands in the filter box
+    }
+  }
+
+  function init() {
+    root = document.getElementById("transcript");
+    popover = document.getElementById("code-popover");
+    status = document.getElementById("workspace-status");
+    if (!root || !popover) return;
+    input = popover.querySelector("input[type=search]");
+
+    document.addEventListener("mouseup", function (event) {
+      if (popover.contains(event.target)) return;
+      window.setTimeout(function () {
+        var sel = window.getSelection();
+        if (!sel.isCollapsed && root.contains(sel.anchorNode)) { open(false); return; }
+        var mark = event.target.closest && event.target.closest("#transcript mark[data-codings]");
+        if (mark && sel.isCollapsed) inspect(mark.getAttribute("data-codings"));
+        if (sel.isCollapsed && !popover.hidden && !popover.contains(event.target)) close();
+      }, 0);
+    });
+    // Shift+arrows refine a mouse selection while the popover is open.
+    document.addEventListener("selectionchange", function () {
+      if (!popover.hidden && document.activeElement !== input && takeSelection()) { place(); paint(); }
+    });
+    document.addEventListener("keydown", onKey);
+    input.addEventListener("input", filter);
+    popover.addEventListener("mousemove", function (event) {
+      var li = event.target.closest("#code-choices li");
+      if (li && li !== active) setActive(li);
+    });
+    // A code's apply button in the codebook sidebar applies it to the pending passage.
+    document.addEventListener("click", function (event) {
+      var apply = event.target.closest(".code-apply[data-code-id]");
+      if (!apply) return;
+      if (!pending && !takeSelection()) { say(root.getAttribute("data-need-selection"), true); return; }
+      var id = apply.getAttribute("data-code-id");
+      submit(popover.querySelector('#code-choices button[value="' + id + '"]'));
+    });
+    // Inspector buttons that act on the pending passage ("use the selection as new boundaries").
+    document.body.addEventListener("htmx:configRequest", function (event) {
+      if (!event.detail.elt.hasAttribute("data-use-selection")) return;
+      if (!pending && !takeSelection()) {
+        event.preventDefault();
+        say(root.getAttribute("data-need-selection"), true);
+        return;
+      }
+      event.detail.parameters.start = pending.start;
+      event.detail.parameters.end = pending.end;
+    });
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.elt === popover && event.detail.successful) { input.value = ""; filter(); input.focus(); }
+    });
+    document.body.addEventListener("htmx:afterSettle", function () { if (pending) { paint(); place(); } });
+    document.body.addEventListener("htmx:responseError", function (event) {
+      var code = event.detail.xhr.status;
+      say(root.getAttribute(code === 404 ? "data-gone" : code === 403 ? "data-forbidden" : "data-failed"), true);
+    });
+    document.body.addEventListener("htmx:sendError", function () { say(root.getAttribute("data-offline"), true); });
+
+    var target = /^#coding-(\d+)$/.exec(window.location.hash);
+    var mark = target && root.querySelector('mark[data-codings~="' + target[1] + '"]');
+    if (mark) {
+      mark.scrollIntoView({ block: "center" });
+      mark.classList.add("flash");
+      inspect(target[1]);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+  // The transcript is swapped when the coder filter changes: keep its handlers' root current.
+  document.addEventListener("htmx:afterSwap", function () { root = document.getElementById("transcript") || root; });
+})();

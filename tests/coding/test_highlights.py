@@ -1,0 +1,63 @@
+"""coding.highlights: paragraphs as HTML whose text is exactly the stored text, codings as marks."""
+
+import re
+from html import unescape
+
+from coding.highlights import Span, paragraph_html, paragraphs_html
+from interviews.transcripts import Paragraph
+
+
+def text_of(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def marks(html: str) -> list[tuple[str, str]]:
+    """(coding ids, text) of each mark."""
+    return [
+        (ids, unescape(t))
+        for ids, t in re.findall(r'data-codings="([^"]*)"[^>]*>(.*?)</mark>', html)
+    ]
+
+
+def test_a_paragraph_without_codings_is_its_escaped_text():
+    html = paragraph_html(10, "Un <b>café</b> & «\u00a0rien\u00a0»", [])
+    assert (
+        html
+        == '<p id="p-10" data-start="10">Un &lt;b&gt;café&lt;/b&gt; &amp; «\u00a0rien\u00a0»</p>'
+    )
+
+
+def test_a_carriage_return_stays_a_carriage_return():
+    html = paragraph_html(0, "ligne\r", [Span(1, 7, 0, 6)])
+    assert "&#13;" in html and "\r" not in html
+    assert text_of(html) == "ligne\r"
+
+
+def test_overlapping_codings_split_the_text_and_each_keeps_one_lane():
+    text = "Je m'assois pas loin, sur le même banc."
+    a, b = Span(1, 7, 0, 20), Span(2, 8, 10, 30)
+    html = paragraph_html(0, text, [b, a])
+    assert marks(html) == [("1", text[0:10]), ("1 2", text[10:20]), ("2", text[20:30])]
+    assert text_of(html) == text
+    # a is in the lowest lane, b above it, in every piece they share.
+    shared = re.search(r'data-codings="1 2"[^>]*style="([^"]*)"', html)[1]
+    assert "--lanes:2" in shared and "calc(100% - 0px)" in shared and "calc(100% - 4px)" in shared
+
+
+def test_a_coding_beyond_the_paragraph_is_clipped_to_it():
+    html = paragraph_html(100, "abcdef", [Span(1, 7, 50, 103), Span(2, 7, 104, 200)])
+    assert marks(html) == [("1", "abc"), ("2", "ef")]
+
+
+def test_a_lane_is_reused_once_free():
+    html = paragraph_html(0, "abcdefghij", [Span(1, 7, 0, 3), Span(2, 7, 5, 8)])
+    assert html.count("--lanes:1") == 2
+
+
+def test_paragraphs_receive_only_the_codings_that_reach_them():
+    paragraphs = [Paragraph(0, "premier"), Paragraph(10, "deuxième"), Paragraph(30, "troisième")]
+    spans = [Span(1, 7, 3, 12), Span(2, 7, 31, 33)]
+    first, second, third = paragraphs_html(paragraphs, spans)
+    assert marks(first) == [("1", "mier")]
+    assert marks(second) == [("1", "de")]
+    assert marks(third) == [("2", "ro")]

@@ -1,0 +1,253 @@
+"""Reading transcripts of every format, and refusing bad files with a message that says why."""
+
+import os
+import struct
+from datetime import timedelta
+
+import pytest
+
+from interviews import formats, services
+from interviews.pseudonyms import Pseudonymiser
+from interviews.transcripts import parse_turns
+from tests.interviews.fixtures import build
+
+NO_NAMES = Pseudonymiser([])
+
+
+def read(name, data, encoding=None):
+    return formats.read_transcript(name, data, encoding)
+
+
+def problem(name, data, encoding=None) -> str:
+    (prepared,) = services.prepare(name=name, data=data, pseudonymiser=NO_NAMES, encoding=encoding)
+    assert prepared.error, f"{name} was accepted"
+    return prepared.error
+
+
+# Plain text and encodings ----------------------------------------------------------------------
+
+
+def test_utf8_text_with_bom_and_crlf_keeps_accents_guillemets_emoji_and_paragraphs():
+    extracted = read("entretien.txt", build.txt(bom=True, crlf=True))
+    assert extracted.text == build.TEXT
+    assert "\r" not in extracted.text and "\ufeff" not in extracted.text
+    assert "🙏" in extracted.text and "«\u00a0Juste un café\u00a0»" in extracted.text
+    assert (extracted.encoding, extracted.encoding_sure) == ("utf-8", True)
+
+
+def test_markdown_is_read_as_text():
+    assert read("notes.md", build.txt()).format == "md"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text"),
+    [
+        ("cp1252", build.LEGACY_TEXT),
+        ("mac_roman", build.LEGACY_TEXT),
+        ("latin_1", build.LEGACY_TEXT.replace("’", "'")),
+    ],
+)
+def test_legacy_french_encodings_are_detected(encoding, text):
+    extracted = read("entretien.txt", build.txt(text, encoding=encoding))
+    assert extracted.text == text
+    assert (extracted.encoding, extracted.encoding_sure) == (encoding, True)
+
+
+def test_an_unsure_guess_is_flagged_with_the_other_readings_to_choose_from():
+    extracted = read("court.txt", "Un caf\xe9 noir".encode("cp1252"))
+    assert not extracted.encoding_sure
+    assert extracted.text == "Un café noir"
+    assert set(extracted.alternatives) >= {"latin_1", "mac_roman"}
+    assert extracted.alternatives["mac_roman"] == "Un cafÈ noir"
+
+
+def test_the_admin_can_override_the_encoding():
+    data = build.txt(build.LEGACY_TEXT, encoding="mac_roman")
+    assert read("entretien.txt", data, "mac_roman").text == build.LEGACY_TEXT
+
+
+def test_a_wrong_encoding_choice_is_refused_with_the_byte_and_position():
+    message = problem("entretien.txt", build.txt(build.LEGACY_TEXT, encoding="cp1252"), "utf-8")
+    assert "UTF-8" in message and "0xF9" in message and "position" in message
+
+
+# Word, OpenDocument, PDF, subtitles ------------------------------------------------------------
+
+
+def test_docx_paragraphs_bold_speaker_names_and_tables_in_reading_order_without_images():
+    table = [["Intervieweuse", "Une dernière question ?"], ["Martine", "Non, c’est tout."]]
+    extracted = read("entretien.docx", build.docx(table=table, image=True))
+    assert extracted.text.startswith(build.TEXT)
+    assert extracted.text.endswith(
+        "Intervieweuse : Une dernière question ?\n\nMartine : Non, c’est tout."
+    )
+    assert extracted.labels == ["Intervieweuse", "Martine"]
+
+
+def test_bold_names_mark_speakers_even_when_they_speak_once():
+    data = build.docx([("Animatrice", "Bonjour."), ("Robert", "Salut."), ("", "Fin.")])
+    extracted = read("entretien.docx", data)
+    speakers = services.detect_speakers(extracted.text, extracted.labels)
+    assert [(s.label, s.role) for s in speakers] == [
+        ("Animatrice", "interviewer"),
+        ("Robert", "participant"),
+    ]
+
+
+def test_odt_paragraphs():
+    assert read("entretien.odt", build.odt()).text == build.TEXT
+
+
+def test_webvtt_voices_become_turns_with_timestamps():
+    extracted = read("entretien.vtt", build.VTT.encode())
+    turns = parse_turns(extracted.text, labels=set(extracted.labels))
+    assert [(t.label, t.timestamp) for t in turns] == [
+        ("Intervieweuse", timedelta(seconds=1)),
+        ("Martine", timedelta(seconds=5)),
+        ("Intervieweuse", timedelta(minutes=1, seconds=2)),
+    ]
+    # Two cues of the same voice make one turn; markup is gone and entities decoded.
+    assert "« au ras du sol » & pas ailleurs. Depuis quatorze ans." in extracted.text
+    assert "<i>" not in extracted.text
+
+
+def test_subrip_speaker_prefixes_become_turns():
+    extracted = read("entretien.srt", build.SRT.encode())
+    turns = parse_turns(extracted.text, labels=set(extracted.labels))
+    assert [t.label for t in turns] == ["Intervieweuse", "Martine", "Intervieweuse"]
+    assert turns[1].timestamp == timedelta(seconds=5)
+
+
+def test_pdf_text_layer_is_read():
+    assert "Intervieweuse : Bonjour, ça va ?" in read("entretien.pdf", build.pdf()).text
+
+
+# Speaker conventions -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("interviewer", "participant"),
+    [
+        ("Intervieweur", "Participant·e"),
+        ("Intervieweuse", "Martine"),
+        ("I", "P1"),
+        ("Q", "R"),
+        ("Enquêtrice", "Répondant"),
+    ],
+)
+def test_common_speaker_conventions_are_detected_with_roles(interviewer, participant):
+    text = (
+        f"{interviewer} : Bonjour.\n{participant}\u00a0: Bonjour.\n"
+        f"{interviewer}: Et ensuite ?\n{participant} : Ensuite, rien."
+    )
+    speakers = services.detect_speakers(text)
+    assert [(s.label, s.role, s.turns) for s in speakers] == [
+        (interviewer, "interviewer", 2),
+        (participant, "participant", 2),
+    ]
+
+
+# Bad input: each refused with a message naming the problem --------------------------------------
+
+
+def test_an_empty_file_is_refused():
+    assert "empty" in problem("vide.txt", b"")
+
+
+def test_binary_garbage_renamed_txt_is_refused():
+    assert "not a text file" in problem("photo.txt", os.urandom(4096))
+
+
+def test_binary_garbage_without_nul_bytes_is_refused():
+    data = bytes(b for b in os.urandom(8192) if b)
+    assert "not a text file" in problem("photo.txt", data)
+
+
+def test_a_docx_that_is_not_a_zip_is_refused():
+    assert "not a real .docx" in problem("entretien.docx", b"Intervieweuse : bonjour")
+
+
+def test_a_damaged_docx_zip_is_refused():
+    data = build.zip_of({"word/document.xml": b"<not xml"})
+    assert "damaged" in problem("entretien.docx", data)
+
+
+def test_an_old_doc_file_is_refused_with_what_to_do():
+    assert ".docx" in problem("entretien.doc", b"\xd0\xcf\x11\xe0")
+
+
+def test_an_encrypted_pdf_is_refused():
+    assert "encrypted" in problem("entretien.pdf", build.encrypted_pdf())
+
+
+def test_a_corrupted_pdf_is_refused():
+    assert "damaged" in problem("entretien.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog")
+
+
+def test_a_scanned_pdf_without_text_layer_is_refused_with_what_to_do():
+    assert "no text layer" in problem("scan.pdf", build.scanned_pdf())
+
+
+def test_an_unknown_format_is_refused():
+    assert "not a transcript format" in problem("image.png", build.png())
+
+
+def test_an_oversized_file_is_refused(settings):
+    settings.VERBATIM_MAX_UPLOAD_BYTES = 1024
+    assert "larger than the limit of 0 MB" in problem("long.txt", b"a" * 2000)
+
+
+def test_a_zip_bomb_is_refused_after_reading_at_most_the_cap(settings):
+    settings.VERBATIM_MAX_UPLOAD_BYTES = 1 << 20
+    settings.VERBATIM_MAX_UNPACKED_BYTES = 4 << 20
+    bomb = build.zip_bomb(64 << 20)
+    assert len(bomb) < 1 << 20
+    assert "zip bomb" in problem("lot.zip", bomb)
+
+
+def test_a_docx_bomb_is_refused(settings):
+    settings.VERBATIM_MAX_UNPACKED_BYTES = 4 << 20
+    assert "zip bomb" in problem("entretien.docx", build.zip_bomb(8 << 20))
+
+
+def test_a_zip_that_lies_about_its_sizes_is_refused(settings):
+    settings.VERBATIM_MAX_UNPACKED_BYTES = 4 << 20
+    data = bytearray(build.zip_of({"entretien.txt": b"\0" * (8 << 20)}))
+    # Declare 100 bytes where 8 MB are packed: inflating must stop at the declared size.
+    struct.pack_into("<I", data, data.rfind(b"PK\x01\x02") + 24, 100)
+    struct.pack_into("<I", data, 22, 100)
+    assert "damaged" in problem("lot.zip", bytes(data))
+
+
+@pytest.mark.parametrize(
+    "name", ["../../etc/cron.d/evil.txt", "/etc/passwd.txt", "C:/Windows/evil.txt", "a\\..\\b.txt"]
+)
+def test_a_zip_with_path_traversal_names_is_refused(name):
+    data = build.zip_of({"ok.txt": build.txt(), name: build.txt()})
+    assert "unsafe path" in problem("lot.zip", data)
+
+
+def test_a_zip_of_transcripts_gives_each_file_by_its_own_name():
+    data = build.zip_of(
+        {
+            "entretiens/01.txt": build.txt(),
+            "entretiens/02.vtt": build.VTT.encode(),
+            "__MACOSX/entretiens/._01.txt": b"\0\0",
+            "entretiens/.DS_Store": b"\0",
+            "entretiens/vide.txt": b"",
+        }
+    )
+    prepared = services.prepare(name="lot.zip", data=data, pseudonymiser=NO_NAMES)
+    assert [(p.name, p.error) for p in prepared] == [
+        ("01.txt", ""),
+        ("02.vtt", ""),
+        ("vide.txt", "The file is empty."),
+    ]
+
+
+def test_a_zip_inside_a_zip_is_not_opened():
+    inner = build.zip_of({"01.txt": build.txt()})
+    (prepared,) = services.prepare(
+        name="lot.zip", data=build.zip_of({"inner.zip": inner}), pseudonymiser=NO_NAMES
+    )
+    assert "inside an archive" in prepared.error
