@@ -12,24 +12,36 @@ from django.db import IntegrityError, connection, transaction
 
 from coding.models import Code, Coding, CodingEvent
 
+INTERVIEW_LOCK = 7301  # first key of the advisory locks that order an interview's writers
+
 # Fields an undo restores; `text` is the database's own snapshot and follows start and end.
 RESTORED = ("interview_id", "code_id", "coder_id", "start", "end", "status")
 
 
 @contextmanager
-def recorded_as(user, *, undo_of: int | None = None):
+def recorded_as(user, *, interview_id: int | None = None, undo_of: int | None = None):
     """A transaction whose coding changes are recorded as one action by `user`.
 
     The actor and group travel to the trigger as transaction-local settings, so they cannot leak to
-    the next request on a reused connection.
+    the next request on a reused connection. With `interview_id`, writers of that interview take
+    turns (a transaction-level advisory lock): its audit events then commit in the order of their
+    ids, which is what lets the workspace poll "events after N" without ever skipping one.
     """
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT set_config('verbatim.actor_id', %s, true),"
                 " set_config('verbatim.group', nextval('coding_action_group')::text, true),"
-                " set_config('verbatim.undo_of', %s, true)",
-                [str(user.pk), "" if undo_of is None else str(undo_of)],
+                " set_config('verbatim.undo_of', %s, true),"
+                " CASE WHEN %s::bigint IS NULL THEN NULL"
+                " ELSE pg_advisory_xact_lock(%s, %s::bigint::int) END",
+                [
+                    str(user.pk),
+                    "" if undo_of is None else str(undo_of),
+                    interview_id,
+                    INTERVIEW_LOCK,
+                    interview_id,
+                ],
             )
         yield
 
@@ -61,7 +73,7 @@ def undo_last(user, interview_id: int) -> UndoResult | None:
         return None
     events = list(CodingEvent.objects.filter(group=group).order_by("id"))
     result = UndoResult(events)
-    with recorded_as(user, undo_of=group):
+    with recorded_as(user, interview_id=interview_id, undo_of=group):
         for event in reversed(events):
             try:
                 with transaction.atomic():

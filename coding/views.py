@@ -122,14 +122,12 @@ def _respond(
     for code in counted:
         count_context = {"code": code, "interview": interview, "oob": True}
         parts.append(render_to_string("coding/codebook.html#code-count", count_context))
-    if changes.code_ids or code_ids:
-        choices_context = {**_choices(request, interview.project_id), "oob": True}
-        parts.append(render_to_string(f"{TEMPLATE}#code-choices", choices_context))
     response = HttpResponse("".join(parts))
     if codes_changed:
         # The codebook sidebar reloads itself on "codebook-stale"; "codes-changed" is what the
         # codebook's own editing sends, on which this page only refreshes its code list and colours.
         trigger_client_event(response, "codebook-stale")
+        trigger_client_event(response, "codes-changed")
     return response
 
 
@@ -256,7 +254,7 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
         return _respond(request, interview, message=form.non_field_errors()[0], error=True)
     data = form.cleaned_data
     created = False  # a new code in vivo
-    with recorded_as(request.user):
+    with recorded_as(request.user, interview_id=interview.pk):
         code = data["code"]
         if code is None:
             code, created = _in_vivo_code(interview.project_id, data["new_code"], request.user)
@@ -305,7 +303,7 @@ def update_coding(
         return _respond(request, interview, message=form.non_field_errors()[0], error=True)
     data = form.cleaned_data
     old_code = coding.code_id
-    with recorded_as(request.user):
+    with recorded_as(request.user, interview_id=interview.pk):
         if data["code"] is not None and data["code"].pk != coding.code_id:
             coding.code = data["code"]
             if coding.status == Coding.Status.APPROVED:
@@ -338,7 +336,7 @@ def remove_coding(
         request.user, project_id, interview_id, Action.CODE
     )
     coding = _coding_for(request, interview, coding_id, membership)
-    with recorded_as(request.user):
+    with recorded_as(request.user, interview_id=interview.pk):
         coding.delete()
     extra = f'<div id="coding-card-{coding_id}" hx-swap-oob="delete"></div>'
     return _respond(

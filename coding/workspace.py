@@ -7,19 +7,14 @@ server, whoever changed them, so two researchers coding one interview see each o
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import NamedTuple
 
 from django.db.models import Count, Max, Q
-from django.utils import timezone
 
 from coding.highlights import Span, paragraphs_html
 from coding.models import Code, Coding, CodingEvent
 from interviews.models import Interview, Turn
 from interviews.transcripts import blocks
-
-# Events of the last seconds are sent again on the next poll: a transaction that took its event id
-# before another one but committed after it would otherwise be skipped by a client that saw the later.
-REPLAY_WINDOW = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -46,6 +41,19 @@ def display_blocks(interview: Interview):
     return blocks(interview.text, turns)
 
 
+class _Bounds(NamedTuple):
+    start: int
+    end: int
+
+
+def paragraphs(interview: Interview):
+    """The page's paragraphs, from the turns' bounds alone (cheaper than display_blocks)."""
+    bounds = Turn.objects.filter(interview=interview).order_by("start").values_list("start", "end")
+    return [
+        p for block in blocks(interview.text, map(_Bounds._make, bounds)) for p in block.paragraphs
+    ]
+
+
 def spans(interview: Interview, user, coders: CoderFilter, start: int = 0, end: int | None = None):
     codings = Coding.objects.filter(interview=interview)
     if start or end is not None:
@@ -70,26 +78,26 @@ class Changes:
 def changes_since(interview: Interview, since: int, user, coders: CoderFilter) -> Changes:
     events = list(
         CodingEvent.objects.filter(interview_id=interview.pk, id__gt=since).values_list(
-            "id", "before", "after", "at"
+            "id", "before", "after"
         )
     )
     if not events:
         return Changes([], set(), since)
-    settled = timezone.now() - REPLAY_WINDOW
-    next_since = max([since] + [id for id, _, _, at in events if at < settled])
-    rows = [row for _, before, after, _ in events for row in (before, after) if row]
+    # Writers of one interview take turns (coding.audit.recorded_as), so no event below the
+    # highest one seen here can still be uncommitted.
+    next_since = max(id for id, _, _ in events)
+    rows = [row for _, before, after in events for row in (before, after) if row]
     ranges = [(row["start"], row["end"]) for row in rows]
     code_ids = {row["code_id"] for row in rows}
-    paragraphs = [
+    touched = [
         p
-        for block in display_blocks(interview)
-        for p in block.paragraphs
+        for p in paragraphs(interview)
         if any(s < p.start + len(p.text) and e > p.start for s, e in ranges)
     ]
-    if not paragraphs:
+    if not touched:
         return Changes([], code_ids, next_since)
-    low, high = paragraphs[0].start, paragraphs[-1].start + len(paragraphs[-1].text)
-    html = paragraphs_html(paragraphs, spans(interview, user, coders, low, high), oob=True)
+    low, high = touched[0].start, touched[-1].start + len(touched[-1].text)
+    html = paragraphs_html(touched, spans(interview, user, coders, low, high), oob=True)
     return Changes(html, code_ids, next_since)
 
 

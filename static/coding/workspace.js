@@ -10,7 +10,8 @@
 (function () {
   "use strict";
   var O = window.VerbatimOffsets;
-  var root, popover, input, status, pending = null, active = null;
+  var root, popover, input, status, pending = null, active = null, lastCode = null;
+  var RECENT = 5;
 
   function fold(s) { return s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().trim(); }
   function choices() { return Array.prototype.slice.call(popover.querySelectorAll("#code-choices li")); }
@@ -88,6 +89,24 @@
 
   // A real click, not requestSubmit(button): htmx learns the submitter (its name and value) from clicks.
   function submit(button) { if (button && pending) button.click(); }
+
+  // The code just applied becomes the first of the recent ones (the server sends the list only
+  // when the codebook changes, to keep applying a code cheap).
+  function promote(id) {
+    var list = popover.querySelector("#code-choices");
+    var source = id && list.querySelector('li.all button[value="' + id + '"]');
+    if (!source) return;
+    var old = list.querySelector('li.recent button[value="' + id + '"]');
+    if (old) old.parentNode.remove();
+    var li = source.parentNode.cloneNode(true);
+    li.className = "recent";
+    li.id = "choice-recent-" + id;
+    li.removeAttribute("data-shortcut");
+    var kbd = li.querySelector("kbd");
+    if (kbd) kbd.remove();
+    list.insertBefore(li, list.firstChild);
+    Array.prototype.slice.call(list.querySelectorAll("li.recent"), RECENT).forEach(function (x) { x.remove(); });
+  }
 
   function inspect(ids) {
     htmx.ajax("GET", root.getAttribute("data-inspect-url") + "?ids=" + ids.split(" ").join(","),
@@ -174,8 +193,16 @@
       event.detail.parameters.start = pending.start;
       event.detail.parameters.end = pending.end;
     });
+    popover.addEventListener("click", function (event) {
+      var button = event.target.closest("button[name=code]");
+      lastCode = button ? button.value : null;
+    });
     document.body.addEventListener("htmx:afterRequest", function (event) {
-      if (event.detail.elt === popover && event.detail.successful) { input.value = ""; filter(); input.focus(); }
+      if (event.detail.elt !== popover || !event.detail.successful) return;
+      promote(lastCode);
+      input.value = "";
+      filter();
+      input.focus();
     });
     document.body.addEventListener("htmx:afterSettle", function () { if (pending) { paint(); place(); } });
     document.body.addEventListener("htmx:responseError", function (event) {
