@@ -291,3 +291,12 @@ def test_reordering_is_a_post_with_a_direction(client, project, rita):
     assert (
         response.status_code == 302 and response["Location"] == f"/projects/{project.pk}/codebook/"
     )
+
+
+def test_the_edit_panel_links_to_the_codes_memos(client, project, rita):
+    from tests.factories import make_code
+
+    code = make_code(project)
+    client.force_login(rita)
+    page = client.get(f"/projects/{project.pk}/codebook/{code.pk}/edit/").content.decode()
+    assert f"/projects/{project.pk}/memos/panel/?code={code.pk}" in page
