@@ -43,7 +43,9 @@ def project_urls():
 
 
 def fill(params, project, interview, membership, coding):
-    memo = Memo.objects.create(project=project, interview=interview, body="Note", author=coding.coder)
+    memo = Memo.objects.create(
+        project=project, interview=interview, body="Note", author=coding.coder
+    )
     values = {
         "project_id": project.pk,
         "interview_id": interview.pk,
