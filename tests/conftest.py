@@ -49,3 +49,12 @@ def olga(other_project):
 @pytest.fixture
 def interview(project):
     return make_interview(project)
+
+
+@pytest.fixture
+def english():
+    """Messages in English for tests that read them outside a request (the site default is French)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from interviews.models import Attribute, Interview, Pseudonym
 from tests.interviews.fixtures import build
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

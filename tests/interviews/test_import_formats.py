@@ -11,6 +11,9 @@ from interviews.pseudonyms import Pseudonymiser
 from interviews.transcripts import parse_turns
 from tests.interviews.fixtures import build
 
+# These tests read refusal messages in English, whatever the site language.
+pytestmark = pytest.mark.usefixtures("english")
+
 NO_NAMES = Pseudonymiser([])
 
 

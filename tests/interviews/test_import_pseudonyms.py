@@ -7,6 +7,9 @@ import pytest
 from interviews.models import Pseudonym
 from interviews.pseudonyms import Pseudonymiser, fold, parse_rules
 
+# These tests read refusal messages in English, whatever the site language.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def test_fold_drops_case_and_accents_and_keeps_the_length():
     text = "HÉLÈNE, l’Œuvre ç 🙏"
