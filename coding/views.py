@@ -5,8 +5,6 @@ the paragraphs whose highlights changed since the page's `since` event (whoever 
 counts of the codes involved, and the new `since`.
 """
 
-import unicodedata
-
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +18,7 @@ from django_htmx.http import trigger_client_event
 
 from coding import workspace
 from coding.audit import recorded_as, undo_last
+from coding.codebook import code_paths, fold, next_color, next_position
 from coding.forms import ApplyCodeForm, UpdateCodingForm
 from coding.highlights import paragraphs_html
 from coding.models import Code, Coding, ReviewEvent
@@ -39,46 +38,16 @@ def _state(request: HttpRequest) -> tuple[int, workspace.CoderFilter]:
     return (int(since) if since.isdigit() else 0), workspace.CoderFilter.parse(data.get("coders"))
 
 
-def _fold(s: str) -> str:
-    """Lower case without accents: what the popover's type-ahead compares (see workspace.js)."""
-    return "".join(
-        c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c)
-    ).lower()
-
-
-def _code_paths(project_id: int) -> list[tuple[Code, str]]:
-    """Every code with its path ("Parent › Child"), in codebook order."""
-    codes = list(Code.objects.filter(project_id=project_id))
-    by_id = {code.pk: code for code in codes}
-
-    def path(code):
-        parent = by_id.get(code.parent_id)
-        return f"{path(parent)} › {code.name}" if parent else code.name
-
-    children: dict[int | None, list[Code]] = {}
-    for code in codes:
-        children.setdefault(code.parent_id, []).append(code)
-    ordered = []
-
-    def walk(parent_id):
-        for code in children.get(parent_id, []):
-            ordered.append((code, path(code)))
-            walk(code.pk)
-
-    walk(None)
-    return ordered
-
-
 def _choices(request: HttpRequest, project_id: int) -> dict:
     """The popover's codes: the user's recent ones first, then the whole codebook with shortcuts 1–9
     on the user's most used codes (stable while they work, unlike recency)."""
-    mine = (
+    mine = list(
         Coding.objects.filter(coder=request.user, code__project_id=project_id)
         .values("code_id")
         .annotate(n=Count("id"), last=Max("created_at"))
     )
     recent = [row["code_id"] for row in sorted(mine, key=lambda r: r["last"], reverse=True)]
-    paths = _code_paths(project_id)
+    paths = code_paths(project_id)
     position = {code.pk: i for i, (code, _) in enumerate(paths)}
     most_used = sorted(mine, key=lambda r: (-r["n"], position.get(r["code_id"], 0)))
     shortcut_ids = [row["code_id"] for row in most_used][:SHORTCUTS]
@@ -87,12 +56,13 @@ def _choices(request: HttpRequest, project_id: int) -> dict:
     ]
     shortcuts = {code_id: n for n, code_id in enumerate(shortcut_ids, start=1)}
     entries = [
-        {"code": code, "path": path, "search": _fold(path), "shortcut": shortcuts.get(code.pk)}
+        {"code": code, "path": path, "search": fold(path), "shortcut": shortcuts.get(code.pk)}
         for code, path in paths
     ]
     by_id = {entry["code"].pk: entry for entry in entries}
     recent_entries = [by_id[i] for i in recent[:RECENT_CODES] if i in by_id]
-    return {"choices": entries, "recent": recent_entries}
+    # `codes` also feed the page's colour variables (partial code-colors).
+    return {"choices": entries, "recent": recent_entries, "codes": [code for code, _ in paths]}
 
 
 def _respond(
@@ -131,15 +101,15 @@ def _respond(
     return response
 
 
-def _coding_for(request, interview, coding_id: int, membership) -> Coding:
+def _coding_for(interview, coding_id: int, membership) -> Coding:
     coding = get_object_or_404(Coding, pk=coding_id, interview=interview)
     permissions.require_coding_change(membership, coding)
     return coding
 
 
-def _cards(request, membership, interview, codings) -> list[dict]:
-    """What the inspector shows of each coding."""
-    paths = {code.pk: path for code, path in _code_paths(interview.project_id)}
+def _cards(membership, interview, codings, codes: list[tuple[Code, str]]) -> list[dict]:
+    """What the inspector shows of each coding; `codes` are the project's, with their paths."""
+    paths = {code.pk: path for code, path in codes}
     return [
         {
             "coding": coding,
@@ -192,7 +162,6 @@ def interview_workspace(request: HttpRequest, project_id: int, interview_id: int
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{TEMPLATE}#transcript", context)
     context.update(
-        codes=Code.objects.filter(project_id=project_id).only("id", "color"),
         attribute_values=AttributeValue.objects.filter(interview=interview)
         .select_related("attribute")
         .order_by("attribute__position", "attribute__name"),
@@ -208,7 +177,6 @@ def code_choices(request: HttpRequest, project_id: int, interview_id: int) -> Ht
     membership, interview = permissions.interview_for(request.user, project_id, interview_id)
     context = {
         **_choices(request, project_id),
-        "codes": Code.objects.filter(project_id=project_id).only("id", "color"),
         "oob": True,
     }
     extra = render_to_string(f"{TEMPLATE}#code-choices", context)
@@ -231,12 +199,12 @@ def changes(request: HttpRequest, project_id: int, interview_id: int) -> HttpRes
 def inspect_codings(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
     membership, interview = permissions.interview_for(request.user, project_id, interview_id)
     ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip().isdigit()]
-    codings = _inspected(interview, ids)
+    codes = code_paths(project_id)
     context = {
         "project": membership.project,
         "interview": interview,
-        "cards": _cards(request, membership, interview, codings),
-        "codes": _code_paths(project_id),
+        "cards": _cards(membership, interview, _inspected(interview, ids), codes),
+        "codes": codes,
     }
     return render(request, f"{TEMPLATE}#inspector", context)
 
@@ -285,7 +253,8 @@ def _in_vivo_code(project_id: int, name: str, user) -> tuple[Code, bool]:
         project_id=project_id,
         name=name,
         created_by=user,
-        color=workspace.new_code_color(project_id),
+        color=next_color(project_id, None),
+        position=next_position(project_id, None),
     )
     return code, True
 
@@ -297,7 +266,7 @@ def update_coding(
     membership, interview = permissions.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
-    coding = _coding_for(request, interview, coding_id, membership)
+    coding = _coding_for(interview, coding_id, membership)
     form = UpdateCodingForm(request.POST, interview=interview)
     if not form.is_valid():
         return _respond(request, interview, message=form.non_field_errors()[0], error=True)
@@ -311,12 +280,13 @@ def update_coding(
             coding.save(update_fields=["code", "status", "updated_at"])
         if data["start"] is not None:
             workspace.resize(coding, data["start"], data["end"])
-    card = _cards(request, membership, interview, _inspected(interview, [coding.pk]))[0]
+    codes = code_paths(project_id)
+    card = _cards(membership, interview, _inspected(interview, [coding.pk]), codes)[0]
     extra = render_to_string(
         f"{TEMPLATE}#coding-card",
         {
             "card": card,
-            "codes": _code_paths(project_id),
+            "codes": codes,
             "project": membership.project,
             "interview": interview,
             "oob": True,
@@ -335,7 +305,7 @@ def remove_coding(
     membership, interview = permissions.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
-    coding = _coding_for(request, interview, coding_id, membership)
+    coding = _coding_for(interview, coding_id, membership)
     with recorded_as(request.user, interview_id=interview.pk):
         coding.delete()
     extra = f'<div id="coding-card-{coding_id}" hx-swap-oob="delete"></div>'

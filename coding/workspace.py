@@ -104,8 +104,8 @@ def changes_since(interview: Interview, since: int, user, coders: CoderFilter) -
 def counted_codes(project_id: int, interview_id: int, code_ids):
     """Codes with the counts the codebook shows (`code-count` partial), for out-of-band updates."""
     return Code.objects.filter(project_id=project_id, pk__in=code_ids).annotate(
-        project_count=Count("codings"),
-        interview_count=Count("codings", filter=Q(codings__interview_id=interview_id)),
+        project_count=Count("codings__code"),  # an index-only count, as in coding.codebook
+        interview_count=Count("codings__code", filter=Q(codings__interview_id=interview_id)),
     )
 
 
@@ -170,25 +170,3 @@ def word_steps(text: str, start: int, end: int) -> dict[str, int | None]:
         "end_earlier": ends_before[-1] if ends_before else None,
         "end_later": ends_after[0] if ends_after else None,
     }
-
-
-# Distinct, readable on white, and distinguishable as thin underlines.
-PALETTE = (
-    "#e6194b",
-    "#3cb44b",
-    "#4363d8",
-    "#f58231",
-    "#911eb4",
-    "#42d4f4",
-    "#f032e6",
-    "#9a6324",
-    "#469990",
-    "#800000",
-    "#808000",
-    "#000075",
-)
-
-
-def new_code_color(project_id: int) -> str:
-    """The next palette colour, so codes created in a row (in vivo) don't share one."""
-    return PALETTE[Code.objects.filter(project_id=project_id).count() % len(PALETTE)]
