@@ -88,7 +88,11 @@
   }
 
   // A real click, not requestSubmit(button): htmx learns the submitter (its name and value) from clicks.
-  function submit(button) { if (button && pending) button.click(); }
+  // selectionchange arrives a task late: a quick Shift+Arrow then Enter must code the live selection.
+  function submit(button) {
+    if (document.activeElement !== input) takeSelection();
+    if (button && pending) button.click();
+  }
 
   // The code just applied becomes the first of the recent ones (the server sends the list only
   // when the codebook changes, to keep applying a code cheap).
