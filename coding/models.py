@@ -102,6 +102,10 @@ class Coding(models.Model):
             models.Index(fields=["code", "interview"]),
             models.Index(fields=["coder", "interview"]),
             models.Index(fields=["status", "code"]),
+            # The coding popover ranks a user's codes by use and recency: an index-only scan.
+            models.Index(
+                fields=["coder", "code"], include=["created_at"], name="coding_coder_code_usage"
+            ),
         ]
         verbose_name = _("coding")
         verbose_name_plural = _("codings")
