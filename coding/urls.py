@@ -88,4 +88,12 @@ urlpatterns = [
         memo_views.memo_delete,
         name="memo-delete",
     ),
+    # --- A: excerpts, code overview, matrix (coding/excerpt_views.py) ---
+    # --- end A ---
+    # --- B: review queue, decisions, "to revise" (coding/review_views.py) ---
+    # --- end B ---
+    # --- C: full-text search, "code all results" (coding/search_views.py) ---
+    # --- end C ---
+    # --- D: exports and reports (coding/export_views.py) ---
+    # --- end D ---
 ]
