@@ -20,6 +20,7 @@ import time
 import tracemalloc
 import zipfile
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -32,7 +33,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 
-from coding import synthetic
+from coding import synthetic, workspace
 from coding.audit import recorded_as
 from coding.models import Code, Coding
 from interviews.models import Attribute, Interview, Project, Speaker, Turn
@@ -248,7 +249,7 @@ def apply_code(ctx: Context) -> Request:
             raise BenchError(f"the request created no coding (status {response.status_code})")
         ctx.created.append(created)
 
-    data = {"start": start, "end": end, "code": code_id}
+    data = {"start": start, "end": end, "code": code_id, "since": _since(ctx)}
     headers = HTMX | _csrf(ctx, ctx.researcher)
     return Request("post", url, ctx.researcher, data=data, headers=headers, after=after)
 
@@ -262,7 +263,8 @@ def remove_coding(ctx: Context) -> Request:
             raise BenchError(f"the coding is still there (status {response.status_code})")
 
     headers = HTMX | _csrf(ctx, ctx.researcher)
-    return Request("post", url, ctx.researcher, headers=headers, after=after)
+    data = {"since": _since(ctx)}
+    return Request("post", url, ctx.researcher, data=data, headers=headers, after=after)
 
 
 def excerpts_first_page(ctx: Context) -> Request:
@@ -327,6 +329,11 @@ def _csrf(ctx: Context, client: Client) -> dict:
     if key not in ctx.csrf:
         ctx.csrf[key] = _csrf_headers(client, ctx.project)
     return ctx.csrf[key]
+
+
+def _since(ctx: Context) -> int:
+    """The last event an up-to-date page has seen: what the workspace sends with every action."""
+    return workspace.last_event_id(ctx.interview)
 
 
 def _random_selection(ctx: Context) -> tuple[int, int, int]:
@@ -624,13 +631,11 @@ def _run_path(ctx: Context, path: Path, result: Result, options: Settings) -> No
         return
     try:
         for run in range(options.warmup):
-            if run == options.warmup - 1:
-                with CaptureQueriesContext(connection) as captured:
-                    _send(path.request(ctx))
-                result.queries = len(captured.captured_queries)
-                result.captured = list(captured.captured_queries)
-            else:
-                _send(path.request(ctx))
+            captured = [] if run == options.warmup - 1 else None
+            _send(path.request(ctx), captured)
+            if captured is not None:
+                result.queries = len(captured)
+                result.captured = captured
         started = time.perf_counter()
         while result.n < options.runs and (
             result.n < 3 or time.perf_counter() - started < options.budget
@@ -642,16 +647,23 @@ def _run_path(ctx: Context, path: Path, result: Result, options: Settings) -> No
         result.status = f"error: {error}"
 
 
-def _send(request: Request | None) -> float:
-    """Server time of a path's request(s), in seconds (bodies read, streamed or not)."""
+def _send(request: Request | None, captured: list | None = None) -> float:
+    """Server time of a path's request(s), in seconds (bodies read, streamed or not).
+
+    With `captured`, the requests' own queries are appended to it (not the bench's bookkeeping).
+    """
     elapsed = 0.0
     while request is not None:
         send = getattr(request.client, request.method)
-        started = time.perf_counter()
-        response = send(request.url, request.data, headers=request.headers)
-        if response.streaming:
-            b"".join(response.streaming_content)
-        elapsed += time.perf_counter() - started
+        capture = CaptureQueriesContext(connection) if captured is not None else nullcontext()
+        with capture as queries:
+            started = time.perf_counter()
+            response = send(request.url, request.data, headers=request.headers)
+            if response.streaming:
+                b"".join(response.streaming_content)
+            elapsed += time.perf_counter() - started
+        if captured is not None:
+            captured.extend(queries.captured_queries)
         if response.status_code >= 400:
             raise BenchError(f"HTTP {response.status_code}")
         if request.after:

@@ -102,9 +102,9 @@ class Coding(models.Model):
             models.Index(fields=["code", "interview"]),
             models.Index(fields=["coder", "interview"]),
             models.Index(fields=["status", "code"]),
-            # The coding popover ranks a user's codes by use and recency: an index-only scan.
+            # The coding popover ranks a user's codes by their latest codings: an index-only scan.
             models.Index(
-                fields=["coder", "code"], include=["created_at"], name="coding_coder_code_usage"
+                fields=["coder", "-created_at"], include=["code"], name="coding_coder_recent"
             ),
         ]
         verbose_name = _("coding")

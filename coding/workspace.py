@@ -6,6 +6,7 @@ server, whoever changed them, so two researchers coding one interview see each o
 """
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -46,12 +47,43 @@ class _Bounds(NamedTuple):
     end: int
 
 
-def paragraphs(interview: Interview):
+class _Paragraphs(NamedTuple):
+    items: list  # interviews.transcripts.Paragraph, in text order
+    starts: list[int]
+
+
+# An interview's text and turn bounds never change once stored, so its paragraphs are cut once per
+# process rather than on every action (keyed by the text too, in case an id ever meets other text).
+_paragraph_cache: dict[tuple[int, int], _Paragraphs] = {}
+PARAGRAPH_CACHE_SIZE = 64
+
+
+def paragraphs(interview: Interview) -> _Paragraphs:
     """The page's paragraphs, from the turns' bounds alone (cheaper than display_blocks)."""
-    bounds = Turn.objects.filter(interview=interview).order_by("start").values_list("start", "end")
-    return [
-        p for block in blocks(interview.text, map(_Bounds._make, bounds)) for p in block.paragraphs
-    ]
+    key = (interview.pk, hash(interview.text))
+    found = _paragraph_cache.get(key)
+    if found is None:
+        bounds = Turn.objects.filter(interview=interview).order_by("start")
+        bounds = map(_Bounds._make, bounds.values_list("start", "end"))
+        items = [p for block in blocks(interview.text, bounds) for p in block.paragraphs]
+        found = _Paragraphs(items, [p.start for p in items])
+        if len(_paragraph_cache) >= PARAGRAPH_CACHE_SIZE:
+            _paragraph_cache.pop(next(iter(_paragraph_cache)))  # the oldest entry
+        _paragraph_cache[key] = found
+    return found
+
+
+def touched_paragraphs(interview: Interview, ranges) -> list:
+    """The paragraphs that share at least one character with one of the [start, end) ranges."""
+    cut = paragraphs(interview)
+    touched = set()
+    for start, end in ranges:
+        i = max(bisect_right(cut.starts, start) - 1, 0)
+        while i < len(cut.items) and cut.starts[i] < end:
+            if cut.starts[i] + len(cut.items[i].text) > start:
+                touched.add(i)
+            i += 1
+    return [cut.items[i] for i in sorted(touched)]
 
 
 def spans(interview: Interview, user, coders: CoderFilter, start: int = 0, end: int | None = None):
@@ -89,11 +121,7 @@ def changes_since(interview: Interview, since: int, user, coders: CoderFilter) -
     rows = [row for _, before, after in events for row in (before, after) if row]
     ranges = [(row["start"], row["end"]) for row in rows]
     code_ids = {row["code_id"] for row in rows}
-    touched = [
-        p
-        for p in paragraphs(interview)
-        if any(s < p.start + len(p.text) and e > p.start for s, e in ranges)
-    ]
+    touched = touched_paragraphs(interview, ranges)
     if not touched:
         return Changes([], code_ids, next_since)
     low, high = touched[0].start, touched[-1].start + len(touched[-1].text)

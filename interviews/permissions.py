@@ -10,7 +10,7 @@ Two kinds of functions, used by every view:
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from interviews.models import Interview, Membership, Project
@@ -72,11 +72,27 @@ def project_for(user, project_id: int, action: Action = Action.VIEW) -> Membersh
 def interview_for(
     user, project_id: int, interview_id: int, action: Action = Action.VIEW
 ) -> tuple[Membership, Interview]:
-    membership = project_for(user, project_id, action)
-    try:
-        interview = Interview.objects.get(pk=interview_id, project_id=project_id)
-    except Interview.DoesNotExist:
-        raise Http404 from None
+    """The membership and the interview, in one query: every coding action starts here."""
+    if not user.is_authenticated:
+        raise Http404
+    interview = (
+        Interview.objects.select_related("project")
+        .filter(pk=interview_id, project_id=project_id, project__memberships__user=user)
+        .annotate(
+            membership_id=F("project__memberships__id"),
+            membership_role=F("project__memberships__role"),
+        )
+        .first()
+    )
+    if interview is None:
+        raise Http404
+    membership = Membership(
+        pk=interview.membership_id,
+        project=interview.project,
+        user=user,
+        role=interview.membership_role,
+    )
+    require(membership, action)
     return membership, interview
 
 

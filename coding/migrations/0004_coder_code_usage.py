@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="coding",
             index=models.Index(
-                fields=["coder", "code"], include=("created_at",), name="coding_coder_code_usage"
+                fields=["coder", "-created_at"], include=("code",), name="coding_coder_recent"
             ),
         ),
     ]

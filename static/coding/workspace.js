@@ -151,6 +151,19 @@
     }
   }
 
+  /* Links from excerpts, reviews and search open the page at "?at=start-end": scroll there and
+   * light the passage up for a few seconds. */
+  function showPassage(at) {
+    var bounds = /^(\d+)-(\d+)$/.exec(at || "");
+    var range = bounds && O.rangeToDom(root, parseInt(bounds[1], 10), parseInt(bounds[2], 10));
+    if (!range) return;
+    var node = range.startContainer;
+    (node.nodeType === 1 ? node : node.parentElement).scrollIntoView({ block: "center" });
+    if (!window.CSS || !CSS.highlights) return;
+    CSS.highlights.set("found-passage", new Highlight(range));
+    window.setTimeout(function () { CSS.highlights.delete("found-passage"); }, 4000);
+  }
+
   function init() {
     root = document.getElementById("transcript");
     popover = document.getElementById("code-popover");
@@ -215,6 +228,7 @@
     });
     document.body.addEventListener("htmx:sendError", function () { say(root.getAttribute("data-offline"), true); });
 
+    showPassage(new URLSearchParams(window.location.search).get("at"));
     var target = /^#coding-(\d+)$/.exec(window.location.hash);
     var mark = target && root.querySelector('mark[data-codings~="' + target[1] + '"]');
     if (mark) {

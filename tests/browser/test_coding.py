@@ -126,3 +126,30 @@ def test_the_keyboard_refines_a_selection_over_accents_and_an_emoji_sequence(wor
     page.keyboard.press("Enter")  # applies the highlighted code: the first of the list
     expect(page.locator("#workspace-status")).to_contain_text("Voisinage courtois")
     assert Coding.objects.get().text == selected
+
+
+def test_a_link_with_a_passage_opens_the_interview_lit_on_exactly_that_passage(live_server, log_in):
+    project = make_project("Proximité")
+    make_user("rita", project, Membership.Role.RESEARCHER)
+    # A long transcript, so the passage starts out of sight; an emoji before it shifts UTF-16 units.
+    filler = "".join(
+        f"Intervieweuse : Question {n} 😊 ?\n\nMartine : Réponse {n}.\n\n" for n in range(80)
+    )
+    interview = make_interview(project, text=filler + TEXT)
+    start = len(filler) + TEXT.index("«\u00a0juste un café\u00a0»")
+    end = start + len("«\u00a0juste un café\u00a0»")
+    page = log_in("rita")
+    page.goto(
+        f"{live_server.url}/projects/{project.pk}/interviews/{interview.pk}/?at={start}-{end}"
+    )
+
+    lit = page.evaluate(
+        """() => {
+            const found = CSS.highlights.get("found-passage");
+            if (!found) return null;
+            const range = [...found][0];
+            const box = range.getBoundingClientRect();
+            return {text: range.toString(), visible: box.top >= 0 && box.bottom <= innerHeight};
+        }"""
+    )
+    assert lit == {"text": "«\u00a0juste un café\u00a0»", "visible": True}
