@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from coding import workspace
+from coding import review, workspace
 from coding.audit import recorded_as, undo_last
 from coding.codebook import code_paths, fold, next_color, next_position
 from coding.forms import ApplyCodeForm, UpdateCodingForm
@@ -280,11 +280,10 @@ def update_coding(
     with recorded_as(request.user, interview_id=interview.pk):
         if data["code"] is not None and data["code"].pk != coding.code_id:
             coding.code = data["code"]
-            if coding.status == Coding.Status.APPROVED:
-                coding.status = Coding.Status.PENDING
-            coding.save(update_fields=["code", "status", "updated_at"])
+            coding.save(update_fields=["code", "updated_at"])
+            review.coding_changed(coding, request.user)
         if data["start"] is not None:
-            workspace.resize(coding, data["start"], data["end"])
+            workspace.resize(coding, data["start"], data["end"], request.user)
     codes = code_paths(project_id)
     card = _cards(membership, interview, _inspected(interview, [coding.pk]), codes)[0]
     extra = render_to_string(

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import Max
 
+from coding import review
 from coding.highlights import Span, paragraphs_html
 from coding.models import Code, Coding, CodingEvent
 from interviews.models import Interview, Turn
@@ -184,19 +185,16 @@ def apply_code(
         return keep, False  # already coded
     for other in others:
         other.delete()
-    resize(keep, new_start, new_end)
+    resize(keep, new_start, new_end, coder)
     return keep, True
 
 
-def resize(coding: Coding, start: int, end: int) -> None:
-    """New boundaries; an approved coding goes back to review, since what was approved changed."""
+def resize(coding: Coding, start: int, end: int, user) -> None:
+    """New boundaries, set by `user`; a reviewed coding goes back to review (coding.review)."""
     coding.start, coding.end = start, end
-    fields = ["start", "end", "updated_at"]
-    if coding.status == Coding.Status.APPROVED:
-        coding.status = Coding.Status.PENDING
-        fields.append("status")
-    coding.save(update_fields=fields)
+    coding.save(update_fields=["start", "end", "updated_at"])
     coding.refresh_from_db(fields=["text"])
+    review.coding_changed(coding, user)
 
 
 WORD = re.compile(r"\w+(?:['’-]\w+)*")

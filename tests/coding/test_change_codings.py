@@ -62,6 +62,34 @@ def test_changing_the_code_of_an_approved_coding_sends_it_back_to_review(client,
     assert f'id="code-count-{second.pk}" hx-swap-oob="true">1 / 1<' in page
 
 
+def test_resizing_a_coding_sent_back_returns_it_to_review_with_a_history_line(
+    client, interview, rita
+):
+    coding = make_coding(interview, make_code(interview.project), rita, 20, 30)
+    Coding.objects.filter(pk=coding.pk).update(status=Coding.Status.NEEDS_CHANGE)
+    client.force_login(rita)
+
+    client.post(f"{base(interview)}{coding.pk}/", {"start": 16, "end": 40}, headers=HTMX)
+
+    coding.refresh_from_db()
+    assert coding.status == Coding.Status.PENDING
+    last = coding.reviews.last()
+    assert (last.reviewer, last.status) == (rita, Coding.Status.PENDING)
+
+
+def test_coding_a_touching_passage_returns_an_approved_coding_to_review(client, interview, rita):
+    code = make_code(interview.project)
+    coding = make_coding(interview, code, rita, 20, 30)
+    Coding.objects.filter(pk=coding.pk).update(status=Coding.Status.APPROVED)
+    client.force_login(rita)
+
+    client.post(base(interview), {"start": 30, "end": 40, "code": code.pk}, headers=HTMX)
+
+    coding.refresh_from_db()
+    assert (coding.start, coding.end, coding.status) == (20, 40, Coding.Status.PENDING)
+    assert coding.reviews.count() == 1
+
+
 def test_new_boundaries_take_the_new_text(client, interview, rita):
     coding = make_coding(interview, make_code(interview.project), rita, 20, 30)
     client.force_login(rita)

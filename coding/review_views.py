@@ -1,0 +1,348 @@
+"""Supervisor screens: the review queue and its decisions; the coder's "to revise" list; a coding's history.
+
+The queue reads the same filters as the excerpts page (coding.excerpts.ExcerptFilter), with the
+review state "pending" unless the address names another. Each decision answers with the excerpt's card
+alone (htmx swaps it in place), or out-of-band cards for a bulk approval. What a decision may do is
+decided in coding/review.py.
+"""
+
+import re
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from coding import review
+from coding.excerpts import ExcerptFilter
+from coding.models import Coding, ReviewEvent
+from interviews import permissions
+from interviews.models import Interview, Membership
+from interviews.permissions import Action
+
+QUEUE = "coding:review-queue"
+TEMPLATE = "coding/review.html"
+REVISE_TEMPLATE = "coding/revise.html"
+HISTORY_TEMPLATE = "coding/review_history.html"
+PER_PAGE = 25
+QUEUE_ORDER = ("created_at", "pk")  # oldest first: who waited longest is reviewed first
+REVISE_ORDER = ("interview__title", "interview_id", "start", "pk")  # through each interview
+ID = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
+def _queue_params(params: QueryDict) -> QueryDict:
+    """The queue's filters: those of the address, pending codings unless it names a state."""
+    params = params.copy()
+    if not params.getlist("status"):
+        params.setlist("status", [Coding.Status.PENDING])
+    return params
+
+
+def _with_history(codings):
+    events = ReviewEvent.objects.select_related("reviewer").order_by("created_at", "id")
+    return codings.prefetch_related(Prefetch("reviews", queryset=events, to_attr="history"))
+
+
+def _excerpts(filters: ExcerptFilter):
+    """The filtered codings as excerpt cards show them, oldest first (the queue's order)."""
+    return _with_history(filters.codings()).order_by(*QUEUE_ORDER)
+
+
+def _page(filters: ExcerptFilter, number, order=QUEUE_ORDER) -> tuple:
+    """One page of excerpts: its ids first, then the cards' data for those ids alone. PostgreSQL
+    computes the select list (the context cut from each transcript) for every row an OFFSET skips,
+    so paging the annotated query directly costs more with each page (2 s at page 100 of 85,000)."""
+    ids = filters.codings().order_by(*order).values_list("pk", flat=True)
+    page = Paginator(ids, PER_PAGE).get_page(number)
+    found = {coding.pk: coding for coding in _excerpts(filters).filter(pk__in=list(page))}
+    return page, [found[pk] for pk in page if pk in found]
+
+
+def _cards(membership: Membership, filters: ExcerptFilter, codings) -> list[dict]:
+    return [
+        {
+            "coding": coding,
+            "path": filters.paths.get(coding.code_id, coding.code.name),
+            "may_review": review.may_review(membership, coding),
+            "approvable": coding.status in review.APPROVABLE,
+            "can_send_back": coding.status in review.SENDABLE_BACK,
+        }
+        for coding in codings
+    ]
+
+
+def _fresh_cards(membership: Membership, coding_ids, **extra) -> list[dict]:
+    """Fresh cards of these codings of the member's project (after a decision), in queue order."""
+    filters = ExcerptFilter(membership.project, QueryDict(), user=membership.user)
+    cards = _cards(membership, filters, _excerpts(filters).filter(pk__in=coding_ids))
+    for card in cards:
+        card.update(extra)
+    return cards
+
+
+def _coding_for(membership: Membership, coding_id: int) -> Coding:
+    """A coding of the member's project; 404 for any other id, so nothing of another project leaks."""
+    return get_object_or_404(
+        Coding.objects.select_related("interview", "coder").defer("interview__text"),
+        pk=coding_id,
+        interview__project_id=membership.project_id,
+    )
+
+
+def _back_to(request: HttpRequest, default: str) -> str:
+    """Where a plain (non-htmx) form returns: the page it came from, if it is ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _fragment(request: HttpRequest, template: str, partial: str) -> str:
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{template}#{partial}"
+    return template
+
+
+def _chips(filters: ExcerptFilter):
+    """The active filters but a lone review state, which the form's own menu shows (and which
+    would come back as the default if removed)."""
+    return [chip for chip in filters.chips() if "status=" in chip.query]
+
+
+def _filter_choices(project_id: int) -> dict:
+    members = get_user_model().objects.filter(memberships__project_id=project_id)
+    interviews = Interview.objects.filter(project_id=project_id).order_by("title")
+    return {
+        "coder_choices": members.order_by("username"),
+        "interview_choices": interviews.values_list("pk", "title"),
+        "status_choices": Coding.Status.choices,
+    }
+
+
+# The review queue
+
+
+@vary_on_headers("HX-Request")
+@require_GET
+def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.REVIEW)
+    project = membership.project
+    filters = ExcerptFilter(project, _queue_params(request.GET), user=request.user)
+    context = {
+        "project": project,
+        "membership": membership,
+        "filters": filters,
+        **permissions.abilities(membership),
+    }
+    if filters.is_valid():
+        page, codings = _page(filters, request.GET.get("page"))
+        context.update(
+            page=page,
+            cards=_cards(membership, filters, codings),
+            chips=_chips(filters),
+            previous_query=filters.querystring(page=page.number - 1),
+            next_query=filters.querystring(page=page.number + 1),
+        )
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, f"{TEMPLATE}#review-results", context)
+    context.update(_filter_choices(project_id))
+    return render(request, TEMPLATE, context)
+
+
+@require_POST
+def review_decide(request: HttpRequest, project_id: int, coding_id: int) -> HttpResponse:
+    """`decision=approve|send_back`, with a `comment` (required to send back)."""
+    membership = permissions.project_for(request.user, project_id, Action.REVIEW)
+    coding = _coding_for(membership, coding_id)
+    decision = request.POST.get("decision", "")
+    comment = request.POST.get("comment", "")
+    message = error = None
+    try:
+        if decision == "approve":
+            review.approve(coding, membership, comment)
+            message = _("Approved.")
+        elif decision == "send_back":
+            review.send_back(coding, membership, comment)
+            message = _("Sent back to %(name)s with your comment.") % {
+                "name": coding.coder.get_full_name() or coding.coder.username
+            }
+        else:
+            error = _("Unknown decision: approve or send back.")
+    except review.NotAllowed as refused:
+        if not request.htmx:
+            raise PermissionDenied(refused.message) from None
+        error = refused.message
+    except review.ReviewRefused as refused:
+        error = refused.message
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, message)
+        return redirect(_back_to(request, reverse(QUEUE, args=[project_id])))
+    extra = {"message": error or message, "error": bool(error), "decided": True}
+    if error and decision == "send_back":
+        extra["comment"] = comment  # what they typed stays in the box
+    cards = _fresh_cards(membership, [coding.pk], **extra)
+    if not cards:  # removed meanwhile
+        return render(request, f"{TEMPLATE}#gone", {"coding_id": coding_id, **extra})
+    return render(request, f"{TEMPLATE}#excerpt", {"project": membership.project, "card": cards[0]})
+
+
+@require_POST
+def review_bulk(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Approve the selected excerpts (`coding=<id>`, repeated) at once."""
+    membership = permissions.project_for(request.user, project_id, Action.REVIEW)
+    ids = [int(value) for value in request.POST.getlist("coding") if ID.fullmatch(value)]
+    if not ids:
+        result, message, error = None, _("Select the excerpts to approve first."), True
+    else:
+        result = review.bulk_approve(membership, ids)
+        message, error = _bulk_message(result), not result.approved
+    if not request.htmx:
+        messages.add_message(request, messages.ERROR if error else messages.SUCCESS, message)
+        return redirect(_back_to(request, reverse(QUEUE, args=[project_id])))
+    status = {"message": message, "error": error, "oob": True}
+    parts = [render_to_string(f"{TEMPLATE}#bulk-status", status)]
+    if result is not None:
+        reasons = result.skipped
+        for card in _fresh_cards(membership, result.approved + list(reasons), decided=False):
+            card["message"] = reasons.get(card["coding"].pk)
+            card["error"] = card["message"] is not None
+            context = {"project": membership.project, "card": card, "oob": True}
+            parts.append(render_to_string(f"{TEMPLATE}#excerpt", context, request))
+    return HttpResponse("".join(parts))
+
+
+def _bulk_message(result: review.BulkResult) -> str:
+    parts = [
+        ngettext(
+            "%(count)d excerpt approved.", "%(count)d excerpts approved.", len(result.approved)
+        )
+        % {"count": len(result.approved)}
+    ]
+    if result.skipped:
+        reasons: dict[str, int] = {}
+        for reason in result.skipped.values():
+            reasons[reason] = reasons.get(reason, 0) + 1
+        details = ", ".join(f"{reason} ({count})" for reason, count in reasons.items())
+        parts.append(_("Not approved: %(details)s.") % {"details": details})
+    if result.missing:
+        parts.append(
+            ngettext(
+                "%(count)d excerpt no longer exists.",
+                "%(count)d excerpts no longer exist.",
+                result.missing,
+            )
+            % {"count": result.missing}
+        )
+    return " ".join(parts)
+
+
+# A coding's history
+
+
+@vary_on_headers("HX-Request")
+@require_GET
+def review_history(request: HttpRequest, project_id: int, coding_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id)
+    coding = get_object_or_404(
+        _with_history(
+            Coding.objects.select_related("interview", "code", "coder").defer("interview__text")
+        ),
+        pk=coding_id,
+        interview__project_id=project_id,
+    )
+    context = {"project": membership.project, "membership": membership, "coding": coding}
+    return render(request, _fragment(request, HISTORY_TEMPLATE, "history"), context)
+
+
+# "To revise": the coder's codings sent back
+
+
+@vary_on_headers("HX-Request")
+@require_GET
+def to_revise(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    mine = QueryDict(f"status={Coding.Status.NEEDS_CHANGE}&coder={membership.user_id}")
+    filters = ExcerptFilter(membership.project, mine, user=request.user)
+    page, codings = _page(filters, request.GET.get("page"), REVISE_ORDER)
+    cards = [
+        {"coding": coding, "path": filters.paths.get(coding.code_id, coding.code.name)}
+        for coding in codings
+    ]
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "page": page,
+        "cards": cards,
+        **permissions.abilities(membership),
+    }
+    return render(request, _fragment(request, REVISE_TEMPLATE, "revise-results"), context)
+
+
+@require_POST
+def resubmit(request: HttpRequest, project_id: int, coding_id: int) -> HttpResponse:
+    """Back to the review queue, with an optional `answer` to the reviewer."""
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    coding = _coding_for(membership, coding_id)
+    answer = request.POST.get("answer", "")
+    error = None
+    try:
+        review.resubmit(coding, membership, answer)
+    except review.NotAllowed as refused:
+        if not request.htmx:
+            raise PermissionDenied(refused.message) from None
+        error = refused.message
+    except review.ReviewRefused as refused:
+        error = refused.message
+    message = error or _("Back in the review queue.")
+    if not request.htmx:
+        messages.add_message(request, messages.ERROR if error else messages.SUCCESS, message)
+        return redirect(_back_to(request, reverse("coding:to-revise", args=[project_id])))
+    filters = ExcerptFilter(membership.project, QueryDict(), user=request.user)
+    coding = _excerpts(filters).filter(pk=coding.pk).first()
+    if coding is None:
+        return render(request, f"{TEMPLATE}#gone", {"coding_id": coding_id, "message": message})
+    card = {
+        "coding": coding,
+        "path": filters.paths.get(coding.code_id, coding.code.name),
+        "message": message,
+        "error": bool(error),
+        "answer": answer if error else "",
+        "decided": True,
+    }
+    context = {
+        "project": membership.project,
+        "card": card,
+        "count": review.revise_count(request.user, project_id),
+        "oob": True,
+    }
+    card_html = render_to_string(
+        f"{REVISE_TEMPLATE}#revise-card", {**context, "oob": False}, request
+    )
+    count_html = render_to_string(f"{REVISE_TEMPLATE}#revise-count", context)
+    return HttpResponse(card_html + count_html)
+
+
+@require_GET
+def revise_badge(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The number of the user's codings to revise, for the project navigation (loaded lazily)."""
+    membership = permissions.project_for(request.user, project_id)
+    count = (
+        review.revise_count(request.user, project_id)
+        if permissions.can(membership, Action.CODE)
+        else 0
+    )
+    context = {"project": membership.project, "count": count}
+    return render(request, f"{REVISE_TEMPLATE}#revise-badge", context)
