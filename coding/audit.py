@@ -19,31 +19,42 @@ RESTORED = ("interview_id", "code_id", "coder_id", "start", "end", "status")
 
 
 @contextmanager
-def recorded_as(user, *, interview_id: int | None = None, undo_of: int | None = None):
-    """A transaction whose coding changes are recorded as one action by `user`.
+def recorded_as(
+    user,
+    *,
+    interview_id: int | None = None,
+    undo_of: int | None = None,
+    group: int | None = None,
+):
+    """A transaction whose coding changes are recorded as one action by `user`; yields its group.
 
     The actor and group travel to the trigger as transaction-local settings, so they cannot leak to
     the next request on a reused connection. With `interview_id`, writers of that interview take
     turns (a transaction-level advisory lock): its audit events then commit in the order of their
     ids, which is what lets the workspace poll "events after N" without ever skipping one.
+    With `group` (yielded by an enclosing block), the changes join that action: "code all search
+    results" writes each interview in its own nested block, as one action that one undo reverts.
     """
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT set_config('verbatim.actor_id', %s, true),"
-                " set_config('verbatim.group', nextval('coding_action_group')::text, true),"
+                " set_config('verbatim.group',"
+                " coalesce(%s::bigint, nextval('coding_action_group'))::text, true),"
                 " set_config('verbatim.undo_of', %s, true),"
                 " CASE WHEN %s::bigint IS NULL THEN NULL"
                 " ELSE pg_advisory_xact_lock(%s, %s::bigint::int) END",
                 [
                     str(user.pk),
+                    group,
                     "" if undo_of is None else str(undo_of),
                     interview_id,
                     INTERVIEW_LOCK,
                     interview_id,
                 ],
             )
-        yield
+            group = int(cursor.fetchone()[1])
+        yield group
 
 
 def last_undoable_group(user, interview_id: int) -> int | None:

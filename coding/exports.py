@@ -17,7 +17,6 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.db.models import (
@@ -45,7 +44,14 @@ from openpyxl.styles import Font
 from coding.codebook import code_paths, subtree_ids
 from coding.excerpts import CONTEXT_CHARS
 from coding.models import Code, Coding, Memo, ReviewEvent
-from interviews.models import Attribute, AttributeValue, Interview, Project, Turn
+from interviews.models import (
+    Attribute,
+    AttributeValue,
+    Interview,
+    Project,
+    Turn,
+    plain_number,
+)
 
 CHUNK = 2000  # rows per server-side cursor fetch
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -256,15 +262,6 @@ def attribute_values(interviews: QuerySet[Interview]) -> dict[int, dict[int, obj
             value = text
         values[interview_id][attribute_id] = value
     return values
-
-
-def plain_number(number: Decimal | None) -> int | Decimal | None:
-    """12 rather than 12.0000 (or 1.2E+1, which is what Decimal.normalize makes of it)."""
-    if number is None:
-        return None
-    if number == number.to_integral_value():
-        return int(number)
-    return number.normalize()
 
 
 def person(user) -> str:

@@ -1,7 +1,10 @@
 import hashlib
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Length, Lower
 from django.urls import reverse
@@ -134,6 +137,15 @@ def text_checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def plain_number(number: Decimal | None) -> int | Decimal | None:
+    """12 rather than 12.0000 (or 1.2E+1, which is what Decimal.normalize makes of it)."""
+    if number is None:
+        return None
+    if number == number.to_integral_value():
+        return int(number)
+    return number.normalize()
+
+
 class AttributeValue(models.Model):
     interview = models.ForeignKey(
         Interview, on_delete=models.CASCADE, related_name="attribute_values"
@@ -166,7 +178,7 @@ class AttributeValue(models.Model):
     @property
     def value(self):
         if self.attribute.type == Attribute.Type.NUMBER:
-            return self.number.normalize() if self.number is not None else None
+            return plain_number(self.number)
         if self.attribute.type == Attribute.Type.DATE:
             return self.date
         return self.text
@@ -283,3 +295,36 @@ class ImportFile(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SearchSegment(models.Model):
+    """One paragraph (line) of an interview, indexed for full-text search (interviews/search.py).
+
+    Written only by the triggers of migration interviews 0004 when an interview is stored (ORM, COPY
+    or raw SQL alike) or its language changes; transcripts never change, so neither do their
+    segments. [start, end) are code points of Interview.text, blank edges left out; `text` is
+    that paragraph and `vector` is `to_tsvector(config, verbatim_unaccent(text))`.
+    """
+
+    interview = models.ForeignKey(
+        Interview, on_delete=models.CASCADE, related_name="search_segments", db_index=False
+    )  # the (interview, start) index serves it
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    # The paragraph itself: the search page and "code all results" read it without decompressing
+    # whole transcripts.
+    text = models.TextField()
+    config = models.CharField(max_length=32)  # text search configuration: french, english, simple…
+    vector = SearchVectorField()
+
+    class Meta:
+        ordering = ["interview", "start"]
+        indexes = [
+            # A short pending list: imports stay fast, and a search never scans more than 256 kB
+            # of not yet merged entries while waiting for (auto)vacuum.
+            GinIndex(fields=["vector"], name="searchsegment_vector", gin_pending_list_limit=256),
+            models.Index(fields=["interview", "start"], name="searchsegment_interview"),
+        ]
+
+    def __str__(self):
+        return f"{self.interview_id} [{self.start}, {self.end})"
