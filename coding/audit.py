@@ -25,6 +25,7 @@ def recorded_as(
     interview_id: int | None = None,
     undo_of: int | None = None,
     group: int | None = None,
+    undoable: bool = True,
 ):
     """A transaction whose coding changes are recorded as one action by `user`; yields its group.
 
@@ -34,18 +35,22 @@ def recorded_as(
     ids, which is what lets the workspace poll "events after N" without ever skipping one.
     With `group` (yielded by an enclosing block), the changes join that action: "code all search
     results" writes each interview in its own nested block, as one action that one undo reverts.
+    `undoable=False` records changes without a group, out of Ctrl+Z's reach: review decisions have
+    their own history (coding.review), which an undo of the status alone would contradict.
     """
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT set_config('verbatim.actor_id', %s, true),"
-                " set_config('verbatim.group',"
-                " coalesce(%s::bigint, nextval('coding_action_group'))::text, true),"
+                " set_config('verbatim.group', CASE WHEN %s THEN"
+                " coalesce(%s::bigint, nextval('coding_action_group'))::text ELSE '' END, true),"
                 " set_config('verbatim.undo_of', %s, true),"
+                # One round trip on the hot path: the interview's lock goes with the settings.
                 " CASE WHEN %s::bigint IS NULL THEN NULL"
                 " ELSE pg_advisory_xact_lock(%s, %s::bigint::int) END",
                 [
                     str(user.pk),
+                    undoable,
                     group,
                     "" if undo_of is None else str(undo_of),
                     interview_id,
@@ -53,8 +58,18 @@ def recorded_as(
                     interview_id,
                 ],
             )
-            group = int(cursor.fetchone()[1])
-        yield group
+            group = cursor.fetchone()[1]
+        yield int(group) if group else None
+
+
+def lock_interviews(interview_ids) -> None:
+    """Take the writer lock of each interview (see recorded_as), in id order, so that two actions
+    spanning several interviews never wait for each other in a cycle."""
+    with connection.cursor() as cursor:
+        for interview_id in sorted(set(interview_ids)):
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s::bigint::int)", [INTERVIEW_LOCK, interview_id]
+            )
 
 
 def last_undoable_group(user, interview_id: int) -> int | None:
@@ -84,7 +99,9 @@ def undo_last(user, interview_id: int) -> UndoResult | None:
         return None
     events = list(CodingEvent.objects.filter(group=group).order_by("id"))
     result = UndoResult(events)
-    with recorded_as(user, interview_id=interview_id, undo_of=group):
+    with recorded_as(user, undo_of=group):
+        # A "code all search results" action spans interviews: each one's pollers need its lock.
+        lock_interviews({interview_id} | {e.interview_id for e in events if e.interview_id})
         for event in reversed(events):
             try:
                 with transaction.atomic():

@@ -12,11 +12,10 @@ translated for the user. The public transitions open their own `coding.audit.rec
 
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coding.audit import INTERVIEW_LOCK, recorded_as
+from coding.audit import lock_interviews, recorded_as
 from coding.models import Coding, ReviewEvent
 from interviews import permissions
 from interviews.models import Membership
@@ -70,7 +69,7 @@ def _require_review(membership: Membership, coding: Coding) -> None:
 def approve(coding: Coding, membership: Membership, comment: str = "") -> ReviewEvent:
     """pending or needs_change → approved."""
     _require_review(membership, coding)
-    with recorded_as(membership.user, interview_id=coding.interview_id):
+    with recorded_as(membership.user, interview_id=coding.interview_id, undoable=False):
         _lock_current(coding)
         if coding.status not in APPROVABLE:
             raise StaleState(_stale_message(coding))
@@ -83,7 +82,7 @@ def send_back(coding: Coding, membership: Membership, comment: str) -> ReviewEve
     comment = (comment or "").strip()
     if not comment:
         raise CommentRequired(_("Say what should change: a comment is required to send back."))
-    with recorded_as(membership.user, interview_id=coding.interview_id):
+    with recorded_as(membership.user, interview_id=coding.interview_id, undoable=False):
         _lock_current(coding)
         if coding.status not in SENDABLE_BACK:
             raise StaleState(_stale_message(coding))
@@ -95,7 +94,7 @@ def resubmit(coding: Coding, membership: Membership, answer: str = "") -> Review
     optionally answering the reviewer's comment."""
     if not permissions.can_change_coding(membership, coding):
         raise NotAllowed(_("Only the coder of this coding can resubmit it."))
-    with recorded_as(membership.user, interview_id=coding.interview_id):
+    with recorded_as(membership.user, interview_id=coding.interview_id, undoable=False):
         _lock_current(coding)
         if coding.status != Status.NEEDS_CHANGE:
             raise StaleState(_stale_message(coding))
@@ -172,8 +171,8 @@ def bulk_approve(membership: Membership, coding_ids) -> BulkResult:
     codings = Coding.objects.filter(interview__project_id=membership.project_id, pk__in=wanted)
     result = BulkResult()
     user = membership.user
-    with recorded_as(user):
-        _lock_interviews(sorted(set(codings.values_list("interview_id", flat=True))))
+    with recorded_as(user, undoable=False):
+        lock_interviews(codings.values_list("interview_id", flat=True))
         rows = (
             codings.select_for_update()
             .order_by("created_at", "id")
@@ -195,16 +194,6 @@ def bulk_approve(membership: Membership, coding_ids) -> BulkResult:
             for pk in result.approved
         )
     return result
-
-
-def _lock_interviews(interview_ids: list[int]) -> None:
-    """Take each interview's writer lock, as recorded_as(interview_id=…) does for one, in id order
-    so two bulk approvals never deadlock: the workspace's polling relies on it (coding.audit)."""
-    with connection.cursor() as cursor:
-        for interview_id in interview_ids:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s::bigint::int)", [INTERVIEW_LOCK, interview_id]
-            )
 
 
 # What the pages show

@@ -3,7 +3,7 @@
 import pytest
 
 from coding import review
-from coding.audit import recorded_as
+from coding.audit import recorded_as, undo_last
 from coding.models import Coding, CodingEvent, ReviewEvent
 from interviews.models import Membership
 from tests.factories import make_code, make_coding, make_interview, make_user
@@ -207,6 +207,15 @@ def test_each_decision_is_audited_as_the_reviewers_action(project, interview, co
     event = CodingEvent.objects.filter(coding_id=coding.pk, action="update").get()
     assert event.actor_id == sam.pk and event.interview_id == interview.pk
     assert (event.before["status"], event.after["status"]) == ("pending", "approved")
+
+
+def test_undo_in_the_interview_never_reverts_a_review_decision(project, interview, coding, sam):
+    review.approve(coding, member(sam, project))
+    review.send_back(coding, member(sam, project), "Trop large")
+
+    assert undo_last(sam, interview.pk) is None  # decisions live in the review history instead
+    coding.refresh_from_db()
+    assert coding.status == Status.NEEDS_CHANGE
 
 
 # Bulk approve
