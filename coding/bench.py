@@ -61,7 +61,7 @@ class Request:
 @dataclass
 class Floor:
     sql: str
-    params: list
+    params: list | dict
     after: Callable | None = None  # receives the fetched rows, untimed
 
 
@@ -492,15 +492,23 @@ def floor_excerpts_filtered(ctx: Context) -> Floor:
 
 
 def floor_search(ctx: Context) -> Floor:
-    # No full-text index exists yet: this is a scan of every transcript of the project.
+    """The first page of hits of the segment index (interviews.search), with its counts and marks."""
     return Floor(
         """
-        SELECT i.id, i.title FROM interviews_interview i
-        WHERE i.project_id = %s
-          AND to_tsvector('french', i.text) @@ websearch_to_tsquery('french', %s)
-        ORDER BY i.title LIMIT 20
+        WITH hits AS (
+            SELECT s.interview_id, i.title, s.start, s."end", s.text
+              FROM interviews_searchsegment s
+              JOIN interviews_interview i ON i.id = s.interview_id
+             WHERE i.project_id = %(project)s AND s.config = 'french'
+               AND s.vector @@ websearch_to_tsquery('french', verbatim_unaccent(%(q)s)))
+        SELECT (SELECT count(*) FROM hits), (SELECT count(DISTINCT interview_id) FROM hits),
+               h.interview_id, h.title, h.start, h."end",
+               ts_headline('french', verbatim_unaccent(h.text),
+                           websearch_to_tsquery('french', verbatim_unaccent(%(q)s)),
+                           'HighlightAll=true')
+          FROM (SELECT * FROM hits ORDER BY title, interview_id, start LIMIT 20) AS h
         """,
-        [ctx.project.pk, SEARCH_WORDS],
+        {"project": ctx.project.pk, "q": SEARCH_WORDS},
     )
 
 

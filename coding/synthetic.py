@@ -1061,6 +1061,7 @@ TABLES = (
     "interviews_turn",
     "interviews_speaker",
     "interviews_attributevalue",
+    "interviews_searchsegment",
     "coding_coding",
     "coding_codingevent",
     "coding_reviewevent",
