@@ -95,12 +95,18 @@ def _form_page(request: HttpRequest, partial: str, context: dict) -> HttpRespons
 
 
 def _saved(form: CodeForm) -> bool:
-    """Save the code; a name taken meanwhile by someone else becomes a form error, not a 500."""
+    """Save the code; what someone else did meanwhile (took the name, moved the chosen parent under
+    this code) becomes a form error, not a 500."""
     try:
         with transaction.atomic():
             form.save()
-    except IntegrityError:
-        form.add_error("name", _("A code with this name already exists at this level."))
+    except IntegrityError as error:
+        if getattr(error.__cause__, "diag", None) and error.__cause__.diag.constraint_name == (
+            "code_tree_acyclic"
+        ):
+            form.add_error("parent", _("A code cannot be moved under itself or its sub-codes."))
+        else:
+            form.add_error("name", _("A code with this name already exists at this level."))
         return False
     return True
 

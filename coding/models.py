@@ -102,6 +102,8 @@ class Coding(models.Model):
             models.Index(fields=["code", "interview"]),
             models.Index(fields=["coder", "interview"]),
             models.Index(fields=["status", "code"]),
+            # The review queue: pending codings, oldest first, one page at a time.
+            models.Index(fields=["status", "created_at", "id"], name="coding_review_queue"),
             # The coding popover ranks a user's codes by their latest codings: an index-only scan.
             models.Index(
                 fields=["coder", "-created_at"], include=["code"], name="coding_coder_recent"

@@ -121,6 +121,21 @@ def test_a_name_taken_meanwhile_is_a_form_error_not_a_crash(client, project, rit
     assert_form_came_back(response, "A code with this name already exists at this level.")
 
 
+def test_a_parent_moved_under_the_code_meanwhile_is_a_form_error_not_a_crash(
+    client, project, rita, monkeypatch
+):
+    """Someone moved the chosen parent under this code after the form was checked: the database
+    refuses the cycle, and the form says why."""
+    code = make_code(project, "Proximité")
+    child = make_code(project, "Voisinage courtois", parent=code)
+    monkeypatch.setattr("coding.codebook_forms.subtree_ids", lambda code: {code.pk})
+    client.force_login(rita)
+    response = edit(client, code, parent=child.pk)
+    assert_form_came_back(response, "A code cannot be moved under itself or its sub-codes.")
+    code.refresh_from_db()
+    assert code.parent_id is None
+
+
 def test_a_colour_that_is_not_rrggbb_is_refused(client, project, rita):
     client.force_login(rita)
     assert_form_came_back(create(client, project, color="red"), "Enter a colour as #rrggbb.")

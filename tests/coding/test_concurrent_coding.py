@@ -3,10 +3,10 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
-from coding.models import Coding
+from coding.models import Code, Coding
 from interviews.models import Membership
 from tests.factories import make_code, make_interview, make_project, make_user
 
@@ -45,3 +45,41 @@ def test_simultaneous_codings_by_two_researchers_are_all_stored():
     # Same passages, same code, two coders: twenty codings, ten each, none lost or merged across.
     for user in coders:
         assert Coding.objects.filter(coder=user).count() == 10
+
+
+def test_two_simultaneous_moves_cannot_make_the_codebook_a_cycle():
+    """A under B and B under A at the same moment: one move waits for the other, then is refused."""
+    project = make_project()
+    a, b = make_code(project, "A"), make_code(project, "B")
+    first_moved, second_tried = threading.Event(), threading.Event()
+    outcome = {}
+
+    def move_a_under_b():
+        with transaction.atomic():
+            Code.objects.filter(pk=a.pk).update(parent=b)
+            first_moved.set()
+            second_tried.wait(timeout=2)  # the other move is blocked on the codebook lock by now
+        connection.close()
+
+    def move_b_under_a():
+        first_moved.wait()
+        try:
+            with transaction.atomic():
+                second_tried.set()
+                Code.objects.filter(pk=b.pk).update(parent=a)
+            outcome["second"] = "moved"
+        except IntegrityError:
+            outcome["second"] = "refused"
+        connection.close()
+
+    threads = [threading.Thread(target=move_a_under_b), threading.Thread(target=move_b_under_a)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcome == {"second": "refused"}
+    assert dict(Code.objects.filter(project=project).values_list("name", "parent__name")) == {
+        "A": "B",
+        "B": None,
+    }
