@@ -6,6 +6,7 @@ server, whoever changed them, so two researchers coding one interview see each o
 """
 
 import re
+import threading
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -57,6 +58,7 @@ class _Paragraphs(NamedTuple):
 # An interview's text and turn bounds never change once stored, so its paragraphs are cut once per
 # process rather than on every action (keyed by the text too, in case an id ever meets other text).
 _paragraph_cache: dict[tuple[int, int], _Paragraphs] = {}
+_paragraph_cache_lock = threading.Lock()  # production workers serve several threads
 PARAGRAPH_CACHE_SIZE = 64
 
 
@@ -69,9 +71,10 @@ def paragraphs(interview: Interview) -> _Paragraphs:
         bounds = map(_Bounds._make, bounds.values_list("start", "end"))
         items = [p for block in blocks(interview.text, bounds) for p in block.paragraphs]
         found = _Paragraphs(items, [p.start for p in items])
-        if len(_paragraph_cache) >= PARAGRAPH_CACHE_SIZE:
-            _paragraph_cache.pop(next(iter(_paragraph_cache)))  # the oldest entry
-        _paragraph_cache[key] = found
+        with _paragraph_cache_lock:
+            if len(_paragraph_cache) >= PARAGRAPH_CACHE_SIZE:
+                _paragraph_cache.pop(next(iter(_paragraph_cache)))  # the oldest entry
+            _paragraph_cache[key] = found
     return found
 
 

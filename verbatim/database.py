@@ -8,7 +8,7 @@ folder (.pgdata, or VERBATIM_PGDATA). It starts on first use, is shared by every
 import os
 import warnings
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -44,6 +44,25 @@ def settings_from_url(url: str) -> dict:
         "PORT": str(parts.port or ""),
         "OPTIONS": options,
     }
+
+
+def url_from_settings(database: dict) -> str:
+    """The DATABASE_URL of a DATABASES entry: what settings_from_url reads back into the same one.
+
+    Lets a child process (the load test's server, a restore) reach exactly the database this one
+    uses, embedded cluster and test database included. A unix socket folder travels as ?host=.
+    """
+    # Only what a URL carries (strings): settings from the environment (a pool) are the child's own.
+    options = {k: v for k, v in database.get("OPTIONS", {}).items() if isinstance(v, str)}
+    host, port = database.get("HOST") or "", database.get("PORT") or ""
+    if host.startswith("/"):
+        options["host"], host = host, ""
+    user = quote(database.get("USER") or "", safe="")
+    if database.get("PASSWORD"):
+        user += ":" + quote(database["PASSWORD"], safe="")
+    netloc = (user + "@" if user else "") + host + (f":{port}" if port else "")
+    query = f"?{urlencode(options)}" if options else ""
+    return f"postgres://{netloc}/{quote(database['NAME'], safe='')}{query}"
 
 
 def _embedded_settings(pgdata: Path) -> dict:

@@ -104,7 +104,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_settings(BASE_DIR)}
-DATABASES["default"]["CONN_MAX_AGE"] = envint("DJANGO_CONN_MAX_AGE", 60)
+# Connection reuse: each gunicorn worker thread keeps its connection DJANGO_CONN_MAX_AGE seconds,
+# checked before reuse. DJANGO_DB_POOL=N instead shares a psycopg pool of at most N connections
+# among a worker process's threads: no faster under the load test, but it caps the connections
+# many app servers open on one database (docs/operations.md).
+DB_POOL_SIZE = envint("DJANGO_DB_POOL", 0)
+if DB_POOL_SIZE:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_SIZE,
+        "timeout": 10,  # seconds a request waits for a free connection before failing
+    }
+DATABASES["default"]["CONN_MAX_AGE"] = 0 if DB_POOL_SIZE else envint("DJANGO_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -128,7 +139,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` gathers the files WhiteNoise serves (hashed names, cached for a year).
+STATIC_ROOT = Path(os.environ.get("VERBATIM_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, compressed names in production (cache-busting, served by WhiteNoise); plain in DEBUG.
@@ -142,6 +154,7 @@ STORAGES = {
 # HTTPS-only cookies and redirects wherever the app is not served from a developer's machine.
 HTTPS = envbool("DJANGO_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # proxies check their app servers over plain HTTP
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 31_536_000) if HTTPS else 0

@@ -1,0 +1,158 @@
+"""Production serving: gunicorn with verbatim/gunicorn_conf.py, WhiteNoise, settings from the environment.
+
+`manage.py check --deploy` staying clean is tested in tests/test_setup.py.
+"""
+
+import http.client
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from verbatim import gunicorn_conf
+from verbatim.database import settings_from_url, url_from_settings
+from verbatim.loadtest import Server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def get(server: Server, path: str, headers: dict | None = None):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request("GET", path, headers={"Host": "127.0.0.1", **(headers or {})})
+    response = conn.getresponse()
+    return response, response.read()
+
+
+@pytest.fixture(scope="module")
+def https_server(django_db_setup, django_db_blocker):
+    """Gunicorn as in production, behind a (pretend) TLS proxy: DJANGO_HTTPS on."""
+    with django_db_blocker.unblock(), Server(workers=2, env={"DJANGO_HTTPS": "1"}) as server:
+        yield server
+
+
+PROXY = {"X-Forwarded-Proto": "https"}
+
+
+def test_plain_http_is_redirected_to_https(https_server):
+    response, _ = get(https_server, "/login/")
+
+    assert response.status == 301
+    assert response.getheader("Location") == "https://127.0.0.1/login/"
+
+
+def test_behind_the_proxy_pages_carry_hsts_and_secure_cookies(https_server):
+    response, _ = get(https_server, "/login/", PROXY)
+
+    assert response.status == 200
+    assert response.getheader("Strict-Transport-Security").startswith("max-age=31536000")
+    assert response.getheader("X-Frame-Options") == "DENY"
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    cookies = response.headers.get_all("Set-Cookie")
+    assert cookies and all("Secure" in cookie and "SameSite" in cookie for cookie in cookies)
+
+
+def test_static_files_have_hashed_names_cached_for_a_year_and_compressed(https_server):
+    _, page = get(https_server, "/login/", PROXY)
+    stylesheet = re.search(rb'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', page)
+    assert stylesheet, "the page links no hashed stylesheet"
+
+    response, body = get(https_server, stylesheet[1].decode(), {**PROXY, "Accept-Encoding": "gzip"})
+
+    assert response.status == 200
+    assert response.getheader("Content-Encoding") == "gzip"
+    assert "max-age=315360000" in response.getheader("Cache-Control")
+    assert "immutable" in response.getheader("Cache-Control")
+    assert body[:2] == b"\x1f\x8b"  # gzip's magic number
+
+
+def test_the_embedded_postgresql_is_started_once_by_the_master_and_stops_with_it(tmp_path):
+    pgdata = tmp_path / "pgdata"
+    env = {"DATABASE_URL": None, "VERBATIM_PGDATA": str(pgdata)}
+    with Server(workers=2, env=env) as server:
+        response, _ = get(server, "/login/", PROXY)
+        holders = json.loads((pgdata / ".handle_pids.json").read_text())
+        master = server.process.pid
+        assert response.status in (200, 301)
+        # Only the master holds the cluster: workers come and go without stopping it.
+        assert holders == [master]
+        assert (pgdata / "postmaster.pid").exists()
+    deadline = time.monotonic() + 30
+    while (pgdata / "postmaster.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not (pgdata / "postmaster.pid").exists(), "the cluster outlived the server"
+
+
+def test_the_worker_count_follows_the_cores_unless_the_environment_sets_it(monkeypatch):
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.delenv("VERBATIM_WORKERS", raising=False)
+    monkeypatch.delenv("VERBATIM_BIND", raising=False)
+    monkeypatch.delenv("VERBATIM_THREADS", raising=False)
+    assert importlib.reload(gunicorn_conf).workers == 2 * cores + 1
+    assert gunicorn_conf.bind == "127.0.0.1:8000"
+    assert gunicorn_conf.preload_app is True
+    assert gunicorn_conf.threads == 4
+
+    monkeypatch.setenv("VERBATIM_WORKERS", "9")
+    monkeypatch.setenv("VERBATIM_BIND", "0.0.0.0:8080")
+    assert importlib.reload(gunicorn_conf).workers == 9
+    assert gunicorn_conf.bind == "0.0.0.0:8080"
+    monkeypatch.undo()
+    importlib.reload(gunicorn_conf)
+
+
+def settings_under(**env) -> dict:
+    """Database and static settings as a fresh process reads them from this environment."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(json.dumps({'max_age': d['CONN_MAX_AGE'], "
+        "'options': d.get('OPTIONS', {}), 'static_root': str(s.STATIC_ROOT)}))"
+    )
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "verbatim.settings", **env}
+    environment["DATABASE_URL"] = "postgres://verbatim@db.example.org/verbatim"  # never reached
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_connections_persist_for_a_minute_by_default():
+    assert settings_under()["max_age"] == 60
+
+
+def test_a_psycopg_pool_replaces_persistent_connections_when_asked():
+    found = settings_under(DJANGO_DB_POOL="4", VERBATIM_STATIC_ROOT="/srv/verbatim/static")
+
+    assert found["max_age"] == 0  # Django refuses a pool with persistent connections
+    assert found["options"]["pool"]["max_size"] == 4
+    assert found["static_root"] == "/srv/verbatim/static"
+
+
+def test_a_child_process_reaches_this_very_database_through_its_url():
+    settings = settings_from_url(url_from_settings(connection.settings_dict))
+
+    assert settings["NAME"] == connection.settings_dict["NAME"]
+    host = connection.settings_dict["HOST"]
+    assert (settings["HOST"] or settings["OPTIONS"].get("host")) == host
+
+
+def test_the_health_check_answers_a_proxy_over_plain_http_without_login(https_server):
+    response, body = get(https_server, "/health/")
+
+    assert (response.status, body) == (200, b"ok\n")
+    assert "no-cache" in response.getheader("Cache-Control")
+
+
+@pytest.mark.django_db
+def test_the_health_check_reaches_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = client.get("/health/")
+
+    assert response.status_code == 200
