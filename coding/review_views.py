@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from coding import review
-from coding.excerpts import ExcerptFilter
+from coding.excerpts import ExcerptFilter, add_context
 from coding.models import Coding, ReviewEvent
 from interviews import permissions
 from interviews.models import Interview, Membership
@@ -35,6 +35,7 @@ TEMPLATE = "coding/review.html"
 REVISE_TEMPLATE = "coding/revise.html"
 HISTORY_TEMPLATE = "coding/review_history.html"
 PER_PAGE = 25
+COUNT_LIMIT = 10_000  # as on the excerpts page
 QUEUE_ORDER = ("created_at", "pk")  # oldest first: who waited longest is reviewed first
 REVISE_ORDER = ("interview__title", "interview_id", "start", "pk")  # through each interview
 ID = re.compile(r"[0-9]{1,18}", re.ASCII)
@@ -54,18 +55,35 @@ def _with_history(codings):
 
 
 def _excerpts(filters: ExcerptFilter):
-    """The filtered codings as excerpt cards show them, oldest first (the queue's order)."""
-    return _with_history(filters.codings()).order_by(*QUEUE_ORDER)
+    """The filtered codings as excerpt cards show them, oldest first (the queue's order); their
+    context comes from excerpts.add_context, which reads each transcript once."""
+    return _with_history(filters.codings(context=False)).order_by(*QUEUE_ORDER)
+
+
+class _CappedIds:
+    """The ids of the filtered codings for Paginator, counted up to COUNT_LIMIT + 1: counting all
+    85,000 pending codings of a large project costs more than the whole page."""
+
+    def __init__(self, filters: ExcerptFilter, order):
+        self.filters = filters
+        self.ids = filters.codings(context=False).order_by(*order).values_list("pk", flat=True)
+
+    def count(self) -> int:
+        return self.filters.count(limit=COUNT_LIMIT)
+
+    def __getitem__(self, index):
+        return self.ids[index]
 
 
 def _page(filters: ExcerptFilter, number, order=QUEUE_ORDER) -> tuple:
-    """One page of excerpts: its ids first, then the cards' data for those ids alone. PostgreSQL
-    computes the select list (the context cut from each transcript) for every row an OFFSET skips,
-    so paging the annotated query directly costs more with each page (2 s at page 100 of 85,000)."""
-    ids = filters.codings().order_by(*order).values_list("pk", flat=True)
-    page = Paginator(ids, PER_PAGE).get_page(number)
+    """One page of excerpts: its ids first, then the cards' data for those ids alone, since
+    whatever the select list computes is computed for every row an OFFSET skips."""
+    page = Paginator(_CappedIds(filters, order), PER_PAGE).get_page(number)
     found = {coding.pk: coding for coding in _excerpts(filters).filter(pk__in=list(page))}
-    return page, [found[pk] for pk in page if pk in found]
+    codings = [found[pk] for pk in page if pk in found]
+    add_context(codings)
+    page.more = page.paginator.count > COUNT_LIMIT
+    return page, codings
 
 
 def _cards(membership: Membership, filters: ExcerptFilter, codings) -> list[dict]:

@@ -241,7 +241,9 @@ def test_without_htmx_a_decision_returns_to_the_queue_page_it_came_from(
     response = client.post(decide(project, coding), {"decision": "approve", "next": back})
     assert response.status_code == 302 and response["Location"] == back
     response = client.post(
-        decide(project, coding), {"decision": "approve", "next": "https://evil.example/"}
+        decide(project, coding),
+        {"decision": "approve", "next": "https://evil.example/"},
+        headers=EN,  # the message is translated when it is stored
     )
     assert response["Location"] == queue(project)
     page = client.get(queue(project), headers=EN).content.decode()
