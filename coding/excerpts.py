@@ -378,7 +378,7 @@ class ExcerptFilter:
         return (
             codings.select_related("code", "coder", "interview")
             .defer("interview__text")
-            .annotate(speaker_name=_speaker_name(), memo_count=_memo_count())
+            .annotate(speaker_name=speaker_name(), memo_count=_memo_count())
             .order_by("interview__title", "interview_id", "start", "pk")
         )
 
@@ -680,7 +680,8 @@ def _starting_turn(value) -> Subquery:
     return Subquery(turns, output_field=output)
 
 
-def _speaker_name() -> Subquery:
+def speaker_name() -> Subquery:
+    """The name of the speaker in whose turn a coding starts (None between turns)."""
     return _starting_turn("speaker__name")
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.db.models import (
-    Case,
     Count,
     DateTimeField,
     F,
@@ -28,9 +27,7 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
-    TextField,
     Value,
-    When,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,14 +39,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from coding.codebook import code_paths, subtree_ids
-from coding.excerpts import CONTEXT_CHARS
+from coding.excerpts import CONTEXT_CHARS, speaker_name
 from coding.models import Code, Coding, Memo, ReviewEvent
 from interviews.models import (
     Attribute,
     AttributeValue,
     Interview,
     Project,
-    Turn,
     plain_number,
 )
 
@@ -71,23 +67,6 @@ class Table:
 
 
 # --- Excerpts ---------------------------------------------------------------------------------
-
-
-def speaker_name() -> Subquery:
-    """The name of the speaker in whose turn a coding starts (None between turns), as
-    coding.excerpts annotates it: one backward step on the (interview, start) index of turns."""
-    turns = (
-        Turn.objects.filter(interview_id=OuterRef("interview_id"), start__lte=OuterRef("start"))
-        .order_by("-start")
-        .annotate(
-            name=Case(
-                When(end__gt=OuterRef("start"), then=F("speaker__name")),
-                default=None,
-                output_field=TextField(),
-            )
-        )
-    )
-    return Subquery(turns.values("name")[:1])
 
 
 # What an export row reads from the database: no model instances, and not the excerpt filter's

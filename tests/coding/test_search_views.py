@@ -279,7 +279,9 @@ def test_without_htmx_applying_redirects_to_the_search_with_a_message(
     code = make_code(project)
     client.force_login(rita)
     response = client.post(
-        code_all_url(project), {"q": "naloxone", "code": code.pk, "unit": "paragraph"}
+        code_all_url(project),
+        {"q": "naloxone", "code": code.pk, "unit": "paragraph"},
+        headers=EN,  # the message is translated when it is stored
     )
     assert response.status_code == 302
     assert response["Location"] == f"/projects/{project.pk}/search/?q=naloxone"
