@@ -39,7 +39,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from coding.codebook import code_paths, subtree_ids
-from coding.excerpts import CONTEXT_CHARS, speaker_name
+from coding.excerpts import context_after, context_before, speaker_name
 from coding.models import Code, Coding, Memo, ReviewEvent
 from interviews.models import (
     Attribute,
@@ -51,8 +51,6 @@ from interviews.models import (
 
 CHUNK = 2000  # rows per server-side cursor fetch
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-LEADING_PARTIAL_WORD = re.compile(r"^\S*\s+")
-TRAILING_PARTIAL_WORD = re.compile(r"\s+\S*$")
 # Characters XML 1.0 refuses: openpyxl and python-docx raise on them, and PDF imports can carry them.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EXCEL_CELL_MAX = 32_767  # Excel refuses to open a file with a longer cell
@@ -132,8 +130,7 @@ class _Contexts:
     """The context before and after each excerpt, cut in Python from each interview's text, read
     once per interview alongside the rows (same order): PostgreSQL cutting it per row (as the
     excerpts page does for its 50 rows) would decompress a whole transcript twice per row, 3 s for
-    10,000 rows instead of 0.1 s. Same window and word trimming as coding.excerpts (a test
-    compares them)."""
+    10,000 rows instead of 0.1 s. The window and word trimming are coding.excerpts' own."""
 
     def __init__(self, interview_ids: QuerySet):
         texts = Interview.objects.filter(pk__in=interview_ids).order_by("title", "pk")
@@ -146,23 +143,6 @@ class _Contexts:
             # Interviews come in the rows' order; one deleted meanwhile leaves no context, no error.
             self._pk, self._text = next(self._texts, (interview_id, ""))
         return context_before(self._text, start), context_after(self._text, end)
-
-
-def context_before(text: str, start: int) -> str:
-    begin = max(start - CONTEXT_CHARS, 0)
-    window = text[begin:start]
-    # A window that does not begin the text likely starts inside a word: drop that word.
-    return LEADING_PARTIAL_WORD.sub("", window, count=1) if start > CONTEXT_CHARS else window
-
-
-def context_after(text: str, end: int) -> str:
-    window = text[end : end + CONTEXT_CHARS]
-    # A window that does not end the text likely ends inside a word: drop that word.
-    return (
-        TRAILING_PARTIAL_WORD.sub("", window, count=1)
-        if end + CONTEXT_CHARS < len(text)
-        else window
-    )
 
 
 def excerpt_table(project: Project, rows: QuerySet) -> Table:

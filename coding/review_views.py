@@ -117,6 +117,20 @@ def _coding_for(membership: Membership, coding_id: int) -> Coding:
     )
 
 
+def _attempt(request: HttpRequest, transition, *args) -> str | None:
+    """Run a review transition; None when done, else why not. A role that may never do it gets a
+    403 page without htmx; with htmx, like any refusal, a message on the card."""
+    try:
+        transition(*args)
+    except review.NotAllowed as refused:
+        if not request.htmx:
+            raise PermissionDenied(refused.message) from None
+        return refused.message
+    except review.ReviewRefused as refused:
+        return refused.message
+    return None
+
+
 def _back_to(request: HttpRequest, default: str) -> str:
     """Where a plain (non-htmx) form returns: the page it came from, if it is ours."""
     target = request.POST.get("next", "")
@@ -184,24 +198,17 @@ def review_decide(request: HttpRequest, project_id: int, coding_id: int) -> Http
     coding = _coding_for(membership, coding_id)
     decision = request.POST.get("decision", "")
     comment = request.POST.get("comment", "")
-    message = error = None
-    try:
-        if decision == "approve":
-            review.approve(coding, membership, comment)
-            message = _("Approved.")
-        elif decision == "send_back":
-            review.send_back(coding, membership, comment)
-            message = _("Sent back to %(name)s with your comment.") % {
-                "name": coding.coder.get_full_name() or coding.coder.username
-            }
-        else:
-            error = _("Unknown decision: approve or send back.")
-    except review.NotAllowed as refused:
-        if not request.htmx:
-            raise PermissionDenied(refused.message) from None
-        error = refused.message
-    except review.ReviewRefused as refused:
-        error = refused.message
+    message = None
+    if decision == "approve":
+        error = _attempt(request, review.approve, coding, membership, comment)
+        message = _("Approved.")
+    elif decision == "send_back":
+        error = _attempt(request, review.send_back, coding, membership, comment)
+        message = _("Sent back to %(name)s with your comment.") % {
+            "name": coding.coder.get_full_name() or coding.coder.username
+        }
+    else:
+        error = _("Unknown decision: approve or send back.")
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -315,15 +322,7 @@ def resubmit(request: HttpRequest, project_id: int, coding_id: int) -> HttpRespo
     membership = permissions.project_for(request.user, project_id, Action.CODE)
     coding = _coding_for(membership, coding_id)
     answer = request.POST.get("answer", "")
-    error = None
-    try:
-        review.resubmit(coding, membership, answer)
-    except review.NotAllowed as refused:
-        if not request.htmx:
-            raise PermissionDenied(refused.message) from None
-        error = refused.message
-    except review.ReviewRefused as refused:
-        error = refused.message
+    error = _attempt(request, review.resubmit, coding, membership, answer)
     message = error or _("Back in the review queue.")
     if not request.htmx:
         messages.add_message(request, messages.ERROR if error else messages.SUCCESS, message)

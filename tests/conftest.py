@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 
 from interviews.models import Membership
-from tests.factories import make_interview, make_project, make_user
+from tests.factories import make_code, make_coding, make_interview, make_project, make_user
 
 
 def pytest_configure(config):
@@ -49,6 +49,17 @@ def olga(other_project):
 @pytest.fixture
 def interview(project):
     return make_interview(project)
+
+
+@pytest.fixture
+def code(project):
+    return make_code(project)
+
+
+@pytest.fixture
+def coding(interview, code, rita):
+    """Rita's coding of the interview's first 14 characters ("Intervieweuse ")."""
+    return make_coding(interview, code, rita, 0, 14)
 
 
 @pytest.fixture

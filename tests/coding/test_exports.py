@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from coding.audit import recorded_as
-from coding.excerpts import ExcerptFilter
-from coding.exports import context_after, context_before, xlsx_cell
+from coding.excerpts import ExcerptFilter, context_after, context_before
+from coding.exports import xlsx_cell
 from coding.models import Code, Coding, Memo, ReviewEvent
 from interviews.models import Attribute, AttributeValue
 from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview, make_project

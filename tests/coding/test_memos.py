@@ -14,16 +14,6 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def code(project):
-    return make_code(project)
-
-
-@pytest.fixture
-def coding(interview, code, rita):
-    return make_coding(interview, code, rita, 0, 14)  # "Intervieweuse "
-
-
-@pytest.fixture
 def targets(project, interview, code, coding):
     """Each kind of target: its request parameter and the memo fields naming it."""
     return {

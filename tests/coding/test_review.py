@@ -13,16 +13,6 @@ pytestmark = pytest.mark.django_db
 Status = Coding.Status
 
 
-@pytest.fixture
-def code(project):
-    return make_code(project)
-
-
-@pytest.fixture
-def coding(interview, code, rita):
-    return make_coding(interview, code, rita, 0, 14)
-
-
 def member(user, project):
     return Membership.objects.select_related("user").get(user=user, project=project)
 

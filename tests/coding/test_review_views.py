@@ -17,16 +17,6 @@ HTMX_EN = {**HTMX, **EN}
 Status = Coding.Status
 
 
-@pytest.fixture
-def code(project):
-    return make_code(project)
-
-
-@pytest.fixture
-def coding(interview, code, rita):
-    return make_coding(interview, code, rita, 0, 14)  # "Intervieweuse "
-
-
 def member(user, project):
     return Membership.objects.select_related("user").get(user=user, project=project)
 
