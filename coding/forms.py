@@ -27,7 +27,11 @@ class SelectionForm(forms.Form):
 
 
 class ApplyCodeForm(SelectionForm):
-    """An existing code (`code`, its id) or a new one (`new_code`, its name) for the selection."""
+    """An existing code (`code`, its id) or a new one (`new_code`, its name) for the selection.
+
+    The code's id is checked where it is used, in the same SQL statement as the write
+    (coding.workspace.code_passage), which answers CODE_GONE when the project has no such code.
+    """
 
     code = forms.IntegerField(required=False)
     new_code = forms.CharField(required=False, max_length=200)
@@ -37,8 +41,6 @@ class ApplyCodeForm(SelectionForm):
         code_id, name = data.get("code"), " ".join((data.get("new_code") or "").split())
         if (code_id is None) == (not name):
             raise forms.ValidationError(_("Choose a code, or type the name of a new one."))
-        if code_id is not None:
-            data["code"] = _project_code(self.interview, code_id)
         data["new_code"] = name
         return data
 
@@ -81,11 +83,12 @@ def check_passage(interview: Interview, start: int, end: int) -> None:
         raise forms.ValidationError(_("Select some words, not only spaces."))
 
 
+CODE_GONE = _("This code no longer exists: it may have been merged or deleted. Choose another.")
+
+
 def _project_code(interview: Interview, code_id: int) -> Code:
     # A code of another project answers like a deleted one: nothing about it leaks.
     code = Code.objects.filter(project_id=interview.project_id, pk=code_id).first()
     if code is None:
-        raise forms.ValidationError(
-            _("This code no longer exists: it may have been merged or deleted. Choose another.")
-        )
+        raise forms.ValidationError(CODE_GONE)
     return code

@@ -193,7 +193,7 @@ def _code_interview(interview: Interview, ranges, code: Code, user) -> None:
         for start, end in alone
     )
     for start, end in meeting:
-        workspace.apply_code(interview, code, user, start, end)
+        workspace.apply_code(interview, code.pk, user, start, end)
 
 
 # Pages

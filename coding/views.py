@@ -8,6 +8,7 @@ counts of the codes involved, and the new `since`.
 from collections import Counter
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -21,7 +22,7 @@ from django_htmx.http import trigger_client_event
 from coding import review, workspace
 from coding.audit import recorded_as, undo_last
 from coding.codebook import code_paths, fold, next_color, next_position
-from coding.forms import ApplyCodeForm, UpdateCodingForm
+from coding.forms import CODE_GONE, ApplyCodeForm, UpdateCodingForm
 from coding.highlights import paragraphs_html
 from coding.models import Code, Coding, ReviewEvent
 from interviews import permissions
@@ -107,7 +108,10 @@ def _respond(
 
 
 def _coding_for(interview, coding_id: int, membership) -> Coding:
-    coding = get_object_or_404(Coding, pk=coding_id, interview=interview)
+    # With its code: the messages name it.
+    coding = get_object_or_404(
+        Coding.objects.select_related("code"), pk=coding_id, interview=interview
+    )
     permissions.require_coding_change(membership, coding)
     return coding
 
@@ -227,25 +231,33 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
         return _respond(request, interview, message=form.non_field_errors()[0], error=True)
     data = form.cleaned_data
     created = False  # a new code in vivo
-    with recorded_as(request.user, interview_id=interview.pk):
-        code = data["code"]
-        if code is None:
+    if data["code"] is None:
+        with transaction.atomic():
             code, created = _in_vivo_code(interview.project_id, data["new_code"], request.user)
-        coding, changed = workspace.apply_code(
-            interview, code, request.user, data["start"], data["end"]
-        )
-    if not changed:
-        message = _("Already coded « %(code)s ».") % {"code": code.name}
-    elif created:
-        message = _("New code « %(code)s » applied.") % {"code": code.name}
+            applied = workspace.code_passage(
+                interview, code.pk, request.user, data["start"], data["end"]
+            )
+        code_id = code.pk
     else:
-        message = _("« %(code)s » applied.") % {"code": code.name}
+        code_id = data["code"]
+        applied = workspace.code_passage(
+            interview, code_id, request.user, data["start"], data["end"]
+        )
+        if applied is None:
+            return _respond(request, interview, message=str(CODE_GONE), error=True)
+    name = {"code": applied.code_name}
+    if not applied.changed:
+        message = _("Already coded « %(code)s ».") % name
+    elif created:
+        message = _("New code « %(code)s » applied.") % name
+    else:
+        message = _("« %(code)s » applied.") % name
     extra = ""
     if created:  # its colour is not on the page yet
         colors = Code.objects.filter(project_id=project_id).only("id", "color")
         extra = render_to_string(f"{TEMPLATE}#code-colors", {"codes": colors, "oob": True})
     return _respond(
-        request, interview, message=message, code_ids=[code.pk], extra=extra, codes_changed=created
+        request, interview, message=message, code_ids=[code_id], extra=extra, codes_changed=created
     )
 
 

@@ -5,6 +5,7 @@ each action answers with the paragraphs whose highlights changed since the page 
 server, whoever changed them, so two researchers coding one interview see each other's work.
 """
 
+import json
 import re
 import threading
 from bisect import bisect_right
@@ -15,8 +16,9 @@ from django.db import connection
 from django.db.models import Max
 
 from coding import review
+from coding.audit import recorded_as
 from coding.highlights import Span, paragraphs_html
-from coding.models import Code, Coding, CodingEvent
+from coding.models import Coding, CodingEvent
 from interviews.models import Interview, Turn
 from interviews.transcripts import blocks
 
@@ -32,12 +34,11 @@ class CoderFilter:
         raw = (raw or "all").strip()
         return cls(raw if raw in ("all", "mine") or raw.isdigit() else "all")
 
-    def apply(self, codings, user):
+    def coder_id(self, user) -> int | None:
+        """The one coder shown, or None for everyone."""
         if self.value == "mine":
-            return codings.filter(coder=user)
-        if self.value.isdigit():
-            return codings.filter(coder_id=int(self.value))
-        return codings
+            return user.pk
+        return int(self.value) if self.value.isdigit() else None
 
 
 def display_blocks(interview: Interview):
@@ -91,12 +92,24 @@ def touched_paragraphs(interview: Interview, ranges) -> list:
     return [cut.items[i] for i in sorted(touched)]
 
 
+# spans() and changes_since() run on every workspace action: plain SQL saves more time than
+# PostgreSQL needs to run them, which the ORM would spend compiling the same statements.
+
+
 def spans(interview: Interview, user, coders: CoderFilter, start: int = 0, end: int | None = None):
-    codings = Coding.objects.filter(interview=interview)
+    """The codings shown on [start, end) of the interview (the whole of it by default)."""
+    sql = 'SELECT id, code_id, start, "end" FROM coding_coding WHERE interview_id = %s'
+    params = [interview.pk]
     if start or end is not None:
-        codings = codings.filter(start__lt=end, end__gt=start)
-    rows = coders.apply(codings, user).values_list("id", "code_id", "start", "end")
-    return [Span(*row) for row in rows]
+        sql += ' AND start < %s AND "end" > %s'
+        params += [interview.text_length if end is None else end, start]
+    coder_id = coders.coder_id(user)
+    if coder_id is not None:
+        sql += " AND coder_id = %s"
+        params.append(coder_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Span(*row) for row in cursor.fetchall()]
 
 
 def last_event_id(interview: Interview) -> int:
@@ -113,17 +126,19 @@ class Changes:
 
 
 def changes_since(interview: Interview, since: int, user, coders: CoderFilter) -> Changes:
-    events = list(
-        CodingEvent.objects.filter(interview_id=interview.pk, id__gt=since).values_list(
-            "id", "before", "after"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, before, after FROM coding_codingevent WHERE interview_id = %s AND id > %s",
+            [interview.pk, since],
         )
-    )
+        events = cursor.fetchall()
     if not events:
         return Changes([], set(), since)
     # Writers of one interview take turns (coding.audit.recorded_as), so no event below the
     # highest one seen here can still be uncommitted.
     next_since = max(id for id, _, _ in events)
-    rows = [row for _, before, after in events for row in (before, after) if row]
+    # Django has psycopg hand jsonb over as text, for JSONField to decode.
+    rows = [json.loads(row) for _, before, after in events for row in (before, after) if row]
     ranges = [(row["start"], row["end"]) for row in rows]
     code_ids = {row["code_id"] for row in rows}
     touched = touched_paragraphs(interview, ranges)
@@ -163,22 +178,49 @@ def counted_codes(project_id: int, interview_id: int, code_ids) -> list[CodeCoun
         return [CodeCount(*row) for row in cursor.fetchall()]
 
 
+class Applied(NamedTuple):
+    code_name: str
+    changed: bool  # False when the passage was already coded so
+
+
+def code_passage(interview: Interview, code_id: int, coder, start: int, end: int) -> Applied | None:
+    """The workspace's "apply": code [start, end) with the project's code `code_id`, as one action
+    of `coder` (one Ctrl+Z); None when the project has no such code (merged, deleted, or never).
+
+    The common case, a passage that meets none of the coder's codings with this code, is one SQL
+    statement (migration coding 0006); a passage that must merge goes through apply_code.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT code_name, outcome FROM coding_apply(%s, %s, %s, %s, %s, %s)",
+            [coder.pk, interview.project_id, interview.pk, code_id, start, end],
+        )
+        name, outcome = cursor.fetchone()
+    if outcome == "no code":
+        return None
+    if outcome == "touching":
+        with recorded_as(coder, interview_id=interview.pk):
+            _coding, changed = apply_code(interview, code_id, coder, start, end)
+        return Applied(name, changed)
+    return Applied(name, True)
+
+
 def apply_code(
-    interview: Interview, code: Code, coder, start: int, end: int
+    interview: Interview, code_id: int, coder, start: int, end: int
 ) -> tuple[Coding, bool]:
-    """Code [start, end) with `code` for `coder`; (coding, changed).
+    """Code [start, end) with the code `code_id` for `coder`; (coding, changed).
 
     A coder's codings with one code never overlap or touch: like NVivo, a new passage that meets
     existing ones merges with them into one coding. Run inside coding.audit.recorded_as().
     """
     touching = list(
         Coding.objects.select_for_update()
-        .filter(interview=interview, code=code, coder=coder, start__lte=end, end__gte=start)
+        .filter(interview=interview, code_id=code_id, coder=coder, start__lte=end, end__gte=start)
         .order_by("start", "id")
     )
     if not touching:
         coding = Coding.objects.create(
-            interview=interview, code=code, coder=coder, start=start, end=end
+            interview=interview, code_id=code_id, coder=coder, start=start, end=end
         )
         return coding, True
     keep, *others = touching

@@ -47,6 +47,39 @@ def test_simultaneous_codings_by_two_researchers_are_all_stored():
         assert Coding.objects.filter(coder=user).count() == 10
 
 
+def test_one_coders_simultaneous_touching_passages_merge_into_one_coding():
+    """Two tabs of one researcher code neighbouring passages at once: the touching check and the
+    insert happen under the interview's lock, so they still end as one coding, not a patchwork."""
+    project = make_project()
+    interview = make_interview(project)
+    code = make_code(project)
+    rita = make_user("rita", project, Membership.Role.RESEARCHER)
+    url = f"/projects/{project.pk}/interviews/{interview.pk}/codings/"
+    start = threading.Barrier(2)
+    statuses = []
+
+    def code_passages(offsets):
+        client = Client()
+        client.force_login(rita)
+        start.wait()
+        for offset in offsets:
+            data = {"start": offset, "end": offset + 2, "code": code.pk, "since": 0}
+            response = client.post(url, data, headers={"HX-Request": "true"})
+            statuses.append(response.status_code)
+        connection.close()
+
+    # [10, 12) [12, 14) … [48, 50): each tab's passages touch only the other tab's.
+    tabs = [range(10, 50, 4), range(12, 52, 4)]
+    threads = [threading.Thread(target=code_passages, args=(offsets,)) for offsets in tabs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200] * 20
+    assert list(Coding.objects.filter(coder=rita).values_list("start", "end")) == [(10, 50)]
+
+
 def test_two_simultaneous_moves_cannot_make_the_codebook_a_cycle():
     """A under B and B under A at the same moment: one move waits for the other, then is refused."""
     project = make_project()
