@@ -500,7 +500,8 @@ def floor_search(ctx: Context) -> Floor:
               FROM interviews_searchsegment s
               JOIN interviews_interview i ON i.id = s.interview_id
              WHERE i.project_id = %(project)s AND s.config = 'french'
-               AND s.vector @@ websearch_to_tsquery('french', verbatim_unaccent(%(q)s)))
+               AND s.vector @@ (websearch_to_tsquery('french', verbatim_unaccent(%(q)s))
+                                && verbatim_project_query(%(project)s)))
         SELECT (SELECT count(*) FROM hits), (SELECT count(DISTINCT interview_id) FROM hits),
                h.interview_id, h.title, h.start, h."end",
                ts_headline('french', verbatim_unaccent(h.text),

@@ -300,10 +300,11 @@ class ImportFile(models.Model):
 class SearchSegment(models.Model):
     """One paragraph (line) of an interview, indexed for full-text search (interviews/search.py).
 
-    Written only by the triggers of migration interviews 0004 when an interview is stored (ORM, COPY
-    or raw SQL alike) or its language changes; transcripts never change, so neither do their
+    Written only by the triggers of migrations interviews 0004–0005 when an interview is stored (ORM,
+    COPY or raw SQL alike) or its language changes; transcripts never change, so neither do their
     segments. [start, end) are code points of Interview.text, blank edges left out; `text` is
-    that paragraph and `vector` is `to_tsvector(config, verbatim_unaccent(text))`.
+    that paragraph and `vector` is `to_tsvector(config, verbatim_unaccent(text))` plus the lexeme
+    naming the project (`verbatim_project_lexeme`), which searches require.
     """
 
     interview = models.ForeignKey(

@@ -1,9 +1,10 @@
 """Full-text search over a project's transcripts, on PostgreSQL's text search.
 
 Every non-blank line of a transcript is a row of interviews.SearchSegment, indexed (GIN) by its
-words stemmed in the interview's language, without accents (migration interviews 0004). A hit is a
-paragraph that matches the query. Which words of it to mark comes from ts_headline(), run only on
-the paragraphs shown or coded, and becomes offsets of Interview.text here.
+words stemmed in the interview's language, without accents (migration interviews 0004), and by its
+project (0005). A hit is a paragraph that matches the query. Which words of it to mark comes from
+ts_headline(), run only on the paragraphs shown or coded, and becomes offsets of Interview.text
+here.
 
 A query reads like a search engine's (websearch_to_tsquery): words, "a phrase" in quotes, `or`
 between alternatives, -word to leave out.
@@ -61,8 +62,13 @@ class Query:
     def condition(self) -> tuple[str, dict]:
         """SQL matching the segments `s` of any language of the project, with its parameters."""
         parts, params = [], {"project": self.project_id}
+        # The project's own lexeme goes with the words, so that the index finds only the
+        # project's lines (migration interviews 0005).
         for n, (config, tsquery) in enumerate(self.tsqueries):
-            parts.append(f"(s.config = %(config{n})s AND s.vector @@ %(tsquery{n})s::tsquery)")
+            parts.append(
+                f"(s.config = %(config{n})s AND s.vector @@"
+                f" (%(tsquery{n})s::tsquery && verbatim_project_query(%(project)s)))"
+            )
             params |= {f"config{n}": config, f"tsquery{n}": tsquery}
         return " OR ".join(parts), params
 

@@ -1,4 +1,4 @@
-"""Full-text search, the query side (interviews/search.py, migration interviews 0004)."""
+"""Full-text search, the query side (interviews/search.py, migrations interviews 0004–0005)."""
 
 import pytest
 from django.db import connection
@@ -128,6 +128,32 @@ def test_another_projects_interviews_never_appear(project, other_project):
     interview_with(project, "Ici, rien à voir.")
     assert found(project, "naloxone") == []
     assert search.counts(search.parse(project.pk, "naloxone")) == {}
+
+
+def test_each_line_is_indexed_under_its_project(project, other_project):
+    """The index finds a project's lines without reading other projects' (migration 0005)."""
+    interview_with(project, "Un café.\nEncore un café.")
+    make_interview(other_project, text="Martine : Un café.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM interviews_searchsegment"
+            " WHERE vector @@ verbatim_project_query(%s)",
+            [project.pk],
+        )
+        assert cursor.fetchone()[0] == 2
+
+
+def test_no_words_typed_reach_the_project_lexeme(project):
+    interview_with(project, "Rien à voir ici.")
+    assert found(project, "project") == []
+    assert found(project, f'"project {project.pk}"') == []
+
+
+def test_an_interview_moved_to_another_project_is_found_there(project, other_project):
+    interview = interview_with(project, "La naloxone sauve des vies.")
+    Interview.objects.filter(pk=interview.pk).update(project=other_project)
+    assert found(project, "naloxone") == []
+    assert found(other_project, "naloxone") == [["naloxone"]]
 
 
 def test_hits_come_in_interview_title_order_then_text_order(project):
