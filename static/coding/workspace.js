@@ -6,6 +6,8 @@
  * - Type-ahead in the popover: typing filters the codes (accents and case ignored), arrows move, Enter
  *   applies, 1–9 apply the shortcut codes while nothing is typed, Escape closes.
  * - Clicking a highlight opens the inspector for the codings under it.
+ * - Without a mouse: Tab to the transcript; ↑/↓ go from paragraph to paragraph, ←/→ move the caret
+ *   (Ctrl: by word), Shift with the arrows selects, Enter opens the popover, Escape comes back.
  * The pending passage stays painted (CSS Custom Highlight API) while the focus is in the popover. */
 (function () {
   "use strict";
@@ -81,10 +83,70 @@
     if (focus) input.focus({ preventScroll: true });
   }
 
-  function close() {
+  // refocus: back to the transcript, the caret after the passage (the keyboard user's Escape).
+  function close(refocus) {
+    var last = pending;
     popover.hidden = true;
     pending = null;
     paint();
+    if (!refocus || !last || !popover.contains(document.activeElement)) return;
+    root.focus({ preventScroll: true });
+    var range = O.rangeToDom(root, last.start, last.end);
+    if (range) window.getSelection().collapse(range.endContainer, range.endOffset);
+    showCaret();
+  }
+
+  /* The keyboard caret. Without caret browsing a page has no caret, so the transcript keeps one in
+   * the document's selection (Selection.modify moves it as a text editor would) and paints the
+   * character after it. */
+  var STEPS = { ArrowLeft: "backward", ArrowRight: "forward", ArrowUp: "backward", ArrowDown: "forward" };
+
+  function caretAt(paragraph) {
+    var text = paragraph && document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT).nextNode();
+    if (text) window.getSelection().collapse(text, 0);
+  }
+
+  function paragraphOf(node) {
+    var element = node && (node.nodeType === 1 ? node : node.parentElement);
+    return element && element.closest("#transcript p[data-start]");
+  }
+
+  function firstInView() {
+    var all = root.querySelectorAll("p[data-start]");
+    for (var i = 0; i < all.length; i++) if (all[i].getBoundingClientRect().bottom > 0) return all[i];
+    return all[0];
+  }
+
+  function showCaret() {
+    if (!window.CSS || !CSS.highlights) return;
+    var sel = window.getSelection(), node = sel.focusNode;
+    CSS.highlights.delete("keyboard-caret");
+    if (!node || !root.contains(node)) return;
+    (node.nodeType === 1 ? node : node.parentElement).scrollIntoView({ block: "nearest" });
+    if (!sel.isCollapsed || node.nodeType !== 3 || sel.focusOffset >= node.length) return;
+    var range = document.createRange();
+    range.setStart(node, sel.focusOffset);
+    range.setEnd(node, sel.focusOffset + 1);
+    CSS.highlights.set("keyboard-caret", new Highlight(range));
+  }
+
+  // An arrow key on the focused transcript; true when it moved the caret or the selection.
+  function moveCaret(event) {
+    var direction = STEPS[event.key];
+    if (!direction || event.altKey || event.metaKey) return false;
+    var sel = window.getSelection(), vertical = /Up|Down/.test(event.key);
+    if (!sel.rangeCount || !root.contains(sel.focusNode)) {
+      caretAt(firstInView());
+      if (!event.shiftKey) { showCaret(); return true; } // the first press shows where it is
+    }
+    if (vertical && !event.shiftKey) {
+      var here = paragraphOf(sel.focusNode), all = Array.prototype.slice.call(root.querySelectorAll("p[data-start]"));
+      caretAt(all[all.indexOf(here) + (direction === "forward" ? 1 : -1)] || here);
+    } else {
+      sel.modify(event.shiftKey ? "extend" : "move", direction, vertical ? "line" : event.ctrlKey ? "word" : "character");
+    }
+    showCaret();
+    return true;
   }
 
   // A real click, not requestSubmit(button): htmx learns the submitter (its name and value) from clicks.
@@ -119,7 +181,12 @@
 
   function onKey(event) {
     var inInput = event.target === input;
-    if (event.key === "Escape" && !popover.hidden) { close(); return; }
+    if (event.key === "Escape" && !popover.hidden) { close(true); return; }
+    // Plain ↑/↓ choose a code while the popover is open; Shift+arrows always refine the passage.
+    if (event.target === root && (popover.hidden || event.shiftKey) && moveCaret(event)) {
+      event.preventDefault();
+      return;
+    }
     // Typing in another field (a memo, a form of the codebook) is none of the popover's business.
     if (!inInput && (/INPUT|TEXTAREA|SELECT/.test(event.target.tagName) || event.target.isContentEditable)) return;
     if ((event.ctrlKey || event.metaKey) && event.key === "z" && !inInput) {
@@ -129,7 +196,9 @@
     }
     if (popover.hidden) {
       if (event.key === "Enter" && !/BUTTON|A|SUMMARY/.test(event.target.tagName)) {
-        open(true);
+        event.preventDefault(); // else the Enter lands in the popover's box, and submits it
+        if (!takeSelection() && event.target === root) say(root.getAttribute("data-need-selection"), true);
+        else open(true);
       }
       return;
     }

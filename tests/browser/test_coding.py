@@ -128,6 +128,47 @@ def test_the_keyboard_refines_a_selection_over_accents_and_an_emoji_sequence(wor
     assert Coding.objects.get().text == selected
 
 
+def test_a_passage_is_selected_and_coded_with_the_keyboard_alone(workspace):
+    page, interview, code = workspace
+    # Tab reaches the transcript (from the top of the page, through the links and controls).
+    for _ in range(60):
+        if page.evaluate("() => document.activeElement.id") == "transcript":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "transcript"
+
+    # ↓ shows the caret in the first paragraph, then goes paragraph by paragraph.
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    caret = "() => [...(CSS.highlights.get('keyboard-caret') || [])].map(String).join()"
+    assert page.evaluate(caret) == "D"  # « Des fois ça prend… », the third paragraph
+    # Ctrl+Shift+→ selects word by word.
+    for _ in range(3):
+        page.keyboard.press("Control+Shift+ArrowRight")
+    page.wait_for_function("() => getSelection().toString() === 'Des fois ça'")
+    page.keyboard.press("Enter")
+    expect(page.locator("#code-popover")).to_be_visible()
+    page.keyboard.type("Attente")
+    page.keyboard.press("Enter")  # no code is named so: Enter creates it
+    expect(page.locator("#workspace-status")).to_contain_text("Attente")
+    assert Coding.objects.get(code__name="Attente").text == "Des fois ça"
+
+    # Escape returns to the text, the caret after the passage; the next one is coded the same way.
+    page.keyboard.press("Escape")
+    assert page.evaluate("() => document.activeElement.id") == "transcript"
+    for _ in range(2):
+        page.keyboard.press("Control+Shift+ArrowRight")
+    page.wait_for_function("() => getSelection().toString() === ' prend des'")
+    page.keyboard.press("Enter")
+    page.keyboard.type("voisin")
+    page.keyboard.press("Enter")
+    expect(page.locator("#workspace-status")).to_contain_text("Voisinage courtois")
+    assert dict(Coding.objects.values_list("code__name", "text")) == {
+        "Attente": "Des fois ça",
+        "Voisinage courtois": " prend des",
+    }
+
+
 def test_a_link_with_a_passage_opens_the_interview_lit_on_exactly_that_passage(live_server, log_in):
     project = make_project("Proximité")
     make_user("rita", project, Membership.Role.RESEARCHER)
