@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 
-from coding.models import Code, Coding, CodingEvent
+from coding.models import Code, Coding, CodingEvent, Memo
 
 INTERVIEW_LOCK = 7301  # first key of the advisory locks that order an interview's writers
 
@@ -60,6 +60,29 @@ def recorded_as(
             )
             group = cursor.fetchone()[1]
         yield int(group) if group else None
+
+
+MEMO_FIELDS = ("id", "project_id", "author_id", "body", "created_at", "updated_at")
+
+
+def remove(coding: Coding) -> int:
+    """Delete a coding inside recorded_as(); its memos go with it, kept on its audit event so that
+    undo_last brings them back too. The number of memos removed."""
+    coding_id = coding.pk
+    memos = [
+        # ISO dates, to the microsecond (DjangoJSONEncoder would keep milliseconds).
+        {
+            **memo,
+            "created_at": memo["created_at"].isoformat(),
+            "updated_at": memo["updated_at"].isoformat(),
+        }
+        for memo in coding.memos.values(*MEMO_FIELDS)
+    ]
+    coding.delete()
+    if memos:
+        event = CodingEvent.objects.filter(coding_id=coding_id, action=CodingEvent.Action.DELETE)
+        CodingEvent.objects.filter(pk=event.order_by("-id").values("pk")[:1]).update(memos=memos)
+    return len(memos)
 
 
 def lock_interviews(interview_ids) -> None:
@@ -120,8 +143,18 @@ def _revert(event: CodingEvent) -> bool:
     if not Code.objects.filter(pk=before["code_id"]).exists():
         return False
     if event.action == CodingEvent.Action.DELETE:
-        Coding.objects.create(pk=event.coding_id, **before)  # same id: memos and links still fit
+        Coding.objects.create(pk=event.coding_id, **before)  # same id: links to it still fit
+        _restore_memos(event)
         return True
     # An update: restore only what this action changed, so a later review decision survives.
     changed = {f: v for f, v in before.items() if event.after.get(f) != v}
     return Coding.objects.filter(pk=event.coding_id).update(**changed) > 0
+
+
+def _restore_memos(event: CodingEvent) -> None:
+    for memo in event.memos or []:
+        dates = {"created_at": memo["created_at"], "updated_at": memo["updated_at"]}
+        fields = {f: memo[f] for f in MEMO_FIELDS if f not in dates}
+        Memo.objects.create(coding_id=event.coding_id, **fields)
+        # As they were: create() would stamp them with the time of the undo.
+        Memo.objects.filter(pk=memo["id"]).update(**dates)

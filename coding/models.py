@@ -201,6 +201,8 @@ class CodingEvent(models.Model):
     action = models.CharField(max_length=10, choices=Action.choices)
     before = models.JSONField(null=True)
     after = models.JSONField(null=True)
+    # A removed coding's memos, for an undo to bring them back (coding.audit.remove); not the trigger's.
+    memos = models.JSONField(null=True)
     at = models.DateTimeField(db_default=models.functions.Now())
 
     class Meta:

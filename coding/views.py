@@ -15,12 +15,13 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from coding import review, workspace
-from coding.audit import recorded_as, undo_last
+from coding.audit import recorded_as, remove, undo_last
 from coding.codebook import code_paths, fold, next_color, next_position
 from coding.forms import CODE_GONE, ApplyCodeForm, UpdateCodingForm
 from coding.highlights import paragraphs_html
@@ -323,14 +324,18 @@ def remove_coding(
     )
     coding = _coding_for(interview, coding_id, membership)
     with recorded_as(request.user, interview_id=interview.pk):
-        coding.delete()
+        memos = remove(coding)
+    names = {"code": coding.code.name, "count": memos}
+    if memos:
+        message = ngettext(
+            "Coding « %(code)s » and its memo removed. Undo with Ctrl+Z.",
+            "Coding « %(code)s » and its %(count)d memos removed. Undo with Ctrl+Z.",
+            memos,
+        )
+    else:
+        message = _("Coding « %(code)s » removed. Undo with Ctrl+Z.")
     extra = f'<div id="coding-card-{coding_id}" hx-swap-oob="delete"></div>'
-    return _respond(
-        request,
-        interview,
-        message=_("Coding « %(code)s » removed. Undo with Ctrl+Z.") % {"code": coding.code.name},
-        extra=extra,
-    )
+    return _respond(request, interview, message=message % names, extra=extra)
 
 
 @require_POST

@@ -18,7 +18,7 @@ from django.db.models import Max
 from coding import review
 from coding.audit import recorded_as
 from coding.highlights import Span, paragraphs_html
-from coding.models import Coding, CodingEvent
+from coding.models import Coding, CodingEvent, Memo
 from interviews.models import Interview, Turn
 from interviews.transcripts import blocks
 
@@ -228,6 +228,8 @@ def apply_code(
     new_end = max([end] + [c.end for c in touching])
     if not others and (keep.start, keep.end) == (new_start, new_end):
         return keep, False  # already coded
+    # Memos written on the passages that merge stay with the merged coding.
+    Memo.objects.filter(coding__in=others).update(coding=keep)
     for other in others:
         other.delete()
     resize(keep, new_start, new_end, coder)

@@ -109,6 +109,7 @@ def test_inspect_remove_and_undo_a_coding(workspace):
     page.keyboard.press("Control+z")
     expect(page.locator("#transcript mark")).to_have_text("rien de plus")
     assert Coding.objects.get().text == "rien de plus"
+    assert Memo.objects.get().body == "Trop court : inclure la phrase d’avant ?"  # back with it
 
 
 def test_the_keyboard_refines_a_selection_over_accents_and_an_emoji_sequence(workspace):

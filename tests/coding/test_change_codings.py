@@ -1,8 +1,11 @@
 """Changing, removing and undoing codings; polling; the inspector; whose codings the page shows."""
 
-import pytest
+from datetime import timedelta
 
-from coding.models import Coding, CodingEvent
+import pytest
+from django.utils import timezone
+
+from coding.models import Coding, CodingEvent, Memo
 from interviews.models import Membership
 from tests.factories import TRANSCRIPT, make_code, make_coding, make_user
 
@@ -156,6 +159,42 @@ def test_undo_brings_back_a_removed_coding_with_its_id(client, interview, rita):
     client.post(f"{base(interview)}undo/", headers=HTMX)
     restored = Coding.objects.get()
     assert (restored.pk, restored.text, restored.coder) == (coding.pk, TRANSCRIPT[20:30], rita)
+
+
+def test_undo_of_a_removal_brings_back_the_codings_memos_as_they_were(client, interview, rita, sam):
+    coding = make_coding(interview, make_code(interview.project), rita, 20, 30)
+    written = timezone.now() - timedelta(days=3)
+    for author, body in ((rita, "Trop court ?"), (sam, "D’accord avec Rita.")):
+        memo = Memo.objects.create(
+            project=interview.project, coding=coding, author=author, body=body
+        )
+        Memo.objects.filter(pk=memo.pk).update(created_at=written, updated_at=written)
+    before = list(Memo.objects.order_by("pk").values())
+    client.force_login(rita)
+
+    response = client.post(f"{base(interview)}{coding.pk}/delete/", headers=HTMX)
+    assert "and its 2 memos removed" in response.content.decode()
+    assert not Memo.objects.exists()
+
+    client.post(f"{base(interview)}undo/", headers=HTMX)
+    assert list(Memo.objects.order_by("pk").values()) == before
+
+
+def test_memos_on_passages_that_merge_stay_with_the_merged_coding(client, interview, rita):
+    code = make_code(interview.project)
+    first, second = (
+        make_coding(interview, code, rita, 20, 30),
+        make_coding(interview, code, rita, 40, 50),
+    )
+    for coding in (first, second):
+        Memo.objects.create(project=interview.project, coding=coding, author=rita, body="Note")
+    client.force_login(rita)
+
+    client.post(base(interview), {"start": 28, "end": 42, "code": code.pk}, headers=HTMX)
+
+    merged = Coding.objects.get()
+    assert (merged.start, merged.end) == (20, 50)
+    assert merged.memos.count() == 2
 
 
 def test_undo_never_touches_someone_elses_actions(client, interview, rita, sam):
