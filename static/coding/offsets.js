@@ -110,10 +110,17 @@
     return range;
   }
 
+  // The DOM point [node, offset] at code point k of the stored text; null outside the paragraphs.
+  function offsetToDom(root, k, bias) {
+    var p = paragraphs(root).find(function (p) { return startOf(p) <= k && k <= endOf(p); });
+    return p ? domPoint(p, k - startOf(p), bias) : null;
+  }
+
   window.VerbatimOffsets = {
     codePointLength: codePointLength,
     pointToOffset: pointToOffset,
     selectionToRange: selectionToRange,
     rangeToDom: rangeToDom,
+    offsetToDom: offsetToDom,
   };
 })();

@@ -130,6 +130,29 @@
     CSS.highlights.set("keyboard-caret", new Highlight(range));
   }
 
+  /* A redrawn paragraph (someone's new coding, the codebook's new colours) replaces the text nodes
+   * the keyboard's caret or selection lived in: keep them as offsets across the swap. */
+  var kept = null;
+  function keep() {
+    var sel = window.getSelection();
+    if (document.activeElement !== root || !sel.rangeCount || !root.contains(sel.focusNode)) return;
+    var forward = sel.anchorNode === sel.focusNode ? sel.anchorOffset <= sel.focusOffset
+      : !!(sel.anchorNode.compareDocumentPosition(sel.focusNode) & Node.DOCUMENT_POSITION_FOLLOWING);
+    var at = function (node, offset, bias) { return O.pointToOffset(node, offset, bias, root); };
+    kept = {
+      anchor: at(sel.anchorNode, sel.anchorOffset, forward ? "start" : "end"),
+      focus: at(sel.focusNode, sel.focusOffset, sel.isCollapsed || !forward ? "start" : "end"),
+      anchorBias: forward ? "start" : "end",
+      focusBias: sel.isCollapsed || !forward ? "start" : "end",
+    };
+  }
+  function restore() {
+    if (!kept) return;
+    var a = O.offsetToDom(root, kept.anchor, kept.anchorBias), f = O.offsetToDom(root, kept.focus, kept.focusBias);
+    kept = null;
+    if (a && f) { window.getSelection().setBaseAndExtent(a[0], a[1], f[0], f[1]); showCaret(); }
+  }
+
   // An arrow key on the focused transcript; true when it moved the caret or the selection.
   function moveCaret(event) {
     var direction = STEPS[event.key];
@@ -290,6 +313,9 @@
       filter();
       input.focus();
     });
+    // Swaps happen in one task, between these two events: no key press can fall in between.
+    document.body.addEventListener("htmx:beforeSwap", keep);
+    document.body.addEventListener("htmx:afterSwap", restore);
     document.body.addEventListener("htmx:afterSettle", function () { if (pending) { paint(); place(); } });
     document.body.addEventListener("htmx:responseError", function (event) {
       var code = event.detail.xhr.status;

@@ -176,6 +176,29 @@ def test_a_range_at_the_edges_of_a_mark_stays_inside_it(page):
     assert bounds == [piece, 0, piece, len(piece), "MARK", "MARK"]
 
 
+def test_a_caret_offset_round_trips_through_a_dom_point(page):
+    """offsetToDom (the keyboard caret kept across a redraw) is pointToOffset's inverse."""
+    transcript = open_transcript(page, MARKED_PAGE)
+    points = sorted(set().union(*(edges(start, text) for start, text in PARAGRAPHS)))
+    back = transcript.evaluate(
+        """(points) => points.map(k => {
+          const root = document.querySelector(".text");
+          const at = VerbatimOffsets.offsetToDom(root, k, "start");
+          return at && VerbatimOffsets.pointToOffset(at[0], at[1], "start", root);
+        })""",
+        points,
+    )
+    inside = [k for k in points if k not in (E1, E2, E3)]  # a start at a paragraph's end moves on
+    assert [found for k, found in zip(points, back, strict=True) if k in inside] == inside
+    assert (
+        transcript.evaluate(
+            "(k) => VerbatimOffsets.offsetToDom(document.querySelector('.text'), k, 'start')",
+            S1 - 3,
+        )
+        is None
+    )  # in the hidden speaker label
+
+
 def test_hidden_text_at_the_edges_of_a_range_snaps_to_visible_text(transcript):
     label = TEXT.index("Martine : ")
     results = transcript.evaluate(
