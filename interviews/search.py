@@ -7,7 +7,7 @@ ts_headline(), run only on the paragraphs shown or coded, and becomes offsets of
 here.
 
 A query reads like a search engine's (websearch_to_tsquery): words, "a phrase" in quotes, `or`
-between alternatives, -word to leave out.
+(or « ou ») between alternatives, -word to leave out.
 """
 
 import re
@@ -26,11 +26,15 @@ CONTEXT = 200  # characters shown on each side of the words found, in a long par
 START, STOP = "\x01", "\x02"
 HEADLINE = f"HighlightAll=true, StartSel={START}, StopSel={STOP}"
 MARK = re.compile(f"{START}([^{STOP}]*){STOP}")
-# What verbatim_unaccent() (migration interviews 0004) deletes after decomposing the text.
+# What verbatim_unaccent() (migration interviews 0004) deletes after decomposing the text, and the
+# ligatures it spells out first (0006).
 COMBINING = ("\u0300", "\u036f")
+LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
 TOKEN = re.compile(r"[\w\u0300-\u036f]+")
 # websearch_to_tsquery: a quote opens a phrase until the next quote or the end; -"…" leaves it out.
 PHRASE = re.compile(r'(-?)"([^"]*)"?')
+# websearch_to_tsquery's alternative is `or`; French (and Portuguese) speakers type « ou ».
+OU = re.compile(r"(?<!\S)ou(?!\S)", re.IGNORECASE)
 SENTENCE_END = re.compile(r"[.!?…]+[\"»”’)\]]*(?=\s|$)")
 
 
@@ -102,8 +106,9 @@ def parse(project_id: int, text: str) -> Query:
         raise SearchError(_("A search is at most %(max)d characters long.") % {"max": MAX_LENGTH})
     if not TOKEN.search(text):
         raise SearchError(_("Type words to search for: punctuation alone finds nothing."))
+    searched = _or_for_ou(text)
     with connection.cursor() as cursor:
-        cursor.execute(LANGUAGES_SQL, {"project": project_id, "text": text})
+        cursor.execute(LANGUAGES_SQL, {"project": project_id, "text": searched})
         rows = cursor.fetchall()
     tsqueries = tuple((config, q) for config, q, nodes, indexable in rows if nodes and indexable)
     if not tsqueries:
@@ -113,11 +118,20 @@ def parse(project_id: int, text: str) -> Query:
             _("These words are too common to search for (such as “the”, “de”, “la”): add a word.")
         )
     phrases = tuple(m[2] for m in PHRASE.finditer(text) if not m[1] and TOKEN.search(m[2]))
-    bare = text
+    bare = searched
     if phrases:
         # What is left once the phrases are out; a dangling "or" would be searched as a word.
-        bare = " ".join(w for w in PHRASE.sub(" ", text).split() if w.lower() != "or")
+        bare = " ".join(w for w in PHRASE.sub(" ", searched).split() if w.lower() != "or")
     return Query(project_id, text, tsqueries, bare, phrases)
+
+
+def _or_for_ou(text: str) -> str:
+    """« café ou thé » as « café or thé »; a quoted phrase keeps its « ou »."""
+    pieces, last = [], 0
+    for phrase in PHRASE.finditer(text):
+        pieces += [OU.sub("or", text[last : phrase.start()]), phrase[0]]
+        last = phrase.end()
+    return "".join(pieces) + OU.sub("or", text[last:])
 
 
 # --- Hits --------------------------------------------------------------------------------------
@@ -345,10 +359,11 @@ def _spans(text: str, headlines: list[str], query: Query) -> list[tuple[int, int
 
 @lru_cache(maxsize=4096)
 def _folded_length(char: str) -> int:
-    """How many characters `char` becomes in verbatim_unaccent(): NFD, then no combining accents."""
+    """How many characters `char` becomes in verbatim_unaccent(): ligatures spelled out, NFD, then
+    no combining accents."""
     if char < "\u00c0":  # nothing below decomposes
         return 1
-    decomposed = unicodedata.normalize("NFD", char)
+    decomposed = unicodedata.normalize("NFD", char.translate(LIGATURES))
     return sum(1 for c in decomposed if not COMBINING[0] <= c <= COMBINING[1])
 
 
@@ -385,7 +400,7 @@ def _marks(headline: str, text: str, offsets: list[int] | None) -> list[tuple[in
 
 
 def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFD", word.casefold())
+    decomposed = unicodedata.normalize("NFD", word.casefold().translate(LIGATURES))
     return "".join(c for c in decomposed if not COMBINING[0] <= c <= COMBINING[1])
 
 

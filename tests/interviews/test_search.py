@@ -86,6 +86,14 @@ def test_decomposed_accents_are_found_and_stay_inside_the_word(project):
     assert found(project, "événement") == [[decomposed]]
 
 
+def test_ligatures_read_as_their_two_letters_and_are_marked_whole(project):
+    interview_with(project, "Le cœur du quartier.\nSa sœur et son coeur.\nUn ex æquo.")
+    assert found(project, "coeur") == [["cœur"], ["coeur"]]
+    assert found(project, "cœur") == [["cœur"], ["coeur"]]
+    assert found(project, "soeur") == [["sœur"]]
+    assert found(project, '"ex aequo"') == [["ex æquo"]]
+
+
 def test_offsets_are_code_points_after_emoji_crlf_and_combining_accents(project):
     text = "Intervieweuse : 😀😀 Alors ?\r\nMartine : Le cafe\u0301 🎉 du matin, un café.\r\n"
     interview = interview_with(project, text)
@@ -110,6 +118,12 @@ def test_or_and_exclusion(project):
     interview_with(project, "La police est passée.\nLe café est chaud.\nLe café de la police.")
     assert found(project, "café -police") == [["café"]]
     assert found(project, "police or café") == [["police"], ["café"], ["café", "police"]]
+
+
+def test_ou_between_words_is_or_as_in_french_but_stays_a_word_in_a_phrase(project):
+    interview_with(project, "La police est passée.\nLe café est chaud.\nCafé ou thé ?")
+    assert found(project, "police OU café") == [["police"], ["café"], ["Café"]]
+    assert found(project, '"café ou thé"') == [["Café ou thé"]]
 
 
 def test_a_phrase_and_a_word_mark_both(project):
