@@ -6,6 +6,7 @@ counts of the codes involved, and the new `since`.
 """
 
 from collections import Counter
+from contextlib import nullcontext
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -231,21 +232,18 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
     if not form.is_valid():
         return _respond(request, interview, message=form.non_field_errors()[0], error=True)
     data = form.cleaned_data
-    created = False  # a new code in vivo
-    if data["code"] is None:
-        with transaction.atomic():
+    code_id, created = data["code"], False  # created: a new code in vivo
+    # A new code exists only with its first coding; an existing one's coding is a single statement,
+    # its own transaction.
+    with transaction.atomic() if code_id is None else nullcontext():
+        if code_id is None:
             code, created = _in_vivo_code(interview.project_id, data["new_code"], request.user)
-            applied = workspace.code_passage(
-                interview, code.pk, request.user, data["start"], data["end"]
-            )
-        code_id = code.pk
-    else:
-        code_id = data["code"]
+            code_id = code.pk
         applied = workspace.code_passage(
             interview, code_id, request.user, data["start"], data["end"]
         )
-        if applied is None:
-            return _respond(request, interview, message=str(CODE_GONE), error=True)
+    if applied is None:
+        return _respond(request, interview, message=str(CODE_GONE), error=True)
     name = {"code": applied.code_name}
     if not applied.changed:
         message = _("Already coded « %(code)s ».") % name
