@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 
-from coding.models import Code, Coding, CodingEvent, Memo
+from coding.models import Code, Coding, CodingEvent, Memo, ReviewEvent
 
 INTERVIEW_LOCK = 7301  # first key of the advisory locks that order an interview's writers
 
@@ -62,27 +62,31 @@ def recorded_as(
         yield int(group) if group else None
 
 
-MEMO_FIELDS = ("id", "project_id", "author_id", "body", "created_at", "updated_at")
+# What a removal keeps of the coding's memos and review events, to restore them as they were.
+KEPT = {
+    "memos": (Memo, ("id", "project_id", "author_id", "body", "updated_at", "created_at")),
+    "reviews": (ReviewEvent, ("id", "reviewer_id", "status", "comment", "undo", "created_at")),
+}
 
 
 def remove(coding: Coding) -> int:
-    """Delete a coding inside recorded_as(); its memos go with it, kept on its audit event so that
-    undo_last brings them back too. The number of memos removed."""
+    """Delete a coding inside recorded_as(). Its memos and review history go with it, kept on its
+    audit event so that undo_last brings them back too. The number of memos removed."""
     coding_id = coding.pk
-    memos = [
-        # ISO dates, to the microsecond (DjangoJSONEncoder would keep milliseconds).
-        {
-            **memo,
-            "created_at": memo["created_at"].isoformat(),
-            "updated_at": memo["updated_at"].isoformat(),
-        }
-        for memo in coding.memos.values(*MEMO_FIELDS)
-    ]
+    kept = {name: _rows(model, fields, coding_id) for name, (model, fields) in KEPT.items()}
     coding.delete()
-    if memos:
+    if any(kept.values()):
         event = CodingEvent.objects.filter(coding_id=coding_id, action=CodingEvent.Action.DELETE)
-        CodingEvent.objects.filter(pk=event.order_by("-id").values("pk")[:1]).update(memos=memos)
-    return len(memos)
+        CodingEvent.objects.filter(pk=event.order_by("-id").values("pk")[:1]).update(**kept)
+    return len(kept["memos"])
+
+
+def _rows(model, fields, coding_id: int) -> list[dict]:
+    # ISO dates, to the microsecond (DjangoJSONEncoder would keep milliseconds).
+    return [
+        {f: v.isoformat() if f.endswith("_at") else v for f, v in row.items()}
+        for row in model.objects.filter(coding_id=coding_id).values(*fields)
+    ]
 
 
 def lock_interviews(interview_ids) -> None:
@@ -128,14 +132,14 @@ def undo_last(user, interview_id: int) -> UndoResult | None:
         for event in reversed(events):
             try:
                 with transaction.atomic():
-                    if not _revert(event):
+                    if not _revert(event, user):
                         result.conflicts += 1
             except IntegrityError:
                 result.conflicts += 1
     return result
 
 
-def _revert(event: CodingEvent) -> bool:
+def _revert(event: CodingEvent, user) -> bool:
     """Put the coding back as it was before `event`; False when that is no longer possible."""
     if event.action == CodingEvent.Action.CREATE:
         return Coding.objects.filter(pk=event.coding_id).delete()[0] > 0
@@ -144,17 +148,24 @@ def _revert(event: CodingEvent) -> bool:
         return False
     if event.action == CodingEvent.Action.DELETE:
         Coding.objects.create(pk=event.coding_id, **before)  # same id: links to it still fit
-        _restore_memos(event)
+        _restore(event)
         return True
     # An update: restore only what this action changed, so a later review decision survives.
     changed = {f: v for f, v in before.items() if event.after.get(f) != v}
-    return Coding.objects.filter(pk=event.coding_id).update(**changed) > 0
+    if not Coding.objects.filter(pk=event.coding_id).update(**changed):
+        return False
+    if "status" in changed:  # the change had sent it back to review: its history says it came back
+        ReviewEvent.objects.create(
+            coding_id=event.coding_id, reviewer=user, status=changed["status"], undo=True
+        )
+    return True
 
 
-def _restore_memos(event: CodingEvent) -> None:
-    for memo in event.memos or []:
-        dates = {"created_at": memo["created_at"], "updated_at": memo["updated_at"]}
-        fields = {f: memo[f] for f in MEMO_FIELDS if f not in dates}
-        Memo.objects.create(coding_id=event.coding_id, **fields)
-        # As they were: create() would stamp them with the time of the undo.
-        Memo.objects.filter(pk=memo["id"]).update(**dates)
+def _restore(event: CodingEvent) -> None:
+    """Bring back what remove() kept of a coding, with the same ids and dates."""
+    for name, (model, _fields) in KEPT.items():
+        for row in getattr(event, name) or []:
+            dates = {f: row.pop(f) for f in list(row) if f.endswith("_at")}
+            model.objects.create(coding_id=event.coding_id, **row)
+            # As they were: create() would stamp them with the time of the undo.
+            model.objects.filter(pk=row["id"]).update(**dates)

@@ -129,6 +129,9 @@ class ReviewEvent(models.Model):
     )
     status = models.CharField(_("decision"), max_length=20, choices=Coding.Status.choices)
     comment = models.TextField(_("comment"), blank=True)
+    # Written by an undo (coding.audit): the change that had moved the status was reverted, and the
+    # status with it; `reviewer` is who undid it.
+    undo = models.BooleanField(default=False, db_default=False)  # db_default: for COPY too
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -205,8 +208,10 @@ class CodingEvent(models.Model):
     action = models.CharField(max_length=10, choices=Action.choices)
     before = models.JSONField(null=True)
     after = models.JSONField(null=True)
-    # A removed coding's memos, for an undo to bring them back (coding.audit.remove); not the trigger's.
+    # A removed coding's memos and review history, for an undo to bring them back
+    # (coding.audit.remove); the trigger leaves them empty.
     memos = models.JSONField(null=True)
+    reviews = models.JSONField(null=True)
     at = models.DateTimeField(db_default=models.functions.Now())
 
     class Meta:

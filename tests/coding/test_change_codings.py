@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from coding.models import Coding, CodingEvent, Memo
+from coding.models import Coding, CodingEvent, Memo, ReviewEvent
 from interviews.models import Membership
 from tests.factories import TRANSCRIPT, make_code, make_coding, make_user
 
@@ -195,6 +195,46 @@ def test_memos_on_passages_that_merge_stay_with_the_merged_coding(client, interv
     merged = Coding.objects.get()
     assert (merged.start, merged.end) == (20, 50)
     assert merged.memos.count() == 2
+
+
+def test_undoing_a_change_that_sent_an_approved_coding_back_to_review_says_so(
+    client, interview, rita, sam
+):
+    coding = make_coding(interview, make_code(interview.project), rita, 20, 30)
+    Coding.objects.filter(pk=coding.pk).update(status=Coding.Status.APPROVED)
+    ReviewEvent.objects.create(coding=coding, reviewer=sam, status=Coding.Status.APPROVED)
+    client.force_login(rita)
+    client.post(f"{base(interview)}{coding.pk}/", {"start": 16, "end": 40}, headers=HTMX)
+
+    client.post(f"{base(interview)}undo/", headers=HTMX)
+
+    coding.refresh_from_db()
+    assert (coding.start, coding.end, coding.status) == (20, 30, Coding.Status.APPROVED)
+    history = list(coding.reviews.values_list("reviewer__username", "status", "undo"))
+    assert history == [
+        ("sam", "approved", False),
+        ("rita", "pending", False),  # back to review by the change
+        ("rita", "approved", True),  # and approved again by its undo
+    ]
+    page = client.get(f"/projects/{interview.project_id}/review/{coding.pk}/history/", headers=HTMX)
+    assert "Approved again: rita undid the change" in page.content.decode()
+
+
+def test_undo_of_a_removal_brings_back_the_review_history(client, interview, rita, sam):
+    coding = make_coding(interview, make_code(interview.project), rita, 20, 30)
+    Coding.objects.filter(pk=coding.pk).update(status=Coding.Status.NEEDS_CHANGE)
+    ReviewEvent.objects.create(
+        coding=coding, reviewer=sam, status=Coding.Status.NEEDS_CHANGE, comment="Trop court."
+    )
+    before = list(ReviewEvent.objects.values())
+    client.force_login(rita)
+
+    client.post(f"{base(interview)}{coding.pk}/delete/", headers=HTMX)
+    assert not ReviewEvent.objects.exists()
+    client.post(f"{base(interview)}undo/", headers=HTMX)
+
+    assert list(ReviewEvent.objects.values()) == before
+    assert Coding.objects.get().status == Coding.Status.NEEDS_CHANGE
 
 
 def test_undo_never_touches_someone_elses_actions(client, interview, rita, sam):
