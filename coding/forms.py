@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from coding.models import Code
 from interviews.models import Interview
 
+BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints
+
 
 class SelectionForm(forms.Form):
     """A passage [start, end) of the interview's text, in code points."""
@@ -33,10 +35,12 @@ class ApplyCodeForm(SelectionForm):
     (coding.workspace.code_passage), which answers CODE_GONE when the project has no such code.
     """
 
-    code = forms.IntegerField(required=False)
+    code = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
     new_code = forms.CharField(required=False, max_length=200)
 
     def clean(self):
+        if "code" in self.errors:  # no id could be this: answer as for a deleted code
+            raise forms.ValidationError(CODE_GONE)
         data = super().clean()
         code_id, name = data.get("code"), " ".join((data.get("new_code") or "").split())
         if (code_id is None) == (not name):

@@ -159,7 +159,7 @@ def test_a_deleted_code_or_another_projects_code_is_refused(client, interview, r
     foreign = make_code(other_project, "Ailleurs")
     client.force_login(rita)
 
-    for code_id in (gone_id, foreign.pk):
+    for code_id in (gone_id, foreign.pk, 10**20, -1):
         response = client.post(
             url(interview),
             {"since": "0", "start": 20, "end": 30, "code": code_id},
