@@ -136,19 +136,18 @@
   function keep() {
     var sel = window.getSelection();
     if (document.activeElement !== root || !sel.rangeCount || !root.contains(sel.focusNode)) return;
-    var forward = sel.anchorNode === sel.focusNode ? sel.anchorOffset <= sel.focusOffset
-      : !!(sel.anchorNode.compareDocumentPosition(sel.focusNode) & Node.DOCUMENT_POSITION_FOLLOWING);
-    var at = function (node, offset, bias) { return O.pointToOffset(node, offset, bias, root); };
+    // The selection's first point is a start, its last an end; a caret is a start.
+    var first = sel.getRangeAt(0);
+    var backward = !sel.isCollapsed && first.startContainer === sel.focusNode && first.startOffset === sel.focusOffset;
+    var point = function (node, offset, bias) { return { at: O.pointToOffset(node, offset, bias, root), bias: bias }; };
     kept = {
-      anchor: at(sel.anchorNode, sel.anchorOffset, forward ? "start" : "end"),
-      focus: at(sel.focusNode, sel.focusOffset, sel.isCollapsed || !forward ? "start" : "end"),
-      anchorBias: forward ? "start" : "end",
-      focusBias: sel.isCollapsed || !forward ? "start" : "end",
+      anchor: point(sel.anchorNode, sel.anchorOffset, backward ? "end" : "start"),
+      focus: point(sel.focusNode, sel.focusOffset, backward || sel.isCollapsed ? "start" : "end"),
     };
   }
   function restore() {
     if (!kept) return;
-    var a = O.offsetToDom(root, kept.anchor, kept.anchorBias), f = O.offsetToDom(root, kept.focus, kept.focusBias);
+    var a = O.offsetToDom(root, kept.anchor.at, kept.anchor.bias), f = O.offsetToDom(root, kept.focus.at, kept.focus.bias);
     kept = null;
     if (a && f) { window.getSelection().setBaseAndExtent(a[0], a[1], f[0], f[1]); showCaret(); }
   }

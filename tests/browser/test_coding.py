@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from coding.models import Code, Coding, Memo
 from interviews.models import Membership
 from tests.browser.selection import drag
-from tests.factories import make_code, make_interview, make_project, make_user
+from tests.factories import make_code, make_coding, make_interview, make_project, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -160,11 +160,23 @@ def test_a_passage_is_selected_and_coded_with_the_keyboard_alone(workspace):
     for _ in range(2):
         page.keyboard.press("Control+Shift+ArrowRight")
     page.wait_for_function("() => getSelection().toString() === ' prend des'")
+    # Someone else codes that paragraph meanwhile, and the page redraws it: the selection stays.
+    sam = make_user("sam", interview.project, Membership.Role.RESEARCHER)
+    make_coding(interview, code, sam, *span("semaines"))
+    changes = f"/projects/{interview.project_id}/interviews/{interview.pk}/codings/changes/?since=0"
+    page.evaluate("(url) => htmx.ajax('GET', url, {target: '#transcript', swap: 'none'})", changes)
+    expect(page.locator("#transcript mark", has_text="semaines")).to_have_count(1)
+    assert page.evaluate("() => [getSelection().toString(), document.activeElement.id]") == [
+        " prend des",
+        "transcript",
+    ]
     page.keyboard.press("Enter")
     page.keyboard.type("voisin")
     page.keyboard.press("Enter")
     expect(page.locator("#workspace-status")).to_contain_text("Voisinage courtois")
-    assert dict(Coding.objects.values_list("code__name", "text")) == {
+    assert dict(
+        Coding.objects.filter(coder__username="rita").values_list("code__name", "text")
+    ) == {
         "Attente": "Des fois ça",
         "Voisinage courtois": " prend des",
     }
