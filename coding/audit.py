@@ -165,7 +165,8 @@ def _restore(event: CodingEvent) -> None:
     """Bring back what remove() kept of a coding, with the same ids and dates."""
     for name, (model, _fields) in KEPT.items():
         for row in getattr(event, name) or []:
-            dates = {f: row.pop(f) for f in list(row) if f.endswith("_at")}
-            model.objects.create(coding_id=event.coding_id, **row)
+            dates = {f: v for f, v in row.items() if f.endswith("_at")}
+            fields = {f: v for f, v in row.items() if f not in dates}
+            model.objects.create(coding_id=event.coding_id, **fields)
             # As they were: create() would stamp them with the time of the undo.
             model.objects.filter(pk=row["id"]).update(**dates)

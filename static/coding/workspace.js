@@ -111,10 +111,11 @@
     return element && element.closest("#transcript p[data-start]");
   }
 
+  function paragraphs() { return Array.prototype.slice.call(root.querySelectorAll("p[data-start]")); }
+
   function firstInView() {
-    var all = root.querySelectorAll("p[data-start]");
-    for (var i = 0; i < all.length; i++) if (all[i].getBoundingClientRect().bottom > 0) return all[i];
-    return all[0];
+    var all = paragraphs();
+    return all.find(function (p) { return p.getBoundingClientRect().bottom > 0; }) || all[0];
   }
 
   function showCaret() {
@@ -162,7 +163,7 @@
       if (!event.shiftKey) { showCaret(); return true; } // the first press shows where it is
     }
     if (vertical && !event.shiftKey) {
-      var here = paragraphOf(sel.focusNode), all = Array.prototype.slice.call(root.querySelectorAll("p[data-start]"));
+      var here = paragraphOf(sel.focusNode), all = paragraphs();
       caretAt(all[all.indexOf(here) + (direction === "forward" ? 1 : -1)] || here);
     } else {
       sel.modify(event.shiftKey ? "extend" : "move", direction, vertical ? "line" : event.ctrlKey ? "word" : "character");
