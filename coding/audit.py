@@ -36,7 +36,7 @@ def recorded_as(
     With `group` (yielded by an enclosing block), the changes join that action: "code all search
     results" writes each interview in its own nested block, as one action that one undo reverts.
     `undoable=False` records changes without a group, out of Ctrl+Z's reach: review decisions have
-    their own history (coding.review), which an undo of the status alone would contradict.
+    their own history (review.workflow), which an undo of the status alone would contradict.
     """
     with transaction.atomic():
         with connection.cursor() as cursor:

@@ -1,14 +1,6 @@
 from django.urls import path
 
-from coding import (
-    codebook_views,
-    excerpt_views,
-    export_views,
-    memo_views,
-    review_views,
-    search_views,
-    views,
-)
+from coding import codebook_views, memo_views, views
 
 app_name = "coding"
 
@@ -96,68 +88,4 @@ urlpatterns = [
         memo_views.memo_delete,
         name="memo-delete",
     ),
-    # --- A: excerpts, code overview, matrix (coding/excerpt_views.py) ---
-    path("projects/<int:project_id>/excerpts/", excerpt_views.excerpts, name="excerpts"),
-    path(
-        "projects/<int:project_id>/codes/overview/",
-        excerpt_views.code_overview,
-        name="overview",
-    ),
-    path("projects/<int:project_id>/codes/matrix/", excerpt_views.code_matrix, name="matrix"),
-    # --- end A ---
-    # --- B: review queue, decisions, "to revise" (coding/review_views.py) ---
-    path("projects/<int:project_id>/review/", review_views.review_queue, name="review-queue"),
-    path("projects/<int:project_id>/review/bulk/", review_views.review_bulk, name="review-bulk"),
-    path(
-        "projects/<int:project_id>/review/<int:coding_id>/",
-        review_views.review_decide,
-        name="review-decide",
-    ),
-    path(
-        "projects/<int:project_id>/review/<int:coding_id>/history/",
-        review_views.review_history,
-        name="review-history",
-    ),
-    path("projects/<int:project_id>/revise/", review_views.to_revise, name="to-revise"),
-    path("projects/<int:project_id>/revise/badge/", review_views.revise_badge, name="revise-badge"),
-    path(
-        "projects/<int:project_id>/revise/<int:coding_id>/",
-        review_views.resubmit,
-        name="resubmit",
-    ),
-    # --- end B ---
-    # --- C: full-text search, "code all results" (coding/search_views.py) ---
-    path(
-        "projects/<int:project_id>/search/",
-        search_views.search_transcripts,
-        name="search",
-    ),
-    path(
-        "projects/<int:project_id>/search/code-all/",
-        search_views.code_all,
-        name="search-code-all",
-    ),
-    path(
-        "projects/<int:project_id>/search/code-all/undo/",
-        search_views.code_all_undo,
-        name="search-code-all-undo",
-    ),
-    # --- end C ---
-    # --- D: exports and reports (coding/export_views.py) ---
-    path(
-        "projects/<int:project_id>/excerpts/export/",
-        export_views.export_excerpts,
-        name="export-excerpts",
-    ),
-    path(
-        "projects/<int:project_id>/codebook/export/",
-        export_views.export_codebook,
-        name="export-codebook",
-    ),
-    path(
-        "projects/<int:project_id>/codes/<int:code_id>/report/",
-        export_views.code_report,
-        name="code-report",
-    ),
-    # --- end D ---
 ]

@@ -6,25 +6,20 @@ counts of the codes involved, and the new `since`.
 """
 
 from collections import Counter
-from contextlib import nullcontext
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from coding import review, workspace
-from coding.audit import recorded_as, remove, undo_last
-from coding.codebook import code_paths, fold, next_color, next_position
-from coding.forms import CODE_GONE, ApplyCodeForm, UpdateCodingForm
+from coding import actions, workspace
+from coding.codebook import code_paths, fold
+from coding.forms import ApplyCodeForm, UpdateCodingForm
 from coding.highlights import paragraphs_html
 from coding.models import Code, Coding, ReviewEvent
 from interviews import permissions
@@ -76,27 +71,25 @@ def _choices(request: HttpRequest, project_id: int) -> dict:
 def _respond(
     request,
     interview,
+    outcome: actions.Outcome | None = None,
     *,
-    message: str | None = None,
-    error=False,
-    code_ids=(),
     extra="",
     changes: workspace.Changes | None = None,
     codes_changed=False,
 ):
     """Everything the page must redraw after an action, out of band (see the module docstring).
 
-    `message` None leaves the status line as it is.
+    Without an `outcome`, the status line stays as it is.
     """
     since, coders = _state(request)
     changes = changes or workspace.changes_since(interview, since, request.user, coders)
-    context = {"message": message, "error": error, "since": changes.since, "oob": True}
+    context = {"since": changes.since, "oob": True}
     parts = [*changes.paragraphs, extra, render_to_string(f"{TEMPLATE}#since", context)]
-    if message is not None:
-        parts.insert(0, render_to_string(f"{TEMPLATE}#status", context))
-    counted = workspace.counted_codes(
-        interview.project_id, interview.pk, changes.code_ids | set(code_ids)
-    )
+    if outcome is not None:
+        status = {"message": outcome.message, "error": outcome.error, "oob": True}
+        parts.insert(0, render_to_string(f"{TEMPLATE}#status", status))
+    code_ids = changes.code_ids | (outcome.code_ids if outcome else set())
+    counted = workspace.counted_codes(interview.project_id, interview.pk, code_ids)
     for code in counted:
         count_context = {"code": code, "interview": interview, "oob": True}
         parts.append(render_to_string("coding/codebook.html#code-count", count_context))
@@ -107,6 +100,10 @@ def _respond(
         trigger_client_event(response, "codebook-stale")
         trigger_client_event(response, "codes-changed")
     return response
+
+
+def _refused(request, interview, form) -> HttpResponse:
+    return _respond(request, interview, actions.Outcome(form.non_field_errors()[0], error=True))
 
 
 def _coding_for(interview, coding_id: int, membership) -> Coding:
@@ -230,49 +227,23 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
     )
     form = ApplyCodeForm(request.POST, interview=interview)
     if not form.is_valid():
-        return _respond(request, interview, message=form.non_field_errors()[0], error=True)
+        return _refused(request, interview, form)
     data = form.cleaned_data
-    code_id, created = data["code"], False  # created: a new code in vivo
-    # A new code exists only with its first coding; an existing one's coding is a single statement,
-    # its own transaction.
-    with transaction.atomic() if code_id is None else nullcontext():
-        if code_id is None:
-            code, created = _in_vivo_code(interview.project_id, data["new_code"], request.user)
-            code_id = code.pk
-        applied = workspace.code_passage(
-            interview, code_id, request.user, data["start"], data["end"]
-        )
-    if applied is None:
-        return _respond(request, interview, message=str(CODE_GONE), error=True)
-    name = {"code": applied.code_name}
-    if not applied.changed:
-        message = _("Already coded « %(code)s ».") % name
-    elif created:
-        message = _("New code « %(code)s » applied.") % name
-    else:
-        message = _("« %(code)s » applied.") % name
+    outcome = actions.apply_code(
+        interview,
+        request.user,
+        code_id=data["code"],
+        new_code=data["new_code"],
+        start=data["start"],
+        end=data["end"],
+    )
     extra = ""
-    if created:  # its colour is not on the page yet
+    if outcome.new_code:  # its colour is not on the page yet
         colors = Code.objects.filter(project_id=project_id).only("id", "color")
         extra = render_to_string(f"{TEMPLATE}#code-colors", {"codes": colors, "oob": True})
     return _respond(
-        request, interview, message=message, code_ids=[code_id], extra=extra, codes_changed=created
+        request, interview, outcome, extra=extra, codes_changed=outcome.new_code is not None
     )
-
-
-def _in_vivo_code(project_id: int, name: str, user) -> tuple[Code, bool]:
-    """The top-level code with this name (any case), created if need be."""
-    existing = Code.objects.filter(project_id=project_id, parent=None, name__iexact=name).first()
-    if existing:
-        return existing, False
-    code = Code.objects.create(
-        project_id=project_id,
-        name=name,
-        created_by=user,
-        color=next_color(project_id, None),
-        position=next_position(project_id, None),
-    )
-    return code, True
 
 
 @require_POST
@@ -285,16 +256,11 @@ def update_coding(
     coding = _coding_for(interview, coding_id, membership)
     form = UpdateCodingForm(request.POST, interview=interview)
     if not form.is_valid():
-        return _respond(request, interview, message=form.non_field_errors()[0], error=True)
+        return _refused(request, interview, form)
     data = form.cleaned_data
-    old_code = coding.code_id
-    with recorded_as(request.user, interview_id=interview.pk):
-        if data["code"] is not None and data["code"].pk != coding.code_id:
-            coding.code = data["code"]
-            coding.save(update_fields=["code", "updated_at"])
-            review.coding_changed(coding, request.user)
-        if data["start"] is not None:
-            workspace.resize(coding, data["start"], data["end"], request.user)
+    outcome = actions.change(
+        coding, request.user, code=data["code"], start=data["start"], end=data["end"]
+    )
     codes = code_paths(project_id)
     card = _cards(membership, interview, _inspected(interview, [coding.pk]), codes)[0]
     extra = render_to_string(
@@ -308,9 +274,7 @@ def update_coding(
         },
         request,
     )
-    return _respond(
-        request, interview, message=_("Coding changed."), code_ids=[old_code], extra=extra
-    )
+    return _respond(request, interview, outcome, extra=extra)
 
 
 @require_POST
@@ -321,19 +285,9 @@ def remove_coding(
         request.user, project_id, interview_id, Action.CODE
     )
     coding = _coding_for(interview, coding_id, membership)
-    with recorded_as(request.user, interview_id=interview.pk):
-        memos = remove(coding)
-    names = {"code": coding.code.name, "count": memos}
-    if memos:
-        message = ngettext(
-            "Coding « %(code)s » and its memo removed. Undo with Ctrl+Z.",
-            "Coding « %(code)s » and its %(count)d memos removed. Undo with Ctrl+Z.",
-            memos,
-        )
-    else:
-        message = _("Coding « %(code)s » removed. Undo with Ctrl+Z.")
+    outcome = actions.remove_coding(coding, request.user)
     extra = f'<div id="coding-card-{coding_id}" hx-swap-oob="delete"></div>'
-    return _respond(request, interview, message=message % names, extra=extra)
+    return _respond(request, interview, outcome, extra=extra)
 
 
 @require_POST
@@ -341,11 +295,4 @@ def undo(request: HttpRequest, project_id: int, interview_id: int) -> HttpRespon
     membership, interview = permissions.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
-    result = undo_last(request.user, interview.pk)
-    if result is None:
-        return _respond(request, interview, message=_("Nothing to undo."), error=True)
-    if result.conflicts:
-        message = _("Partly undone: some codings had changed since, or their code was deleted.")
-    else:
-        message = _("Undone.")
-    return _respond(request, interview, message=message, error=bool(result.conflicts))
+    return _respond(request, interview, actions.undo(interview, request.user))

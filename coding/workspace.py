@@ -1,8 +1,9 @@
-"""What the coding workspace does to codings, and what it shows of them.
+"""What the coding workspace shows of an interview's codings.
 
-Shared by the interview page and every action on it (apply, change, resize, remove, undo, polling):
-each action answers with the paragraphs whose highlights changed since the page last heard from the
-server, whoever changed them, so two researchers coding one interview see each other's work.
+Shared by the interview page and every action on it (apply, change, remove, undo, polling; what the
+actions do is coding/actions.py): each action answers with the paragraphs whose highlights changed
+since the page last heard from the server, whoever changed them, so two researchers coding one
+interview see each other's work.
 """
 
 import json
@@ -15,10 +16,8 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import Max
 
-from coding import review
-from coding.audit import recorded_as
 from coding.highlights import Span, paragraphs_html
-from coding.models import Coding, CodingEvent, Memo
+from coding.models import CodingEvent
 from interviews.models import Interview, Turn
 from interviews.transcripts import blocks
 
@@ -176,72 +175,6 @@ def counted_codes(project_id: int, interview_id: int, code_ids) -> list[CodeCoun
             [interview_id, project_id, list(code_ids)],
         )
         return [CodeCount(*row) for row in cursor.fetchall()]
-
-
-class Applied(NamedTuple):
-    code_name: str
-    changed: bool  # False when the passage was already coded so
-
-
-def code_passage(interview: Interview, code_id: int, coder, start: int, end: int) -> Applied | None:
-    """The workspace's "apply": code [start, end) with the project's code `code_id`, as one action
-    of `coder` (one Ctrl+Z); None when the project has no such code (merged, deleted, or never).
-
-    The common case, a passage that meets none of the coder's codings with this code, is one SQL
-    statement (migration coding 0006); a passage that must merge goes through apply_code.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT code_name, outcome FROM coding_apply(%s, %s, %s, %s, %s, %s)",
-            [coder.pk, interview.project_id, interview.pk, code_id, start, end],
-        )
-        name, outcome = cursor.fetchone()
-    if outcome == "no code":
-        return None
-    if outcome == "touching":
-        with recorded_as(coder, interview_id=interview.pk):
-            _coding, changed = apply_code(interview, code_id, coder, start, end)
-        return Applied(name, changed)
-    return Applied(name, True)
-
-
-def apply_code(
-    interview: Interview, code_id: int, coder, start: int, end: int
-) -> tuple[Coding, bool]:
-    """Code [start, end) with the code `code_id` for `coder`; (coding, changed).
-
-    A coder's codings with one code never overlap or touch: like NVivo, a new passage that meets
-    existing ones merges with them into one coding. Run inside coding.audit.recorded_as().
-    """
-    touching = list(
-        Coding.objects.select_for_update()
-        .filter(interview=interview, code_id=code_id, coder=coder, start__lte=end, end__gte=start)
-        .order_by("start", "id")
-    )
-    if not touching:
-        coding = Coding.objects.create(
-            interview=interview, code_id=code_id, coder=coder, start=start, end=end
-        )
-        return coding, True
-    keep, *others = touching
-    new_start = min([start] + [c.start for c in touching])
-    new_end = max([end] + [c.end for c in touching])
-    if not others and (keep.start, keep.end) == (new_start, new_end):
-        return keep, False  # already coded
-    # Memos written on the passages that merge stay with the merged coding.
-    Memo.objects.filter(coding__in=others).update(coding=keep)
-    for other in others:
-        other.delete()
-    resize(keep, new_start, new_end, coder)
-    return keep, True
-
-
-def resize(coding: Coding, start: int, end: int, user) -> None:
-    """New boundaries, set by `user`; a reviewed coding goes back to review (coding.review)."""
-    coding.start, coding.end = start, end
-    coding.save(update_fields=["start", "end", "updated_at"])
-    coding.refresh_from_db(fields=["text"])
-    review.coding_changed(coding, user)
 
 
 WORD = re.compile(r"\w+(?:['’-]\w+)*")

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from benchmarks.loadtest import Server
 from verbatim import gunicorn_conf
 from verbatim.database import settings_from_url, url_from_settings
-from verbatim.loadtest import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -65,9 +65,20 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "template_partials",
+    # The product, in layers (docs/architecture.md): each imports only the ones listed above it.
     "interviews",
     "coding",
+    "excerpts",
+    "review",
+    "search",
+    "exports",
+    "operations",
 ]
+# Developer tools (synthetic corpora, `manage.py bench`, `manage.py loadtest`): not product code,
+# so a production install leaves them out unless asked (`bin/dev test` turns them on).
+DEV_TOOLS = envbool("VERBATIM_DEV_TOOLS", DEBUG)
+if DEV_TOOLS:
+    INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -12,4 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("interviews.urls")),
     path("", include("coding.urls")),
+    path("", include("excerpts.urls")),
+    path("", include("review.urls")),
+    path("", include("search.urls")),
+    path("", include("exports.urls")),
 ]

@@ -1,0 +1,800 @@
+"""The benchmark harness behind `manage.py bench` (docs/benchmarks.md says how to read it).
+
+Each hot path is requested many times through Django's whole stack with the test client, in process:
+URL resolution, every middleware (sessions, authentication, CSRF, locale, htmx), the view, its
+queries and template rendering, with a logged-in member's session. Server time is the wall time for
+`client.get/post` to return, response body included; it leaves out only the HTTP server and the
+network. Beside each path, its floor: the same data fetched (or written) by one hand-written SQL
+statement through a separate psycopg connection, i.e. what PostgreSQL itself needs.
+
+Paths whose URL name does not resolve yet are reported as "not built yet" (their floor is still
+measured). The URL names and parameters of paths other issues are building are guesses, kept in
+`PATHS` below: adjust them there when the feature lands.
+"""
+
+import io
+import math
+import random
+import statistics
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+import psycopg
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, F
+from django.db.models.functions import Abs
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
+
+from benchmarks import synthetic
+from coding import workspace
+from coding.audit import recorded_as
+from coding.models import Code, Coding
+from interviews.models import Attribute, Interview, Project, Speaker, Turn
+
+TARGET_CODINGS = 500  # open_interview uses the interview whose number of codings is closest
+EXPORT_EXCERPTS = 10_000
+IMPORT_FILES = 20
+PAGE = 50  # rows of a first page, for the floors
+SEARCH_WORDS = "naloxone"
+
+
+@dataclass
+class Request:
+    """One request of a path: what to send, and what to do (untimed) with the response."""
+
+    method: str
+    url: str
+    client: Client
+    data: dict | None = None
+    headers: dict = field(default_factory=dict)
+    after: Callable | None = None
+    then: "Request | None" = None  # a path of several requests (upload, then confirm) times all
+
+
+@dataclass
+class Floor:
+    sql: str
+    params: list | dict
+    after: Callable | None = None  # receives the fetched rows, untimed
+
+
+@dataclass
+class Result:
+    name: str
+    status: str = "ok"  # or "not built yet", or "error: …"
+    note: str = ""
+    times: list[float] = field(default_factory=list)  # seconds
+    floor_times: list[float] = field(default_factory=list)
+    queries: int | None = None
+    peak_mb: float | None = None
+    floor_peak_mb: float | None = None
+    captured: list[dict] = field(default_factory=list)  # SQL of one request, for --explain
+
+    @property
+    def n(self) -> int:
+        return len(self.times)
+
+    def as_json(self) -> dict:
+        row = {
+            "name": self.name,
+            "n": self.n,
+            "p50_ms": _ms(percentile(self.times, 50)),
+            "p95_ms": _ms(percentile(self.times, 95)),
+            "max_ms": _ms(max(self.times, default=None)),
+            "queries": self.queries,
+            "floor_p50_ms": _ms(percentile(self.floor_times, 50)),
+            "floor_n": len(self.floor_times),
+            "status": self.status,
+        }
+        if self.note:
+            row["note"] = self.note
+        if self.peak_mb is not None or self.floor_peak_mb is not None:
+            row["peak_mb"] = _round(self.peak_mb)
+            row["floor_peak_mb"] = _round(self.floor_peak_mb)
+        return row
+
+
+def percentile(values: list[float], pct: int) -> float | None:
+    """Nearest-rank percentile: p95 of 20 runs is the 19th fastest, an observed value."""
+    if not values:
+        return None
+    if pct == 50:
+        return statistics.median(values)
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 2)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+# --- The corpus and the users ------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    project: Project
+    interview: Interview  # ~TARGET_CODINGS codings
+    interview_codings: int
+    researcher: Client
+    supervisor: Client
+    admin: Client
+    code: Code  # the most used code: its excerpts have many pages
+    export_codes: list[int]  # codes whose excerpts add up to about EXPORT_EXCERPTS
+    export_count: int
+    attribute: Attribute
+    attribute_value: str
+    rng: random.Random
+    researcher_user: object = None
+    researcher_id: int = 0
+    turns: list[tuple[int, int]] = field(default_factory=list)
+    code_ids: list[int] = field(default_factory=list)
+    created: list[int] = field(default_factory=list)  # codings apply_code made, for remove_coding
+    floor_created: list[int] = field(default_factory=list)
+    csrf: dict = field(default_factory=dict)
+
+
+def project_for_size(size: synthetic.Size, *, seed: int, log) -> Project:
+    project = Project.objects.filter(name=synthetic.project_name(size)).first()
+    if project is None:
+        log(f"No « {synthetic.project_name(size)} » yet: generating it.")
+        project = synthetic.synthesize(size, seed=seed, log=log).project
+    return project
+
+
+def build_context(project: Project, *, seed: int) -> Context:
+    interview = (
+        project.interviews.defer("text")
+        .annotate(coding_count=Count("codings"))
+        .annotate(distance=Abs(F("coding_count") - TARGET_CODINGS))
+        .order_by("distance", "pk")
+        .first()
+    )
+    codes = list(
+        Code.objects.filter(project=project).annotate(n=Count("codings")).order_by("-n", "pk")
+    )
+    export_codes, export_count = [], 0
+    for code in reversed(codes):  # least used first, so the sum lands close to the target
+        if export_count + code.n <= EXPORT_EXCERPTS:
+            export_codes.append(code.pk)
+            export_count += code.n
+    attribute = Attribute.objects.get(project=project, name="Milieu d'intervention")
+    value = (
+        attribute.values.values_list("text", flat=True).order_by("text").first() or "Travail de rue"
+    )
+    turns = Turn.objects.filter(
+        interview=interview, speaker__role=Speaker.Role.PARTICIPANT
+    ).values_list("start", "end")
+    users = {u.username: u for u in project.members.all()}
+    context = Context(
+        project=project,
+        interview=interview,
+        interview_codings=interview.coding_count,
+        researcher=_client(users[synthetic.CODERS[0]]),
+        supervisor=_client(users[synthetic.SUPERVISOR]),
+        admin=_client(users[synthetic.ADMIN]),
+        code=codes[0],
+        export_codes=export_codes,
+        export_count=export_count,
+        attribute=attribute,
+        attribute_value=value,
+        rng=random.Random(seed),
+        researcher_user=users[synthetic.CODERS[0]],
+        researcher_id=users[synthetic.CODERS[0]].pk,
+        turns=list(turns),
+        code_ids=[c.pk for c in codes],
+    )
+    return context
+
+
+def _client(user) -> Client:
+    """A logged-in browser: a real session, CSRF checks on (the token is sent as htmx sends it)."""
+    hosts = [h for h in settings.ALLOWED_HOSTS if h and h != "*" and not h.startswith(".")]
+    host = hosts[0] if hosts else "localhost"
+    # A view's exception becomes a 500 row in the table rather than the end of the benchmark.
+    client = Client(
+        enforce_csrf_checks=True, raise_request_exception=False, secure=True, SERVER_NAME=host
+    )
+    client.force_login(user)
+    return client
+
+
+def _csrf_headers(client: Client, project: Project) -> dict:
+    if settings.CSRF_COOKIE_NAME not in client.cookies:
+        client.get(reverse("interviews:project-detail", args=[project.pk]))
+    token = client.cookies.get(settings.CSRF_COOKIE_NAME)
+    return {"X-CSRFToken": token.value} if token else {}
+
+
+# --- The paths ---------------------------------------------------------------------------------
+
+HTMX = {"HX-Request": "true"}
+
+
+def open_interview(ctx: Context) -> Request:
+    url = reverse("coding:workspace", args=[ctx.project.pk, ctx.interview.pk])
+    return Request("get", url, ctx.researcher)
+
+
+def codebook_counts(ctx: Context) -> Request:
+    url = reverse("coding:codebook", args=[ctx.project.pk])
+    return Request("get", f"{url}?interview={ctx.interview.pk}", ctx.researcher, headers=HTMX)
+
+
+def apply_code(ctx: Context) -> Request:
+    url = reverse("coding:apply-code", args=[ctx.project.pk, ctx.interview.pk])
+    start, end, code_id = _random_selection(ctx)
+
+    def after(response):
+        created = (
+            Coding.objects.filter(
+                interview=ctx.interview, coder_id=ctx.researcher_id, code_id=code_id, start=start
+            )
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if created is None:
+            raise BenchError(f"the request created no coding (status {response.status_code})")
+        ctx.created.append(created)
+
+    data = {"start": start, "end": end, "code": code_id, "since": _since(ctx)}
+    headers = HTMX | _csrf(ctx, ctx.researcher)
+    return Request("post", url, ctx.researcher, data=data, headers=headers, after=after)
+
+
+def remove_coding(ctx: Context) -> Request:
+    coding_id = ctx.created.pop() if ctx.created else _coding_to_remove(ctx)
+    url = reverse("coding:remove-coding", args=[ctx.project.pk, ctx.interview.pk, coding_id])
+
+    def after(response):
+        if Coding.objects.filter(pk=coding_id).exists():
+            raise BenchError(f"the coding is still there (status {response.status_code})")
+
+    headers = HTMX | _csrf(ctx, ctx.researcher)
+    data = {"since": _since(ctx)}
+    return Request("post", url, ctx.researcher, data=data, headers=headers, after=after)
+
+
+def excerpts_first_page(ctx: Context) -> Request:
+    url = reverse("excerpts:list", args=[ctx.project.pk])
+    return Request("get", f"{url}?code={ctx.code.pk}", ctx.researcher)
+
+
+def excerpts_filtered(ctx: Context) -> Request:
+    url = reverse("excerpts:list", args=[ctx.project.pk])
+    query = f"code={ctx.code.pk}&attribute={ctx.attribute.pk}&value={ctx.attribute_value}"
+    return Request("get", f"{url}?{query}", ctx.researcher)
+
+
+def search(ctx: Context) -> Request:
+    url = reverse("search:search", args=[ctx.project.pk])
+    return Request("get", f"{url}?q={SEARCH_WORDS}", ctx.researcher)
+
+
+def review_queue(ctx: Context) -> Request:
+    url = reverse("review:queue", args=[ctx.project.pk])
+    return Request("get", url, ctx.supervisor)
+
+
+def export_xlsx(ctx: Context) -> Request:
+    url = reverse("exports:excerpts", args=[ctx.project.pk])
+    codes = "&".join(f"code={pk}" for pk in ctx.export_codes)
+    return Request("get", f"{url}?format=xlsx&{codes}", ctx.researcher)
+
+
+def import_docx(ctx: Context) -> Request:
+    url = reverse("interviews:import", args=[ctx.project.pk])
+    run = ctx.rng.randrange(10**9)
+    files = [_docx_upload(run, i) for i in range(IMPORT_FILES)]
+    last_id = Interview.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def after(response):
+        imported = Interview.objects.filter(project=ctx.project, pk__gt=last_id)
+        count = imported.count()
+        imported.delete()  # leave the corpus as it was
+        if count != IMPORT_FILES:
+            raise BenchError(f"{count} interviews imported (status {response.status_code})")
+
+    # Two steps: the upload (streamed while files are read) and the confirmation of the preview.
+    headers = _csrf(ctx, ctx.admin)
+    confirm = reverse("interviews:import-confirm", args=[ctx.project.pk])
+    return Request(
+        "post",
+        url,
+        ctx.admin,
+        data={"files": files},
+        headers=headers,
+        then=Request("post", confirm, ctx.admin, data={}, headers=headers, after=after),
+    )
+
+
+class BenchError(Exception):
+    """A path answered, but did not do what it should: its row shows the error."""
+
+
+def _csrf(ctx: Context, client: Client) -> dict:
+    key = id(client)
+    if key not in ctx.csrf:
+        ctx.csrf[key] = _csrf_headers(client, ctx.project)
+    return ctx.csrf[key]
+
+
+def _since(ctx: Context) -> int:
+    """The last event an up-to-date page has seen: what the workspace sends with every action."""
+    return workspace.last_event_id(ctx.interview)
+
+
+def _random_selection(ctx: Context) -> tuple[int, int, int]:
+    """A passage of a participant's turn, cut at spaces, and a code the researcher has not put there."""
+    text = ctx.interview.text
+    for _attempt in range(20):
+        turn_start, turn_end = ctx.rng.choice(ctx.turns)
+        start = ctx.rng.randint(turn_start, max(turn_start, turn_end - 40))
+        start = text.rfind(" ", turn_start, start) + 1 or turn_start
+        start = max(start, turn_start)
+        end = min(turn_end, start + ctx.rng.randint(40, 400))
+        space = text.find(" ", end, turn_end)
+        end = turn_end if space == -1 else space
+        code_id = ctx.rng.choice(ctx.code_ids)
+        overlapping = Coding.objects.filter(
+            interview=ctx.interview,
+            coder_id=ctx.researcher_id,
+            code_id=code_id,
+            start__lt=end,
+            end__gt=start,
+        )
+        if end > start and not overlapping.exists():
+            return start, end, code_id
+    raise BenchError("found no free passage to code")
+
+
+def _coding_to_remove(ctx: Context) -> int:
+    start, end, code_id = _random_selection(ctx)
+    with recorded_as(ctx.researcher_user):
+        return Coding.objects.create(
+            interview=ctx.interview,
+            code_id=code_id,
+            coder_id=ctx.researcher_id,
+            start=start,
+            end=end,
+        ).pk
+
+
+def _docx_upload(run: int, index: int):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    generated = synthetic.generate_interview(run, index, 10_000)
+    return SimpleUploadedFile(
+        f"bench-{run}-{index:02d}.docx",
+        docx_bytes(generated.text),
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+
+
+def docx_bytes(text: str) -> bytes:
+    """A minimal Word document, one paragraph per line (no dependency needed to write one)."""
+    paragraphs = "".join(
+        f'<w:p><w:r><w:t xml:space="preserve">{escape(line)}</w:t></w:r></w:p>'
+        for line in text.split("\n")
+    )
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/word/document.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Target="word/document.xml" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>'
+            "</Relationships>"
+        ),
+        "word/document.xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            f"<w:body>{paragraphs}</w:body></w:document>"
+        ),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+# --- The floors: one statement each ------------------------------------------------------------
+
+
+def floor_open_interview(ctx: Context) -> Floor:
+    return Floor(
+        """
+        SELECT i.text, (
+            SELECT json_agg(json_build_array(c.id, c.start, c."end", c.code_id, k.color, c.coder_id)
+                            ORDER BY c.start)
+            FROM coding_coding c JOIN coding_code k ON k.id = c.code_id
+            WHERE c.interview_id = i.id)
+        FROM interviews_interview i WHERE i.id = %s
+        """,
+        [ctx.interview.pk],
+    )
+
+
+def floor_codebook_counts(ctx: Context) -> Floor:
+    return Floor(
+        """
+        SELECT k.id, k.parent_id, k.name, k.color, count(c.code_id),
+               count(c.code_id) FILTER (WHERE c.interview_id = %s)
+        FROM coding_code k LEFT JOIN coding_coding c ON c.code_id = k.id
+        WHERE k.project_id = %s GROUP BY k.id ORDER BY k.position, k.name
+        """,
+        [ctx.interview.pk, ctx.project.pk],
+    )
+
+
+def floor_apply_code(ctx: Context) -> Floor:
+    start, end, code_id = _random_selection(ctx)
+    return Floor(
+        """
+        INSERT INTO coding_coding
+            (interview_id, code_id, coder_id, start, "end", text, status, created_at, updated_at)
+        VALUES (%s, %s, %s, %s, %s, '', 'pending', now(), now()) RETURNING id, text
+        """,
+        [ctx.interview.pk, code_id, ctx.researcher_id, start, end],
+        after=lambda rows: ctx.floor_created.append(rows[0][0]),
+    )
+
+
+def floor_remove_coding(ctx: Context) -> Floor:
+    coding_id = ctx.floor_created.pop() if ctx.floor_created else _coding_to_remove(ctx)
+    return Floor("DELETE FROM coding_coding WHERE id = %s", [coding_id])
+
+
+EXCERPTS = """
+    SELECT c.id, c.start, c."end", c.text, c.status, i.id, i.title, u.username
+    FROM coding_coding c
+    JOIN interviews_interview i ON i.id = c.interview_id
+    JOIN auth_user u ON u.id = c.coder_id
+    WHERE c.code_id = %s {filter}
+    ORDER BY i.title, c.start, c.id LIMIT {page}
+"""
+
+
+def floor_excerpts_first_page(ctx: Context) -> Floor:
+    return Floor(EXCERPTS.format(filter="", page=PAGE), [ctx.code.pk])
+
+
+def floor_excerpts_filtered(ctx: Context) -> Floor:
+    condition = (
+        "AND EXISTS (SELECT 1 FROM interviews_attributevalue v WHERE v.interview_id = i.id"
+        " AND v.attribute_id = %s AND v.text = %s)"
+    )
+    return Floor(
+        EXCERPTS.format(filter=condition, page=PAGE),
+        [ctx.code.pk, ctx.attribute.pk, ctx.attribute_value],
+    )
+
+
+def floor_search(ctx: Context) -> Floor:
+    """The first page of hits of the segment index (interviews.search), with its counts and marks."""
+    return Floor(
+        """
+        WITH hits AS (
+            SELECT s.interview_id, i.title, s.start, s."end", s.text
+              FROM interviews_searchsegment s
+              JOIN interviews_interview i ON i.id = s.interview_id
+             WHERE i.project_id = %(project)s AND s.config = 'french'
+               AND s.vector @@ (websearch_to_tsquery('french', verbatim_unaccent(%(q)s))
+                                && verbatim_project_query(%(project)s)))
+        SELECT (SELECT count(*) FROM hits), (SELECT count(DISTINCT interview_id) FROM hits),
+               h.interview_id, h.title, h.start, h."end",
+               ts_headline('french', verbatim_unaccent(h.text),
+                           websearch_to_tsquery('french', verbatim_unaccent(%(q)s)),
+                           'HighlightAll=true')
+          FROM (SELECT * FROM hits ORDER BY title, interview_id, start LIMIT 20) AS h
+        """,
+        {"project": ctx.project.pk, "q": SEARCH_WORDS},
+    )
+
+
+def floor_review_queue(ctx: Context) -> Floor:
+    return Floor(
+        f"""
+        SELECT c.id, c.start, c."end", c.text, i.title, k.name, k.color, u.username
+        FROM coding_coding c
+        JOIN interviews_interview i ON i.id = c.interview_id
+        JOIN coding_code k ON k.id = c.code_id
+        JOIN auth_user u ON u.id = c.coder_id
+        WHERE i.project_id = %s AND c.status = 'pending'
+        ORDER BY c.created_at, c.id LIMIT {PAGE}
+        """,
+        [ctx.project.pk],
+    )
+
+
+def floor_export_xlsx(ctx: Context) -> Floor:
+    return Floor(
+        """
+        SELECT i.title, i.participant, k.name, u.username, c.start, c."end", c.text, c.status,
+               c.created_at
+        FROM coding_coding c
+        JOIN interviews_interview i ON i.id = c.interview_id
+        JOIN coding_code k ON k.id = c.code_id
+        JOIN auth_user u ON u.id = c.coder_id
+        WHERE c.code_id = ANY(%s)
+        ORDER BY k.name, i.title, c.start
+        """,
+        [ctx.export_codes],
+    )
+
+
+def floor_import_docx(ctx: Context) -> Floor:
+    run = ctx.rng.randrange(10**9)
+    texts = [synthetic.generate_interview(run, i, 10_000).text for i in range(IMPORT_FILES)]
+    titles = [f"bench-{run}-{i:02d}" for i in range(IMPORT_FILES)]
+
+    def after(rows):
+        Interview.objects.filter(pk__in=[row[0] for row in rows]).delete()
+
+    return Floor(
+        """
+        INSERT INTO interviews_interview (project_id, title, participant, language, source_name,
+            source_format, text, word_count, checksum, created_at)
+        SELECT %s, t.title, '', 'fr', t.title, 'docx', t.text,
+               array_length(regexp_split_to_array(trim(t.text), '\\s+'), 1),
+               encode(sha256(convert_to(t.text, 'UTF8')), 'hex'), now()
+        FROM unnest(%s::text[], %s::text[]) AS t(title, text)
+        RETURNING id
+        """,
+        [ctx.project.pk, titles, texts],
+        after=after,
+    )
+
+
+@dataclass(frozen=True)
+class Path:
+    name: str
+    url_name: str  # until it resolves, the row says "not built yet"
+    request: Callable[[Context], Request]
+    floor: Callable[[Context], Floor]
+    memory: bool = False  # also measure peak memory (tracemalloc), in one extra run
+
+
+PATHS = [
+    Path("open_interview", "coding:workspace", open_interview, floor_open_interview),
+    Path("apply_code", "coding:apply-code", apply_code, floor_apply_code),
+    Path("remove_coding", "coding:remove-coding", remove_coding, floor_remove_coding),
+    Path("codebook_counts", "coding:codebook", codebook_counts, floor_codebook_counts),
+    Path("excerpts_first_page", "excerpts:list", excerpts_first_page, floor_excerpts_first_page),
+    Path("excerpts_filtered", "excerpts:list", excerpts_filtered, floor_excerpts_filtered),
+    Path("search", "search:search", search, floor_search),
+    Path("review_queue", "review:queue", review_queue, floor_review_queue),
+    Path("export_xlsx", "exports:excerpts", export_xlsx, floor_export_xlsx, memory=True),
+    Path("import_docx", "interviews:import", import_docx, floor_import_docx, memory=True),
+]
+
+
+def url_names(patterns=None, prefix: str = "") -> set[str]:
+    """Every namespaced URL name of the project ("coding:apply-code", …)."""
+    names = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            names |= url_names(pattern.url_patterns, namespace)
+        elif pattern.name:
+            names.add(prefix + pattern.name)
+    return names
+
+
+# --- Running -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    runs: int = 50
+    warmup: int = 2
+    budget: float = 20.0  # seconds per path (and per floor), once 3 runs are done
+    only: list[str] | None = None
+
+
+def run_all(ctx: Context, options: Settings, log=print) -> list[Result]:
+    results = []
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as raw:
+        for path in PATHS:
+            if options.only and path.name not in options.only:
+                continue
+            result = Result(path.name)
+            _run_path(ctx, path, result, options)
+            _run_floor(ctx, path, result, options, raw)
+            if path.name == "open_interview":
+                result.note = f"interview with {ctx.interview_codings} codings"
+            if path.name == "export_xlsx":
+                result.note = f"{ctx.export_count} excerpts"
+            if path.name == "import_docx":
+                result.note = f"{IMPORT_FILES} files of ~10,000 words"
+            log(f"  {path.name}: {result.status}, {result.n} runs, floor {len(result.floor_times)}")
+            results.append(result)
+    _cleanup(ctx)
+    return results
+
+
+def _run_path(ctx: Context, path: Path, result: Result, options: Settings) -> None:
+    if path.url_name not in url_names():
+        result.status = "not built yet"
+        return
+    try:
+        for run in range(options.warmup):
+            captured = [] if run == options.warmup - 1 else None
+            _send(path.request(ctx), captured)
+            if captured is not None:
+                result.queries = len(captured)
+                result.captured = captured
+        started = time.perf_counter()
+        while result.n < options.runs and (
+            result.n < 3 or time.perf_counter() - started < options.budget
+        ):
+            result.times.append(_send(path.request(ctx)))
+        if path.memory:
+            result.peak_mb = _peak_mb(lambda: _send(path.request(ctx)))
+    except (BenchError, NoReverseMatch) as error:
+        result.status = f"error: {error}"
+
+
+def _send(request: Request | None, captured: list | None = None) -> float:
+    """Server time of a path's request(s), in seconds (bodies read, streamed or not).
+
+    With `captured`, the requests' own queries are appended to it (not the bench's bookkeeping).
+    """
+    elapsed = 0.0
+    while request is not None:
+        send = getattr(request.client, request.method)
+        capture = CaptureQueriesContext(connection) if captured is not None else nullcontext()
+        with capture as queries:
+            started = time.perf_counter()
+            response = send(request.url, request.data, headers=request.headers)
+            if response.streaming:
+                b"".join(response.streaming_content)
+            elapsed += time.perf_counter() - started
+        if captured is not None:
+            captured.extend(queries.captured_queries)
+        if response.status_code >= 400:
+            raise BenchError(f"HTTP {response.status_code}")
+        if request.after:
+            request.after(response)
+        request = request.then
+    return elapsed
+
+
+def _run_floor(ctx: Context, path: Path, result: Result, options: Settings, raw) -> None:
+    def once() -> float:
+        floor = path.floor(ctx)
+        started = time.perf_counter()
+        cursor = raw.execute(floor.sql, floor.params)
+        rows = cursor.fetchall() if cursor.description else []
+        elapsed = time.perf_counter() - started
+        if floor.after:
+            floor.after(rows)
+        return elapsed
+
+    for _warm in range(options.warmup):
+        once()
+    started = time.perf_counter()
+    while len(result.floor_times) < options.runs and (
+        len(result.floor_times) < 3 or time.perf_counter() - started < options.budget
+    ):
+        result.floor_times.append(once())
+    if path.memory:
+        result.floor_peak_mb = _peak_mb(once)
+
+
+def _peak_mb(action: Callable[[], object]) -> float:
+    """Peak Python memory allocated during `action` (tracemalloc), in MB."""
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def _cleanup(ctx: Context) -> None:
+    """Remove what apply_code created and remove_coding did not consume."""
+    leftovers = ctx.created + ctx.floor_created
+    if leftovers:
+        with recorded_as(ctx.researcher_user):
+            Coding.objects.filter(pk__in=leftovers).delete()
+    ctx.created.clear()
+    ctx.floor_created.clear()
+
+
+# --- Reporting ---------------------------------------------------------------------------------
+
+
+def table(results: list[Result]) -> str:
+    header = ("path", "n", "p50 ms", "p95 ms", "max ms", "queries", "floor p50", "ratio", "")
+    rows = [header]
+    for r in results:
+        row = r.as_json()
+        ratio = (
+            f"{row['p50_ms'] / row['floor_p50_ms']:.1f}×"
+            if row["p50_ms"] is not None and row["floor_p50_ms"]
+            else "—"
+        )
+        note = r.status if r.status != "ok" else r.note
+        if r.peak_mb is not None or r.floor_peak_mb is not None:
+            note += f"; peak {_fmt(r.peak_mb)} MB (floor {_fmt(r.floor_peak_mb)} MB)"
+        rows.append(
+            (
+                r.name,
+                str(r.n) if r.n else "—",
+                _fmt(row["p50_ms"]),
+                _fmt(row["p95_ms"]),
+                _fmt(row["max_ms"]),
+                "—" if r.queries is None else str(r.queries),
+                _fmt(row["floor_p50_ms"]),
+                ratio,
+                note,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(row[1:-1], widths[1:-1], strict=True)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def explain(results: list[Result], *, top: int = 2) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the slowest queries of each path's captured request.
+
+    Writes are explained inside a transaction that is rolled back, so nothing changes.
+    """
+    out = []
+    for result in results:
+        queries = [q for q in result.captured if _explainable(q["sql"])]
+        queries.sort(key=lambda q: float(q["time"]), reverse=True)
+        for query in queries[:top]:
+            out.append(f"== {result.name} ({float(query['time']) * 1000:.2f} ms)\n{query['sql']}")
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
+                    out.extend(row[0] for row in cursor.fetchall())
+                    transaction.set_rollback(True)
+            except DatabaseError as error:  # e.g. a write about rows the benchmark removed since
+                out.append(f"(cannot run it again: {str(error).splitlines()[0]})")
+            out.append("")
+    return "\n".join(out)
+
+
+def _explainable(sql: str) -> bool:
+    return sql.lstrip().split(None, 1)[0].upper() in (
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "WITH",
+    )

@@ -1,0 +1,82 @@
+"""Time the hot paths: `manage.py bench [--size S|M|L] [--json FILE] [--runs N] [--explain]`.
+
+Runs on the synthetic project of that size (generated first when missing), prints p50 / p95 / max
+server time and queries per request of each path beside its one-statement SQL floor. The harness
+and the definitions are in benchmarks/bench.py; docs/benchmarks.md explains how to read the table.
+"""
+
+import json
+import os
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
+
+from benchmarks import bench, synthetic
+
+
+class Command(BaseCommand):
+    help = "Benchmark the hot paths through Django's full request stack, against their SQL floor."
+
+    def add_arguments(self, parser):
+        synthetic.add_size_arguments(parser)
+        parser.add_argument("--json", metavar="FILE", help="Also write the results as JSON.")
+        parser.add_argument("--runs", type=int, default=50, help="Timed runs per path (50).")
+        parser.add_argument(
+            "--budget",
+            type=float,
+            default=20.0,
+            help="Seconds per path after which it stops early, once 3 runs are done (20).",
+        )
+        parser.add_argument(
+            "--only", nargs="+", metavar="PATH", choices=[p.name for p in bench.PATHS]
+        )
+        parser.add_argument(
+            "--explain",
+            action="store_true",
+            help="Print EXPLAIN (ANALYZE, BUFFERS) of the slowest queries of each path.",
+        )
+
+    def handle(self, *args, **options):
+        if options["runs"] < 1:
+            raise CommandError("--runs must be at least 1.")
+        if settings.DEBUG:
+            self.stderr.write("DJANGO_DEBUG is on: timings include debug overhead.")
+        size = synthetic.size_from_options(options)
+        project = bench.project_for_size(size, seed=options["seed"], log=self.stdout.write)
+        context = bench.build_context(project, seed=options["seed"])
+        self.stdout.write(
+            f"Benchmarking « {project.name} », {options['runs']} runs per path "
+            f"(open_interview: {context.interview_codings} codings)."
+        )
+        runs = bench.Settings(runs=options["runs"], budget=options["budget"], only=options["only"])
+        # Static URLs without collectstatic's manifest, as in the tests: the production storage
+        # would need `collectstatic` first, and differs only by a dictionary lookup per URL.
+        plain_static = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        with override_settings(STORAGES=plain_static), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "No directory at", UserWarning)  # WhiteNoise
+            results = bench.run_all(context, runs, log=self.stdout.write)
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        self.stdout.write(f"\nLoad average after the run: {load} ({os.cpu_count()} cores).")
+        self.stdout.write(bench.table(results))
+        if options["explain"]:
+            self.stdout.write("")
+            self.stdout.write(bench.explain(results))
+        if options["json"]:
+            report = {
+                "size": size.name if size == synthetic.SIZES.get(size.name) else project.name,
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "runs": options["runs"],
+                "load_average": [round(value, 2) for value in os.getloadavg()],
+                "results": [result.as_json() for result in results],
+            }
+            path = Path(options["json"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            self.stdout.write(f"Wrote {path}.")

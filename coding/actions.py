@@ -1,0 +1,144 @@
+"""What each coding action does, and what it says: apply a code, change, remove, undo.
+
+The workspace views (coding/views.py) authorise and validate, call one function here, and render
+what it returns (an `Outcome`) with the paragraphs that changed (coding/workspace.py). The rules of
+a coding themselves live in PostgreSQL, written once for every caller (migration coding 0010):
+`coding_apply` applies a code, merging with the coder's touching codings of that code; the
+`coding_back_to_review` trigger returns a changed coding to review.
+"""
+
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from coding.audit import recorded_as, remove, undo_last
+from coding.codebook import next_color, next_position
+from coding.forms import CODE_GONE
+from coding.models import Code, Coding
+from interviews.models import Interview
+
+
+@dataclass
+class Outcome:
+    """What an action did, as the page must say it."""
+
+    message: str
+    error: bool = False
+    code_ids: set[int] = field(default_factory=set)  # codes whose counts changed
+    new_code: Code | None = None  # a code created by the action (in vivo): not on the page yet
+
+
+@dataclass(frozen=True)
+class Applied:
+    coding_id: int | None
+    code_name: str | None
+    outcome: str  # 'no code', 'created', 'merged' or 'already' (see coding_apply)
+
+
+def apply(
+    interview: Interview, code_id: int, coder, start: int, end: int, *, group=None
+) -> Applied:
+    """Code [start, end) with the project's code `code_id` for `coder`: one statement, one action
+    (or part of action `group`). A passage meeting the coder's codings of that code merges with them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coding_id, code_name, outcome FROM coding_apply(%s, %s, %s, %s, %s, %s, %s)",
+            [coder.pk, interview.project_id, interview.pk, code_id, start, end, group],
+        )
+        return Applied(*cursor.fetchone())
+
+
+def apply_each(interview: Interview, code_id: int, coder, ranges, *, group: int) -> list[str]:
+    """`apply` for many passages of one interview, in order, as part of action `group`: each
+    passage's outcome."""
+    starts, ends = [start for start, _ in ranges], [end for _, end in ranges]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT outcome FROM coding_apply_each(%s, %s, %s, %s, %s, %s, %s)",
+            [coder.pk, interview.project_id, interview.pk, code_id, starts, ends, group],
+        )
+        return [outcome for (outcome,) in cursor.fetchall()]
+
+
+def apply_code(
+    interview: Interview, user, *, code_id: int | None, new_code: str, start: int, end: int
+) -> Outcome:
+    """The workspace's "apply": an existing code, or a new top-level one named `new_code` (in vivo),
+    which exists only with its first coding."""
+    created = None
+    # The common apply is one statement, its own transaction: no BEGIN/COMMIT round trips.
+    with transaction.atomic() if code_id is None else nullcontext():
+        if code_id is None:
+            code, is_new = _in_vivo_code(interview.project_id, new_code, user)
+            code_id, created = code.pk, code if is_new else None
+        applied = apply(interview, code_id, user, start, end)
+    if applied.outcome == "no code":
+        return Outcome(str(CODE_GONE), error=True)
+    name = {"code": applied.code_name}
+    if applied.outcome == "already":
+        message = _("Already coded « %(code)s ».") % name
+    elif created:
+        message = _("New code « %(code)s » applied.") % name
+    else:
+        message = _("« %(code)s » applied.") % name
+    return Outcome(message, code_ids={code_id}, new_code=created)
+
+
+def _in_vivo_code(project_id: int, name: str, user) -> tuple[Code, bool]:
+    """The top-level code with this name (any case), created if need be."""
+    existing = Code.objects.filter(project_id=project_id, parent=None, name__iexact=name).first()
+    if existing:
+        return existing, False
+    code = Code.objects.create(
+        project_id=project_id,
+        name=name,
+        created_by=user,
+        color=next_color(project_id, None),
+        position=next_position(project_id, None),
+    )
+    return code, True
+
+
+def change(
+    coding: Coding, user, *, code: Code | None, start: int | None, end: int | None
+) -> Outcome:
+    """Another code and/or new boundaries for a coding, as one action. A reviewed coding goes back
+    to review (the database's coding_back_to_review trigger)."""
+    old_code = coding.code_id
+    with recorded_as(user, interview_id=coding.interview_id):
+        if code is not None and code.pk != coding.code_id:
+            coding.code = code
+            coding.save(update_fields=["code", "updated_at"])
+        if start is not None:
+            coding.start, coding.end = start, end
+            coding.save(update_fields=["start", "end", "updated_at"])
+    coding.refresh_from_db(fields=["text", "status"])
+    return Outcome(_("Coding changed."), code_ids={old_code, coding.code_id})
+
+
+def remove_coding(coding: Coding, user) -> Outcome:
+    with recorded_as(user, interview_id=coding.interview_id):
+        memos = remove(coding)
+    names = {"code": coding.code.name, "count": memos}
+    if memos:
+        message = ngettext(
+            "Coding « %(code)s » and its memo removed. Undo with Ctrl+Z.",
+            "Coding « %(code)s » and its %(count)d memos removed. Undo with Ctrl+Z.",
+            memos,
+        )
+    else:
+        message = _("Coding « %(code)s » removed. Undo with Ctrl+Z.")
+    return Outcome(message % names, code_ids={coding.code_id})
+
+
+def undo(interview: Interview, user) -> Outcome:
+    result = undo_last(user, interview.pk)
+    if result is None:
+        return Outcome(_("Nothing to undo."), error=True)
+    if result.conflicts:
+        message = _("Partly undone: some codings had changed since, or their code was deleted.")
+        return Outcome(message, error=True)
+    return Outcome(_("Undone."))

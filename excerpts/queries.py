@@ -1,0 +1,280 @@
+"""Querying the excerpts that valid `Filters` (excerpts/filters.py) describe: the codings of the
+project, with what an excerpt shows — context before and after, speaker, memo count.
+
+Shared by the excerpts page, the review queue, the exports and the analysis pages.
+"""
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, Substr
+from django.db.models.lookups import GreaterThan, LessThan
+from django.utils import timezone
+
+from coding.models import Coding, Memo
+from excerpts.filters import OPERATORS, ROLES, AttributeCondition, Filters
+from interviews.models import Attribute, AttributeValue, Interview, Speaker, Turn
+
+CONTEXT_CHARS = 200  # about 30 words of French on each side of an excerpt
+# What separates words when a context is cut, spelled out so that PostgreSQL's regular expressions
+# and Python's agree exactly (their \s differ on no-break spaces, which « guillemets » are full of).
+SPACE, NOT_SPACE = "[ \t\n\r]", "[^ \t\n\r]"
+
+
+class RegexpReplace(Func):
+    function = "regexp_replace"
+    output_field = TextField()
+
+
+def codings(filters: Filters, *, context: bool = True) -> QuerySet[Coding]:
+    """Filtered codings of the project, with code, coder and interview (without its text),
+    ordered by interview title, interview, start, id. Each is annotated with `context_before`
+    and `context_after` (about 30 words, cut at a word boundary), `speaker_name` (of the turn
+    where it starts, or None) and `memo_count`. Valid only when `is_valid()`.
+
+    The annotations are correlated subqueries on purpose: PostgreSQL evaluates such costly
+    expressions only for the rows that survive ORDER BY … LIMIT, so a page cuts the context of
+    50 codings, not of every matching one (which would read every matching transcript).
+    Each context still decompresses its whole transcript (about 0.1 ms a row): with
+    `context=False`, call `add_context()` on the fetched codings instead, which reads each
+    interview's text once (what a page ordered by interview wants).
+    """
+    assert filters.is_valid(), "codings() needs valid filters"
+    codings = Coding.objects.filter(_conditions(filters))
+    if context:
+        codings = codings.annotate(context_before=_context_before(), context_after=_context_after())
+    return (
+        codings.select_related("code", "coder", "interview")
+        .defer("interview__text")
+        .annotate(speaker_name=speaker_name(), memo_count=_memo_count())
+        .order_by("interview__title", "interview_id", "start", "pk")
+    )
+
+
+def count(filters: Filters, limit: int | None = None) -> int:
+    """How many codings pass the filters, counting at most `limit + 1` (so that "more than
+    `limit`" costs the same whatever the project's size)."""
+    assert filters.is_valid(), "count() needs valid filters"
+    # Without ORDER BY, a project implied by the codes or interviews needs no join.
+    implied = bool(filters.code_ids or filters.interviews)
+    codings = Coding.objects.filter(_conditions(filters, state_project=not implied)).order_by()
+    if limit is not None:
+        codings = codings.values("pk")[: limit + 1]
+    return codings.count()
+
+
+def _conditions(filters: Filters, *, state_project: bool = True) -> Q:
+    # Stated even when chosen codes or interviews imply it: it lets PostgreSQL walk the project's
+    # interviews in title order (index (project, title)) and stop after one page.
+    conditions = Q(interview__project_id=filters.project.pk) if state_project else Q()
+    groups = filters.code_groups()
+    if groups:
+        conditions &= Q(code_id__in=sorted(set().union(*groups)))
+        if filters.match == "all" and len(groups) > 1:
+            for group in groups:
+                conditions &= Q(code_id__in=sorted(group)) | Exists(_overlapping(filters, group))
+    if filters.coders:
+        conditions &= Q(coder_id__in=sorted(filters.coders))
+    if filters.interviews:
+        conditions &= Q(interview_id__in=sorted(filters.interviews))
+    if filters.attributes:
+        conditions &= Q(interview_id__in=_attribute_interviews(filters))
+    if filters.speaker:
+        conditions &= Q(_speaker_condition(filters))
+    if filters.statuses:
+        conditions &= Q(status__in=filters.statuses)
+    if filters.date_from:
+        conditions &= Q(created_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        conditions &= Q(created_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    return conditions
+
+
+def _overlapping(filters: Filters, group: set[int]) -> QuerySet[Coding]:
+    others = Coding.objects.filter(
+        interview_id=OuterRef("interview_id"),
+        code_id__in=sorted(group),
+        start__lt=OuterRef("end"),
+        end__gt=OuterRef("start"),
+    )
+    if filters.coders:
+        others = others.filter(coder_id__in=sorted(filters.coders))
+    return others
+
+
+def _attribute_interviews(filters: Filters) -> list[int]:
+    """The interviews whose participants pass every attribute condition, read once.
+
+    A list of ids rather than a subquery: PostgreSQL then knows how many interviews pass and
+    plans the page accordingly (it guessed one for `upper(text) = …`, and chose badly)."""
+    if "attribute_interviews" not in filters.cache:
+        interviews = Interview.objects.filter(project=filters.project)
+        for values in _attribute_conditions(filters):
+            interviews = interviews.filter(pk__in=values)
+        filters.cache["attribute_interviews"] = sorted(interviews.values_list("pk", flat=True))
+    return filters.cache["attribute_interviews"]
+
+
+def _attribute_conditions(filters: Filters):
+    """For each attribute filtered on: the interviews whose value passes, as a subquery."""
+    by_attribute: dict[int, list[AttributeCondition]] = {}
+    for condition in filters.attributes:
+        by_attribute.setdefault(condition.attribute.pk, []).append(condition)
+    for pk, conditions in by_attribute.items():
+        column = {Attribute.Type.NUMBER: "number", Attribute.Type.DATE: "date"}.get(
+            conditions[0].attribute.type, "text"
+        )
+        equal, compared = Q(), Q()
+        for condition in conditions:
+            lookup = "iexact" if column == "text" else OPERATORS[condition.operator]
+            test = Q(**{f"{column}__{lookup}": condition.value})
+            if condition.operator == "=":
+                equal |= test  # several plain values: any of them
+            else:
+                compared &= test  # comparisons: all of them (a range)
+        values = AttributeValue.objects.filter(Q(attribute_id=pk) & equal & compared)
+        yield values.values("interview_id")
+
+
+def _speaker_condition(filters: Filters) -> Subquery:
+    """Whether the coding starts in a turn of the chosen speaker(s), as a boolean subquery: one
+    backward index probe per coding (see _starting_turn), where EXISTS would walk the
+    interview's turns from its first. A bare boolean also gets PostgreSQL's neutral estimate
+    (half the rows), so a page of a common code still walks interviews in title order."""
+    speakers = Speaker.objects.filter(interview__project=filters.project)
+    if filters.speaker in ROLES:
+        speakers = speakers.filter(role=filters.speaker)
+    else:
+        speakers = speakers.filter(
+            Q(label__iexact=filters.speaker) | Q(name__iexact=filters.speaker)
+        )
+    # An uncorrelated IN: hashed once per query, then one probe per coding.
+    return _starting_turn(Q(speaker_id__in=speakers.values("pk")))
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# --- The annotations: correlated subqueries (see ExcerptFilter.codings) ---------------------------
+
+
+def add_context(codings: list[Coding]) -> None:
+    """Give fetched `codings` (from `codings(context=False)`) the `context_before` and
+    `context_after` that `codings()` annotates, reading each of their interviews' text once."""
+    interview_ids = {coding.interview_id for coding in codings}
+    texts = dict(Interview.objects.filter(pk__in=interview_ids).values_list("pk", "text"))
+    for coding in codings:
+        text = texts[coding.interview_id]
+        coding.context_before = context_before(text, coding.start)
+        coding.context_after = context_after(text, coding.end)
+
+
+def context_before(text: str, start: int) -> str:
+    """About 30 words before `start`, without the word the window cuts (as _context_before)."""
+    window = text[max(start - CONTEXT_CHARS, 0) : start]
+    if start > CONTEXT_CHARS:
+        window = re.sub(f"^{NOT_SPACE}*{SPACE}+", "", window, count=1)
+    return window
+
+
+def context_after(text: str, end: int) -> str:
+    """About 30 words after `end`, without the word the window cuts (as _context_after)."""
+    window = text[end : end + CONTEXT_CHARS]
+    if end + CONTEXT_CHARS < len(text):
+        window = re.sub(f"{SPACE}+{NOT_SPACE}*\\Z", "", window, count=1)
+    return window
+
+
+def _interview_text(expression) -> Subquery:
+    """`expression` evaluated on the coding's interview, alone in its subquery."""
+    return Subquery(
+        Interview.objects.filter(pk=OuterRef("interview_id"))
+        .order_by()
+        .annotate(v=expression)
+        .values("v"),
+        output_field=TextField(),
+    )
+
+
+def _context_before() -> Subquery:
+    window_start = Greatest(OuterRef("start") - CONTEXT_CHARS, Value(0))
+    window = Substr("text", window_start + 1, OuterRef("start") - window_start)
+    # A window that does not begin the text likely starts inside a word: drop that word.
+    return _interview_text(
+        Case(
+            When(
+                GreaterThan(OuterRef("start"), CONTEXT_CHARS),
+                then=RegexpReplace(window, Value(f"^{NOT_SPACE}*{SPACE}+"), Value("")),
+            ),
+            default=window,
+            output_field=TextField(),
+        )
+    )
+
+
+def _context_after() -> Subquery:
+    window = Substr("text", OuterRef("end") + 1, Value(CONTEXT_CHARS))
+    # A window that does not end the text likely ends inside a word: drop that word.
+    return _interview_text(
+        Case(
+            When(
+                LessThan(OuterRef("end") + CONTEXT_CHARS, F("text_length")),
+                then=RegexpReplace(window, Value(f"{SPACE}+{NOT_SPACE}*$"), Value("")),
+            ),
+            default=window,
+            output_field=TextField(),
+        )
+    )
+
+
+def _starting_turn(value) -> Subquery:
+    """`value` (a field name, or a Q for a boolean) of the turn in which the coding starts; NULL when
+    it starts between turns.
+
+    The last turn starting at or before the coding (index (interview, start), read backwards) holds
+    the coding's start when it ends after it: one index probe, whatever the interview's length."""
+    in_turn = Q(end__gt=OuterRef("start"))
+    if isinstance(value, Q):
+        found, output = When(in_turn & value, then=Value(True)), BooleanField()
+    else:
+        found, output = When(in_turn, then=F(value)), TextField()
+    turns = (
+        Turn.objects.filter(interview_id=OuterRef("interview_id"), start__lte=OuterRef("start"))
+        .order_by("-start")
+        .annotate(value=Case(found, default=None, output_field=output))
+        .values("value")[:1]
+    )
+    return Subquery(turns, output_field=output)
+
+
+def speaker_name() -> Subquery:
+    """The name of the speaker in whose turn a coding starts (None between turns)."""
+    return _starting_turn("speaker__name")
+
+
+def _memo_count():
+    memos = (
+        Memo.objects.filter(coding_id=OuterRef("pk"))
+        .order_by()
+        .values("coding_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(memos, output_field=IntegerField()), Value(0))

@@ -1,0 +1,486 @@
+"""Retrieval: the excerpts of a project under any filters, the code overview and the codes ×
+interviews matrix. The filters are read by excerpts/filters.py and queried by excerpts/queries.py,
+which the review queue, the exports and the analysis pages share.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, Func, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
+
+from coding.codebook import code_paths
+from coding.models import Code, Coding, ReviewEvent
+from excerpts import queries
+from excerpts.filters import Filters, read_filters
+from interviews import permissions
+from interviews.models import Attribute, AttributeValue, Interview, Speaker
+
+PER_PAGE = 50
+# Beyond this many matching excerpts the page says "more than 10,000" rather than counting them all:
+# counting stays bounded whatever the project's size (a code's exact total is on the overview).
+COUNT_LIMIT = 10_000
+SHORT_CONTEXT_WORDS = 10  # of the ~30 the filter cuts, shown before the row is expanded
+MATRIX_COLUMNS = 40  # interviews per matrix page: 60 codes × 40 stay readable and cheap
+
+
+def _fragment(request: HttpRequest, template: str, partial: str) -> str:
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{template}#{partial}"
+    return template
+
+
+# --- Excerpts ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExcerptPage:
+    """One page of excerpts, counted up to COUNT_LIMIT (`more` when there are more than that)."""
+
+    number: int
+    excerpts: list[Coding]
+    count: int
+    more: bool
+    has_next: bool
+
+    previous_query: str = ""  # the filters' query string for the neighbouring pages
+    next_query: str = ""
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def num_pages(self) -> int | None:
+        return None if self.more else max(1, math.ceil(self.count / PER_PAGE))
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * PER_PAGE + 1 if self.excerpts else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * PER_PAGE + len(self.excerpts)
+
+
+EXCERPT_FIELDS = [
+    *("interview_id", "code_id", "coder_id", "start", "end", "text", "status", "created_at"),
+    *("code__name", "code__color", "interview__title", "interview__participant"),
+    *("coder__username", "coder__first_name", "coder__last_name"),
+]
+
+
+def _page_number(value: str | None) -> int:
+    return int(value) if value and value.isascii() and value.isdigit() and int(value) > 0 else 1
+
+
+def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
+    """One page of the filters' codings, with their context and the last review comment of each.
+
+    The first page is one query (PostgreSQL evaluates the per-row subqueries of the 51 rows LIMIT
+    keeps only). A later page first reads its ids, a slim query that skips the rows before it, then
+    those rows: OFFSET would otherwise evaluate the subqueries of every skipped row. Contexts are
+    cut from each interview's text read once (add_context), not twice per row in SQL. The count
+    is skipped when the first page holds everything, and stops at COUNT_LIMIT.
+    """
+    codings = (
+        queries.codings(filters, context=False)
+        .annotate(last_comment=_last_comment())
+        .only(*EXCERPT_FIELDS)  # of the related rows, only what a row shows
+    )
+    if number == 1:
+        excerpts = list(codings[: PER_PAGE + 1])
+        has_next = len(excerpts) > PER_PAGE
+        del excerpts[PER_PAGE:]
+    else:
+        offset = (number - 1) * PER_PAGE
+        ids = list(codings.values_list("pk", flat=True)[offset : offset + PER_PAGE + 1])
+        has_next = len(ids) > PER_PAGE
+        excerpts = list(codings.filter(pk__in=ids[:PER_PAGE])) if ids else []
+    if number == 1 and not has_next:
+        count, more = len(excerpts), False
+    else:
+        count = queries.count(filters, limit=COUNT_LIMIT)
+        more, count = count > COUNT_LIMIT, min(count, COUNT_LIMIT)
+    if not excerpts and number > 1 and count:
+        last = min(math.ceil(count / PER_PAGE), COUNT_LIMIT // PER_PAGE)
+        return excerpt_page(filters, last)  # past the end (an old link): the last page
+    queries.add_context(excerpts)  # one read of each interview's text rather than two per excerpt
+    _add_display(excerpts, filters)
+    return ExcerptPage(
+        number,
+        excerpts,
+        count,
+        more,
+        has_next=has_next,
+        previous_query=filters.querystring(page=number - 1 if number > 2 else None),
+        next_query=filters.querystring(page=number + 1),
+    )
+
+
+def _last_comment() -> Subquery:
+    latest = ReviewEvent.objects.filter(coding_id=OuterRef("pk")).order_by("-created_at", "-pk")
+    return Subquery(latest.values("comment")[:1])
+
+
+def _add_display(excerpts: list[Coding], filters: Filters) -> None:
+    """What each row shows besides the annotations, in words: fifty rows of template tags (and of
+    {% blocktranslate %} above all) cost more than these few lines."""
+    workspace = {}
+    for coding in excerpts:
+        coding.path = filters.paths.get(coding.code_id, coding.code.name)
+        if coding.interview_id not in workspace:
+            args = [filters.project.pk, coding.interview_id]
+            workspace[coding.interview_id] = reverse("coding:workspace", args=args)
+        coding.open_url = f"{workspace[coding.interview_id]}?at={coding.start}-{coding.end}"
+        coding.coder_name = coding.coder.get_full_name() or coding.coder.username
+        coding.said_by = (
+            _("said by %(name)s") % {"name": coding.speaker_name} if coding.speaker_name else ""
+        )
+        coding.memo_label = (
+            ngettext("%(count)d memo", "%(count)d memos", coding.memo_count)
+            % {"count": coding.memo_count}
+            if coding.memo_count
+            else ""
+        )
+        # The context in two parts each side: near (shown) and far (unfolded on demand).
+        before = (coding.context_before or "").split()
+        after = (coding.context_after or "").split()
+        coding.far_before = " ".join(before[:-SHORT_CONTEXT_WORDS])
+        coding.near_before = " ".join(before[-SHORT_CONTEXT_WORDS:])
+        coding.near_after = " ".join(after[:SHORT_CONTEXT_WORDS])
+        coding.far_after = " ".join(after[SHORT_CONTEXT_WORDS:])
+
+
+def _filter_choices(project, filters: Filters) -> dict:
+    """The options of the filter form (full page only: htmx requests swap the results alone)."""
+    members = (
+        get_user_model()
+        .objects.filter(memberships__project=project)
+        .order_by("first_name", "last_name", "username")
+    )
+    attributes = list(Attribute.objects.filter(project=project))
+    # Known values of text and choice attributes, offered in a list beside the value box.
+    known = (
+        AttributeValue.objects.filter(attribute__project=project)
+        .exclude(text="")
+        .order_by("attribute_id", "text")
+        .values_list("attribute_id", "text")
+        .distinct()
+    )
+    values: dict[int, list[str]] = {}
+    for attribute_id, text in known:
+        values.setdefault(attribute_id, []).append(text)
+    for attribute in attributes:
+        attribute.known_values = values.get(attribute.pk, attribute.choices)
+    conditions = [(c.attribute.pk, c.raw) for c in filters.attributes] + [("", "")]
+    # Only the chosen interviews: the whole list (thousands in a large project, most of the page's
+    # weight) comes when the list is opened (see INTERVIEW_SELECT).
+    chosen = ((pk, title, title) for pk, title in filters.interviews.items())
+    return {
+        "code_options": _code_options(filters),
+        "members": members,
+        "interview_options": _options(chosen, filters.interviews),
+        "interview_count": Interview.objects.filter(project=project).count(),
+        "interview_select": INTERVIEW_SELECT,
+        "attributes": attributes,
+        "attribute_rows": conditions,
+        "speaker_roles": [(role, Speaker.Role(role).label) for role in ROLE_CHOICES],
+        "named_speaker": "" if filters.speaker in ROLE_CHOICES else filters.speaker,
+        "statuses": Coding.Status.choices,
+    }
+
+
+ROLE_CHOICES = [Speaker.Role.PARTICIPANT, Speaker.Role.INTERVIEWER]
+INTERVIEW_SELECT = "interview-select"  # the id of the form's interview list, which loads lazily
+
+
+def _options(choices, selected) -> str:
+    """<option>s from (value, label, title) triples, built here: a project's hundreds of
+    interviews cost milliseconds as a template loop, microseconds this way."""
+    return format_html_join(
+        "",
+        '<option value="{}"{} title="{}">{}</option>',
+        (
+            (pk, mark_safe(" selected") if pk in selected else "", title, label)
+            for pk, label, title in choices
+        ),
+    )
+
+
+def _code_options(filters: Filters) -> str:
+    """The codebook in tree order, each name indented by its depth (its path as a tooltip)."""
+    return _options(
+        (
+            (pk, "\u2003" * path.count(" › ") + filters.codes[pk].name, path)
+            for pk, path in filters.paths.items()
+        ),
+        filters.code_ids,
+    )
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id)
+    project = membership.project
+    filters = read_filters(project, request.GET, user=request.user)
+    if request.htmx and request.htmx.target == INTERVIEW_SELECT:
+        # Every interview as an option, asked for when the form's interview list is opened.
+        interviews = Interview.objects.filter(project=project).order_by("title", "pk")
+        choices = ((pk, title, title) for pk, title in interviews.values_list("pk", "title"))
+        return HttpResponse(_options(choices, filters.interviews))
+    page = (
+        excerpt_page(filters, _page_number(request.GET.get("page"))) if filters.is_valid() else None
+    )
+    context = {
+        "project": project,
+        "filters": filters,
+        "page": page,
+        "labels": {"more": _("More context"), "less": _("Less context")},
+        **permissions.abilities(membership),
+    }
+    template = _fragment(request, "excerpts/excerpts.html", "excerpt-results")
+    if template == "excerpts/excerpts.html":
+        context.update(_filter_choices(project, filters))
+    response = render(request, template, context)
+    if template != "excerpts/excerpts.html" and page is not None:
+        # The address the form pushes, without its empty fields: the same filters, one spelling.
+        query = filters.querystring(page=page.number if page.number > 1 else None)
+        response = push_url(response, f"{request.path}?{query}" if query else request.path)
+    return response
+
+
+# --- Code overview -------------------------------------------------------------------------------
+
+
+@dataclass
+class CodeRow:
+    pk: int
+    code: object
+    path: str
+    depth: int
+    codings: int = 0
+    interviews: int = 0
+    coders: int = 0
+    cells: list = field(default_factory=list)  # matrix: (count, excerpts link) per column
+    href: str = ""  # matrix: the code's excerpts
+    total: int = 0  # matrix: over every interview of the project
+
+
+OVERVIEW_SORTS = {
+    "codings": lambda row: row.codings,
+    "interviews": lambda row: row.interviews,
+    "coders": lambda row: row.coders,
+    "name": lambda row: row.path.casefold(),
+}
+
+
+def _code_rows(project_id: int) -> list[CodeRow]:
+    return [
+        CodeRow(pk=code.pk, code=code, path=path, depth=path.count(" › "))
+        for code, path in code_paths(project_id)
+    ]
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def code_overview(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id)
+    project = membership.project
+    rows = _code_rows(project.pk)
+    counts = {code.pk: code for code in _code_counts(project.pk)}
+    for row in rows:
+        found = counts.get(row.pk)
+        if found:
+            row.codings, row.interviews = found.coding_count, found.interview_count
+            row.coders = found.coder_count
+    sort = request.GET.get("sort", "")
+    key = OVERVIEW_SORTS.get(sort.lstrip("-"))
+    if key:
+        # Ties keep codebook order (sorted() is stable).
+        rows = sorted(rows, key=key, reverse=sort.startswith("-"))
+    else:
+        sort = ""
+    context = {
+        "project": project,
+        "rows": rows,
+        "headers": _overview_headers(sort),
+        "sort": sort,
+        "sorted_by_tree": not sort,
+        "interview_count": Interview.objects.filter(project=project).count(),
+        **permissions.abilities(membership),
+    }
+    return render(request, _fragment(request, "excerpts/overview.html", "overview-table"), context)
+
+
+def _code_counts(project_id: int):
+    """Each code's codings, interviews and coders, in one query whose parts read indexes only.
+
+    Codings and interviews come from the (code, interview) index. Distinct coders would need every
+    coding's row; instead each user is probed in the (coder, code) index: users × codes probes,
+    whatever the number of codings (a research team's server has tens of users, not millions).
+    """
+    of_code = Coding.objects.filter(code_id=OuterRef("pk")).order_by().values("code_id")
+    coded = Coding.objects.filter(coder_id=OuterRef("pk"), code_id=OuterRef(OuterRef("pk")))
+    coders = (
+        get_user_model()
+        .objects.filter(Exists(coded))
+        .order_by()
+        .annotate(n=Func(Value(1), function="COUNT"))
+        .values("n")
+    )
+    return Code.objects.filter(project_id=project_id).annotate(
+        coding_count=_count(of_code.annotate(n=Count("code_id")).values("n")),
+        interview_count=_count(
+            of_code.annotate(n=Count("interview_id", distinct=True)).values("n")
+        ),
+        coder_count=_count(coders),
+    )
+
+
+def _count(queryset) -> Coalesce:
+    return Coalesce(Subquery(queryset, output_field=IntegerField()), Value(0))
+
+
+def _overview_headers(sort: str) -> list[dict]:
+    """Each column's label, the sort its link asks for (a first click sorts numbers most first) and
+    its aria-sort when the table is sorted by it."""
+    labels = {
+        "name": _("Code"),
+        "codings": _("Codings"),
+        "interviews": _("Interviews"),
+        "coders": _("Coders"),
+    }
+    headers = []
+    for column, label in labels.items():
+        if sort == column:
+            following, aria = f"-{column}", "ascending"
+        elif sort == f"-{column}":
+            following, aria = column, "descending"
+        else:
+            following, aria = (column if column == "name" else f"-{column}"), ""
+        headers.append(
+            {"label": label, "next": following, "aria_sort": aria, "numeric": column != "name"}
+        )
+    return headers
+
+
+# --- Matrix --------------------------------------------------------------------------------------
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def code_matrix(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id)
+    project = membership.project
+    subcodes = request.GET.get("subcodes") == "1"
+    interviews = Interview.objects.filter(project=project).order_by("title", "pk")
+    total_interviews = interviews.count()
+    pages = max(1, math.ceil(total_interviews / MATRIX_COLUMNS))
+    number = min(_page_number(request.GET.get("page")), pages)
+    columns = list(
+        interviews.values("pk", "title", "participant")[
+            (number - 1) * MATRIX_COLUMNS : number * MATRIX_COLUMNS
+        ]
+    )
+    rows = _code_rows(project.pk)
+    counts = _matrix_counts(project.pk, [c["pk"] for c in columns])
+    # Each code's codings over every interview, counted in the (code, interview) index.
+    of_code = Coding.objects.filter(code_id=OuterRef("pk")).order_by().values("code_id")
+    totals = dict(
+        Code.objects.filter(project_id=project.pk)
+        .annotate(n=_count(of_code.annotate(n=Count("code_id")).values("n")))
+        .values_list("pk", "n")
+    )
+    if subcodes:
+        counts, totals = _rolled_up(rows, counts), _rolled_up_totals(rows, totals)
+    # Links built here rather than with {% url %} in each of the (up to 60 × 40) cells.
+    excerpts_url = reverse("excerpts:list", args=[project.pk])
+    suffix = "&subcodes=1" if subcodes else ""
+    for row in rows:
+        row.cells = [
+            (n, f"{excerpts_url}?code={row.pk}&interview={c['pk']}{suffix}" if n else "")
+            for c in columns
+            for n in [counts.get((row.pk, c["pk"]), 0)]
+        ]
+        row.codings = sum(n for n, _href in row.cells)
+        row.href = f"{excerpts_url}?code={row.pk}{suffix}"
+        row.total = totals.get(row.pk, 0)
+    for column in columns:
+        column["total"] = sum(
+            counts.get((row.pk, column["pk"]), 0) for row in rows if not subcodes or row.depth == 0
+        )
+    context = {
+        "project": project,
+        "rows": rows,
+        "columns": columns,
+        "grand_total": sum(column["total"] for column in columns),
+        "subcodes": subcodes,
+        "number": number,
+        "pages": pages,
+        "total_interviews": total_interviews,
+        "first": (number - 1) * MATRIX_COLUMNS + 1,
+        "last": (number - 1) * MATRIX_COLUMNS + len(columns),
+        **permissions.abilities(membership),
+    }
+    return render(request, _fragment(request, "excerpts/matrix.html", "matrix-table"), context)
+
+
+def _matrix_counts(project_id: int, interview_ids: list[int]) -> dict[tuple[int, int], int]:
+    """Codings per (code, interview) for these interviews: one GROUP BY query."""
+    if not interview_ids:
+        return {}
+    grouped = (
+        Coding.objects.filter(interview_id__in=interview_ids, code__project_id=project_id)
+        .order_by()
+        .values("code_id", "interview_id")
+        .annotate(n=Count("code_id"))
+        .values_list("code_id", "interview_id", "n")
+    )
+    return {(code_id, interview_id): n for code_id, interview_id, n in grouped}
+
+
+def _ancestors(rows: list[CodeRow]) -> dict[int, list[int]]:
+    """Each code's id with its ancestors' (itself first)."""
+    parents = {row.pk: row.code.parent_id for row in rows}
+    chains = {}
+    for pk in parents:
+        chain, current = [], pk
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        chains[pk] = chain
+    return chains
+
+
+def _rolled_up(rows: list[CodeRow], counts: dict) -> dict:
+    """Counts where a code also counts its sub-codes' codings (as the excerpts with subcodes=1)."""
+    chains, rolled = _ancestors(rows), {}
+    for (code_id, interview_id), n in counts.items():
+        for pk in chains.get(code_id, [code_id]):
+            rolled[(pk, interview_id)] = rolled.get((pk, interview_id), 0) + n
+    return rolled
+
+
+def _rolled_up_totals(rows: list[CodeRow], totals: dict) -> dict:
+    chains, rolled = _ancestors(rows), {}
+    for code_id, n in totals.items():
+        for pk in chains.get(code_id, [code_id]):
+            rolled[pk] = rolled.get(pk, 0) + n
+    return rolled

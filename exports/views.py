@@ -1,0 +1,141 @@
+"""Downloads: excerpts and the codebook as CSV or Excel, and a code's report as a page or a .docx.
+
+The files are built by exports/writers.py; these views fetch and authorise, read the filters and
+answer with a streamed CSV, an Excel file from a temporary file, or the report. Every role may
+export today (Action.EXPORT); the fetchers still decide it, so a role without it gets 403.
+"""
+
+from urllib.parse import urlencode
+
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from coding.models import Code
+from excerpts import queries
+from excerpts.filters import read_filters
+from exports import writers
+from interviews import permissions
+from interviews.models import Project
+from interviews.permissions import Action
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def _filename(project: Project, what: str, extension: str) -> str:
+    """`proximite-excerpts-2025-03-14.csv`: ASCII, so every browser and file system keeps it."""
+    name = slugify(project.name) or "verbatim"
+    return f"{name}-{what}-{timezone.localdate().isoformat()}.{extension}"
+
+
+def _refused(project: Project, messages: list[str], back: str) -> HttpResponse:
+    """A plain page saying why nothing was exported (400), linking back to `back`. The export
+    links carry filters the page already checked: whoever lands here edited the address."""
+    page = format_html(
+        '<!doctype html><html lang="{}"><meta charset="utf-8"><title>{}</title>'
+        '<h1>{}</h1><ul>{}</ul><p><a href="{}">{}</a></p></html>',
+        get_language(),
+        _("Nothing exported"),
+        _("Nothing exported"),
+        format_html_join("", "<li>{}</li>", ((message,) for message in messages)),
+        back,
+        project.name,
+    )
+    return HttpResponseBadRequest(page)
+
+
+def _download(table: writers.Table, kind: str, filename: str) -> HttpResponse:
+    if kind == "csv":
+        response = StreamingHttpResponse(
+            writers.csv_chunks(table), content_type=CONTENT_TYPES["csv"]
+        )
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+    return FileResponse(
+        writers.xlsx_file(table),
+        as_attachment=True,
+        filename=filename,
+        content_type=CONTENT_TYPES["xlsx"],
+    )
+
+
+@require_GET
+def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.EXPORT)
+    project = membership.project
+    kind = request.GET.get("format", "csv")
+    # Back to the excerpts page with the same filters: it names what is wrong there too.
+    params = request.GET.copy()
+    params.pop("format", None)
+    back = f"{reverse('excerpts:list', args=[project.pk])}?{params.urlencode()}"
+    if kind not in ("csv", "xlsx"):
+        return _refused(project, [_("Choose CSV or Excel (xlsx).")], back)
+    excerpts = read_filters(project, request.GET, user=request.user)
+    if not excerpts.is_valid():
+        return _refused(project, excerpts.errors, back)
+    table = writers.excerpt_table(project, writers.for_export(queries.codings(excerpts)))
+    return _download(table, kind, _filename(project, "excerpts", kind))
+
+
+@require_GET
+def export_codebook(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.EXPORT)
+    project = membership.project
+    kind = request.GET.get("format", "csv")
+    if kind not in ("csv", "xlsx"):
+        back = reverse("coding:codebook", args=[project.pk])
+        return _refused(project, [_("Choose CSV or Excel (xlsx).")], back)
+    return _download(writers.codebook_table(project), kind, _filename(project, "codebook", kind))
+
+
+def _report_query(subcodes: bool, every_state: bool, **extra) -> str:
+    params = {"subcodes": "1" if subcodes else None, "status": "all" if every_state else None}
+    return urlencode({k: v for k, v in {**params, **extra}.items() if v is not None})
+
+
+@require_GET
+def code_report(request: HttpRequest, project_id: int, code_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.EXPORT)
+    project = membership.project
+    code = get_object_or_404(Code, pk=code_id, project=project)
+    kind = request.GET.get("format", "html")
+    if kind not in ("html", "docx"):
+        back = reverse("exports:code-report", args=[project.pk, code.pk])
+        return _refused(project, [_("Choose the page or Word (docx).")], back)
+    subcodes = request.GET.get("subcodes") == "1"
+    every_state = request.GET.get("status") == "all"
+    report = writers.code_report(code, subcodes=subcodes, every_state=every_state)
+    if kind == "docx":
+        return FileResponse(
+            writers.report_docx(report),
+            as_attachment=True,
+            filename=_filename(project, slugify(code.name) or "code", "docx"),
+            content_type=CONTENT_TYPES["docx"],
+        )
+    context = {
+        "project": project,
+        "report": report,
+        # Links keep the other choice: sub-codes and review states toggle independently.
+        "subcodes_query": _report_query(not subcodes, every_state),
+        "status_query": _report_query(subcodes, not every_state),
+        "docx_query": _report_query(subcodes, every_state, format="docx"),
+        **permissions.abilities(membership),
+    }
+    return render(request, "exports/code_report.html", context)

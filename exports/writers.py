@@ -1,0 +1,526 @@
+"""Excerpts, the codebook and a code's report as files: CSV, Excel (openpyxl) and Word (python-docx).
+
+A `Table` (translated header, lazily built rows) is written by either writer, so the CSV and the
+Excel file of one export always have the same columns. Large exports never sit in memory: the CSV is
+written row by row as the response streams, and the Excel file row by row into a temporary file
+(openpyxl's write-only mode with inline strings), both fed by a server-side cursor.
+
+Cells are guarded against formula injection: in CSV a text starting with = + - @ (or a tab or
+carriage return, as OWASP advises) gets a leading apostrophe; in Excel every text is stored as a
+string cell, which Excel never evaluates.
+"""
+
+import csv
+import io
+import re
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.aggregates import StringAgg
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from docx import Document
+from docx.enum.text import WD_BREAK
+from docx.shared import Cm, Pt, RGBColor
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from coding.codebook import code_paths, subtree_ids
+from coding.models import Code, Coding, Memo, ReviewEvent
+from excerpts.queries import context_after, context_before, speaker_name
+from interviews.models import (
+    Attribute,
+    AttributeValue,
+    Interview,
+    Project,
+    plain_number,
+)
+
+CHUNK = 2000  # rows per server-side cursor fetch
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML 1.0 refuses: openpyxl and python-docx raise on them, and PDF imports can carry them.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+EXCEL_CELL_MAX = 32_767  # Excel refuses to open a file with a longer cell
+EXCEL_ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+
+
+@dataclass
+class Table:
+    sheet: str  # the worksheet's name in Excel
+    header: list[str]
+    rows: Iterable[list]  # lazily built: iterated once, by one writer
+
+
+# --- Excerpts ---------------------------------------------------------------------------------
+
+
+# What an export row reads from the database: no model instances, and not the excerpt filter's
+# context annotations (which cut the transcript once per row: see `_Contexts`).
+EXPORT_FIELDS = (
+    "interview_id",
+    "interview__title",
+    "interview__participant",
+    "speaker_name",
+    "code_id",
+    "code__name",
+    "text",
+    "coder__username",
+    "coder__first_name",
+    "coder__last_name",
+    "status",
+    "last_review_comment",
+    "memo_text",
+    "start",
+    "end",
+    "created",
+)
+# Interviews one after the other, as `_Contexts` reads their texts alongside.
+EXPORT_ORDER = ("interview__title", "interview_id", "start", "pk")
+
+
+def for_export(codings: QuerySet[Coding]) -> QuerySet:
+    """`codings` (from coding.excerpts.Filters, which annotates the speaker) as the rows an
+    export needs: dicts of EXPORT_FIELDS, ordered interview by interview.
+
+    The last review comment and the memos come from correlated subqueries (on the coding_id
+    indexes of reviews and memos): one query however many rows.
+    """
+    last_review = ReviewEvent.objects.filter(coding_id=OuterRef("pk")).order_by(
+        "-created_at", "-pk"
+    )
+    memos = (
+        Memo.objects.filter(coding_id=OuterRef("pk"))
+        .order_by()
+        .values("coding_id")
+        .annotate(joined=StringAgg("body", delimiter="\n\n", order_by="created_at"))
+    )
+    return (
+        codings.annotate(
+            last_review_comment=Subquery(last_review.values("comment")[:1]),
+            memo_text=Subquery(memos.values("joined")),
+            created=_wall_clock("created_at"),
+        )
+        .order_by(*EXPORT_ORDER)
+        .values(*EXPORT_FIELDS)
+    )
+
+
+def _wall_clock(field: str) -> Func:
+    """The moment in the site's time zone, to the second and without zone (spreadsheets have none),
+    converted by PostgreSQL: psycopg then reads it in C, where Django's loader for aware values
+    parses each one in Python (about a fifth of the CSV export's Python time)."""
+    local = Func(Value(timezone.get_current_timezone_name()), F(field), function="timezone")
+    return Func(Value("second"), local, function="date_trunc", output_field=DateTimeField())
+
+
+class _Contexts:
+    """The context before and after each excerpt, cut in Python from each interview's text, read
+    once per interview alongside the rows (same order): PostgreSQL cutting it per row (as the
+    excerpts page does for its 50 rows) would decompress a whole transcript twice per row, 3 s for
+    10,000 rows instead of 0.1 s. The window and word trimming are coding.excerpts' own."""
+
+    def __init__(self, interview_ids: QuerySet):
+        texts = Interview.objects.filter(pk__in=interview_ids).order_by("title", "pk")
+        # 16 transcripts per fetch (about 1 MB): round trips stay few, memory small.
+        self._texts = texts.values_list("pk", "text").iterator(chunk_size=16)
+        self._pk, self._text = None, ""
+
+    def around(self, interview_id: int, start: int, end: int) -> tuple[str, str]:
+        while self._pk != interview_id:
+            # Interviews come in the rows' order; one deleted meanwhile leaves no context, no error.
+            self._pk, self._text = next(self._texts, (interview_id, ""))
+        return context_before(self._text, start), context_after(self._text, end)
+
+
+def excerpt_table(project: Project, rows: QuerySet) -> Table:
+    """One row per coding of `rows` (made by `for_export`), one column per attribute.
+
+    Five queries whatever the number of rows: attributes, their values for all the project's
+    interviews, code paths, then the rows through a server-side cursor and, alongside, the texts
+    of their interviews.
+    """
+    attributes = list(Attribute.objects.filter(project=project))
+    values = attribute_values(Interview.objects.filter(project=project))
+    paths = {code.pk: path for code, path in code_paths(project.pk)}
+    states = {value: str(label) for value, label in Coding.Status.choices}
+    attribute_ids = [attribute.pk for attribute in attributes]
+    header = [
+        _("Project"),
+        _("Interview"),
+        _("Participant"),
+        *(attribute.name for attribute in attributes),
+        _("Speaker"),
+        _("Code path"),
+        _("Code"),
+        _("Text"),
+        _("Context before"),
+        _("Context after"),
+        _("Coder"),
+        _("Review state"),
+        _("Last review comment"),
+        _("Memos"),
+        _("Start"),
+        _("End"),
+        _("Created"),
+    ]
+
+    def lines() -> Iterator[list]:
+        contexts = _Contexts(rows.values("interview_id"))
+        for row in rows.iterator(chunk_size=CHUNK):
+            interview_values = values.get(row["interview_id"], {})
+            before, after = contexts.around(row["interview_id"], row["start"], row["end"])
+            coder = f"{row['coder__first_name']} {row['coder__last_name']}".strip()
+            yield [
+                project.name,
+                row["interview__title"],
+                row["interview__participant"],
+                *(interview_values.get(pk) for pk in attribute_ids),
+                row["speaker_name"],
+                paths.get(row["code_id"], row["code__name"]),
+                row["code__name"],
+                row["text"],
+                before,
+                after,
+                coder or row["coder__username"],
+                states.get(row["status"], row["status"]),
+                row["last_review_comment"],
+                row["memo_text"],
+                row["start"],
+                row["end"],
+                row["created"],
+            ]
+
+    return Table(_("Excerpts"), header, lines())
+
+
+def attribute_values(interviews: QuerySet[Interview]) -> dict[int, dict[int, object]]:
+    """{interview id: {attribute id: value}} for `interviews`, in one query."""
+    values: dict[int, dict[int, object]] = defaultdict(dict)
+    rows = AttributeValue.objects.filter(interview__in=interviews.values("pk")).values_list(
+        "interview_id", "attribute_id", "attribute__type", "text", "number", "date"
+    )
+    for interview_id, attribute_id, kind, text, number, date in rows:
+        if kind == Attribute.Type.NUMBER:
+            value = plain_number(number)
+        elif kind == Attribute.Type.DATE:
+            value = date
+        else:
+            value = text
+        values[interview_id][attribute_id] = value
+    return values
+
+
+def person(user) -> str:
+    return user.get_full_name() or user.username
+
+
+# --- Codebook ---------------------------------------------------------------------------------
+
+
+def codebook_table(project: Project) -> Table:
+    """Every code in codebook order, with its definition and how much it is used (two queries)."""
+    counts = {
+        row["pk"]: row
+        for row in Code.objects.filter(project=project)
+        .values("pk")
+        .annotate(
+            codings_count=Count("codings"),
+            interviews_count=Count("codings__interview_id", distinct=True),
+        )
+        .order_by()
+    }
+    paths = code_paths(project.pk)
+    by_id = {code.pk: path for code, path in paths}
+    header = [
+        _("Path"),
+        _("Name"),
+        _("Parent path"),
+        _("Definition"),
+        _("When to use"),
+        _("When not to use"),
+        _("Colour"),
+        _("Codings"),
+        _("Interviews"),
+        _("Depth"),
+    ]
+    rows = (
+        [
+            path,
+            code.name,
+            by_id.get(code.parent_id, ""),
+            code.description,
+            code.inclusion,
+            code.exclusion,
+            code.color,
+            counts[code.pk]["codings_count"],
+            counts[code.pk]["interviews_count"],
+            # Top-level codes are at depth 1: the level a reader counts.
+            path.count(" › ") + 1,
+        ]
+        for code, path in paths
+    )
+    return Table(_("Codebook"), header, rows)
+
+
+# --- Writers ------------------------------------------------------------------------------------
+
+
+class _Line:
+    """A file-like object whose write() returns what it is given, so csv.writer yields lines."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_chunks(table: Table, rows_per_chunk: int = 500) -> Iterator[str]:
+    """The table as CSV text in chunks, for a StreamingHttpResponse.
+
+    It starts with a byte order mark: without it Excel reads UTF-8 as Windows-1252 and « é » breaks.
+    None becomes an empty cell and numbers and dates their ISO text (the csv module's str()).
+    """
+    writer = csv.writer(_Line())
+    yield "\ufeff" + writer.writerow(csv_row(str(title) for title in table.header))
+    chunk = []
+    for row in table.rows:
+        chunk.append(writer.writerow(csv_row(row)))
+        if len(chunk) >= rows_per_chunk:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+def csv_row(values: Iterable) -> list:
+    """The values, each text a spreadsheet would read as a formula prefixed with an apostrophe."""
+    return [
+        "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+        for value in values
+    ]
+
+
+def xlsx_file(table: Table):
+    """The table as an Excel workbook in an anonymous temporary file, rewound, for a FileResponse."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(table.sheet)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title in table.header:
+        cell = _text_cell(sheet, xml_safe(str(title)))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in table.rows:
+        sheet.append([xlsx_cell(sheet, value) for value in row])
+    # Not a `with` block: the FileResponse reading it closes it, which deletes it.
+    file = tempfile.TemporaryFile()  # noqa: SIM115
+    workbook.save(file)
+    file.seek(0)
+    return file
+
+
+def xlsx_cell(sheet, value) -> object:
+    """A value openpyxl stores as the same value: text as text, never as a formula or error code."""
+    if not isinstance(value, str):
+        return value
+    value = xml_safe(value)
+    if len(value) > EXCEL_CELL_MAX:
+        value = value[: EXCEL_CELL_MAX - 1] + "…"
+    if value.startswith("=") or value in EXCEL_ERROR_CODES:
+        return _text_cell(sheet, value)
+    return value
+
+
+def _text_cell(sheet, text: str):
+    cell = WriteOnlyCell(sheet, text)
+    cell.data_type = "s"  # openpyxl would make "=…" a formula and "#N/A" an error
+    return cell
+
+
+def xml_safe(text: str) -> str:
+    return XML_ILLEGAL.sub("", text)
+
+
+# --- A code's report ---------------------------------------------------------------------------
+
+
+@dataclass
+class ReportInterview:
+    interview: Interview
+    attributes: list[tuple[str, object]]  # (attribute name, value), in the project's order
+    excerpts: list[Coding] = field(default_factory=list)
+
+
+@dataclass
+class CodeReport:
+    code: Code
+    path: str
+    subcodes: list[tuple[Code, str]]  # the sub-codes included, with their paths
+    memos: list[Memo]  # on the code (and the included sub-codes)
+    interviews: list[ReportInterview]
+    count: int
+    every_state: bool  # False: approved excerpts only
+    has_subcodes: bool  # whether the code has sub-codes, included or not
+
+    @property
+    def codes_shown(self) -> bool:
+        """Whether each excerpt names its code: only when sub-codes are included."""
+        return bool(self.subcodes)
+
+
+def code_report(code: Code, *, subcodes: bool = False, every_state: bool = False) -> CodeReport:
+    """A code's definition, memos and excerpts grouped by interview: six queries whatever the size."""
+    paths = code_paths(code.project_id)
+    ids = subtree_ids(code) if subcodes else {code.pk}
+    codings = (
+        Coding.objects.filter(code_id__in=ids)
+        .select_related("interview", "code", "coder")
+        .defer("interview__text")
+        .annotate(speaker_name=speaker_name())
+        .order_by("interview__title", "interview_id", "start", "end", "pk")
+    )
+    if not every_state:
+        codings = codings.filter(status=Coding.Status.APPROVED)
+    codings = list(codings)
+    _attach_memos(codings)
+    groups = _by_interview(codings, code.project_id)
+    return CodeReport(
+        code=code,
+        path=next(path for listed, path in paths if listed.pk == code.pk),
+        subcodes=[(listed, path) for listed, path in paths if listed.pk in ids - {code.pk}],
+        memos=list(
+            Memo.objects.filter(code_id__in=ids)
+            .select_related("author", "code")
+            .order_by("created_at")
+        ),
+        interviews=groups,
+        count=len(codings),
+        every_state=every_state,
+        has_subcodes=any(listed.parent_id == code.pk for listed, _path in paths),
+    )
+
+
+def _attach_memos(codings: list[Coding]) -> None:
+    memos = defaultdict(list)
+    for memo in (
+        Memo.objects.filter(coding_id__in=[coding.pk for coding in codings])
+        .select_related("author")
+        .order_by("created_at")
+    ):
+        memos[memo.coding_id].append(memo)
+    for coding in codings:
+        coding.memo_list = memos.get(coding.pk, [])
+
+
+def _by_interview(codings: list[Coding], project_id: int) -> list[ReportInterview]:
+    groups: dict[int, ReportInterview] = {}
+    for coding in codings:
+        if coding.interview_id not in groups:
+            groups[coding.interview_id] = ReportInterview(coding.interview, [])
+        groups[coding.interview_id].excerpts.append(coding)
+    names = list(Attribute.objects.filter(project_id=project_id))
+    values = attribute_values(Interview.objects.filter(pk__in=list(groups)))
+    for interview_id, group in groups.items():
+        given = values.get(interview_id, {})
+        group.attributes = [(a.name, given[a.pk]) for a in names if given.get(a.pk) is not None]
+    return list(groups.values())
+
+
+def report_docx(report: CodeReport) -> io.BytesIO:
+    """The report as a Word document: headings, the definition, then each excerpt as an indented
+    quote followed by who said it and who coded it."""
+    document = Document()
+    document.add_heading(xml_safe(report.path), level=0)
+    _docx_definition(document, report.code)
+    for subcode, path in report.subcodes:
+        document.add_heading(xml_safe(path), level=2)
+        _docx_definition(document, subcode)
+    if report.memos:
+        document.add_heading(_("Memos"), level=1)
+        for memo in report.memos:
+            document.add_paragraph(xml_safe(memo.body))
+            _docx_meta(document, _memo_byline(memo, show_code=report.codes_shown))
+    heading = _("Approved excerpts") if not report.every_state else _("Excerpts")
+    document.add_heading(f"{heading} ({report.count})", level=1)
+    if not report.interviews:
+        document.add_paragraph(_("No approved excerpts yet."))
+    for group in report.interviews:
+        _docx_interview(document, group, report)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def _docx_definition(document, code: Code) -> None:
+    for label, text in (
+        (_("Definition"), code.description),
+        (_("When to use"), code.inclusion),
+        (_("When not to use"), code.exclusion),
+    ):
+        if text:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(f"{label} : ").bold = True
+            paragraph.add_run(xml_safe(text))
+
+
+def _docx_interview(document, group: ReportInterview, report: CodeReport) -> None:
+    document.add_heading(xml_safe(group.interview.title), level=2)
+    about = [group.interview.participant] if group.interview.participant else []
+    about += [f"{name} : {value}" for name, value in group.attributes]
+    if about:
+        _docx_meta(document, " · ".join(about))
+    for coding in group.excerpts:
+        quote = document.add_paragraph(style="Quote")
+        quote.paragraph_format.left_indent = Cm(1)
+        quote.add_run(xml_safe(coding.text))
+        _docx_meta(document, excerpt_byline(coding, report), indent=True)
+        for memo in coding.memo_list:
+            note = document.add_paragraph()
+            note.paragraph_format.left_indent = Cm(1.5)
+            note.add_run(xml_safe(memo.body)).add_break(WD_BREAK.LINE)
+            note.add_run(_memo_byline(memo, show_code=False)).italic = True
+
+
+def _docx_meta(document, text: str, indent: bool = False) -> None:
+    paragraph = document.add_paragraph()
+    if indent:
+        paragraph.paragraph_format.left_indent = Cm(1)
+    run = paragraph.add_run(xml_safe(text))
+    run.italic = True
+    run.font.size = Pt(9)
+    run.font.color.rgb = RGBColor(0x5D, 0x66, 0x77)
+
+
+def excerpt_byline(coding: Coding, report: CodeReport) -> str:
+    """Who said it, who coded it (and with sub-codes, which code; with every state, which state)
+    and where: `Martine · coded by rita · Salutations · 120–180`."""
+    parts = [coding.speaker_name] if coding.speaker_name else []
+    parts.append(_("coded by %(coder)s") % {"coder": person(coding.coder)})
+    if report.codes_shown:
+        parts.append(coding.code.name)
+    if report.every_state:
+        parts.append(str(coding.get_status_display()))
+    parts.append(f"{coding.start}–{coding.end}")
+    return " · ".join(parts)
+
+
+def _memo_byline(memo: Memo, *, show_code: bool) -> str:
+    parts = [person(memo.author)] if memo.author else []
+    if show_code:
+        parts.append(memo.code.name)
+    parts.append(timezone.localtime(memo.created_at).strftime("%Y-%m-%d"))
+    return " · ".join(parts)

@@ -1,0 +1,368 @@
+"""Supervisor screens: the review queue and its decisions; the coder's "to revise" list; a coding's history.
+
+The queue reads the same filters as the excerpts page (coding.excerpts.Filters), with the
+review state "pending" unless the address names another. Each decision answers with the excerpt's card
+alone (htmx swaps it in place), or out-of-band cards for a bulk approval. What a decision may do is
+decided in review/workflow.py.
+"""
+
+import re
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from coding.models import Coding, ReviewEvent
+from excerpts import queries
+from excerpts.filters import Filters, read_filters
+from interviews import permissions
+from interviews.models import Interview, Membership
+from interviews.permissions import Action
+from review import workflow
+
+QUEUE = "review:queue"
+TEMPLATE = "review/queue.html"
+REVISE_TEMPLATE = "review/revise.html"
+HISTORY_TEMPLATE = "review/history.html"
+PER_PAGE = 25
+COUNT_LIMIT = 10_000  # as on the excerpts page
+QUEUE_ORDER = ("created_at", "pk")  # oldest first: who waited longest is reviewed first
+REVISE_ORDER = ("interview__title", "interview_id", "start", "pk")  # through each interview
+ID = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
+def _queue_params(params: QueryDict) -> QueryDict:
+    """The queue's filters: those of the address, pending codings unless it names a state."""
+    params = params.copy()
+    if not params.getlist("status"):
+        params.setlist("status", [Coding.Status.PENDING])
+    return params
+
+
+def _with_history(codings):
+    events = ReviewEvent.objects.select_related("reviewer").order_by("created_at", "id")
+    return codings.prefetch_related(Prefetch("reviews", queryset=events, to_attr="history"))
+
+
+def _excerpts(filters: Filters):
+    """The filtered codings as excerpt cards show them, oldest first (the queue's order); their
+    context comes from excerpts.add_context, which reads each transcript once."""
+    return _with_history(queries.codings(filters, context=False)).order_by(*QUEUE_ORDER)
+
+
+class _CappedIds:
+    """The ids of the filtered codings for Paginator, counted up to COUNT_LIMIT + 1: counting all
+    85,000 pending codings of a large project costs more than the whole page."""
+
+    def __init__(self, filters: Filters, order):
+        self.filters = filters
+        self.ids = (
+            queries.codings(filters, context=False).order_by(*order).values_list("pk", flat=True)
+        )
+
+    def count(self) -> int:
+        return queries.count(self.filters, limit=COUNT_LIMIT)
+
+    def __getitem__(self, index):
+        return self.ids[index]
+
+
+def _page(filters: Filters, number, order=QUEUE_ORDER) -> tuple:
+    """One page of excerpts: its ids first, then the cards' data for those ids alone, since
+    whatever the select list computes is computed for every row an OFFSET skips."""
+    page = Paginator(_CappedIds(filters, order), PER_PAGE).get_page(number)
+    found = {coding.pk: coding for coding in _excerpts(filters).filter(pk__in=list(page))}
+    codings = [found[pk] for pk in page if pk in found]
+    queries.add_context(codings)
+    page.more = page.paginator.count > COUNT_LIMIT
+    return page, codings
+
+
+def _cards(membership: Membership, filters: Filters, codings) -> list[dict]:
+    return [
+        {
+            "coding": coding,
+            "path": filters.paths.get(coding.code_id, coding.code.name),
+            "may_review": workflow.may_review(membership, coding),
+            "approvable": coding.status in workflow.APPROVABLE,
+            "can_send_back": coding.status in workflow.SENDABLE_BACK,
+        }
+        for coding in codings
+    ]
+
+
+def _fresh_cards(membership: Membership, coding_ids, **extra) -> list[dict]:
+    """Fresh cards of these codings of the member's project (after a decision), in queue order."""
+    filters = read_filters(membership.project, QueryDict(), user=membership.user)
+    cards = _cards(membership, filters, _excerpts(filters).filter(pk__in=coding_ids))
+    for card in cards:
+        card.update(extra)
+    return cards
+
+
+def _coding_for(membership: Membership, coding_id: int) -> Coding:
+    """A coding of the member's project; 404 for any other id, so nothing of another project leaks."""
+    return get_object_or_404(
+        Coding.objects.select_related("interview", "coder").defer("interview__text"),
+        pk=coding_id,
+        interview__project_id=membership.project_id,
+    )
+
+
+def _attempt(request: HttpRequest, transition, *args) -> str | None:
+    """Run a review transition; None when done, else why not. A role that may never do it gets a
+    403 page without htmx; with htmx, like any refusal, a message on the card."""
+    try:
+        transition(*args)
+    except workflow.NotAllowed as refused:
+        if not request.htmx:
+            raise PermissionDenied(refused.message) from None
+        return refused.message
+    except workflow.ReviewRefused as refused:
+        return refused.message
+    return None
+
+
+def _back_to(request: HttpRequest, default: str) -> str:
+    """Where a plain (non-htmx) form returns: the page it came from, if it is ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _fragment(request: HttpRequest, template: str, partial: str) -> str:
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{template}#{partial}"
+    return template
+
+
+def _chips(filters: Filters):
+    """The active filters but a lone review state, which the form's own menu shows (and which
+    would come back as the default if removed)."""
+    return [chip for chip in filters.chips() if "status=" in chip.query]
+
+
+def _filter_choices(project_id: int) -> dict:
+    members = get_user_model().objects.filter(memberships__project_id=project_id)
+    interviews = Interview.objects.filter(project_id=project_id).order_by("title")
+    return {
+        "coder_choices": members.order_by("username"),
+        "interview_choices": interviews.values_list("pk", "title"),
+        "status_choices": Coding.Status.choices,
+    }
+
+
+# The review queue
+
+
+@vary_on_headers("HX-Request")
+@require_GET
+def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.REVIEW)
+    project = membership.project
+    filters = read_filters(project, _queue_params(request.GET), user=request.user)
+    context = {
+        "project": project,
+        "membership": membership,
+        "filters": filters,
+        **permissions.abilities(membership),
+    }
+    if filters.is_valid():
+        page, codings = _page(filters, request.GET.get("page"))
+        context.update(
+            page=page,
+            cards=_cards(membership, filters, codings),
+            chips=_chips(filters),
+            previous_query=filters.querystring(page=page.number - 1),
+            next_query=filters.querystring(page=page.number + 1),
+        )
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, f"{TEMPLATE}#review-results", context)
+    context.update(_filter_choices(project_id))
+    return render(request, TEMPLATE, context)
+
+
+@require_POST
+def review_decide(request: HttpRequest, project_id: int, coding_id: int) -> HttpResponse:
+    """`decision=approve|send_back`, with a `comment` (required to send back)."""
+    membership = permissions.project_for(request.user, project_id, Action.REVIEW)
+    coding = _coding_for(membership, coding_id)
+    decision = request.POST.get("decision", "")
+    comment = request.POST.get("comment", "")
+    message = None
+    if decision == "approve":
+        error = _attempt(request, workflow.approve, coding, membership, comment)
+        message = _("Approved.")
+    elif decision == "send_back":
+        error = _attempt(request, workflow.send_back, coding, membership, comment)
+        message = _("Sent back to %(name)s with your comment.") % {
+            "name": coding.coder.get_full_name() or coding.coder.username
+        }
+    else:
+        error = _("Unknown decision: approve or send back.")
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, message)
+        return redirect(_back_to(request, reverse(QUEUE, args=[project_id])))
+    extra = {"message": error or message, "error": bool(error), "decided": True}
+    if error and decision == "send_back":
+        extra["comment"] = comment  # what they typed stays in the box
+    cards = _fresh_cards(membership, [coding.pk], **extra)
+    if not cards:  # removed meanwhile
+        return render(request, f"{TEMPLATE}#gone", {"coding_id": coding_id, **extra})
+    return render(request, f"{TEMPLATE}#excerpt", {"project": membership.project, "card": cards[0]})
+
+
+@require_POST
+def review_bulk(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Approve the selected excerpts (`coding=<id>`, repeated) at once."""
+    membership = permissions.project_for(request.user, project_id, Action.REVIEW)
+    ids = [int(value) for value in request.POST.getlist("coding") if ID.fullmatch(value)]
+    if not ids:
+        result, message, error = None, _("Select the excerpts to approve first."), True
+    else:
+        result = workflow.bulk_approve(membership, ids)
+        message, error = _bulk_message(result), not result.approved
+    if not request.htmx:
+        messages.add_message(request, messages.ERROR if error else messages.SUCCESS, message)
+        return redirect(_back_to(request, reverse(QUEUE, args=[project_id])))
+    status = {"message": message, "error": error, "oob": True}
+    parts = [render_to_string(f"{TEMPLATE}#bulk-status", status)]
+    if result is not None:
+        reasons = result.skipped
+        for card in _fresh_cards(membership, result.approved + list(reasons), decided=False):
+            card["message"] = reasons.get(card["coding"].pk)
+            card["error"] = card["message"] is not None
+            context = {"project": membership.project, "card": card, "oob": True}
+            parts.append(render_to_string(f"{TEMPLATE}#excerpt", context, request))
+    return HttpResponse("".join(parts))
+
+
+def _bulk_message(result: workflow.BulkResult) -> str:
+    parts = [
+        ngettext(
+            "%(count)d excerpt approved.", "%(count)d excerpts approved.", len(result.approved)
+        )
+        % {"count": len(result.approved)}
+    ]
+    if result.skipped:
+        reasons: dict[str, int] = {}
+        for reason in result.skipped.values():
+            reasons[reason] = reasons.get(reason, 0) + 1
+        details = ", ".join(f"{reason} ({count})" for reason, count in reasons.items())
+        parts.append(_("Not approved: %(details)s.") % {"details": details})
+    if result.missing:
+        parts.append(
+            ngettext(
+                "%(count)d excerpt no longer exists.",
+                "%(count)d excerpts no longer exist.",
+                result.missing,
+            )
+            % {"count": result.missing}
+        )
+    return " ".join(parts)
+
+
+# A coding's history
+
+
+@vary_on_headers("HX-Request")
+@require_GET
+def review_history(request: HttpRequest, project_id: int, coding_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id)
+    coding = get_object_or_404(
+        _with_history(
+            Coding.objects.select_related("interview", "code", "coder").defer("interview__text")
+        ),
+        pk=coding_id,
+        interview__project_id=project_id,
+    )
+    context = {"project": membership.project, "membership": membership, "coding": coding}
+    return render(request, _fragment(request, HISTORY_TEMPLATE, "history"), context)
+
+
+# "To revise": the coder's codings sent back
+
+
+@vary_on_headers("HX-Request")
+@require_GET
+def to_revise(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    mine = QueryDict(f"status={Coding.Status.NEEDS_CHANGE}&coder={membership.user_id}")
+    filters = read_filters(membership.project, mine, user=request.user)
+    page, codings = _page(filters, request.GET.get("page"), REVISE_ORDER)
+    cards = [
+        {"coding": coding, "path": filters.paths.get(coding.code_id, coding.code.name)}
+        for coding in codings
+    ]
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "page": page,
+        "cards": cards,
+        **permissions.abilities(membership),
+    }
+    return render(request, _fragment(request, REVISE_TEMPLATE, "revise-results"), context)
+
+
+@require_POST
+def resubmit(request: HttpRequest, project_id: int, coding_id: int) -> HttpResponse:
+    """Back to the review queue, with an optional `answer` to the reviewer."""
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    coding = _coding_for(membership, coding_id)
+    answer = request.POST.get("answer", "")
+    error = _attempt(request, workflow.resubmit, coding, membership, answer)
+    message = error or _("Back in the review queue.")
+    if not request.htmx:
+        messages.add_message(request, messages.ERROR if error else messages.SUCCESS, message)
+        return redirect(_back_to(request, reverse("review:to-revise", args=[project_id])))
+    filters = read_filters(membership.project, QueryDict(), user=request.user)
+    coding = _excerpts(filters).filter(pk=coding.pk).first()
+    if coding is None:
+        return render(request, f"{TEMPLATE}#gone", {"coding_id": coding_id, "message": message})
+    card = {
+        "coding": coding,
+        "path": filters.paths.get(coding.code_id, coding.code.name),
+        "message": message,
+        "error": bool(error),
+        "answer": answer if error else "",
+        "decided": True,
+    }
+    context = {
+        "project": membership.project,
+        "card": card,
+        "count": workflow.revise_count(request.user, project_id),
+        "oob": True,
+    }
+    card_html = render_to_string(
+        f"{REVISE_TEMPLATE}#revise-card", {**context, "oob": False}, request
+    )
+    count_html = render_to_string(f"{REVISE_TEMPLATE}#revise-count", context)
+    return HttpResponse(card_html + count_html)
+
+
+@require_GET
+def revise_badge(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The number of the user's codings to revise, for the project navigation (loaded lazily)."""
+    membership = permissions.project_for(request.user, project_id)
+    count = (
+        workflow.revise_count(request.user, project_id)
+        if permissions.can(membership, Action.CODE)
+        else 0
+    )
+    context = {"project": membership.project, "count": count}
+    return render(request, f"{REVISE_TEMPLATE}#revise-badge", context)

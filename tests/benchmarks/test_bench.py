@@ -1,0 +1,100 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from benchmarks import bench
+from coding.models import Coding
+from tests.factories import make_code, make_coding
+
+NAMES = [
+    "open_interview",
+    "apply_code",
+    "remove_coding",
+    "codebook_counts",
+    "excerpts_first_page",
+    "excerpts_filtered",
+    "search",
+    "review_queue",
+    "export_xlsx",
+    "import_docx",
+]
+TINY = {"size": "S", "interviews": 2, "codings": 60, "words": 600, "runs": 2, "budget": 1.0}
+
+
+# The floors run on their own psycopg connection, which only sees committed rows.
+@pytest.mark.django_db(transaction=True)
+def test_bench_writes_every_path_to_json_and_leaves_the_corpus_as_it_was(tmp_path):
+    out = StringIO()
+    call_command("bench", **TINY, json=str(tmp_path / "bench.json"), stdout=out)
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert report["size"].startswith("Synthetic S")
+    assert report["date"]
+    assert [row["name"] for row in report["results"]] == NAMES
+    for row in report["results"]:
+        assert row["status"] in ("ok", "not built yet"), row
+        assert row["floor_p50_ms"] > 0
+        if row["status"] == "ok":
+            assert row["n"] == 2
+            assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["max_ms"]
+            assert row["queries"] > 0
+        else:
+            assert row["n"] == 0 and row["p50_ms"] is None
+    rows = {row["name"]: row for row in report["results"]}
+    assert "peak_mb" in rows["export_xlsx"] and "peak_mb" in rows["import_docx"]
+    assert rows["export_xlsx"]["floor_peak_mb"] > 0
+    assert Coding.objects.count() == 60
+    assert "floor p50" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_path_whose_url_is_missing_is_reported_as_not_built_yet(tmp_path, monkeypatch):
+    names = bench.url_names()
+    monkeypatch.setattr(bench, "url_names", lambda: names - {"coding:apply-code"})
+    out = StringIO()
+    only = ["apply_code", "remove_coding"]
+    call_command("bench", **TINY, only=only, json=str(tmp_path / "b.json"), stdout=out)
+    rows = {row["name"]: row for row in json.loads((tmp_path / "b.json").read_text())["results"]}
+    assert rows["apply_code"]["status"] == "not built yet"
+    assert rows["apply_code"]["n"] == 0
+    assert rows["apply_code"]["floor_p50_ms"] > 0
+    assert rows["remove_coding"]["status"] == "ok"  # it makes the codings it removes
+    assert "not built yet" in out.getvalue()
+    assert Coding.objects.count() == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_explain_prints_the_plans_of_the_slowest_queries():
+    out = StringIO()
+    call_command("bench", **TINY, only=["open_interview"], explain=True, stdout=out)
+    assert "== open_interview" in out.getvalue()
+    assert "Execution Time" in out.getvalue()
+
+
+def test_p95_is_an_observed_value():
+    assert bench.percentile([5.0, 1.0, 3.0, 2.0, 4.0], 95) == 5.0
+    assert bench.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert bench.percentile([], 95) is None
+
+
+@pytest.mark.django_db
+def test_opening_an_interview_costs_as_many_queries_with_forty_codings_as_with_one(
+    client, project, rita, interview
+):
+    codes = [make_code(project, f"Code {i}") for i in range(4)]
+    make_coding(interview, codes[0], rita, 0, 10)
+    client.force_login(rita)
+    url = f"/projects/{project.pk}/interviews/{interview.pk}/"
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for i in range(1, 40):
+        make_coding(interview, codes[i % 4], rita, i, i + 20)
+    assert queries() == few

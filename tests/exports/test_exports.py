@@ -1,0 +1,420 @@
+"""Excerpts and the codebook as CSV and Excel files, opened with the libraries that read them."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from coding.audit import recorded_as
+from coding.models import Code, Coding, Memo, ReviewEvent
+from excerpts import queries
+from excerpts.filters import read_filters
+from excerpts.queries import context_after, context_before
+from exports.writers import xlsx_cell
+from interviews.models import Attribute, AttributeValue
+from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview, make_project
+
+pytestmark = pytest.mark.django_db
+
+EN = {"Accept-Language": "en"}
+SECOND = (
+    "Intervieweuse : Et le quartier ?\n\n"
+    "Paul : =1+1 c'est ce qu'on disait, +33 au téléphone, @tout le monde, "
+    "- puis le voisinage courtois 🤝🏽 avec les commerçants.\n\n"
+    "Intervieweuse : Merci.\n\n"
+    "Paul : Avec plaisir."
+)
+HEADER = [
+    "Project",
+    "Interview",
+    "Participant",
+    "Organisation",
+    "Years of practice",
+    "Speaker",
+    "Code path",
+    "Code",
+    "Text",
+    "Context before",
+    "Context after",
+    "Coder",
+    "Review state",
+    "Last review comment",
+    "Memos",
+    "Start",
+    "End",
+    "Created",
+]
+
+
+def span(text: str, phrase: str) -> tuple[int, int]:
+    start = text.index(phrase)
+    return start, start + len(phrase)
+
+
+def code_with(project, text, phrase, code, coder, interview):
+    return make_coding(interview, code, coder, *span(text, phrase))
+
+
+@pytest.fixture
+def study(project, rita, sam):
+    """Two interviews with attributes, a two-level codebook, codings in every review state."""
+    organisation = Attribute.objects.create(project=project, name="Organisation", position=0)
+    years = Attribute.objects.create(
+        project=project, name="Years of practice", type=Attribute.Type.NUMBER, position=1
+    )
+    first = make_interview(project)
+    second = make_interview(project, SECOND, title="Entretien 2")
+    second.participant = "Paul"
+    second.save(update_fields=["participant"])
+    AttributeValue.objects.create(interview=first, attribute=organisation, text="Refuge")
+    AttributeValue.objects.create(interview=first, attribute=years, number=Decimal("12.0000"))
+    AttributeValue.objects.create(interview=second, attribute=organisation, text="Pharmacie")
+    relation = make_code(project, "Relation")
+    courtois = make_code(project, "« voisinage courtois »", parent=relation)
+    suggestion = make_code(project, "Suggestion légitime")
+    banc = code_with(project, TRANSCRIPT, "Je m'assois pas loin", courtois, rita, first)
+    cafe = code_with(project, TRANSCRIPT, "« juste un café »", suggestion, sam, first)
+    emoji = code_with(project, SECOND, "voisinage courtois 🤝🏽", courtois, rita, second)
+    formula = code_with(project, SECOND, "=1+1", suggestion, rita, second)
+    with recorded_as(sam):
+        Coding.objects.filter(pk=banc.pk).update(status=Coding.Status.APPROVED)
+        Coding.objects.filter(pk=cafe.pk).update(status=Coding.Status.NEEDS_CHANGE)
+    ReviewEvent.objects.create(
+        coding=banc, reviewer=sam, status="needs_change", comment="Trop court"
+    )
+    ReviewEvent.objects.create(coding=banc, reviewer=sam, status="approved", comment="Parfait")
+    Memo.objects.create(project=project, author=rita, coding=banc, body="Première note")
+    Memo.objects.create(project=project, author=sam, coding=banc, body="Seconde note")
+    return {
+        "interviews": (first, second),
+        "codes": (relation, courtois, suggestion),
+        "codings": (banc, cafe, emoji, formula),
+    }
+
+
+def export(client, project, query=""):
+    response = client.get(f"/projects/{project.pk}/excerpts/export/?{query}", headers=EN)
+    assert response.status_code == 200, response.content[:500]
+    return response
+
+
+def csv_rows(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode()), "Excel needs the BOM to read UTF-8"
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
+def xlsx_rows(response) -> list[tuple]:
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return list(workbook.active.iter_rows(values_only=True))
+
+
+def by_text(rows, header=HEADER) -> dict[str, dict]:
+    return {row[header.index("Text")]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+
+
+# Excerpts as CSV
+
+
+def test_the_csv_has_one_row_per_coding_with_every_column(client, project, rita, study):
+    client.force_login(rita)
+    response = export(client, project, "format=csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = csv_rows(response)
+    assert rows[0] == HEADER
+    assert len(rows) == 5
+    banc = by_text(rows)["Je m'assois pas loin"]
+    start, end = span(TRANSCRIPT, "Je m'assois pas loin")
+    assert banc["Project"] == "Proximité"
+    assert banc["Interview"] == "Entretien 1" and banc["Participant"] == "Martine"
+    assert banc["Organisation"] == "Refuge" and banc["Years of practice"] == "12"
+    assert banc["Speaker"] == "Martine"
+    assert banc["Code path"] == "Relation › « voisinage courtois »"
+    assert banc["Code"] == "« voisinage courtois »"
+    assert banc["Context before"].endswith("Martine : ")
+    assert banc["Context after"].startswith(", sur le même banc")
+    assert banc["Coder"] == "rita" and banc["Review state"] == "Approved"
+    assert banc["Last review comment"] == "Parfait"
+    assert banc["Memos"] == "Première note\n\nSeconde note"
+    assert (banc["Start"], banc["End"]) == (str(start), str(end))
+    created = timezone.localtime(study["codings"][0].created_at)
+    assert banc["Created"] == created.strftime("%Y-%m-%d %H:%M:%S")  # the site's wall clock
+
+
+def test_the_csv_keeps_accents_and_emoji(client, project, rita, study):
+    client.force_login(rita)
+    rows = by_text(csv_rows(export(client, project, "format=csv")))
+    emoji = rows["voisinage courtois 🤝🏽"]
+    assert emoji["Participant"] == "Paul" and emoji["Years of practice"] == ""
+    assert emoji["Speaker"] == "Paul"
+    assert emoji["Code"] == "« voisinage courtois »"
+    assert rows["« juste un café »"]["Review state"] == "Needs change"
+
+
+def test_the_csv_header_follows_the_language(client, project, rita, study):
+    client.force_login(rita)
+    response = client.get(f"/projects/{project.pk}/excerpts/export/?format=csv")
+    header = csv_rows(response)[0]
+    assert header[0] == "Projet" and "Organisation" in header
+
+
+def test_csv_cells_that_would_run_as_formulas_start_with_an_apostrophe(
+    client, project, rita, study
+):
+    client.force_login(rita)
+    courtois = study["codes"][1]
+    courtois.name = "@courtois"
+    courtois.save(update_fields=["name"])
+    rows = csv_rows(export(client, project, "format=csv"))
+    texts = [row[HEADER.index("Text")] for row in rows[1:]]
+    assert "'=1+1" in texts and "=1+1" not in texts
+    assert "'@courtois" in [row[HEADER.index("Code")] for row in rows[1:]]
+    assert "Relation › @courtois" in [row[HEADER.index("Code path")] for row in rows[1:]]
+
+
+def test_the_download_is_named_after_the_project_and_the_day(client, project, rita, study):
+    client.force_login(rita)
+    response = export(client, project, "format=csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="proximite-excerpts-')
+    assert response["Content-Disposition"].endswith('.csv"')
+
+
+def test_without_a_format_the_export_is_csv(client, project, rita, study):
+    client.force_login(rita)
+    assert len(csv_rows(export(client, project))) == 5
+
+
+# Excerpts as Excel
+
+
+def test_the_xlsx_has_the_same_rows_with_typed_cells(client, project, rita, study):
+    client.force_login(rita)
+    response = export(client, project, "format=xlsx")
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    rows = xlsx_rows(response)
+    assert list(rows[0]) == HEADER
+    assert len(rows) == 5
+    banc = by_text(rows)["Je m'assois pas loin"]
+    assert banc["Years of practice"] == 12
+    assert banc["Start"] == span(TRANSCRIPT, "Je m'assois pas loin")[0]
+    assert isinstance(banc["Created"], datetime.datetime)
+    assert banc["Memos"] == "Première note\n\nSeconde note"
+    assert by_text(rows)["voisinage courtois 🤝🏽"]["Code"] == "« voisinage courtois »"
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_text(client, project, rita, study):
+    client.force_login(rita)
+    response = export(client, project, "format=xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    cells = [row[HEADER.index("Text")] for row in sheet.iter_rows(min_row=2)]
+    formula = next(cell for cell in cells if cell.value == "=1+1")
+    assert formula.data_type == "s"
+
+
+def test_xlsx_drops_control_characters_xml_cannot_hold(client, project, rita):
+    text = "Intervieweuse : Bonjour.\n\nMartine : Page\x0csuivante, vraiment."
+    interview = make_interview(project, text)
+    code_with(project, text, "Page\x0csuivante", make_code(project), rita, interview)
+    client.force_login(rita)
+    header, row = xlsx_rows(export(client, project, "format=xlsx"))
+    assert dict(zip(header, row, strict=True))["Text"] == "Pagesuivante"
+
+
+def test_xlsx_cuts_text_beyond_what_an_excel_cell_holds():
+    sheet = openpyxl.Workbook(write_only=True).create_sheet()
+    assert xlsx_cell(sheet, "a" * 40_000) == "a" * 32_766 + "…"
+    assert xlsx_cell(sheet, "#N/A").data_type == "s"
+
+
+# Filters, refusals, sizes
+
+
+def test_the_export_honours_the_excerpt_filters(client, project, rita, study):
+    client.force_login(rita)
+    courtois = study["codes"][1]
+    rows = csv_rows(export(client, project, f"format=csv&code={courtois.pk}"))
+    assert sorted(row[HEADER.index("Text")] for row in rows[1:]) == [
+        "Je m'assois pas loin",
+        "voisinage courtois 🤝🏽",
+    ]
+    rows = csv_rows(export(client, project, "format=csv&status=approved"))
+    assert [row[HEADER.index("Text")] for row in rows[1:]] == ["Je m'assois pas loin"]
+    relation = study["codes"][0]
+    rows = csv_rows(export(client, project, f"format=csv&code={relation.pk}&subcodes=1"))
+    assert len(rows) == 3
+
+
+def test_another_projects_code_is_refused_with_a_message(client, project, rita, study):
+    other = make_project("Autre étude")
+    secret = Code.objects.create(project=other, name="Secret")
+    client.force_login(rita)
+    response = client.get(
+        f"/projects/{project.pk}/excerpts/export/?format=csv&code={secret.pk}", headers=EN
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"Unknown code {secret.pk}." in page and "Secret" not in page
+
+
+def test_malformed_filters_answer_400_with_their_messages(client, project, rita, study):
+    client.force_login(rita)
+    response = client.get(
+        f"/projects/{project.pk}/excerpts/export/?format=xlsx&code=abc&status=lost", headers=EN
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "“abc” is not a valid id" in page and "“lost” is not a review state" in page
+    assert f'href="/projects/{project.pk}/excerpts/?code=abc&amp;status=lost"' in page
+
+
+def test_an_unknown_format_answers_400(client, project, rita, study):
+    client.force_login(rita)
+    response = client.get(f"/projects/{project.pk}/excerpts/export/?format=pdf", headers=EN)
+    assert response.status_code == 400
+    assert "Choose CSV or Excel" in response.content.decode()
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_export_with_nothing_to_export_has_its_header_only(client, project, rita, kind):
+    client.force_login(rita)
+    response = export(client, project, f"format={kind}")
+    rows = csv_rows(response) if kind == "csv" else xlsx_rows(response)
+    assert len(rows) == 1 and rows[0][0] == "Project"
+
+
+def test_an_outsider_gets_404_and_a_post_405(client, project, rita, olga, study):
+    client.force_login(olga)
+    assert client.get(f"/projects/{project.pk}/excerpts/export/?format=csv").status_code == 404
+    client.force_login(rita)
+    assert client.post(f"/projects/{project.pk}/excerpts/export/").status_code == 405
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_queries_do_not_grow_with_rows(
+    client, project, rita, study, kind, django_assert_max_num_queries
+):
+    client.force_login(rita)
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            export(client, project, f"format={kind}").getvalue()
+        return len(captured)
+
+    few = count_queries()
+    first, second = study["interviews"]
+    code = study["codes"][2]
+    for offset in range(0, 100, 5):
+        make_coding(first, code, rita, offset, offset + 3)
+        make_coding(second, code, rita, offset, offset + 4)
+    assert count_queries() == few
+    with django_assert_max_num_queries(12):
+        export(client, project, f"format={kind}").getvalue()
+
+
+def test_the_context_is_the_one_the_excerpts_page_shows(project, rita):
+    """Exports cut the context in Python; the excerpts page in SQL: both must agree."""
+    text = "Intervieweuse : Racontez.\n\nMartine : " + " ".join(
+        f"mot{i}\u00a0« voisinage » 🤝🏽 encore" for i in range(60)
+    )
+    interview = make_interview(project, text)
+    code = make_code(project)
+    for start, end in [(0, 5), (40, 60), (300, 340), (len(text) - 150, len(text) - 100)]:
+        make_coding(interview, code, rita, start, end)
+    make_coding(interview, code, rita, len(text) - 10, len(text))
+    codings = queries.codings(read_filters(project, QueryDict()))
+    for coding in codings:
+        assert context_before(text, coding.start) == coding.context_before
+        assert context_after(text, coding.end) == coding.context_after
+
+
+# The codebook
+
+
+def test_the_codebook_csv_lists_every_code_with_its_counts(client, project, rita, study):
+    client.force_login(rita)
+    relation, courtois, suggestion = study["codes"]
+    courtois.description = "Une relation polie, sans plus."
+    courtois.inclusion = "Salutations"
+    courtois.exclusion = "Amitié"
+    courtois.save()
+    response = client.get(f"/projects/{project.pk}/codebook/export/?format=csv", headers=EN)
+    assert response.status_code == 200
+    assert 'filename="proximite-codebook-' in response["Content-Disposition"]
+    rows = csv_rows(response)
+    assert rows[0] == [
+        "Path",
+        "Name",
+        "Parent path",
+        "Definition",
+        "When to use",
+        "When not to use",
+        "Colour",
+        "Codings",
+        "Interviews",
+        "Depth",
+    ]
+    assert [row[0] for row in rows[1:]] == [
+        "Relation",
+        "Relation › « voisinage courtois »",
+        "Suggestion légitime",
+    ]
+    assert rows[2][1:] == [
+        "« voisinage courtois »",
+        "Relation",
+        "Une relation polie, sans plus.",
+        "Salutations",
+        "Amitié",
+        courtois.color,
+        "2",
+        "2",
+        "2",
+    ]
+    assert rows[1][7:] == ["0", "0", "1"]
+
+
+def test_the_codebook_xlsx_has_numbers_for_counts(client, project, rita, study):
+    client.force_login(rita)
+    response = client.get(f"/projects/{project.pk}/codebook/export/?format=xlsx", headers=EN)
+    rows = xlsx_rows(response)
+    assert rows[0][0] == "Path"
+    suggestion = next(row for row in rows if row[1] == "Suggestion légitime")
+    assert suggestion[7:] == (2, 2, 1)
+
+
+def test_the_codebook_export_needs_two_queries_whatever_its_size(
+    client, project, rita, study, django_assert_max_num_queries
+):
+    for i in range(30):
+        make_code(project, f"Code {i}", parent=study["codes"][0])
+    client.force_login(rita)
+    with django_assert_max_num_queries(5):  # session, user, membership, counts, paths
+        response = client.get(f"/projects/{project.pk}/codebook/export/?format=csv")
+        rows = csv_rows(response)
+    assert len(rows) == 34
+
+
+def test_the_codebook_export_of_another_project_is_a_404(client, project, olga):
+    client.force_login(olga)
+    assert client.get(f"/projects/{project.pk}/codebook/export/").status_code == 404
+
+
+# The download links others include
+
+
+def test_the_export_links_keep_the_filters(project):
+    html = render_to_string(
+        "exports/links.html#excerpt-links", {"project": project, "querystring": "code=4"}
+    )
+    base = f"/projects/{project.pk}/excerpts/export/"
+    assert f'href="{base}?format=csv&amp;code=4"' in html
+    assert f'href="{base}?format=xlsx&amp;code=4"' in html
+    html = render_to_string("exports/links.html#codebook-links", {"project": project})
+    assert f'href="/projects/{project.pk}/codebook/export/?format=xlsx"' in html

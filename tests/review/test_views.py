@@ -1,0 +1,389 @@
+"""The review screens: the queue and its decisions, bulk approval, "to revise", a coding's history."""
+
+import re
+
+import pytest
+
+from coding.models import Coding, Memo, ReviewEvent
+from interviews.models import Membership
+from review import workflow
+from tests.factories import make_code, make_coding, make_interview, make_user
+
+pytestmark = pytest.mark.django_db
+
+EN = {"Accept-Language": "en"}
+HTMX = {"HX-Request": "true"}
+HTMX_EN = {**HTMX, **EN}
+Status = Coding.Status
+
+
+def member(user, project):
+    return Membership.objects.select_related("user").get(user=user, project=project)
+
+
+def card_ids(html: str) -> list[int]:
+    return [
+        int(pk)
+        for pk in re.findall(r'<li class="card review-card [a-z_]+" id="review-(\d+)"', html)
+    ]
+
+
+def queue(project):
+    return f"/projects/{project.pk}/review/"
+
+
+def decide(project, coding):
+    return f"/projects/{project.pk}/review/{coding.pk}/"
+
+
+# The queue
+
+
+def test_the_queue_lists_pending_excerpts_oldest_first(client, project, interview, code, rita, sam):
+    first = make_coding(interview, code, rita, 30, 40)
+    second = make_coding(interview, code, rita, 0, 14)
+    approved = make_coding(interview, code, rita, 50, 60)
+    workflow.approve(approved, member(sam, project))
+    client.force_login(sam)
+    response = client.get(queue(project))
+    page = response.content.decode()
+    assert response.status_code == 200 and "<html" in page
+    assert card_ids(page) == [first.pk, second.pk]
+    assert "Intervieweuse" in page and interview.title in page
+    assert f"/interviews/{interview.pk}/?at=0-14" in page
+
+
+def test_the_queue_for_htmx_is_the_results_fragment(client, project, coding, sam):
+    client.force_login(sam)
+    response = client.get(queue(project), headers=HTMX)
+    page = response.content.decode()
+    assert "<html" not in page and 'id="review-results"' in page
+    assert card_ids(page) == [coding.pk]
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_researcher_gets_403_on_the_review_screens(client, project, coding, rita):
+    client.force_login(rita)
+    assert client.get(queue(project)).status_code == 403
+    response = client.post(decide(project, coding), {"decision": "approve"})
+    assert response.status_code == 403
+    assert (
+        client.post(f"/projects/{project.pk}/review/bulk/", {"coding": coding.pk}).status_code
+        == 403
+    )
+    assert Coding.objects.get(pk=coding.pk).status == Status.PENDING
+
+
+def test_the_queue_takes_the_excerpt_filters(client, project, interview, code, rita, sam):
+    other_code = make_code(project, "Suggestion légitime")
+    wanted = make_coding(interview, code, rita, 0, 14)
+    make_coding(interview, other_code, rita, 20, 30)
+    client.force_login(sam)
+    page = client.get(queue(project), {"code": code.pk}).content.decode()
+    assert card_ids(page) == [wanted.pk]
+
+
+def test_the_queue_shows_another_state_when_asked(client, project, interview, code, rita, sam):
+    pending = make_coding(interview, code, rita, 0, 14)
+    sent_back = make_coding(interview, code, rita, 20, 30)
+    workflow.send_back(sent_back, member(sam, project), "Revoir")
+    client.force_login(sam)
+    assert card_ids(client.get(queue(project), {"status": "needs_change"}).content.decode()) == [
+        sent_back.pk
+    ]
+    assert card_ids(client.get(queue(project)).content.decode()) == [pending.pk]
+
+
+@pytest.mark.parametrize(
+    "params", [{"code": "abc"}, {"status": "maybe"}, {"from": "2024-13-45"}, {"coder": "x"}]
+)
+def test_malformed_filters_say_what_is_wrong_and_list_nothing(client, project, coding, sam, params):
+    client.force_login(sam)
+    response = client.get(queue(project), params, headers=EN)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="errorlist" role="alert"' in page and card_ids(page) == []
+
+
+def test_another_projects_code_in_the_filters_is_unknown(
+    client, project, other_project, coding, sam
+):
+    foreign = make_code(other_project, "Ailleurs")
+    client.force_login(sam)
+    page = client.get(queue(project), {"code": foreign.pk}, headers=EN).content.decode()
+    assert f"Unknown code {foreign.pk}" in page and card_ids(page) == []
+
+
+def test_a_reviewers_own_codings_are_listed_without_decisions(
+    client, project, interview, code, sam
+):
+    own = make_coding(interview, code, sam, 0, 14)
+    client.force_login(sam)
+    page = client.get(queue(project), headers=EN).content.decode()
+    assert card_ids(page) == [own.pk]
+    assert "Your own coding" in page
+    assert decide(project, own) not in page and 'form="review-bulk"' not in page
+
+
+def test_the_queue_query_count_does_not_grow_with_its_rows(
+    client, project, interview, code, rita, sam, django_assert_max_num_queries
+):
+    def add(count):
+        for i in range(count):
+            coding = make_coding(interview, code, rita, i * 3, i * 3 + 2)
+            workflow.send_back(coding, member(sam, project), "Revoir")
+            workflow.resubmit(coding, member(rita, project), "Voilà")
+            Memo.objects.create(project=project, coding=coding, body="Note", author=rita)
+
+    add(2)
+    client.force_login(sam)
+    with django_assert_max_num_queries(12) as few:
+        assert len(card_ids(client.get(queue(project)).content.decode())) == 2
+    add(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(card_ids(client.get(queue(project)).content.decode())) == 12
+
+
+# Decisions
+
+
+def test_a_supervisor_approves_an_excerpt_and_gets_its_card_back(client, project, coding, sam):
+    client.force_login(sam)
+    response = client.post(decide(project, coding), {"decision": "approve"}, headers=HTMX_EN)
+    page = response.content.decode()
+    assert response.status_code == 200 and "<html" not in page
+    assert card_ids(page) == [coding.pk] and "Approved." in page
+    assert 'class="card review-card approved"' in page and "autofocus" in page
+    assert Coding.objects.get(pk=coding.pk).status == Status.APPROVED
+    assert ReviewEvent.objects.get().reviewer == sam
+
+
+def test_a_supervisor_sends_an_excerpt_back_with_a_comment(client, project, coding, sam):
+    client.force_login(sam)
+    response = client.post(
+        decide(project, coding),
+        {"decision": "send_back", "comment": "Garder seulement la question"},
+        headers=HTMX_EN,
+    )
+    page = response.content.decode()
+    assert "Sent back to rita" in page and "Garder seulement la question" in page
+    assert Coding.objects.get(pk=coding.pk).status == Status.NEEDS_CHANGE
+
+
+def test_sending_back_without_a_comment_asks_for_one(client, project, coding, sam):
+    client.force_login(sam)
+    response = client.post(
+        decide(project, coding), {"decision": "send_back", "comment": "  "}, headers=HTMX_EN
+    )
+    assert response.status_code == 200
+    assert "a comment is required" in response.content.decode()
+    assert Coding.objects.get(pk=coding.pk).status == Status.PENDING
+
+
+def test_an_unknown_decision_gets_a_clear_message(client, project, coding, sam):
+    client.force_login(sam)
+    response = client.post(decide(project, coding), {"decision": "delete"}, headers=HTMX_EN)
+    assert response.status_code == 200
+    assert "Unknown decision" in response.content.decode()
+    assert Coding.objects.get(pk=coding.pk).status == Status.PENDING
+
+
+def test_approving_ones_own_coding_is_refused(client, project, interview, code, sam):
+    own = make_coding(interview, code, sam, 0, 14)
+    client.force_login(sam)
+    response = client.post(decide(project, own), {"decision": "approve"}, headers=HTMX_EN)
+    assert response.status_code == 200 and "your own coding" in response.content.decode()
+    assert client.post(decide(project, own), {"decision": "approve"}).status_code == 403
+    assert Coding.objects.get(pk=own.pk).status == Status.PENDING
+
+
+def test_a_decision_already_taken_by_someone_else_is_named(client, project, coding, sam, ada):
+    workflow.approve(coding, member(ada, project))
+    client.force_login(sam)
+    response = client.post(decide(project, coding), {"decision": "approve"}, headers=HTMX_EN)
+    assert response.status_code == 200
+    assert "already approved by ada" in response.content.decode()
+    assert ReviewEvent.objects.count() == 1
+
+
+def test_a_decision_on_another_projects_coding_is_404(client, project, other_project, rita, sam):
+    foreign_interview = make_interview(other_project, title="Ailleurs")
+    foreign = make_coding(foreign_interview, make_code(other_project), rita, 0, 5)
+    client.force_login(sam)
+    assert client.post(decide(project, foreign), {"decision": "approve"}).status_code == 404
+    assert (
+        client.post(f"/projects/{project.pk}/review/999999/", {"decision": "approve"}).status_code
+        == 404
+    )
+    assert Coding.objects.get(pk=foreign.pk).status == Status.PENDING
+
+
+def test_deciding_takes_a_post(client, project, coding, sam):
+    client.force_login(sam)
+    assert client.get(decide(project, coding)).status_code == 405
+
+
+def test_without_htmx_a_decision_returns_to_the_queue_page_it_came_from(
+    client, project, coding, sam
+):
+    client.force_login(sam)
+    back = f"{queue(project)}?code={coding.code_id}"
+    response = client.post(decide(project, coding), {"decision": "approve", "next": back})
+    assert response.status_code == 302 and response["Location"] == back
+    response = client.post(
+        decide(project, coding),
+        {"decision": "approve", "next": "https://evil.example/"},
+        headers=EN,  # the message is translated when it is stored
+    )
+    assert response["Location"] == queue(project)
+    page = client.get(queue(project), headers=EN).content.decode()
+    assert "already approved by sam" in page
+
+
+# Bulk approval
+
+
+def test_approve_selected_approves_them_and_reports_what_it_skipped(
+    client, project, interview, code, rita, sam
+):
+    codings = [make_coding(interview, code, rita, s, s + 5) for s in (0, 10, 20)]
+    own = make_coding(interview, code, sam, 40, 45)
+    client.force_login(sam)
+    response = client.post(
+        f"/projects/{project.pk}/review/bulk/",
+        {"coding": [codings[0].pk, codings[2].pk, own.pk, "abc"]},
+        headers=HTMX_EN,
+    )
+    page = response.content.decode()
+    assert "2 excerpts approved." in page and "your own coding (1)" in page
+    assert 'id="review-bulk-status" role="status" hx-swap-oob="true"' in page
+    assert sorted(card_ids(page)) == sorted([codings[0].pk, codings[2].pk, own.pk])
+    assert page.count('hx-swap-oob="true"') == 4
+    statuses = dict(Coding.objects.values_list("pk", "status"))
+    assert [statuses[c.pk] for c in codings] == ["approved", "pending", "approved"]
+    assert statuses[own.pk] == "pending"
+
+
+def test_approve_selected_with_nothing_selected_says_so(client, project, coding, sam):
+    client.force_login(sam)
+    response = client.post(f"/projects/{project.pk}/review/bulk/", {}, headers=HTMX_EN)
+    assert "Select the excerpts to approve first." in response.content.decode()
+    assert not ReviewEvent.objects.exists()
+
+
+def test_approve_selected_ignores_another_projects_codings(
+    client, project, other_project, rita, sam
+):
+    foreign_interview = make_interview(other_project, title="Ailleurs")
+    foreign = make_coding(foreign_interview, make_code(other_project), rita, 0, 5)
+    client.force_login(sam)
+    response = client.post(
+        f"/projects/{project.pk}/review/bulk/", {"coding": foreign.pk}, headers=HTMX_EN
+    )
+    page = response.content.decode()
+    assert "0 excerpts approved." in page and "Ailleurs" not in page and card_ids(page) == []
+    assert Coding.objects.get(pk=foreign.pk).status == Status.PENDING
+
+
+# History
+
+
+def test_the_history_shows_who_decided_what_with_comments(client, project, coding, rita, sam):
+    workflow.send_back(coding, member(sam, project), "Trop court")
+    workflow.resubmit(coding, member(rita, project), "Je le garde ainsi")
+    client.force_login(rita)  # any member may read it
+    url = f"/projects/{project.pk}/review/{coding.pk}/history/"
+    response = client.get(url, headers=HTMX_EN)
+    page = response.content.decode()
+    assert response.status_code == 200 and "<html" not in page
+    assert page.index("Coded by rita") < page.index("Sent back by sam") < page.index("Trop court")
+    assert page.index("Trop court") < page.index("Back to review by rita")
+    assert "Je le garde ainsi" in page
+    assert "<html" in client.get(url).content.decode()
+
+
+def test_the_history_of_another_projects_coding_is_404(client, project, other_project, rita, sam):
+    foreign_interview = make_interview(other_project, title="Ailleurs")
+    foreign = make_coding(foreign_interview, make_code(other_project), rita, 0, 5)
+    client.force_login(sam)
+    assert client.get(f"/projects/{project.pk}/review/{foreign.pk}/history/").status_code == 404
+
+
+# To revise
+
+
+def revise(project):
+    return f"/projects/{project.pk}/revise/"
+
+
+def test_the_researcher_sees_what_came_back_with_the_comment(
+    client, project, interview, code, rita, sam
+):
+    sent_back = make_coding(interview, code, rita, 0, 14)
+    workflow.send_back(sent_back, member(sam, project), "Le passage commence trop tôt")
+    make_coding(interview, code, rita, 20, 30)  # pending: not to revise
+    remi = make_user("remi", project, Membership.Role.RESEARCHER)
+    not_hers = make_coding(interview, code, remi, 40, 50)
+    workflow.send_back(not_hers, member(sam, project), "Pour Rémi")
+    client.force_login(rita)
+    page = client.get(revise(project), headers=EN).content.decode()
+    assert re.findall(r'id="revise-(\d+)"', page) == [str(sent_back.pk)]
+    assert "Le passage commence trop tôt" in page and "Pour Rémi" not in page
+    assert f"/interviews/{interview.pk}/?at=0-14" in page
+    assert '<span class="count" id="revise-count">1</span>' in page
+
+
+def test_the_researcher_resubmits_with_an_answer_and_it_is_back_in_the_queue(
+    client, project, coding, rita, sam
+):
+    workflow.send_back(coding, member(sam, project), "Trop court")
+    client.force_login(rita)
+    response = client.post(
+        f"{revise(project)}{coding.pk}/", {"answer": "Le contexte suffit"}, headers=HTMX_EN
+    )
+    page = response.content.decode()
+    assert "Back in the review queue." in page and "Le contexte suffit" in page
+    assert 'id="revise-count" hx-swap-oob="true">0<' in page
+    assert '<form class="resubmit"' not in page
+    assert Coding.objects.get(pk=coding.pk).status == Status.PENDING
+    client.force_login(sam)
+    assert card_ids(client.get(queue(project)).content.decode()) == [coding.pk]
+
+
+def test_resubmitting_what_was_not_sent_back_gets_a_message(client, project, coding, rita):
+    client.force_login(rita)
+    response = client.post(f"{revise(project)}{coding.pk}/", {}, headers=HTMX_EN)
+    assert response.status_code == 200 and "back in review" in response.content.decode()
+
+
+def test_another_researcher_cannot_resubmit_a_coding(client, project, coding, sam):
+    workflow.send_back(coding, member(sam, project), "Trop court")
+    remi = make_user("remi", project, Membership.Role.RESEARCHER)
+    client.force_login(remi)
+    response = client.post(f"{revise(project)}{coding.pk}/", {}, headers=HTMX_EN)
+    assert "Only the coder" in response.content.decode()
+    assert client.post(f"{revise(project)}{coding.pk}/", {}).status_code == 403
+    assert Coding.objects.get(pk=coding.pk).status == Status.NEEDS_CHANGE
+
+
+def test_the_badge_counts_the_users_codings_to_revise(client, project, coding, rita, sam):
+    client.force_login(rita)
+    assert client.get(f"{revise(project)}badge/").content.decode().strip() == ""
+    workflow.send_back(coding, member(sam, project), "Trop court")
+    badge = client.get(f"{revise(project)}badge/").content.decode()
+    assert '<span class="badge revise-badge"' in badge and ">1</span>" in badge
+
+
+def test_the_queue_links_to_the_excerpts_page_with_the_same_filters(
+    client, project, coding, code, sam
+):
+    client.force_login(sam)
+    page = client.get(queue(project), {"code": code.pk}).content.decode()
+    assert f'href="/projects/{project.pk}/excerpts/?code={code.pk}&amp;status=pending"' in page
+
+
+@pytest.mark.parametrize("path", ["review/bulk/", "revise/{coding}/"])
+def test_bulk_approval_and_resubmitting_take_a_post(client, project, coding, sam, path):
+    client.force_login(sam)
+    url = f"/projects/{project.pk}/" + path.format(coding=coding.pk)
+    assert client.get(url).status_code == 405

@@ -1,0 +1,59 @@
+"""Migrating an existing database in place: what was stored before a change of structure is still
+there after it, and the rules still hold (the search index moved to its own app; the rules of a
+coding moved into PostgreSQL)."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# The schema as it was before the search index became an app and the apply rule one function.
+BEFORE = [("interviews", "0006_search_ligatures"), ("coding", "0009_undo_keeps_review_history")]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def latest():
+    executor = MigrationExecutor(connection)
+    return executor.loader.graph.leaf_nodes()
+
+
+def test_an_existing_database_migrates_in_place_with_its_data(django_user_model):
+    old = migrate(BEFORE)
+    user = django_user_model.objects.create(username="rita")
+    project = old.get_model("interviews", "Project").objects.create(name="Avant")
+    interview = old.get_model("interviews", "Interview").objects.create(
+        project=project, title="Entretien", text="Le banc du parc, pis le café.", checksum="x"
+    )
+    code = old.get_model("coding", "Code").objects.create(project=project, name="Banc")
+    old.get_model("coding", "Coding").objects.create(
+        interview=interview, code=code, coder_id=user.pk, start=3, end=7, status="approved"
+    )
+    segments = old.get_model("interviews", "SearchSegment").objects.filter(interview=interview)
+    before = list(segments.values_list("start", "end", "text"))
+    assert before
+
+    try:
+        new = migrate(latest())
+        moved = new.get_model("search", "SearchSegment").objects.filter(interview_id=interview.pk)
+        assert list(moved.values_list("start", "end", "text")) == before
+        coding = new.get_model("coding", "Coding").objects.get(interview_id=interview.pk)
+        assert (coding.start, coding.end, coding.text, coding.status) == (3, 7, "banc", "approved")
+        # The one apply rule runs on the old data: the new passage touches the old coding and merges.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT outcome FROM coding_apply(%s, %s, %s, %s, 7, 12)",
+                [user.pk, project.pk, interview.pk, code.pk],
+            )
+            assert cursor.fetchone() == ("merged",)
+        coding.refresh_from_db()
+        assert (coding.start, coding.end, coding.text) == (3, 12, "banc du p")
+        assert coding.status == "pending"  # changed after approval: back to review
+    finally:
+        migrate(latest())
