@@ -85,7 +85,7 @@ class _ProjectReader:
         self.archive = archive
         self.limits = limits
         self.project = Project()
-        self.lost: dict[str, list] = defaultdict(lambda: [0, []])
+        self.lost: dict[str, list] = defaultdict(lambda: [0, [], 0])  # count, details, unshown
         self.unaligned: list[Loss] = []
         self.unaligned_more = 0
 
@@ -96,7 +96,10 @@ class _ProjectReader:
             return
         entry = self.lost[kind]
         entry[0] += count
-        entry[1].append(detail)
+        if len(entry[1]) < _DETAILS_SHOWN:
+            entry[1].append(detail)
+        else:
+            entry[2] += 1
 
     def lose_selection(self, source: str, guid: str, start, end, reason: str):
         if len(self.unaligned) >= _UNALIGNED_SHOWN:
@@ -462,7 +465,8 @@ class _ProjectReader:
                     selection.codings = kept
         self.check_references()
         losses = [
-            Loss(kind, count, _summary(details)) for kind, (count, details) in self.lost.items()
+            Loss(kind, count, _summary(details, unshown))
+            for kind, (count, details, unshown) in self.lost.items()
         ]
         if self.unaligned_more:
             self.unaligned.append(
@@ -497,9 +501,8 @@ def _integer(raw: str | None) -> int | None:
         return None
 
 
-def _summary(details: list[str]) -> str:
-    shown = "; ".join(details[:_DETAILS_SHOWN])
-    more = len(details) - _DETAILS_SHOWN
+def _summary(details: list[str], more: int) -> str:
+    shown = "; ".join(details)
     return f"{shown}; and {more} more" if more > 0 else shown
 
 
