@@ -100,7 +100,8 @@ def name_matches(text: str, start: int, end: int, name: str) -> bool:
             quoted = quoted[: -len(mark)].rstrip()
     if len(quoted) < 3:
         return False
-    return _normal(text[start:end]).startswith(quoted)
+    head = text[start : min(end, start + 2 * len(name) + 64)]  # enough to hold the quote
+    return _normal(head).startswith(quoted)
 
 
 @dataclass

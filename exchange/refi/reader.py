@@ -357,14 +357,7 @@ class _ProjectReader:
         )
         raw, pending = [], []
         for tag, child in children(element):
-            if tag == "Description":
-                source.description = text_of(child)
-            elif tag == "NoteRef":
-                source.note_refs.append(_guid(child, "targetGUID", "Note"))
-            elif tag == "VariableValue":
-                if value := self.variable_value(child):
-                    source.variable_values.append(value)
-            elif tag == "PlainTextSelection":
+            if tag == "PlainTextSelection":
                 selection, start, end = self.selection(child)
                 if start is None or end is None:
                     self.lose_selection(
@@ -377,16 +370,10 @@ class _ProjectReader:
                     continue
                 raw.append(RawSelection(start, end, selection.name))
                 pending.append(selection)
-        if outer is element:
-            self.source_codings(element, name)
-        for tag, child in children(outer):
-            if outer is not element and tag in ("NoteRef", "VariableValue"):
-                if tag == "NoteRef":
-                    source.note_refs.append(_guid(child, "targetGUID", "Note"))
-                elif value := self.variable_value(child):
-                    source.variable_values.append(value)
-            if tag == "Description" and outer is not element and not source.description:
-                source.description = text_of(child)
+        self.source_codings(element, name)
+        self.source_details(element, source)
+        if outer is not element:  # a PDF's text: the PDF's own description, notes and values
+            self.source_details(outer, source)
         source.alignment, positions = align(text, bom, raw, self.project.origin)
         for selection, where, original in zip(pending, positions, raw, strict=True):
             if where is None:
@@ -415,6 +402,15 @@ class _ProjectReader:
                 f"{2 * alignment.fitting} selection ends fall on word boundaries; check them",
             )
         self.project.sources.append(source)
+
+    def source_details(self, element, source: TextSource):
+        for tag, child in children(element):
+            if tag == "Description" and not source.description:
+                source.description = text_of(child)
+            elif tag == "NoteRef":
+                source.note_refs.append(_guid(child, "targetGUID", "Note"))
+            elif tag == "VariableValue" and (value := self.variable_value(child)):
+                source.variable_values.append(value)
 
     def selection(self, element) -> tuple[Selection, int | None, int | None]:
         selection = Selection(

@@ -312,3 +312,24 @@ def test_typed_values_that_do_not_parse_become_none():
     )
     (case_,) = read_project(qdpx(qde)).cases
     assert [v.value for v in case_.variable_values] == [Decimal("72.5"), None]
+
+
+def test_a_note_whose_text_is_a_file_and_a_pdf_with_its_own_description():
+    note, pdf, rep = (
+        "44444444-4444-4444-8444-444444444444",
+        "88888888-8888-4888-8888-888888888888",
+        "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb",
+    )
+    qde = project_xml(
+        f'<Sources><PDFSource guid="{pdf}" name="Rapport.pdf" path="internal://{pdf}.pdf">'
+        + f'<Description>le rapport</Description><Representation guid="{rep}" '
+        + f'plainTextPath="internal://{rep}.txt"/><NoteRef targetGUID="{note}"/></PDFSource>'
+        + "</Sources>"
+        + f'<Notes><Note guid="{note}" name="Mémo" plainTextPath="internal://{note}.txt"/></Notes>'
+    )
+    files = {f"sources/{rep}.txt": b"Texte du PDF", f"sources/{note}.txt": "\ufeffÀ lire".encode()}
+    project = read_project(qdpx(qde, files))
+    (source,) = project.sources
+    assert (source.kind, source.description, source.note_refs) == ("pdf", "le rapport", [note])
+    assert project.notes[0].text == "À lire"
+    assert project.losses == []

@@ -149,3 +149,16 @@ def test_boundaries_that_split_what_a_person_keeps_together():
 def test_only_units_that_differ_on_this_text_are_tried():
     assert candidates("plain text", bom_present=False) == [Unit()]
     assert len(candidates(TEXT, bom_present=True)) == 2 * 2 * 2  # astral × CRLF/one × BOM
+
+
+def test_selections_that_split_words_in_every_unit_are_flagged():
+    text = "Nous avons parlé de la confiance envers les médecins et les infirmières."
+    splits = [(1, 6), (13, 19), (25, 33), (40, 52), (57, 66)]  # every one cuts words in two
+    selections = "".join(
+        selection_xml(s, e, guid=f"0000000{i}-0000-4000-8000-00000000000{i}")
+        for i, (s, e) in enumerate(splits, start=1)
+    )
+    project = read_project(one_source(text, selections))
+    assert [(s.start, s.end) for s in project.sources[0].selections] == splits  # kept as written
+    (loss,) = [loss for loss in project.losses if loss.kind == "uncertain_alignment"]
+    assert "word boundaries" in loss.detail and loss.count == 5
