@@ -333,3 +333,14 @@ def test_a_note_whose_text_is_a_file_and_a_pdf_with_its_own_description():
     assert (source.kind, source.description, source.note_refs) == ("pdf", "le rapport", [note])
     assert project.notes[0].text == "À lire"
     assert project.losses == []
+
+
+def test_a_bom_before_the_xml_declaration():
+    # QualCoder writes its .qdc (and once wrote project.qde) as 'utf-8-sig'.
+    qde = b"\xef\xbb\xbf" + project_xml(code_xml()).encode()
+    assert [c.name for c in read_project(qdpx(qde)).codes] == ["Trust"]
+    qdc = (
+        '\ufeff<?xml version="1.0" encoding="utf-8"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0">'
+        f'<Codes><Code guid="{CODE}" name="Trust" isCodable="true"/></Codes></CodeBook>'
+    )
+    assert [c.name for c in read_codebook(io.BytesIO(qdc.encode())).codes] == ["Trust"]
