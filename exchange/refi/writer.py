@@ -1,0 +1,238 @@
+"""Writing .qdpx projects and .qdc codebooks, strictly: the QDA-XML 1.0 namespaces, elements in
+the schema's order, no empty containers, lower-case GUIDs, `sources/<guid>.txt` in UTF-8 without
+a byte order mark, positions in code points. project.qde is streamed into the zip with lxml's
+incremental writer, one element at a time, so memory does not grow with the number of codings."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from contextlib import contextmanager
+
+from lxml import etree
+
+from . import values
+from .model import Code, Project, TextSource, Unit
+from .positions import Mapper
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+_LINE_BREAK = re.compile("\r\n|\r|\n")
+LINE_ENDINGS = ("as_is", "crlf")
+
+
+def write_project(
+    project: Project, out, *, line_endings: str = "as_is", origin: str = "Verbatim"
+) -> None:
+    """Write `project` as a .qdpx zip to the binary file object `out` (need not be seekable).
+
+    line_endings="as_is" (the standard): each text is written exactly as it is and positions are its
+    code points. line_endings="crlf" (for MAXQDA): every line break is written as CRLF, and
+    positions count each line break as ONE character, as MAXQDA expects: QualCoder's "Add line
+    ending for MAXQDA importation" export writes CRLF text with positions unchanged from its
+    one-character line breaks. Such a file departs from the standard, which would count CRLF as two.
+    """
+    if line_endings not in LINE_ENDINGS:
+        raise ValueError(f"line_endings must be one of {LINE_ENDINGS}, not {line_endings!r}")
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("project.qde", "w") as stream:
+            _Writer(stream, PROJECT_NS).project(project, origin, line_endings)
+        for source in project.sources:
+            text = source.text
+            if line_endings == "crlf":
+                text = _LINE_BREAK.sub("\r\n", text)
+            archive.writestr(f"sources/{_guid(source.guid)}.txt", text.encode("utf-8"))
+
+
+def write_codebook(project: Project, out, *, origin: str = "Verbatim") -> None:
+    """Write the codes of `project` (and its sets of codes) as a .qdc to the binary `out`."""
+    if not project.codes:
+        raise ValueError("A codebook needs at least one code.")
+    _Writer(out, CODEBOOK_NS).codebook(project, origin)
+
+
+def _guid(raw: str) -> str:
+    value = (raw or "").strip().strip("{}").lower()
+    if not values.is_guid(value):
+        raise ValueError(f"{raw!r} is not a GUID; REFI-QDA needs one for every item.")
+    return value
+
+
+def _attributes(**pairs) -> dict[str, str]:
+    """The attributes that have a value, as XML text."""
+    result = {}
+    for key, value in pairs.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif hasattr(value, "astimezone"):
+            value = values.format_datetime(value)
+        result[key] = values.xml_text(str(value))
+    return result
+
+
+class _Writer:
+    def __init__(self, stream, namespace: str):
+        self.stream = stream
+        self.ns = namespace
+        self.xf = None
+
+    @contextmanager
+    def element(self, tag: str, **attributes):
+        with self.xf.element(f"{{{self.ns}}}{tag}", _attributes(**attributes)):
+            yield
+
+    def leaf(self, tag: str, text: str | None = None, **attributes):
+        with self.element(tag, **attributes):
+            if text:
+                self.xf.write(values.xml_text(text))
+
+    def description(self, text: str):
+        if text:
+            self.leaf("Description", text)
+
+    def refs(self, tag: str, guids, attribute: str = "targetGUID"):
+        for target in guids:
+            self.leaf(tag, **{attribute: _guid(target)})
+
+    @contextmanager
+    def document(self, root: str, **attributes):
+        with etree.xmlfile(self.stream, encoding="utf-8") as xf:
+            self.xf = xf
+            xf.write_declaration()
+            nsmap = {None: self.ns}
+            with xf.element(f"{{{self.ns}}}{root}", _attributes(**attributes), nsmap=nsmap):
+                yield
+
+    # -- codebook -----------------------------------------------------------------------------
+
+    def codebook(self, project: Project, origin: str):
+        with self.document("CodeBook", origin=origin):
+            with self.element("Codes"):
+                for code in project.codes:
+                    self.code(code, notes=False)
+            code_sets = [s for s in project.sets if s.member_codes]
+            if code_sets:
+                with self.element("Sets"):
+                    for item in code_sets:
+                        with self.element("Set", guid=_guid(item.guid), name=item.name):
+                            self.description(item.description)
+                            self.refs("MemberCode", item.member_codes, attribute="guid")
+
+    def code(self, code: Code, notes: bool = True):
+        attributes = {"guid": _guid(code.guid), "name": code.name, "isCodable": code.is_codable}
+        attributes["color"] = values.color(code.color)
+        with self.element("Code", **attributes):
+            self.description(code.description)
+            if notes:
+                self.refs("NoteRef", code.note_refs)
+            for child in code.children:
+                self.code(child, notes)
+
+    # -- project ------------------------------------------------------------------------------
+
+    def project(self, project: Project, origin: str, line_endings: str):
+        kinds = {v.guid: v.type for v in project.variables}
+        root = {
+            "name": project.name,
+            "origin": origin,
+            "creatingUserGUID": project.creating_user and _guid(project.creating_user),
+            "creationDateTime": project.creation_datetime,
+            "modifiedDateTime": project.modified_datetime,
+        }
+        with self.document("Project", **root):
+            if project.users:
+                with self.element("Users"):
+                    for user in project.users:
+                        self.leaf("User", guid=_guid(user.guid), name=user.name)
+            if project.codes:
+                with self.element("CodeBook"), self.element("Codes"):
+                    for code in project.codes:
+                        self.code(code)
+            if project.variables:
+                with self.element("Variables"):
+                    for variable in project.variables:
+                        attrs = {"name": variable.name, "typeOfVariable": variable.type}
+                        with self.element("Variable", guid=_guid(variable.guid), **attrs):
+                            self.description(variable.description)
+            if project.cases:
+                with self.element("Cases"):
+                    for case in project.cases:
+                        with self.element("Case", guid=_guid(case.guid), name=case.name or None):
+                            self.description(case.description)
+                            self.refs("CodeRef", case.code_refs)
+                            self.variable_values(case.variable_values, kinds)
+                            self.refs("SourceRef", case.source_refs)
+                            self.refs("SelectionRef", case.selection_refs)
+            if project.sources:
+                with self.element("Sources"):
+                    for source in project.sources:
+                        self.text_source(source, kinds, line_endings)
+            if project.notes:
+                with self.element("Notes"):
+                    for note in project.notes:
+                        attrs = {
+                            "name": note.name,
+                            "creatingUser": note.creating_user and _guid(note.creating_user),
+                            "creationDateTime": note.creation_datetime,
+                            "modifiedDateTime": note.modified_datetime,
+                        }
+                        with self.element("Note", guid=_guid(note.guid), **attrs):
+                            self.description(note.description)
+                            self.leaf("PlainTextContent", note.text)
+            sets = [s for s in project.sets if s.member_codes or s.member_sources or s.member_notes]
+            if sets:
+                with self.element("Sets"):
+                    for item in sets:
+                        with self.element("Set", guid=_guid(item.guid), name=item.name):
+                            self.description(item.description)
+                            self.refs("MemberCode", item.member_codes)
+                            self.refs("MemberSource", item.member_sources)
+                            self.refs("MemberNote", item.member_notes)
+            self.description(project.description)
+            self.refs("NoteRef", project.note_refs)
+
+    def variable_values(self, pairs, kinds: dict[str, str]):
+        for pair in pairs:
+            kind = kinds.get(pair.variable_guid)
+            written = values.write_value(kind, pair.value) if kind else None
+            if written is None:
+                continue
+            with self.element("VariableValue"):
+                self.leaf("VariableRef", targetGUID=_guid(pair.variable_guid))
+                self.leaf(written[0], written[1])
+
+    def text_source(self, source: TextSource, kinds: dict[str, str], line_endings: str):
+        guid = _guid(source.guid)
+        attributes = {
+            "name": source.name,
+            "plainTextPath": f"internal://{guid}.txt",
+            "creatingUser": source.creating_user and _guid(source.creating_user),
+            "creationDateTime": source.creation_datetime,
+            "modifiedDateTime": source.modified_datetime,
+        }
+        unit = Unit("codepoint", "one") if line_endings == "crlf" else Unit()
+        mapper = Mapper(source.text, unit)
+        with self.element("TextSource", guid=guid, **attributes):
+            self.description(source.description)
+            for selection in source.selections:
+                position = {
+                    "name": selection.name or None,
+                    "startPosition": mapper.units(selection.start),
+                    "endPosition": mapper.units(selection.end),
+                    "creatingUser": selection.creating_user and _guid(selection.creating_user),
+                    "creationDateTime": selection.creation_datetime,
+                }
+                with self.element("PlainTextSelection", guid=_guid(selection.guid), **position):
+                    self.description(selection.description)
+                    for coding in selection.codings:
+                        who = {
+                            "creatingUser": coding.creating_user and _guid(coding.creating_user),
+                            "creationDateTime": coding.creation_datetime,
+                        }
+                        with self.element("Coding", guid=_guid(coding.guid), **who):
+                            self.leaf("CodeRef", targetGUID=_guid(coding.code_guid))
+                    self.refs("NoteRef", selection.note_refs)
+            self.refs("NoteRef", source.note_refs)
+            self.variable_values(source.variable_values, kinds)
