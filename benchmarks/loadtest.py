@@ -1,6 +1,6 @@
 """K simulated researchers against the production server, then an audit of what they wrote.
 
-`manage.py loadtest --users K --duration SECONDS` (coding/management/commands/loadtest.py) runs it:
+`manage.py loadtest --users K --duration SECONDS` (benchmarks/management/commands/loadtest.py) runs it:
 
 1. `prepare`: researchers loadtest-1…K join the synthetic project, with none of their codings left
    from an earlier run.
@@ -10,7 +10,7 @@
    deadline, applies codes to passages of participants' turns, removes some of its codings, polls
    for changes every 20 s and moves to another interview now and then; no think time. Each one
    only ever codes passages that neither overlap nor touch its own codings of the same code, so the
-   merge rule of coding.workspace.apply_code never applies and every acknowledged apply is one new
+   merge rule of coding_apply never applies and every acknowledged apply is one new
    coding. Traffic goes to 127.0.0.1 only, and every loop is bounded by the deadline.
 4. `verify`: after the server stopped, the database must hold exactly the acknowledged codings
    (created and not removed), once each, the audit trail exactly one event per acknowledged write,

@@ -32,7 +32,7 @@ class ApplyCodeForm(SelectionForm):
     """An existing code (`code`, its id) or a new one (`new_code`, its name) for the selection.
 
     The code's id is checked where it is used, in the same SQL statement as the write
-    (coding.workspace.code_passage), which answers CODE_GONE when the project has no such code.
+    (coding.actions.apply_code), which answers CODE_GONE when the project has no such code.
     """
 
     code = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
