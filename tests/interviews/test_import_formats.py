@@ -103,7 +103,7 @@ def test_odt_paragraphs():
 
 def test_webvtt_voices_become_turns_with_timestamps():
     extracted = read("entretien.vtt", build.VTT.encode())
-    turns = parse_turns(extracted.text, labels=set(extracted.labels))
+    turns = parse_turns(extracted.text, labels=set(extracted.labels), marks=extracted.marks)
     assert [(t.label, t.timestamp) for t in turns] == [
         ("Intervieweuse", timedelta(seconds=1)),
         ("Martine", timedelta(seconds=5)),
@@ -116,7 +116,7 @@ def test_webvtt_voices_become_turns_with_timestamps():
 
 def test_subrip_speaker_prefixes_become_turns():
     extracted = read("entretien.srt", build.SRT.encode())
-    turns = parse_turns(extracted.text, labels=set(extracted.labels))
+    turns = parse_turns(extracted.text, labels=set(extracted.labels), marks=extracted.marks)
     assert [t.label for t in turns] == ["Intervieweuse", "Martine", "Intervieweuse"]
     assert turns[1].timestamp == timedelta(seconds=5)
 
