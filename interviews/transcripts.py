@@ -28,7 +28,7 @@ INTERVIEWER_LABEL = re.compile(
 )
 # Labels that say "a participant" without naming them.
 GENERIC_LABEL = re.compile(
-    r"(?i)^(?:p|r|e|participant(?:·?e)?|r[ée]pondant(?:·?e)?|interview[ée](?:·?e)?|interviewee"
+    r"(?i)^(?:p|r|e|b|befragte[rn]?|participant(?:·?e)?|r[ée]pondant(?:·?e)?|interview[ée](?:·?e)?|interviewee"
     r"|enqu[êe]t[ée](?:·?e)?|r[ée]ponse|answer|respondent|speaker|locut(?:eur|rice))\s*\d*$"
 )
 # What brackets hold in subtitles besides names: sounds and stage directions.

@@ -121,7 +121,7 @@ def _parts(text: str) -> list[str]:
     text = re.sub(r"\{\\[^}]*\}", "", text)  # .ass override blocks, also found in .srt files
     text = text.replace("\\N", "\n").replace("\\n", "\n").replace("\\h", "\u00a0")
     text = html.unescape(re.sub(r"</?[a-zA-Z][^>]*>", "", text))
-    lines = [" ".join(line.split()) for line in text.split("\n")]
+    lines = [re.sub(r"[ \t]+", " ", line).strip(" \t") for line in text.split("\n")]
     lines = [line for line in lines if line]
     if len(lines) > 1 and any(DASH.match(line) for line in lines[1:]):
         parts = []

@@ -196,7 +196,7 @@ def _readings(data: bytes, language: str) -> dict[str, str]:
     guessed_rank = {text: rank for rank, (_codec, text) in reversed(list(enumerate(guessed)))}
     order = list(readings)
     scores = {codec: french_score(text) for codec, text in readings.items()} if french else {}
-    if scores and max(scores.values()) > 0:
+    if scores and any(score > 0 and _has_french_words(readings[c]) for c, score in scores.items()):
         order.sort(key=lambda codec: -scores[codec])  # stable: legacy names first among equals
         # The chosen reading must also be one charset-normalizer finds tidy (Russian read as
         # Windows-1252 has accented letters too); the messy ones stay as alternatives.
@@ -216,7 +216,11 @@ def _sure(readings: dict[str, str], best: str, language: str) -> bool:
     others = [c for c in readings if c != best]
     if not others:
         return True
-    if language.startswith("fr") and french_score(readings[best]) > 0:
+    if (
+        language.startswith("fr")
+        and french_score(readings[best]) > 0
+        and _has_french_words(readings[best])
+    ):
         # Readings differ in a few characters: what counts is how much worse those read.
         top = french_score(readings[best])
         return all(top - french_score(readings[c]) >= 3 for c in others)
@@ -255,6 +259,15 @@ def _checked(text: str) -> str:
     if controls > max(2, len(text) // 200):
         raise Unreadable(_("This is not a text file: it contains binary data."))
     return text
+
+
+def _has_french_words(text: str) -> bool:
+    """Whether some accented French letter sits inside a word (not only quotes and dashes, which
+    mojibake of Chinese or Russian also produces)."""
+    return any(
+        char in FRENCH_LETTERS and index > 0 and text[index - 1].isalpha()
+        for index, char in enumerate(text)
+    )
 
 
 def french_score(text: str) -> int:

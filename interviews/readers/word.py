@@ -211,6 +211,15 @@ class _Walker:
                     self.note_count += 1
                     self.numbered.append((self.note_count, note))
                     segments.append((f"[{self.note_count}]", False))
+            elif tag == w("commentReference"):
+                ends = self.comment_anchors.get(child.get(w("id")))
+                if ends is None or None in ends:  # a comment on a point, without a passage
+                    number, anchor = self.anchors.place()
+                    self.comment_anchors[child.get(w("id"))] = [
+                        number if ends is None or ends[0] is None else ends[0],
+                        number,
+                    ]
+                    segments.append((anchor, bold))
             elif tag == w("ruby"):
                 base = child.find(w("rubyBase"))
                 if base is not None:
