@@ -2,6 +2,7 @@
 
 import os
 import struct
+import time
 from datetime import timedelta
 
 import pytest
@@ -189,6 +190,16 @@ def test_a_corrupted_pdf_is_refused():
 
 def test_a_scanned_pdf_without_text_layer_is_refused_with_what_to_do():
     assert "no text layer" in problem("scan.pdf", build.scanned_pdf())
+
+
+def test_a_pdf_deflate_bomb_is_refused_quickly():
+    started = time.perf_counter()
+    assert "bomb" in problem("bombe.pdf", build.pdf_bomb())
+    assert time.perf_counter() - started < 5
+
+
+def test_a_pdf_form_drawing_itself_is_read_once():
+    assert read("boucle.pdf", build.pdf_loop()).text == "boucle"
 
 
 def test_an_unknown_format_is_refused():
