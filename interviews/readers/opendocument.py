@@ -32,7 +32,7 @@ def read_odt(data: bytes) -> Extracted:
     parts = open_office_zip(data, "odt")
     content = parts.get("content.xml")
     if content is None or b"<!DOCTYPE" in content[:2048].upper():
-        raise Unreadable(_("The file is damaged or is not a real .odt file."))
+        raise Unreadable(_("The file is damaged or is not a real .%(ext)s file.") % {"ext": "odt"})
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     root = etree.fromstring(content, parser)
     body = root.find(f"{{{OFFICE}}}body/{{{OFFICE}}}text")

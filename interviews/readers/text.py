@@ -9,6 +9,7 @@ differ only in a few accented letters). Unsure answers are said so, with the oth
 
 import codecs
 import encodings.aliases
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ ENCODINGS = {
 # the first wins.
 LEGACY_ENCODINGS = ("latin_1", "cp1252", "mac_roman")
 MAX_ALTERNATIVES = 4  # readings besides the chosen one, when unsure
+SAMPLE_BYTES = 8 * 1024  # what detection compares of a larger file: hundreds of accents
 
 # What the languages of the other encodings are, for the searchable list (`all_encodings`).
 LANGUAGES = {
@@ -82,6 +84,7 @@ LANGUAGES = {
 
 FRENCH_LETTERS = set("àâäçéèêëîïôöùûüÿœæ")
 FRENCH_MARKS = set("«»’‘“”…–—\u00a0\u202f°")
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 @dataclass
@@ -165,19 +168,44 @@ def decode(data: bytes, encoding: str | None = None, language: str = "fr") -> De
         return Decoded(_checked(data.decode("utf-8")), "utf-8")
     except UnicodeDecodeError:
         pass
-    readings = _readings(data, language)
-    if not readings:
+    # Readings are compared on a sample; then the chosen one (and, when unsure, the next ones)
+    # decode the whole file. One that fails further on is passed over.
+    readings, scores = _readings(_sample(data), language)
+    whole = {}
+    for codec in readings:
+        try:
+            whole[codec] = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if len(whole) == 1 and _sure(readings, codec, scores):
+            return Decoded(_checked(whole[codec]), codec)
+        if len(whole) > MAX_ALTERNATIVES:
+            break
+    if not whole:
         raise Unreadable(_("This is not a text file: it contains binary data."))
-    best, *others = readings
-    text = _checked(readings[best])
-    sure = _sure(readings, best, language)
-    alternatives = {} if sure else {c: readings[c] for c in others[:MAX_ALTERNATIVES]}
-    return Decoded(text, best, sure, alternatives | ({best: text} if alternatives else {}))
+    best = next(iter(whole))
+    return Decoded(_checked(whole[best]), best, False, whole)
 
 
-def _readings(data: bytes, language: str) -> dict[str, str]:
+def _sample(data: bytes) -> bytes:
+    """The lines holding non-ASCII bytes, up to SAMPLE_BYTES: ASCII reads alike in every candidate
+    encoding (line ends are ASCII in all of them), so these lines are where readings differ."""
+    if len(data) <= SAMPLE_BYTES:
+        return data
+    lines, size = [], 0
+    for line in data.split(b"\n"):
+        if not line.isascii():
+            lines.append(line)
+            size += len(line) + 1
+            if size >= SAMPLE_BYTES:
+                break
+    return b"\n".join(lines)
+
+
+def _readings(data: bytes, language: str) -> tuple[dict[str, str], dict[str, int]]:
     """Distinct plausible readings, the likeliest first: charset-normalizer's, checked against
-    the language (French: the legacy encodings added, and the most French-looking first)."""
+    the language (French: the legacy encodings added, and the most French-looking first); and
+    their French scores (none for another language)."""
     from charset_normalizer import from_bytes
     from charset_normalizer.md import mess_ratio
 
@@ -208,22 +236,17 @@ def _readings(data: bytes, language: str) -> dict[str, str]:
             order.insert(0, tidy)
     else:
         order.sort(key=lambda codec: guessed_rank.get(readings[codec], len(guessed)))
-    return {codec: readings[codec] for codec in order}
+    return {codec: readings[codec] for codec in order}, scores
 
 
-def _sure(readings: dict[str, str], best: str, language: str) -> bool:
+def _sure(readings: dict[str, str], best: str, scores: dict[str, int]) -> bool:
     """Whether the chosen reading clearly beats every other."""
     others = [c for c in readings if c != best]
     if not others:
         return True
-    if (
-        language.startswith("fr")
-        and french_score(readings[best]) > 0
-        and _has_french_words(readings[best])
-    ):
+    if scores and scores[best] > 0 and _has_french_words(readings[best]):
         # Readings differ in a few characters: what counts is how much worse those read.
-        top = french_score(readings[best])
-        return all(top - french_score(readings[c]) >= 3 for c in others)
+        return all(scores[best] - scores[c] >= 3 for c in others)
     # Another language: charset-normalizer's first choice, sure only when it is the only one.
     return False
 
@@ -265,8 +288,8 @@ def _has_french_words(text: str) -> bool:
     """Whether some accented French letter sits inside a word (not only quotes and dashes, which
     mojibake of Chinese or Russian also produces)."""
     return any(
-        char in FRENCH_LETTERS and index > 0 and text[index - 1].isalpha()
-        for index, char in enumerate(text)
+        found[0] in FRENCH_LETTERS and found.start() > 0 and text[found.start() - 1].isalpha()
+        for found in NON_ASCII.finditer(text)
     )
 
 
@@ -274,9 +297,8 @@ def french_score(text: str) -> int:
     """How French a decoding looks: accented lowercase letters inside words, French punctuation;
     control characters, odd symbols and capitals inside words count against it."""
     score = 0
-    for index, char in enumerate(text):
-        if char.isascii():
-            continue
+    for found in NON_ASCII.finditer(text):
+        index, char = found.start(), found[0]
         before = text[index - 1] if index else " "
         after = text[index + 1] if index + 1 < len(text) else " "
         in_word = before.isalpha() or after.isalpha()

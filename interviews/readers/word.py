@@ -56,7 +56,7 @@ def read_docx(data: bytes) -> Extracted:
     parts = open_office_zip(data, "docx")
     main = _target(parts, "_rels/.rels", "/officeDocument") or "word/document.xml"
     if main not in parts:
-        raise Unreadable(_("The file is damaged or is not a real .docx file."))
+        raise Unreadable(_("The file is damaged or is not a real .%(ext)s file.") % {"ext": "docx"})
     rels = f"{PurePosixPath(main).parent}/_rels/{PurePosixPath(main).name}.rels"
     walker = _Walker()
     for kind in ("footnotes", "endnotes"):
@@ -74,7 +74,7 @@ def _xml(data: bytes):
 
     # Word never writes a DTD: one could only be there to declare entities (billion laughs).
     if b"<!DOCTYPE" in data[:2048].upper():
-        raise Unreadable(_("The file is damaged or is not a real .docx file."))
+        raise Unreadable(_("The file is damaged or is not a real .%(ext)s file.") % {"ext": "docx"})
     for strict, transitional in STRICT.items():
         data = data.replace(strict, transitional)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
