@@ -8,7 +8,9 @@ differ only in a few accented letters). Unsure answers are said so, with the oth
 """
 
 import codecs
+import encodings
 import encodings.aliases
+import pkgutil
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -82,6 +84,11 @@ LANGUAGES = {
     "utf_32": gettext_lazy("Unicode"),
 }
 
+NOT_FILE_ENCODINGS = {
+    "charmap", "idna", "punycode", "raw-unicode-escape", "unicode-escape", "undefined", "mbcs",
+    "oem",
+}  # fmt: skip
+
 FRENCH_LETTERS = set("àâäçéèêëîïôöùûüÿœæ")
 FRENCH_MARKS = set("«»’‘“”…–—\u00a0\u202f°")
 NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -106,14 +113,18 @@ def codec_name(name: str) -> str | None:
         info = codecs.lookup(name.strip())
     except (LookupError, ValueError):
         return None
-    # Text encodings only: not base64, rot13 or zlib, which Python also calls codecs.
-    return info.name if getattr(info, "_is_text_encoding", True) else None
+    # Encodings of text files only: not base64 or zlib, nor Python's own escapes and IDNA.
+    if not getattr(info, "_is_text_encoding", True) or info.name in NOT_FILE_ENCODINGS:
+        return None
+    return info.name
 
 
 def all_encodings() -> list[tuple[str, str, list[str]]]:
     """Every text encoding Python knows, as (codec name, label, other names), for a searchable
     list: the common ones first (`ENCODINGS`), then by name."""
-    names: dict[str, set[str]] = {}
+    names: dict[str, set[str]] = {
+        module.name: set() for module in pkgutil.iter_modules(encodings.__path__)
+    }
     for alias, module in encodings.aliases.aliases.items():
         names.setdefault(module, set()).add(alias)
     found = {}

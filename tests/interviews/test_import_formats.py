@@ -265,3 +265,74 @@ def test_a_zip_inside_a_zip_is_not_opened():
         name="lot.zip", data=build.zip_of({"inner.zip": inner}), pseudonymiser=NO_NAMES
     )
     assert "inside an archive" in prepared.error
+
+
+# Made cases (no public file has them) -------------------------------------------------------------
+
+
+def test_tracked_insertions_are_kept_and_deletions_left_out():
+    extracted = read("suivi.docx", build.tracked_changes_docx())
+    assert extracted.text == "He is good for nothing."
+    assert extracted.notices == [
+        "Tracked changes were accepted (insertions kept: 1; deletions left out: 1)."
+    ]
+
+
+def test_a_word_table_with_a_speaker_column_becomes_turns():
+    extracted = read("tableau.docx", build.speaker_table_docx())
+    speakers = services.detect_speakers(extracted.text, extracted.labels)
+    assert [(s.label, s.turns) for s in speakers] == [("Enquêtrice", 2), ("Karim", 2)]
+
+
+def test_an_odt_with_a_note_a_comment_a_frame_a_change_and_merged_and_nested_cells():
+    extracted = read("complet.odt", build.complete_odt())
+    assert extracted.text == (
+        "Le banc[1] est au soleil. [note 1: Square Viger.]\n\n"
+        "On se salue, pas plus.\n\nEncadré : le quartier\n\nFusion\n\nB1\n\nImbriqué"
+    )
+    (comment,) = extracted.comments
+    assert (extracted.text[comment.start : comment.end], comment.text, comment.author) == (
+        "On se salue",
+        "Voisinage courtois ?",
+        "Rita",
+    )
+    assert "effacé" not in extracted.text
+
+
+# Encodings: any Python codec ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text"),
+    [
+        ("gbk", "这是中文"),
+        ("GB18030", "还有更多的中文"),
+        ("shift-jis", "日本語のテキスト"),
+        ("koi8_r", "Привет, мир"),
+        ("cp1251", "Привет, мир"),
+        ("iso-8859-7", "Καλημέρα"),
+    ],
+)
+def test_the_override_takes_any_encoding_python_knows(encoding, text):
+    data = f"Intervieweuse : {text}".encode(encoding)
+    assert read("entretien.txt", data, encoding).text == f"Intervieweuse : {text}"
+
+
+def test_an_unknown_encoding_name_is_refused():
+    assert "Unknown encoding “klingon”" in problem("entretien.txt", b"Bonjour", "klingon")
+    assert "Unknown encoding" in problem("entretien.txt", b"Bonjour", "base64")  # not text
+
+
+def test_every_encoding_is_listed_with_a_label_and_its_other_names():
+    listed = {name: (label, aliases) for name, label, aliases in formats.all_encodings()}
+    assert list(listed)[:5] == ["utf-8", "cp1252", "iso8859-1", "mac-roman", "utf-16"]
+    assert len(listed) > 100
+    assert "gbk" in listed and "936" in listed["gbk"][1]
+    assert listed["koi8-r"][0] == "koi8-r — Russian"
+    assert "base64" not in listed and "rot-13" not in listed
+
+
+def test_a_short_french_windows_1252_transcript_is_not_taken_for_central_european():
+    extracted = read("court.txt", build.SHORT_FRENCH.encode("cp1252"))
+    assert extracted.text == build.SHORT_FRENCH
+    assert extracted.encoding == "cp1252"
