@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from interviews.readers import Anchors, Comment, Extracted, Unreadable
+from interviews.readers import ANCHOR, Anchors, Comment, Extracted, Unreadable
 from interviews.readers.archives import open_office_zip
 from interviews.transcripts import is_role
 
@@ -266,16 +266,18 @@ class _Walker:
         """A bold name opening the paragraph becomes "Name : " (a speaker label)."""
         bold = ""
         for piece, is_bold in segments:
-            if not is_bold and piece.strip():
+            # Anchors (a comment starting there) are neither bold nor not.
+            if not is_bold and re.sub(ANCHOR, "", piece).strip():
                 break
             bold += piece
-        label = bold.strip().rstrip(":\u00a0\u202f ").strip()
+        anchors = "".join(re.findall(ANCHOR, bold))
+        label = re.sub(ANCHOR, "", bold).strip().rstrip(":\u00a0\u202f ").strip()
         rest = text[len(bold) :].lstrip().lstrip(":").lstrip(" \t\u00a0\u202f")
         # A bold line on its own is a heading, unless it ends with a colon like a label does.
         if not label or not LABEL.fullmatch(label) or not (rest or bold.strip().endswith(":")):
             return text
         self.labels.append(label)
-        return f"{label} : {rest}" if rest else f"{label} :"
+        return anchors + (f"{label} : {rest}" if rest else f"{label} :")
 
     # Tables -------------------------------------------------------------------------------------
 

@@ -336,3 +336,21 @@ def test_a_short_french_windows_1252_transcript_is_not_taken_for_central_europea
     extracted = read("court.txt", build.SHORT_FRENCH.encode("cp1252"))
     assert extracted.text == build.SHORT_FRENCH
     assert extracted.encoding == "cp1252"
+
+
+def test_a_comment_on_a_bold_speaker_label_keeps_both():
+    comments = (
+        f'<w:comments xmlns:w="{build.W_NS}"><w:comment w:id="0" w:author="Rita">'
+        "<w:p><w:r><w:t>À coder</w:t></w:r></w:p></w:comment></w:comments>"
+    )
+    body = build.w_p(
+        '<w:commentRangeStart w:id="0"/>',
+        build.w_r("Martine :", bold=True),
+        build.w_r(" Je suis là."),
+        '<w:commentRangeEnd w:id="0"/>',
+    )
+    extracted = read("c.docx", build.docx_package(body, {"word/comments.xml": comments}))
+    assert extracted.text == "Martine : Je suis là."
+    assert extracted.labels == ["Martine"]
+    (comment,) = extracted.comments
+    assert (comment.start, comment.end, comment.text) == (0, 21, "À coder")
