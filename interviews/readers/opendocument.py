@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from interviews.readers import Anchors, Comment, Extracted, Unreadable
 from interviews.readers.archives import open_office_zip
-from interviews.readers.word import table_lines
+from interviews.readers.word import document_notices, table_lines
 
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -163,18 +163,7 @@ class _Walker:
         return table_lines(rows, self.labels)
 
     def extracted(self, lines: list[str]) -> Extracted:
-        notices = []
-        if self.note_count:
-            notices.append(
-                ngettext(
-                    "%(count)d footnote or endnote is kept as “[note 1: …]” at the end of its "
-                    "paragraph; “[1]” marks where it was referenced.",
-                    "%(count)d footnotes and endnotes are kept as “[note 1: …]” at the end of their "
-                    "paragraph; “[1]” marks where each was referenced.",
-                    self.note_count,
-                )
-                % {"count": self.note_count}
-            )
+        notices = document_notices(self.note_count, self.counts["boxes"], len(self.comments))
         if self.counts["changes"]:
             notices.append(
                 ngettext(
@@ -183,24 +172,6 @@ class _Walker:
                     self.counts["changes"],
                 )
                 % {"count": self.counts["changes"]}
-            )
-        if self.counts["boxes"]:
-            notices.append(
-                ngettext(
-                    "%(count)d text box is kept after the paragraph it is anchored in.",
-                    "%(count)d text boxes are kept after the paragraph they are anchored in.",
-                    self.counts["boxes"],
-                )
-                % {"count": self.counts["boxes"]}
-            )
-        if self.comments:
-            notices.append(
-                ngettext(
-                    "%(count)d comment was found; it is not part of the text.",
-                    "%(count)d comments were found; they are not part of the text.",
-                    len(self.comments),
-                )
-                % {"count": len(self.comments)}
             )
         return Extracted(
             "\n\n".join(line.strip() for line in lines if line.strip()),

@@ -313,18 +313,7 @@ class _Walker:
         )
 
     def _notices(self, comments: int) -> list[str]:
-        notices = []
-        if self.note_count:
-            notices.append(
-                ngettext(
-                    "%(count)d footnote or endnote is kept as “[note 1: …]” at the end of its "
-                    "paragraph; “[1]” marks where it was referenced.",
-                    "%(count)d footnotes and endnotes are kept as “[note 1: …]” at the end of their "
-                    "paragraph; “[1]” marks where each was referenced.",
-                    self.note_count,
-                )
-                % {"count": self.note_count}
-            )
+        notices = document_notices(self.note_count, self.counts["boxes"], comments)
         if self.counts["insertions"] or self.counts["deletions"]:
             notices.append(
                 _(
@@ -332,24 +321,6 @@ class _Walker:
                     "left out: %(deletions)d)."
                 )
                 % self.counts
-            )
-        if self.counts["boxes"]:
-            notices.append(
-                ngettext(
-                    "%(count)d text box is kept after the paragraph it is anchored in.",
-                    "%(count)d text boxes are kept after the paragraph they are anchored in.",
-                    self.counts["boxes"],
-                )
-                % {"count": self.counts["boxes"]}
-            )
-        if comments:
-            notices.append(
-                ngettext(
-                    "%(count)d comment was found; it is not part of the text.",
-                    "%(count)d comments were found; they are not part of the text.",
-                    comments,
-                )
-                % {"count": comments}
             )
         if self.counts["unmapped"]:
             notices.append(
@@ -361,6 +332,41 @@ class _Walker:
                 % {"count": self.counts["unmapped"]}
             )
         return notices
+
+
+def document_notices(notes: int, boxes: int, comments: int) -> list[str]:
+    """What the admin should know of a word processor's document (Word and OpenDocument alike)."""
+    notices = []
+    if notes:
+        notices.append(
+            ngettext(
+                "%(count)d footnote or endnote is kept as “[note 1: …]” at the end of its "
+                "paragraph; “[1]” marks where it was referenced.",
+                "%(count)d footnotes and endnotes are kept as “[note 1: …]” at the end of their "
+                "paragraph; “[1]” marks where each was referenced.",
+                notes,
+            )
+            % {"count": notes}
+        )
+    if boxes:
+        notices.append(
+            ngettext(
+                "%(count)d text box is kept after the paragraph it is anchored in.",
+                "%(count)d text boxes are kept after the paragraph they are anchored in.",
+                boxes,
+            )
+            % {"count": boxes}
+        )
+    if comments:
+        notices.append(
+            ngettext(
+                "%(count)d comment was found; it is not part of the text.",
+                "%(count)d comments were found; they are not part of the text.",
+                comments,
+            )
+            % {"count": comments}
+        )
+    return notices
 
 
 def _on(element) -> bool:
