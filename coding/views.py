@@ -164,6 +164,7 @@ def interview_workspace(request: HttpRequest, project_id: int, interview_id: int
         "blocks": blocks,
         "since": since,
         "coders": coders.value,
+        "blind": interview.pk in seen.blind,  # a blind coding round's: say why others' are hidden
         "coder_choices": get_user_model()
         .objects.filter(Q(codings__interview=interview) & seen.q("codings__"))
         .distinct()

@@ -262,6 +262,34 @@ def review_bulk(request: HttpRequest, project_id: int) -> HttpResponse:
     return HttpResponse("".join(parts))
 
 
+@require_POST
+def review_discuss(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Send codings (`coding=<id>`, repeated: the versions of a disagreement, from the agreement
+    pages) to the queue as an item to discuss, with a `comment`; back to `next`."""
+    membership = permissions.project_for(request.user, project_id, Action.REVIEW)
+    ids = [int(value) for value in request.POST.getlist("coding") if ID.fullmatch(value)]
+    back = _back_to(request, reverse(QUEUE, args=[project_id]))
+    if not ids:
+        messages.error(request, _("Nothing to discuss: no coding was chosen."))
+        return redirect(back)
+    try:
+        result = workflow.discuss(membership, ids, request.POST.get("comment", ""))
+    except workflow.ReviewRefused as refused:
+        messages.error(request, refused.message)
+        return redirect(back)
+    count = len(result.codings)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d coding is in the review queue, to discuss.",
+            "%(count)d codings are in the review queue, to discuss.",
+            count,
+        )
+        % {"count": count},
+    )
+    return redirect(back)
+
+
 def _bulk_message(result: workflow.BulkResult) -> str:
     parts = [
         ngettext(
