@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agreement import comparison
+from agreement import comparison, metrics
 from agreement.models import ConsensusDecision
 from coding import actions
 from coding.audit import recorded_as, undo_group
@@ -113,8 +113,9 @@ def _passages(region: comparison.Region, asked: Request, interview: Interview) -
         if asked.kept not in region.passages:
             raise Refused(_("Choose one of the compared coders."))
         return region.passages[asked.kept]
-    if asked.choice == Choice.ALL:
-        return [p for passages in region.passages.values() for p in passages]
+    if asked.choice == Choice.ALL:  # their union: coding_apply would merge them anyway
+        everyone = [p for passages in region.passages.values() for p in passages]
+        return metrics.union(everyone, interview.text_length)
     if asked.choice == Choice.SPAN:
         if asked.span is None:
             raise Refused(_("Give the new passage’s start and end."))

@@ -262,3 +262,34 @@ def test_the_navigation_links_to_agreement(client, project, rita, sam):
         f'href="/projects/{project.pk}/agreement/rounds/"'
         in client.get(f"/projects/{project.pk}/").content.decode()
     )
+
+
+def test_an_outsider_gets_404_on_every_agreement_url(client, project, olga, round_, study):
+    from django.urls import get_resolver, reverse
+
+    from agreement.models import ConsensusDecision
+
+    one = study["interviews"][0]
+    decision = ConsensusDecision.objects.create(
+        project=project, interview=one, code=study["codes"][0], start=0, end=5, choice="none"
+    )
+    values = {
+        "project_id": project.pk,
+        "interview_id": one.pk,
+        "code_id": study["codes"][0].pk,
+        "round_id": round_.pk,
+        "decision_id": decision.pk,
+    }
+    resolver = get_resolver()
+    patterns = next(p for p in resolver.url_patterns if getattr(p, "namespace", "") == "agreement")
+    client.force_login(olga)
+    checked = 0
+    for entry in patterns.url_patterns:
+        url = reverse(
+            f"agreement:{entry.name}", kwargs={k: values[k] for k in entry.pattern.converters}
+        )
+        assert client.get(url).status_code in (404, 405), url
+        assert client.post(url, {"name": "x", "choice": "all"}).status_code in (404, 405), url
+        checked += 1
+    assert checked >= 9
+    assert ConsensusDecision.objects.count() == 1 and CodingRound.objects.count() == 1
