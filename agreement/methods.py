@@ -5,6 +5,8 @@ rendered under `translation.override` with that language's number format: 0,78 a
 French, 0.78 and 41,200 in English.
 """
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -32,8 +34,10 @@ def _count(value: int) -> str:
 
 
 def _percent(value: float) -> str:
-    # "25 %" in French (a narrow no-break space before the sign), "25%" in English.
-    return _("%(number)s%%") % {"number": _number(value * 100, 0)}
+    """A whole percentage, half rounded up as people do (84.5 % is 85 %): "85 %" in French (a
+    no-break space before the sign), "85%" in English."""
+    whole = Decimal(str(value * 100)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return _("%(number)s%%") % {"number": _count(whole)}
 
 
 def _coders(n: int) -> str:
@@ -45,21 +49,24 @@ def paragraph(computed: Figures, decisions: int = 0) -> str:
     s = computed.selection
     o = computed.overall
     sentences = []
+    codes = ngettext("%(count)s code", "%(count)s codes", len(s.codes)) % {
+        "count": _count(len(s.codes))
+    }
     values = {
         "coders": _coders(len(s.coders)),
         "interviews": _count(len(s.interviews)),
         "total": _count(s.project_interviews),
         "share": _percent(len(s.interviews) / s.project_interviews) if s.project_interviews else "",
         "characters": _count(s.length),
-        "codes": _count(len(s.codes)),
+        "codes": codes,
     }
     if s.round is not None:
         sentences.append(
             ngettext(
                 "%(coders)s coders independently coded %(interviews)s of the %(total)s interview "
-                "(%(share)s, %(characters)s characters) with %(codes)s codes.",
+                "(%(share)s, %(characters)s characters) with %(codes)s.",
                 "%(coders)s coders independently coded %(interviews)s of the %(total)s interviews "
-                "(%(share)s, %(characters)s characters) with %(codes)s codes.",
+                "(%(share)s, %(characters)s characters) with %(codes)s.",
                 s.project_interviews,
             )
             % values
@@ -68,9 +75,9 @@ def paragraph(computed: Figures, decisions: int = 0) -> str:
         sentences.append(
             ngettext(
                 "%(coders)s coders coded %(interviews)s of the %(total)s interview "
-                "(%(share)s, %(characters)s characters) with %(codes)s codes.",
+                "(%(share)s, %(characters)s characters) with %(codes)s.",
                 "%(coders)s coders coded %(interviews)s of the %(total)s interviews "
-                "(%(share)s, %(characters)s characters) with %(codes)s codes.",
+                "(%(share)s, %(characters)s characters) with %(codes)s.",
                 s.project_interviews,
             )
             % values
