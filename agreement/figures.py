@@ -12,9 +12,11 @@ over the codes, uα as 1 − ΣD_o/ΣD_e, segments pooled with Brennan & Predige
 (code, unit). Optionally per code × interview (`cells=True`): the XLSX and the code's detail.
 """
 
+import threading
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection
 from django.utils.translation import gettext_lazy
@@ -225,27 +227,61 @@ def _segments(selection: Selection, code_ids: list[int], coder_ids: list[int]) -
         return cursor.fetchall()
 
 
-def _unit_bounds(selection: Selection) -> list[tuple[int, int]]:
+class _Bounds(NamedTuple):
+    """What interviews.transcripts.blocks reads of a turn."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Units:
     """The paragraphs (or turns) of the continuum, in order, as absolute [start, end)."""
+
+    bounds: list[tuple[int, int]]
+    starts: list[int]
+    ends: list[int]
+
+
+# An interview's text and turns never change once stored (migration interviews 0002), so its
+# paragraphs and turns are cut once per process, keyed by its id and text checksum: a selection of
+# 200 interviews then reads 200 checksums, not 200 transcripts.
+_unit_cache: dict[tuple[int, str, str], list[tuple[int, int]]] = {}
+_unit_cache_lock = threading.Lock()  # production workers serve several threads
+UNIT_CACHE_SIZE = 2_000
+
+
+def _unit_bounds(selection: Selection) -> Units:
     ids = [interview.pk for interview in selection.interviews]
-    texts = dict(Interview.objects.filter(pk__in=ids).values_list("pk", "text"))
-    turns: dict[int, list] = {}
-    for turn in Turn.objects.filter(interview_id__in=ids).order_by("interview_id", "start"):
-        turns.setdefault(turn.interview_id, []).append(turn)
+    checksums = dict(Interview.objects.filter(pk__in=ids).values_list("pk", "checksum"))
+    keys = {pk: (pk, checksums[pk], selection.unit) for pk in ids}
+    missing = [pk for pk in ids if keys[pk] not in _unit_cache]
+    if missing:
+        texts = dict(Interview.objects.filter(pk__in=missing).values_list("pk", "text"))
+        turns: dict[int, list] = {}
+        rows = Turn.objects.filter(interview_id__in=missing).order_by("interview_id", "start")
+        for interview_id, start, end in rows.values_list("interview_id", "start", "end"):
+            turns.setdefault(interview_id, []).append(_Bounds(start, end))
+        for pk in missing:
+            found = _cut(texts[pk], turns.get(pk, []), selection.unit)
+            with _unit_cache_lock:
+                if len(_unit_cache) >= UNIT_CACHE_SIZE:
+                    _unit_cache.pop(next(iter(_unit_cache)))  # the oldest entry
+                _unit_cache[keys[pk]] = found
     bounds = []
     for interview in selection.interviews:
-        for block in blocks(texts[interview.pk], turns.get(interview.pk, [])):
-            if selection.unit == "turn":
-                bounds.append((block.start + interview.offset, block.end + interview.offset))
-            else:
-                bounds += [
-                    (p.start + interview.offset, p.start + len(p.text) + interview.offset)
-                    for p in block.paragraphs
-                ]
-    return bounds
+        shift = interview.offset
+        bounds += [(start + shift, end + shift) for start, end in _unit_cache[keys[interview.pk]]]
+    return Units(bounds, [start for start, _end in bounds], [end for _start, end in bounds])
 
 
-def _code(selection, code, path, per_coder, unit_bounds, unitized) -> tuple[CodeFigures, Counter]:
+def _cut(text: str, turns: list, unit: str) -> list[tuple[int, int]]:
+    if unit == "turn":
+        return [(block.start, block.end) for block in blocks(text, turns)]
+    return [(p.start, p.start + len(p.text)) for b in blocks(text, turns) for p in b.paragraphs]
+
+
+def _code(selection, code, path, per_coder, units: Units, unitized) -> tuple[CodeFigures, Counter]:
     length = selection.length
     coders = selection.coders
     unions = {pk: metrics.union(segs, length) for pk, segs in per_coder.items()}
@@ -258,14 +294,18 @@ def _code(selection, code, path, per_coder, unit_bounds, unitized) -> tuple[Code
             per_coder[a], per_coder[b], length, selection.min_overlap
         )
         pair_figures.append(_pair(coders[i], coders[j], tables[i, j], segment_counts[i, j]))
-    presence = _presence(per_coder, unions, unit_bounds, length)
+    presence = _presence(per_coder, unions, units, length)
+    # Each coder's segments (overlapping codings as one), as the pairs counted them.
+    segments = {}
+    for (i, j), counts in segment_counts.items():
+        segments[coders[i].pk], segments[coders[j].pk] = counts.total_a, counts.total_b
     return (
         CodeFigures(
             code=code,
             path=path,
             length=length,
             coded={pk: sum(e - s for s, e in union) for pk, union in unions.items()},
-            segments={pk: len(metrics.units(segs, length)) for pk, segs in per_coder.items()},
+            segments=segments,
             pairs=pair_figures,
             percent=_pairwise(tables, metrics.percent_agreement),
             kappa=_pairwise(tables, metrics.cohen_kappa),
@@ -273,7 +313,7 @@ def _code(selection, code, path, per_coder, unit_bounds, unitized) -> tuple[Code
             segment=_segment_mean(segment_counts),
             alpha_nominal=_figure(metrics.alpha_nominal(presence)),
             units=unitized.units,
-            presence_units=len(unit_bounds),
+            presence_units=len(units.bounds),
         ),
         presence,
     )
@@ -297,18 +337,16 @@ def _segment_mean(counts: dict) -> Figure:
     return Figure(sum(values) / len(values))
 
 
-def _presence(per_coder, unions, unit_bounds, length) -> Counter:
+def _presence(per_coder, unions, units: Units, length) -> Counter:
     """metrics.presence_data for the units some coder's codings reach, counted as distinct rows,
     and the other units as one row of absences: the same α, without a row per paragraph."""
-    starts = [start for start, _end in unit_bounds]
-    ends = [end for _start, end in unit_bounds]
     reached = set()
     for union in unions.values():
         for start, end in union:
-            reached.update(range(bisect_right(ends, start), bisect_left(starts, end)))
-    touched = [unit_bounds[i] for i in sorted(reached)]
+            reached.update(range(bisect_right(units.ends, start), bisect_left(units.starts, end)))
+    touched = [units.bounds[i] for i in sorted(reached)]
     rows = Counter(tuple(row) for row in metrics.presence_data(per_coder, touched, length))
-    untouched = len(unit_bounds) - len(touched)
+    untouched = len(units.bounds) - len(touched)
     if untouched:
         rows[(0,) * len(per_coder)] += untouched
     return rows

@@ -226,17 +226,18 @@ def _ids(raw: list[str] | None, what: str, problems: list[str]) -> list[int]:
 
 def _coders(project: Project, raw: list[str], by_username: bool, problems: list[str]) -> list:
     """The named coders, in the order given: members of the project, or its consensus coder."""
-    users = get_user_model().objects
+    values = list(dict.fromkeys(str(v).strip() for v in raw if str(v).strip()))
     consensus = ConsensusCoder.objects.filter(project=project).select_related("user").first()
     members = set(Membership.objects.filter(project=project).values_list("user_id", flat=True))
+    if by_username:
+        users = get_user_model().objects.filter(username__in=values)
+        known = {user.username: user for user in users}
+    else:
+        ids = [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18]
+        known = {str(user.pk): user for user in get_user_model().objects.filter(pk__in=ids)}
     found = []
-    for value in dict.fromkeys(str(v).strip() for v in raw if str(v).strip()):
-        if value == CONSENSUS and consensus:
-            user = consensus.user
-        elif by_username:
-            user = users.filter(username=value).first()
-        else:
-            user = users.filter(pk=int(value)).first() if value.isdigit() else None
+    for value in values:
+        user = consensus.user if value == CONSENSUS and consensus else known.get(value)
         allowed = user is not None and (
             user.pk in members or (consensus is not None and user.pk == consensus.user_id)
         )

@@ -19,6 +19,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
@@ -285,6 +286,7 @@ def side_by_side(request: HttpRequest, project_id: int, interview_id: int, code_
         context["problems"] = invalid.messages
         return render(request, COMPARE, context, status=200)
     context.update(_comparison(membership, interview, code, chosen))
+    context["here"] = request.get_full_path()
     return render(request, COMPARE, context)
 
 
@@ -316,6 +318,7 @@ def _comparison(membership, interview, code, chosen: selection.Selection) -> dic
             )
     cell = figures.compute(chosen).codes[0]
     names = {coder.pk: selection.name(coder) for coder in coders}
+    labels = {pk: _("%(name)s’s version") % {"name": name} for pk, name in names.items()}
     ids = {pk: [(cid, s, e) for cid, s, e in rows] for pk, rows in by_coder.items()}
     disagreements = []
     for region in found:
@@ -328,6 +331,8 @@ def _comparison(membership, interview, code, chosen: selection.Selection) -> dic
                 "versions": [
                     {
                         "coder": coder,
+                        "name": names[coder.pk],
+                        "label": labels[coder.pk],
                         "lane": lane,
                         "quotes": [
                             comparison.quote(interview.text, s, e)
@@ -346,8 +351,18 @@ def _comparison(membership, interview, code, chosen: selection.Selection) -> dic
                 "consensus": [comparison.quote(interview.text, s, e) for s, e in region.consensus],
             }
         )
+    # The hidden fields that carry the selection in every settle form, built once.
+    fields = [("round", chosen.round.pk)] if chosen.round else []
+    fields += [("coder", coder.pk) for coder in coders]
     return {
         "selection": chosen,
+        "selection_fields": format_html_join(
+            "", '<input type="hidden" name="{}" value="{}">', fields
+        ),
+        "settle_url": reverse(
+            "agreement:settle", args=[interview.project_id, interview.pk, code.pk]
+        ),
+        "discuss_url": reverse("review:discuss", args=[interview.project_id]),
         "coders": [(lane, coder, names[coder.pk]) for lane, coder in enumerate(coders)],
         "consensus_lane": len(coders),
         "blocks": blocks,

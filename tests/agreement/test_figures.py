@@ -6,6 +6,7 @@ import pytest
 from agreement import metrics
 from agreement.figures import compute
 from agreement.selection import Invalid, NotInProject, read_selection
+from coding import workspace
 from coding.models import CodingRound
 from coding.visibility import visible_codings
 from interviews.models import Membership
@@ -90,11 +91,11 @@ def test_presence_alpha_counts_the_interviews_paragraphs(project, rita, remi, st
     chosen = _select(project, [rita, remi], interviews=[str(one.pk), str(two.pk)])
     computed = compute(chosen)
     row = next(r for r in computed.codes if r.code == courtois)
-    # The same α from every paragraph as a row of its own.
-    from agreement.figures import _unit_bounds
-
-    bounds = _unit_bounds(chosen)
+    # The same α from every paragraph the workspace shows, each as a row of its own.
     shift = one.text_length
+    bounds = [(p.start, p.start + len(p.text)) for p in workspace.paragraphs(one).items] + [
+        (p.start + shift, p.start + len(p.text) + shift) for p in workspace.paragraphs(two).items
+    ]
     data = metrics.presence_data(
         {rita.pk: [(16, 60)], remi.pk: [(20, 40), (40 + shift, 60 + shift)]},
         bounds,
