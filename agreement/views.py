@@ -91,10 +91,9 @@ def _read(request: HttpRequest, membership: Membership, **narrow) -> selection.S
     params = _params(request)
     reviewer = permissions.can(membership, Action.REVIEW)
     if not reviewer:
-        found = CodingRound.objects.filter(project=membership.project, pk=_id(params["round_id"]))
-        chosen = found.first()
-        if chosen is None:
+        if params["round_id"] is None:
             raise PermissionDenied(_("Agreement figures are for supervisors, or closed rounds."))
+        chosen = _round_for(membership, _id(params["round_id"]))  # another project's: a 404
         if chosen.is_open:
             raise PermissionDenied(_("The figures of this round show once it is closed."))
         params["coders"] = []

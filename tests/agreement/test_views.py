@@ -102,6 +102,8 @@ def test_a_researcher_sees_figures_of_closed_rounds_only(client, project, rita, 
     assert client.get(url(project, round=round_.pk)).status_code == 403
     assert client.get(url(project, "export/", round=round_.pk)).status_code == 403
     assert client.get(url(project, coder=[rita.pk, remi.pk])).status_code == 403
+    assert client.get(url(project, round="999999")).status_code == 404
+    assert client.get(url(project, round="x")).status_code == 404
     round_.closed_at = round_.created_at
     round_.save()
     page = client.get(url(project, round=round_.pk)).content.decode()
