@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from agreement import comparison, consensus, figures, methods, selection, workbook
@@ -315,63 +315,76 @@ def _comparison(membership, interview, code, chosen: selection.Selection) -> dic
             paragraph.html = mark_safe(
                 comparison.paragraph_html(paragraph.start, paragraph.text, found, coder_ids)
             )
-    cell = figures.compute(chosen).codes[0]
-    names = {coder.pk: selection.name(coder) for coder in coders}
+    items = _items(found, interview, chosen, by_coder)
+    return {
+        **_settle_context(interview, code, chosen),
+        "discuss_url": reverse("review:discuss", args=[interview.project_id]),
+        "coders": [(lane, c, selection.name(c)) for lane, c in enumerate(coders)],
+        "consensus_lane": len(coders),
+        "blocks": blocks,
+        "regions": found,
+        "agreements": sum(not r.disagreement for r in found),
+        "disagreements": items,
+        "cell": figures.compute(chosen).codes[0],
+        "can_settle": permissions.can(membership, Action.REVIEW)
+        and (consensus_user is None or consensus_user.user_id not in coder_ids),
+    }
+
+
+def _items(found: list, interview, chosen: selection.Selection, by_coder: dict) -> list[dict]:
+    """What each disagreement's card shows: each coder's version quoted, the codings it involves
+    (to send to review), the consensus so far."""
+    names = {coder.pk: selection.name(coder) for coder in chosen.coders}
     labels = {pk: _("%(name)s’s version") % {"name": name} for pk, name in names.items()}
-    ids = {pk: [(cid, s, e) for cid, s, e in rows] for pk, rows in by_coder.items()}
-    disagreements = []
+    items = []
     for region in found:
         if not region.disagreement:
             continue
-        disagreements.append(
+        versions = [
+            {
+                "coder": coder,
+                "name": names[coder.pk],
+                "label": labels[coder.pk],
+                "lane": lane,
+                "quotes": [
+                    comparison.quote(interview.text, s, e) for s, e in region.passages[coder.pk]
+                ],
+            }
+            for lane, coder in enumerate(chosen.coders)
+        ]
+        codings = [
+            coding_id
+            for rows in by_coder.values()
+            for coding_id, s, e in rows
+            if s < region.end and e > region.start
+        ]
+        consensus = [comparison.quote(interview.text, s, e) for s, e in region.consensus]
+        items.append(
             {
                 "region": region,
-                "number": len(disagreements) + 1,
-                "versions": [
-                    {
-                        "coder": coder,
-                        "name": names[coder.pk],
-                        "label": labels[coder.pk],
-                        "lane": lane,
-                        "quotes": [
-                            comparison.quote(interview.text, s, e)
-                            for s, e in region.passages[coder.pk]
-                        ],
-                        "bounds": region.passages[coder.pk],
-                    }
-                    for lane, coder in enumerate(coders)
-                ],
-                "codings": [
-                    cid
-                    for pk in coder_ids
-                    for cid, s, e in ids[pk]
-                    if s < region.end and e > region.start
-                ],
-                "consensus": [comparison.quote(interview.text, s, e) for s, e in region.consensus],
+                "number": len(items) + 1,
+                "versions": versions,
+                "codings": codings,
+                "consensus": consensus,
             }
         )
-    # The hidden fields that carry the selection in every settle form, built once.
+    return items
+
+
+def _settle_context(interview, code, chosen: selection.Selection) -> dict:
+    """What a settle form needs beside its region: where it posts, and the selection it carries
+    (hidden fields in the form, a query string for the link that loads it)."""
     fields = [("round", chosen.round.pk)] if chosen.round else []
-    fields += [("coder", coder.pk) for coder in coders]
+    fields += [("coder", coder.pk) for coder in chosen.coders]
     return {
         "selection": chosen,
         "selection_fields": format_html_join(
             "", '<input type="hidden" name="{}" value="{}">', fields
         ),
+        "selection_query": urlencode(fields),
         "settle_url": reverse(
             "agreement:settle", args=[interview.project_id, interview.pk, code.pk]
         ),
-        "discuss_url": reverse("review:discuss", args=[interview.project_id]),
-        "coders": [(lane, coder, names[coder.pk]) for lane, coder in enumerate(coders)],
-        "consensus_lane": len(coders),
-        "blocks": blocks,
-        "regions": found,
-        "agreements": sum(not r.disagreement for r in found),
-        "disagreements": disagreements,
-        "cell": cell,
-        "choices": ConsensusDecision.Choice,
-        "can_settle": permissions.can(membership, Action.REVIEW)
-        and (consensus_user is None or consensus_user.user_id not in coder_ids),
     }
 
 
@@ -387,22 +400,24 @@ def _int(value: str | None) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def settle(request: HttpRequest, project_id: int, interview_id: int, code_id: int):
-    """Settle one disagreement (`start`, `end` of its region) as `choice` says: `coder` (with
-    `kept`), `all`, `span` (with `span_start`, `span_end`) or `none`, with a `comment`."""
+    """GET: the form settling one disagreement (`start`, `end` of its region), loaded when its card
+    opens. POST: settle it as `choice` says: `coder:<id>`, `all`, `span` (with `span_start`,
+    `span_end`) or `none`, with a `comment`."""
     membership, interview = permissions.interview_for(
         request.user, project_id, interview_id, Action.REVIEW
     )
     code = get_object_or_404(Code, pk=code_id, project=membership.project)
     compare = reverse("agreement:compare", args=[project_id, interview.pk, code.pk])
+    data = request.POST if request.method == "POST" else request.GET
     back = _back(request, compare)
-    post = request.POST
     try:
         chosen = selection.read_selection(
             membership.project,
-            round_id=post.get("round") or None,
-            coders=post.getlist("coder"),
+            round_id=data.get("round") or None,
+            coders=data.getlist("coder"),
             interviews=[str(interview.pk)],
             codes=[str(code.pk)],
         )
@@ -411,6 +426,9 @@ def settle(request: HttpRequest, project_id: int, interview_id: int, code_id: in
     except selection.Invalid as invalid:
         messages.error(request, " ".join(invalid.messages))
         return redirect(back)
+    if request.method == "GET":
+        return _settle_form(request, membership, interview, code, chosen)
+    post = request.POST
     start, end = _int(post.get("start")), _int(post.get("end"))
     span_start, span_end = _int(post.get("span_start")), _int(post.get("span_end"))
     # "coder:<id>" keeps that coder's version; "all", "span" or "none" otherwise.
@@ -430,6 +448,31 @@ def settle(request: HttpRequest, project_id: int, interview_id: int, code_id: in
     else:
         messages.success(request, _("Settled: the consensus coding is stored."))
     return redirect(back)
+
+
+def _settle_form(request, membership, interview, code, chosen: selection.Selection):
+    coder_ids = [coder.pk for coder in chosen.coders]
+    by_coder = comparison.codings(interview.pk, code.pk, coder_ids, chosen.seen)
+    start, end = _int(request.GET.get("start")), _int(request.GET.get("end"))
+    found = [
+        r
+        for r in comparison.regions(by_coder, coder_ids, interview.text_length)
+        if (r.start, r.end) == (start, end)
+    ]
+    if not found:
+        raise Http404  # changed meanwhile: the page, reloaded, shows what is there now
+    compare = reverse("agreement:compare", args=[interview.project_id, interview.pk, code.pk])
+    context = {
+        **_settle_context(interview, code, chosen),
+        "project": membership.project,
+        "interview": interview,
+        "code": code,
+        "item": _items(found, interview, chosen, by_coder)[0],
+        "region": found[0],
+        "here": f"{compare}?{_settle_context(interview, code, chosen)['selection_query']}",
+        **permissions.abilities(membership),
+    }
+    return render(request, _fragment(request, "agreement/settle.html", "settle-form"), context)
 
 
 @require_POST

@@ -198,3 +198,19 @@ def test_a_disagreement_goes_to_the_review_queue_to_discuss(
         f"/projects/{project.pk}/review/discuss/", {"coding": ids, "comment": "x"}
     )
     assert response.status_code == 403
+
+
+def test_a_cards_settle_form_loads_when_opened(client, project, sam, rita, remi, disagreement):
+    d = disagreement
+    base = f"/projects/{project.pk}/agreement/compare/{d['interview'].pk}/{d['code'].pk}/settle/"
+    query = f"round={d['round'].pk}&coder={remi.pk}&coder={rita.pk}"
+    client.force_login(sam)
+    fragment = client.get(f"{base}?{query}&start=100&end=130", headers={"HX-Request": "true"})
+    html = fragment.content.decode()
+    assert fragment.status_code == 200 and "<html" not in html
+    assert 'name="start" value="100"' in html and f'value="coder:{remi.pk}"' in html
+    page = client.get(f"{base}?{query}&start=100&end=130").content.decode()
+    assert "<html" in page and 'class="settle-form"' in page  # without htmx, a page of its own
+    assert client.get(f"{base}?{query}&start=100&end=131").status_code == 404  # no such region
+    client.force_login(rita)
+    assert client.get(f"{base}?{query}&start=100&end=130").status_code == 403

@@ -118,6 +118,15 @@ def test_a_blind_double_coding_ends_in_a_consensus(live_server, log_in):
         "Je m'assois pas loin, sur le même banc, pis j'attends."
     ]
     assert ConsensusDecision.objects.get().comment == "L'attente fait partie du voisinage."
+
+    # The coffee: its form loads when its card opens; not this code, says Sam.
+    second = page.locator(".disagreement").nth(1)
+    second.locator("details.settle summary").click()
+    second.get_by_label("rien : pas ce code").check()
+    second.get_by_role("button", name="Régler").click()
+    expect(page.locator(".disagreement.settled")).to_have_count(2)
+    assert ConsensusDecision.objects.filter(choice="none").count() == 1
+    assert Coding.objects.filter(coder=consensus).count() == 1
     log_out(page)
 
     # The round closed, Rita now sees Rémi's codings too.
