@@ -211,16 +211,22 @@ def compute(selection: Selection, *, cells: bool = False, code_ids=None) -> Figu
 
 
 def _segments(selection: Selection, code_ids: list[int], coder_ids: list[int]) -> list[tuple]:
-    """Every coding of the chosen coders, codes and interviews, in one ordered query."""
+    """Every coding of the chosen coders, codes and interviews, in one query, in continuum order:
+    the interviews in the selection's order, each one's codings by start. One small sort per
+    interview (its index), where ordering all the rows at once spilled to disk at size L (80,000
+    rows); grouped by code and coder, each list is then already sorted for agreement.metrics."""
     visible, params = selection.seen.sql("c")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT c.code_id, c.coder_id, c.interview_id, c.start, c."end"
-              FROM coding_coding c
-             WHERE c.interview_id = ANY(%s) AND c.coder_id = ANY(%s) AND c.code_id = ANY(%s)
-               AND {visible}
-             ORDER BY c.code_id, c.coder_id, c.interview_id, c.start
+              FROM unnest(%s::bigint[]) WITH ORDINALITY AS chosen(interview_id, position)
+             CROSS JOIN LATERAL (
+                   SELECT * FROM coding_coding c
+                    WHERE c.interview_id = chosen.interview_id AND c.coder_id = ANY(%s)
+                      AND c.code_id = ANY(%s) AND {visible}
+                    ORDER BY c.start, c."end") c
+             ORDER BY chosen.position
             """,
             [[i.pk for i in selection.interviews], coder_ids, code_ids, *params],
         )
@@ -294,7 +300,7 @@ def _code(selection, code, path, per_coder, units: Units, unitized) -> tuple[Cod
             per_coder[a], per_coder[b], length, selection.min_overlap
         )
         pair_figures.append(_pair(coders[i], coders[j], tables[i, j], segment_counts[i, j]))
-    presence = _presence(per_coder, unions, units, length)
+    presence = _presence(unions, units)
     # Each coder's segments (overlapping codings as one), as the pairs counted them.
     segments = {}
     for (i, j), counts in segment_counts.items():
@@ -337,18 +343,21 @@ def _segment_mean(counts: dict) -> Figure:
     return Figure(sum(values) / len(values))
 
 
-def _presence(per_coder, unions, units: Units, length) -> Counter:
-    """metrics.presence_data for the units some coder's codings reach, counted as distinct rows,
-    and the other units as one row of absences: the same α, without a row per paragraph."""
-    reached = set()
-    for union in unions.values():
+def _presence(unions: dict[int, list], units: Units) -> Counter:
+    """metrics.presence_data's rows (1 when a coder's codings share a character with the unit,
+    else 0), counted as distinct rows: the units no coder reached are one row of absences with
+    their number, so α costs the coded units, not the thousands of paragraphs. The same α
+    (tests/agreement/test_figures.py compares it with presence_data over every unit)."""
+    reached_by = []
+    for union in unions.values():  # sorted, disjoint: each reaches a run of units (bisection)
+        reached = set()
         for start, end in union:
             reached.update(range(bisect_right(units.ends, start), bisect_left(units.starts, end)))
-    touched = [units.bounds[i] for i in sorted(reached)]
-    rows = Counter(tuple(row) for row in metrics.presence_data(per_coder, touched, length))
-    untouched = len(units.bounds) - len(touched)
-    if untouched:
-        rows[(0,) * len(per_coder)] += untouched
+        reached_by.append(reached)
+    touched = set().union(*reached_by)
+    rows = Counter(tuple(int(i in reached) for reached in reached_by) for i in touched)
+    if untouched := len(units.bounds) - len(touched):
+        rows[(0,) * len(reached_by)] += untouched
     return rows
 
 

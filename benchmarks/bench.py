@@ -629,9 +629,12 @@ def floor_export_xlsx(ctx: Context) -> Floor:
 
 
 AGREEMENT_SEGMENTS = """
-    SELECT code_id, coder_id, interview_id, start, "end" FROM coding_coding
-    WHERE interview_id = ANY(%s) AND coder_id = ANY(%s)
-    ORDER BY code_id, coder_id, interview_id, start
+    SELECT c.code_id, c.coder_id, c.interview_id, c.start, c."end"
+      FROM unnest(%s::bigint[]) WITH ORDINALITY AS chosen(interview_id, position)
+     CROSS JOIN LATERAL (SELECT * FROM coding_coding c
+                          WHERE c.interview_id = chosen.interview_id AND c.coder_id = ANY(%s)
+                          ORDER BY c.start, c."end") c
+     ORDER BY chosen.position
 """
 
 
