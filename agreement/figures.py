@@ -348,16 +348,20 @@ def _presence(unions: dict[int, list], units: Units) -> Counter:
     else 0), counted as distinct rows: the units no coder reached are one row of absences with
     their number, so α costs the coded units, not the thousands of paragraphs. The same α
     (tests/agreement/test_figures.py compares it with presence_data over every unit)."""
-    reached_by = []
-    for union in unions.values():  # sorted, disjoint: each reaches a run of units (bisection)
-        reached = set()
-        for start, end in union:
-            reached.update(range(bisect_right(units.ends, start), bisect_left(units.starts, end)))
-        reached_by.append(reached)
-    touched = set().union(*reached_by)
-    rows = Counter(tuple(int(i in reached) for reached in reached_by) for i in touched)
-    if untouched := len(units.bounds) - len(touched):
-        rows[(0,) * len(reached_by)] += untouched
+    present: dict[int, int] = {}  # unit index → one bit per coder who reached it
+    for bit, union in enumerate(unions.values()):
+        for start, end in union:  # sorted, disjoint: each reaches a run of units (bisection)
+            for i in range(bisect_right(units.ends, start), bisect_left(units.starts, end)):
+                present[i] = present.get(i, 0) | 1 << bit
+    coders = len(unions)
+    rows = Counter(
+        {
+            tuple(mask >> bit & 1 for bit in range(coders)): n
+            for mask, n in Counter(present.values()).items()
+        }
+    )
+    if untouched := len(units.bounds) - len(present):
+        rows[(0,) * coders] += untouched
     return rows
 
 

@@ -128,11 +128,20 @@ def test_with_three_coders_figures_are_the_mean_over_the_pairs(project, rita, re
     make_coding(one, code, rita, 16, 60)
     make_coding(one, code, remi, 20, 60)
     make_coding(one, code, sam, 16, 40)
+    make_coding(one, code, sam, 100, 130)  # a paragraph only sam coded
     computed = compute(_select(project, [rita, remi, sam], interviews=[str(one.pk)]))
     row = next(r for r in computed.codes if r.code == code)
     assert [(p.first, p.second) for p in row.pairs] == [(rita, remi), (rita, sam), (remi, sam)]
     kappas = [metrics.cohen_kappa(p.table).value for p in row.pairs]
     assert row.kappa.value == pytest.approx(sum(kappas) / 3)
+    paragraphs = [(p.start, p.start + len(p.text)) for p in workspace.paragraphs(one).items]
+    data = metrics.presence_data(
+        {rita.pk: [(16, 60)], remi.pk: [(20, 60)], sam.pk: [(16, 40), (100, 130)]},
+        paragraphs,
+        one.text_length,
+    )
+    assert row.alpha_nominal.value is not None
+    assert row.alpha_nominal.value == metrics.alpha_nominal(data).value
     assert len(computed.as_json()["overall"]["pairs"]) == 3
 
 
