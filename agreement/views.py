@@ -202,7 +202,6 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
         "membership": membership,
         "sort": sort,
         "query": _query(request),
-        "reasons": _reasons(),
         "thresholds": {"reliable": figures.RELIABLE, "tentative": figures.TENTATIVE},
         "selected_interviews": {_id(v) for v in request.GET.getlist("interview")},
         "selected_codes": {_id(v) for v in request.GET.getlist("code")},
@@ -261,7 +260,6 @@ def code_detail(request: HttpRequest, project_id: int, code_id: int) -> HttpResp
         "project": membership.project,
         "code": code,
         "query": _query(request),
-        "reasons": _reasons(),
         **permissions.abilities(membership),
     }
     try:
@@ -287,7 +285,6 @@ def side_by_side(request: HttpRequest, project_id: int, interview_id: int, code_
         "interview": interview,
         "code": code,
         "query": _query(request),
-        "reasons": _reasons(),
         **permissions.abilities(membership),
     }
     try:
