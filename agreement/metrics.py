@@ -487,20 +487,25 @@ def segment_kappa(
 # --- 5. Krippendorff's alpha on reliability data (units × coders, missing values) --------------
 
 
-def _coincidences(data: Iterable[Sequence[Hashable | None]]) -> Counter:
+Data = Iterable[Sequence[Hashable | None]] | Mapping[tuple[Hashable | None, ...], int]
+
+
+def _coincidences(data: Data) -> Counter:
     """o_ck = Σ_u (number of c–k pairs of values in unit u) / (m_u − 1) (Krippendorff 2011).
 
-    Pair counts are summed as integers per m_u, then divided once per (c, k, m_u).
+    Pair counts are summed as integers per m_u, then divided once per (c, k, m_u). `data` is one
+    row per unit, or a mapping of distinct rows to how many units have them (the same sums).
     """
     pairs: Counter = Counter()
-    for row in data:
+    rows = data.items() if isinstance(data, Mapping) else ((row, 1) for row in data)
+    for row, weight in rows:
         counts = Counter(v for v in row if v is not None)
         m_u = sum(counts.values())
         if m_u < 2:
             continue  # a unit with fewer than two values cannot be paired
         for c, n_c in counts.items():
             for k, n_k in counts.items():
-                pairs[c, k, m_u] += n_c * (n_k - (c == k))
+                pairs[c, k, m_u] += weight * n_c * (n_k - (c == k))
     o: Counter = Counter()
     for (c, k, m_u), count in pairs.items():
         o[c, k] += Fraction(count, m_u - 1)
@@ -539,10 +544,12 @@ class AlphaResult:
     reason: str | None = None
 
 
-def alpha(data: Iterable[Sequence[Hashable | None]], level: str = "nominal") -> AlphaResult:
+def alpha(data: Data, level: str = "nominal") -> AlphaResult:
     """Krippendorff's α = 1 − D_o / D_e from the coincidence matrix (Krippendorff 2011).
 
-    ``data`` has one row per unit and one column per coder; None is a missing value.
+    ``data`` has one row per unit and one column per coder; None is a missing value. It may also
+    be a mapping of distinct rows (tuples) to how many units have them: thousands of paragraphs
+    that no coder coded are then one row.
     D_o = Σ o_ck δ²_ck / n and D_e = Σ n_c n_k δ²_ck / (n(n − 1)).
     """
     if level not in METRICS:
@@ -566,11 +573,11 @@ def alpha(data: Iterable[Sequence[Hashable | None]], level: str = "nominal") -> 
     return AlphaResult(float(1 - d_o / d_e), float(d_o), float(d_e), int(n), level)
 
 
-def alpha_nominal(data: Iterable[Sequence[Hashable | None]]) -> AlphaResult:
+def alpha_nominal(data: Data) -> AlphaResult:
     return alpha(data, "nominal")
 
 
-def alpha_interval(data: Iterable[Sequence[Hashable | None]]) -> AlphaResult:
+def alpha_interval(data: Data) -> AlphaResult:
     return alpha(data, "interval")
 
 

@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from itertools import combinations
 from xml.sax.saxutils import escape
 
 import psycopg
@@ -142,6 +143,8 @@ class Context:
     turns: list[tuple[int, int]] = field(default_factory=list)
     code_ids: list[int] = field(default_factory=list)
     created: list[int] = field(default_factory=list)  # codings apply_code made, for remove_coding
+    # (coders, interviews) → the coder ids and interview ids the agreement paths compare.
+    agreement: dict = field(default_factory=dict)
     floor_created: list[int] = field(default_factory=list)
     csrf: dict = field(default_factory=dict)
 
@@ -293,6 +296,86 @@ def export_xlsx(ctx: Context) -> Request:
     url = reverse("exports:excerpts", args=[ctx.project.pk])
     codes = "&".join(f"code={pk}" for pk in ctx.export_codes)
     return Request("get", f"{url}?format=xlsx&{codes}", ctx.researcher)
+
+
+AGREEMENT = (2, 20)  # coders, interviews: the agreement table the issue times at M
+AGREEMENT_LARGE = (3, 200)  # and at L
+
+
+def _agreement_selection(ctx: Context, coders: int, interviews: int) -> tuple[list, list]:
+    """The `coders` synthetic coders who coded the most interviews together, and up to
+    `interviews` of those interviews (in title order): each interview of the synthetic corpus has
+    2–4 of its 4 coders, a third of their codings on passages another coded too."""
+    key = (coders, interviews)
+    if key not in ctx.agreement:
+        pairs = (
+            Coding.objects.filter(interview__project=ctx.project)
+            .values_list("interview_id", "coder_id")
+            .distinct()
+            .order_by()
+        )
+        by_interview: dict[int, set] = {}
+        for interview_id, coder_id in pairs:
+            by_interview.setdefault(interview_id, set()).add(coder_id)
+        candidates = sorted({c for found in by_interview.values() for c in found})
+        best = max(
+            combinations(candidates, coders),
+            key=lambda combo: sum(set(combo) <= found for found in by_interview.values()),
+            default=(),
+        )
+        shared = [i for i, found in by_interview.items() if best and set(best) <= found]
+        chosen = list(
+            Interview.objects.filter(pk__in=shared)
+            .order_by("title", "pk")
+            .values_list("pk", flat=True)[:interviews]
+        )
+        if not chosen:
+            raise BenchError(f"no interview coded by {coders} coders together")
+        ctx.agreement[key] = (list(best), chosen)
+    return ctx.agreement[key]
+
+
+def _agreement_request(ctx: Context, coders: int, interviews: int) -> Request:
+    coder_ids, interview_ids = _agreement_selection(ctx, coders, interviews)
+    query = "&".join(
+        [f"coder={pk}" for pk in coder_ids] + [f"interview={pk}" for pk in interview_ids]
+    )
+
+    def after(response):
+        if b"agreement-table" not in response.content:
+            raise BenchError("the page shows no figures")
+
+    url = reverse("agreement:figures", args=[ctx.project.pk])
+    return Request("get", f"{url}?{query}", ctx.supervisor, after=after)
+
+
+def agreement_table(ctx: Context) -> Request:
+    return _agreement_request(ctx, *AGREEMENT)
+
+
+def agreement_table_large(ctx: Context) -> Request:
+    return _agreement_request(ctx, *AGREEMENT_LARGE)
+
+
+def _side_by_side_target(ctx: Context) -> tuple[list, int, int]:
+    """The first interview of the agreement table and the code its two coders used most there."""
+    coder_ids, interview_ids = _agreement_selection(ctx, *AGREEMENT)
+    code_id = (
+        Coding.objects.filter(interview_id=interview_ids[0], coder_id__in=coder_ids)
+        .values("code_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "code_id")
+        .values_list("code_id", flat=True)
+        .first()
+    )
+    return coder_ids, interview_ids[0], code_id
+
+
+def side_by_side(ctx: Context) -> Request:
+    coder_ids, interview_id, code_id = _side_by_side_target(ctx)
+    url = reverse("agreement:compare", args=[ctx.project.pk, interview_id, code_id])
+    query = "&".join(f"coder={pk}" for pk in coder_ids)
+    return Request("get", f"{url}?{query}", ctx.supervisor)
 
 
 def import_docx(ctx: Context) -> Request:
@@ -545,6 +628,40 @@ def floor_export_xlsx(ctx: Context) -> Floor:
     )
 
 
+AGREEMENT_SEGMENTS = """
+    SELECT c.code_id, c.coder_id, c.interview_id, c.start, c."end"
+      FROM unnest(%s::bigint[]) WITH ORDINALITY AS chosen(interview_id, position)
+     CROSS JOIN LATERAL (SELECT * FROM coding_coding c
+                          WHERE c.interview_id = chosen.interview_id AND c.coder_id = ANY(%s)
+                          ORDER BY c.start, c."end") c
+     ORDER BY chosen.position
+"""
+
+
+def floor_agreement_table(ctx: Context) -> Floor:
+    coder_ids, interview_ids = _agreement_selection(ctx, *AGREEMENT)
+    return Floor(AGREEMENT_SEGMENTS, [interview_ids, coder_ids])
+
+
+def floor_agreement_table_large(ctx: Context) -> Floor:
+    coder_ids, interview_ids = _agreement_selection(ctx, *AGREEMENT_LARGE)
+    return Floor(AGREEMENT_SEGMENTS, [interview_ids, coder_ids])
+
+
+def floor_side_by_side(ctx: Context) -> Floor:
+    coder_ids, interview_id, code_id = _side_by_side_target(ctx)
+    return Floor(
+        """
+        SELECT i.text, (SELECT json_agg(json_build_array(c.coder_id, c.start, c."end")
+                                        ORDER BY c.coder_id, c.start)
+                          FROM coding_coding c
+                         WHERE c.interview_id = i.id AND c.code_id = %s AND c.coder_id = ANY(%s))
+          FROM interviews_interview i WHERE i.id = %s
+        """,
+        [code_id, coder_ids, interview_id],
+    )
+
+
 def floor_import_docx(ctx: Context) -> Floor:
     run = ctx.rng.randrange(10**9)
     texts = [synthetic.generate_interview(run, i, 10_000).text for i in range(IMPORT_FILES)]
@@ -588,6 +705,14 @@ PATHS = [
     Path("review_queue", "review:queue", review_queue, floor_review_queue),
     Path("export_xlsx", "exports:excerpts", export_xlsx, floor_export_xlsx, memory=True),
     Path("import_docx", "interviews:import", import_docx, floor_import_docx, memory=True),
+    Path("agreement_table", "agreement:figures", agreement_table, floor_agreement_table),
+    Path(
+        "agreement_table_large",
+        "agreement:figures",
+        agreement_table_large,
+        floor_agreement_table_large,
+    ),
+    Path("side_by_side", "agreement:compare", side_by_side, floor_side_by_side),
 ]
 
 
@@ -629,6 +754,10 @@ def run_all(ctx: Context, options: Settings, log=print) -> list[Result]:
                 result.note = f"{ctx.export_count} excerpts"
             if path.name == "import_docx":
                 result.note = f"{IMPORT_FILES} files of ~10,000 words"
+            if path.name.startswith("agreement_table") and ctx.agreement:
+                wanted = AGREEMENT_LARGE if path.name.endswith("large") else AGREEMENT
+                coders, interviews = ctx.agreement.get(wanted, ([], []))
+                result.note = f"{len(coders)} coders, {len(interviews)} interviews, every code"
             log(f"  {path.name}: {result.status}, {result.n} runs, floor {len(result.floor_times)}")
             results.append(result)
     _cleanup(ctx)

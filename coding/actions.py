@@ -39,14 +39,18 @@ class Applied:
 
 
 def apply(
-    interview: Interview, code_id: int, coder, start: int, end: int, *, group=None
+    interview: Interview, code_id: int, coder, start: int, end: int, *, group=None, actor=None
 ) -> Applied:
     """Code [start, end) with the project's code `code_id` for `coder`: one statement, one action
-    (or part of action `group`). A passage meeting the coder's codings of that code merges with them."""
+    (or part of action `group`). A passage meeting the coder's codings of that code merges with them.
+    With `actor`, someone else acts for the coder (a supervisor writing the consensus coder's
+    codings): the audit trail and Ctrl+Z are the actor's."""
+    actor = actor or coder
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT coding_id, code_name, outcome FROM coding_apply(%s, %s, %s, %s, %s, %s, %s)",
-            [coder.pk, interview.project_id, interview.pk, code_id, start, end, group],
+            "SELECT coding_id, code_name, outcome"
+            " FROM coding_apply(%s, %s, %s, %s, %s, %s, %s, %s)",
+            [actor.pk, interview.project_id, interview.pk, code_id, start, end, group, coder.pk],
         )
         return Applied(*cursor.fetchone())
 

@@ -124,11 +124,18 @@ def undo_last(user, interview_id: int) -> UndoResult | None:
     group = last_undoable_group(user, interview_id)
     if group is None:
         return None
+    return undo_group(user, group, interview_id)
+
+
+def undo_group(user, group: int, interview_id: int | None = None) -> UndoResult:
+    """Revert the action `group`, as a new action of `user` (the caller decides they may: its
+    actor, or a consensus decision's supervisor in agreement/consensus.py)."""
     events = list(CodingEvent.objects.filter(group=group).order_by("id"))
     result = UndoResult(events)
     with recorded_as(user, undo_of=group):
         # A "code all search results" action spans interviews: each one's pollers need its lock.
-        lock_interviews({interview_id} | {e.interview_id for e in events if e.interview_id})
+        touched = {e.interview_id for e in events if e.interview_id}
+        lock_interviews(touched | ({interview_id} if interview_id else set()))
         for event in reversed(events):
             try:
                 with transaction.atomic():

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from coding.models import Code, Coding, Memo
+from coding.visibility import EVERYTHING, Visibility
 
 # Tableau 10: distinct hues that stay legible as highlights behind text. New codes take the first one
 # their siblings don't use yet (see next_color).
@@ -44,8 +45,15 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def code_tree(project_id: int, *, interview_id: int | None = None, query: str = "") -> list[Node]:
-    """The project's codes as nested nodes, each annotated with its number of codings.
+def code_tree(
+    project_id: int,
+    *,
+    interview_id: int | None = None,
+    query: str = "",
+    seen: Visibility = EVERYTHING,
+) -> list[Node]:
+    """The project's codes as nested nodes, each annotated with its number of codings (of those
+    the member may see: `seen`, coding/visibility.py).
 
     `project_count` counts codings in the whole project and, with `interview_id`, `interview_count`
     those in that interview: one query however large the codebook. Counting `codings__code` (a
@@ -56,13 +64,15 @@ def code_tree(project_id: int, *, interview_id: int | None = None, query: str = 
     """
     codes = (
         Code.objects.filter(project_id=project_id)
-        .annotate(project_count=Count("codings__code"))
+        .annotate(project_count=Count("codings__code", filter=seen.q("codings__")))
         # Explicit: Django drops Meta.ordering from queries with GROUP BY.
         .order_by("position", "name")
     )
     if interview_id is not None:
         codes = codes.annotate(
-            interview_count=Count("codings__code", filter=Q(codings__interview_id=interview_id))
+            interview_count=Count(
+                "codings__code", filter=Q(codings__interview_id=interview_id) & seen.q("codings__")
+            )
         )
     roots = _nest(codes)
     if query.strip():

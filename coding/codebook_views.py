@@ -22,6 +22,7 @@ from coding.audit import recorded_as
 from coding.codebook import code_tree, deletion_summary, next_color, next_position
 from coding.codebook_forms import CodeForm, MergeForm
 from coding.models import Code
+from coding.visibility import visible_codings
 from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
@@ -65,7 +66,10 @@ def _render_codebook(request: HttpRequest, membership: Membership, partial: str)
         "interview": interview,
         "query": query,
         "tree": code_tree(
-            membership.project_id, interview_id=interview.pk if interview else None, query=query
+            membership.project_id,
+            interview_id=interview.pk if interview else None,
+            query=query,
+            seen=visible_codings(membership),
         ),
         **permissions.abilities(membership),
     }

@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,8 +20,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from coding.memo_forms import MemoFilterForm, MemoForm
 from coding.models import Code, Coding, Memo
+from coding.visibility import visible_codings
 from interviews import permissions
-from interviews.models import Interview, Membership, Project
+from interviews.models import Interview, Membership
 from interviews.permissions import Action
 
 TEMPLATE = "coding/memos.html"
@@ -63,8 +65,10 @@ class _Target:
         return self.obj if self.kind == "coding" else None
 
 
-def _target_for(project: Project, params: QueryDict) -> _Target:
-    """The target named by `params`, scoped to the project: another project's or a malformed id is a 404."""
+def _target_for(membership: Membership, params: QueryDict) -> _Target:
+    """The target named by `params`, scoped to the project: another project's or a malformed id is
+    a 404, and so is a coding the member may not see (coding/visibility.py)."""
+    project = membership.project
     given = [kind for kind in ("interview", "code", "coding") if params.get(kind)]
     if not given:
         return _Target("project", project)
@@ -75,20 +79,27 @@ def _target_for(project: Project, params: QueryDict) -> _Target:
         pk = int(params[kind])
     except ValueError:
         raise Http404 from None
-    scoped = {
-        "interview": Interview.objects.filter(project=project).defer("text"),
-        "code": Code.objects.filter(project=project),
-        "coding": Coding.objects.filter(interview__project=project)
-        .select_related("interview", "code")
-        .defer("interview__text"),
-    }[kind]
+    if kind == "interview":
+        scoped = Interview.objects.filter(project=project).defer("text")
+    elif kind == "code":
+        scoped = Code.objects.filter(project=project)
+    else:
+        scoped = (
+            Coding.objects.filter(visible_codings(membership).q(), interview__project=project)
+            .select_related("interview", "code")
+            .defer("interview__text")
+        )
     return _Target(kind, get_object_or_404(scoped, pk=pk))
 
 
-def _project_memos(project: Project):
-    # Everything the memo partial shows in one query, however many memos (tests/coding/test_memos.py).
+def _project_memos(membership: Membership):
+    """The project's memos the member may see: all but those on codings hidden from them
+    (coding/visibility.py). Everything the memo partial shows in one query, however many memos
+    (tests/coding/test_memos.py)."""
+    seen = visible_codings(membership)
+    shown = Q(coding__isnull=True) | seen.q("coding__") if seen.blind else Q()
     return (
-        Memo.objects.filter(project=project)
+        Memo.objects.filter(shown, project=membership.project)
         .select_related("author", "interview", "code", "coding__interview", "coding__code")
         .defer("interview__text", "coding__interview__text")
     )
@@ -102,7 +113,7 @@ def _with_rights(membership: Membership, memos):
 
 def _memo_for(membership: Membership, memo_id: int, action: Action = Action.VIEW) -> Memo:
     """A memo of the member's project (404 otherwise); for any action but VIEW, one they may edit (403)."""
-    memo = get_object_or_404(_project_memos(membership.project), pk=memo_id)
+    memo = get_object_or_404(_project_memos(membership), pk=memo_id)
     memo.can_edit = permissions.can_edit_memo(membership, memo)
     if action != Action.VIEW and not memo.can_edit:
         raise PermissionDenied
@@ -116,9 +127,7 @@ def _fragment(request: HttpRequest, partial: str) -> str:
 
 
 def _render_panel(request, membership: Membership, target: _Target, form=None) -> HttpResponse:
-    memos = _with_rights(
-        membership, list(_project_memos(membership.project).filter(**target.fields))
-    )
+    memos = _with_rights(membership, list(_project_memos(membership).filter(**target.fields)))
     context = {
         "page_kind": "panel",
         "project": membership.project,
@@ -134,7 +143,8 @@ def _render_panel(request, membership: Membership, target: _Target, form=None) -
 def _render_list(request, membership: Membership, params: QueryDict, form=None) -> HttpResponse:
     project = membership.project
     filters = MemoFilterForm(params, project=project)
-    page = Paginator(filters.filter(_project_memos(project)), PER_PAGE).get_page(params.get("page"))
+    memos = filters.filter(_project_memos(membership))
+    page = Paginator(memos, PER_PAGE).get_page(params.get("page"))
     page.object_list = _with_rights(membership, list(page.object_list))
     data = getattr(filters, "cleaned_data", {})
     # A new project memo shows up in the list only when the filters let it: otherwise no form.
@@ -161,7 +171,7 @@ def _render_list(request, membership: Membership, params: QueryDict, form=None) 
 @vary_on_headers("HX-Request")
 def memo_panel(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id)
-    return _render_panel(request, membership, _target_for(membership.project, request.GET))
+    return _render_panel(request, membership, _target_for(membership, request.GET))
 
 
 @vary_on_headers("HX-Request")
@@ -175,7 +185,7 @@ def memos(request: HttpRequest, project_id: int) -> HttpResponse:
 
 def memo_create(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id, Action.CODE)
-    target = _target_for(membership.project, request.POST)
+    target = _target_for(membership, request.POST)
     from_list = "from_list" in request.POST  # the memo list's own form, not a panel's
     form = MemoForm(request.POST, auto_id=f"{target.dom_id}-%s")
     if form.is_valid():

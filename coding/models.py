@@ -1,6 +1,7 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -229,3 +230,114 @@ class CodingEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} coding {self.coding_id}"
+
+
+class CodingRound(models.Model):
+    """A blind coding round: its coders code its interviews independently, then compare.
+
+    While the round is open, a researcher who codes in it sees only their own codings on its
+    interviews, by every page and fragment (coding/visibility.py reads these rows); supervisors and
+    admins see everything. Closing the round reveals the codings, and the agreement figures
+    (agreement/) to its coders. The database keeps a round's interviews and codes in its project
+    (migration coding 0011).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="coding_rounds")
+    name = models.CharField(_("name"), max_length=200)
+    interviews = models.ManyToManyField(Interview, related_name="coding_rounds")
+    coders = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="coding_rounds")
+    # Empty: every code of the codebook.
+    codes = models.ManyToManyField(Code, blank=True, related_name="coding_rounds")
+    # Training: every coder is compared with this one (one of the coders), not with each other.
+    reference_coder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reference coder"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # coding/visibility.py: the open rounds of a project, on every page that shows codings.
+            models.Index(
+                fields=["project"], condition=models.Q(closed_at=None), name="codinground_open"
+            ),
+        ]
+        verbose_name = _("coding round")
+        verbose_name_plural = _("coding rounds")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class RoundDone(models.Model):
+    """A coder's mark that they finished coding one interview of a round."""
+
+    round = models.ForeignKey(CodingRound, on_delete=models.CASCADE, related_name="done")
+    coder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "coder", "interview"], name="rounddone_once_per_interview"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.coder} done {self.interview_id} in {self.round}"
+
+
+class ConsensusCoder(models.Model):
+    """The project's consensus identity: codings the team agreed on are this user's.
+
+    A user who cannot log in (inactive, no password), one per project, created on first use. Its
+    codings are codings like any other (excerpts, review, exports, agreement against it), so
+    "consensus only" is "this coder's codings". They are written by a supervisor settling a
+    disagreement (agreement/consensus.py) through `coding_apply` with that supervisor as the actor:
+    the audit trail names who decided, and their Ctrl+Z undoes it.
+    """
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="consensus_coder"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consensus_of"
+    )
+
+    def __str__(self):
+        return f"consensus of {self.project_id}"
+
+    @classmethod
+    def user_for(cls, project: Project):
+        """The project's consensus user, created the first time it is needed."""
+        found = cls.objects.filter(project=project).select_related("user").first()
+        if found:
+            return found.user
+        with transaction.atomic():
+            # A name the sign-up and admin forms refuse ("#"), so no person can ever hold it.
+            user, created = get_user_model().objects.get_or_create(
+                username=f"consensus#{project.pk}",
+                defaults={"first_name": "Consensus", "is_active": False},
+            )
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            cls.objects.get_or_create(project=project, defaults={"user": user})
+        return cls.objects.select_related("user").get(project=project).user

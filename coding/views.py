@@ -8,7 +8,7 @@ counts of the codes involved, and the new `since`.
 from collections import Counter
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from coding import actions, workspace
+from coding import actions, visibility, workspace
 from coding.codebook import code_paths, fold
 from coding.forms import ApplyCodeForm, UpdateCodingForm
 from coding.highlights import paragraphs_html
@@ -82,14 +82,15 @@ def _respond(
     Without an `outcome`, the status line stays as it is.
     """
     since, coders = _state(request)
-    changes = changes or workspace.changes_since(interview, since, request.user, coders)
+    seen = visibility.visible_codings_for(request.user, interview.project_id)
+    changes = changes or workspace.changes_since(interview, since, request.user, coders, seen=seen)
     context = {"since": changes.since, "oob": True}
     parts = [*changes.paragraphs, extra, render_to_string(f"{TEMPLATE}#since", context)]
     if outcome is not None:
         status = {"message": outcome.message, "error": outcome.error, "oob": True}
         parts.insert(0, render_to_string(f"{TEMPLATE}#status", status))
     code_ids = changes.code_ids | (outcome.code_ids if outcome else set())
-    counted = workspace.counted_codes(interview.project_id, interview.pk, code_ids)
+    counted = workspace.counted_codes(interview.project_id, interview.pk, code_ids, seen=seen)
     for code in counted:
         count_context = {"code": code, "interview": interview, "oob": True}
         parts.append(render_to_string("coding/codebook.html#code-count", count_context))
@@ -107,9 +108,10 @@ def _refused(request, interview, form) -> HttpResponse:
 
 
 def _coding_for(interview, coding_id: int, membership) -> Coding:
-    # With its code: the messages name it.
+    # With its code: the messages name it. One the member may not see does not exist for them.
+    seen = visibility.visible_codings(membership)
     coding = get_object_or_404(
-        Coding.objects.select_related("code"), pk=coding_id, interview=interview
+        Coding.objects.select_related("code").filter(seen.q()), pk=coding_id, interview=interview
     )
     permissions.require_coding_change(membership, coding)
     return coding
@@ -130,10 +132,10 @@ def _cards(membership, interview, codings, codes: list[tuple[Code, str]]) -> lis
     ]
 
 
-def _inspected(interview, ids):
+def _inspected(interview, ids, seen: visibility.Visibility):
     reviews = ReviewEvent.objects.select_related("reviewer").order_by("created_at")
     return (
-        Coding.objects.filter(interview=interview, pk__in=ids)
+        Coding.objects.filter(seen.q(), interview=interview, pk__in=ids)
         .select_related("code", "coder")
         .prefetch_related(Prefetch("reviews", queryset=reviews, to_attr="latest_reviews"))
         .order_by("start", "end", "id")
@@ -148,10 +150,11 @@ def _inspected(interview, ids):
 def interview_workspace(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
     membership, interview = permissions.interview_for(request.user, project_id, interview_id)
     coders = workspace.CoderFilter.parse(request.GET.get("coders"))
+    seen = visibility.visible_codings(membership)
     since = workspace.last_event_id(interview)  # before reading codings: nothing falls in between
     blocks = workspace.display_blocks(interview)
     paragraphs = [p for block in blocks for p in block.paragraphs]
-    htmls = paragraphs_html(paragraphs, workspace.spans(interview, request.user, coders))
+    htmls = paragraphs_html(paragraphs, workspace.spans(interview, request.user, coders, seen=seen))
     for paragraph, html in zip(paragraphs, htmls, strict=True):
         paragraph.html = mark_safe(html)  # built from escaped text by coding.highlights
     context = {
@@ -161,8 +164,9 @@ def interview_workspace(request: HttpRequest, project_id: int, interview_id: int
         "blocks": blocks,
         "since": since,
         "coders": coders.value,
+        "blind": interview.pk in seen.blind,  # a blind coding round's: say why others' are hidden
         "coder_choices": get_user_model()
-        .objects.filter(codings__interview=interview)
+        .objects.filter(Q(codings__interview=interview) & seen.q("codings__"))
         .distinct()
         .order_by("username"),
         **permissions.abilities(membership),
@@ -197,7 +201,8 @@ def changes(request: HttpRequest, project_id: int, interview_id: int) -> HttpRes
     """Light polling: others' new codings, out of band; 204 when nothing changed."""
     membership, interview = permissions.interview_for(request.user, project_id, interview_id)
     since, coders = _state(request)
-    found = workspace.changes_since(interview, since, request.user, coders)
+    seen = visibility.visible_codings(membership)
+    found = workspace.changes_since(interview, since, request.user, coders, seen=seen)
     if not found.paragraphs:
         return HttpResponse(status=204)
     return _respond(request, interview, changes=found)
@@ -211,7 +216,12 @@ def inspect_codings(request: HttpRequest, project_id: int, interview_id: int) ->
     context = {
         "project": membership.project,
         "interview": interview,
-        "cards": _cards(membership, interview, _inspected(interview, ids), codes),
+        "cards": _cards(
+            membership,
+            interview,
+            _inspected(interview, ids, visibility.visible_codings(membership)),
+            codes,
+        ),
         "codes": codes,
     }
     return render(request, f"{TEMPLATE}#inspector", context)
@@ -262,7 +272,8 @@ def update_coding(
         coding, request.user, code=data["code"], start=data["start"], end=data["end"]
     )
     codes = code_paths(project_id)
-    card = _cards(membership, interview, _inspected(interview, [coding.pk]), codes)[0]
+    inspected = _inspected(interview, [coding.pk], visibility.visible_codings(membership))
+    card = _cards(membership, interview, inspected, codes)[0]
     extra = render_to_string(
         f"{TEMPLATE}#coding-card",
         {

@@ -18,6 +18,7 @@ from django.db.models import Max
 
 from coding.highlights import Span, paragraphs_html
 from coding.models import CodingEvent
+from coding.visibility import Visibility
 from interviews.models import Interview, Turn
 from interviews.transcripts import blocks
 
@@ -95,10 +96,23 @@ def touched_paragraphs(interview: Interview, ranges) -> list:
 # PostgreSQL needs to run them, which the ORM would spend compiling the same statements.
 
 
-def spans(interview: Interview, user, coders: CoderFilter, start: int = 0, end: int | None = None):
-    """The codings shown on [start, end) of the interview (the whole of it by default)."""
-    sql = 'SELECT id, code_id, start, "end" FROM coding_coding WHERE interview_id = %s'
+def spans(
+    interview: Interview,
+    user,
+    coders: CoderFilter,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    seen: Visibility,
+):
+    """The codings shown on [start, end) of the interview (the whole of it by default), of those
+    the member may see (`seen`, coding/visibility.py)."""
+    sql = 'SELECT id, code_id, start, "end" FROM coding_coding c WHERE interview_id = %s'
     params = [interview.pk]
+    if interview.pk in seen.blind:
+        condition, extra = seen.sql("c")
+        sql += f" AND {condition}"
+        params += extra
     if start or end is not None:
         sql += ' AND start < %s AND "end" > %s'
         params += [interview.text_length if end is None else end, start]
@@ -124,7 +138,9 @@ class Changes:
     since: int  # what the page should send next time
 
 
-def changes_since(interview: Interview, since: int, user, coders: CoderFilter) -> Changes:
+def changes_since(
+    interview: Interview, since: int, user, coders: CoderFilter, *, seen: Visibility
+) -> Changes:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, before, after FROM coding_codingevent WHERE interview_id = %s AND id > %s",
@@ -136,15 +152,17 @@ def changes_since(interview: Interview, since: int, user, coders: CoderFilter) -
     # Writers of one interview take turns (coding.audit.recorded_as), so no event below the
     # highest one seen here can still be uncommitted.
     next_since = max(id for id, _, _ in events)
-    # Django has psycopg hand jsonb over as text, for JSONField to decode.
+    # Django has psycopg hand jsonb over as text, for JSONField to decode. Changes to codings the
+    # member may not see are none of theirs: not even which paragraphs they touched.
     rows = [json.loads(row) for _, before, after in events for row in (before, after) if row]
+    rows = [row for row in rows if seen.shows(row["interview_id"], row["coder_id"])]
     ranges = [(row["start"], row["end"]) for row in rows]
     code_ids = {row["code_id"] for row in rows}
     touched = touched_paragraphs(interview, ranges)
     if not touched:
         return Changes([], code_ids, next_since)
     low, high = touched[0].start, touched[-1].start + len(touched[-1].text)
-    html = paragraphs_html(touched, spans(interview, user, coders, low, high), oob=True)
+    html = paragraphs_html(touched, spans(interview, user, coders, low, high, seen=seen), oob=True)
     return Changes(html, code_ids, next_since)
 
 
@@ -154,25 +172,29 @@ class CodeCount(NamedTuple):
     project_count: int
 
 
-def counted_codes(project_id: int, interview_id: int, code_ids) -> list[CodeCount]:
-    """The counts the codebook shows for these codes (`code-count` partial), for out-of-band updates.
+def counted_codes(
+    project_id: int, interview_id: int, code_ids, *, seen: Visibility
+) -> list[CodeCount]:
+    """The counts the codebook shows for these codes (`code-count` partial), for out-of-band updates,
+    of the codings the member may see.
 
     Plain SQL on the hottest path: an index-only scan of (code, interview), no ORM compilation.
     """
     if not code_ids:
         return []
+    visible, params = seen.sql("coding")
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT code.id,
                    count(coding.code_id) FILTER (WHERE coding.interview_id = %s),
                    count(coding.code_id)
               FROM coding_code code
-              LEFT JOIN coding_coding coding ON coding.code_id = code.id
+              LEFT JOIN coding_coding coding ON coding.code_id = code.id AND {visible}
              WHERE code.project_id = %s AND code.id = ANY(%s)
              GROUP BY code.id
             """,
-            [interview_id, project_id, list(code_ids)],
+            [interview_id, *params, project_id, list(code_ids)],
         )
         return [CodeCount(*row) for row in cursor.fetchall()]
 

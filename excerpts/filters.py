@@ -13,7 +13,8 @@ Query parameters, all optional, repeatable where it makes sense:
   codings of the listed codes that overlap (in the same interview) a coding of each other listed code.
   With `subcodes=1`, a code stands for its whole subtree. With `coder=`, the overlapping codings must
   be by the chosen coders too ("what rita coded A and B"); other filters apply to the codings shown.
-- `coder=<user id>` (repeatable; a member of the project), `coder=me` for the requesting user.
+- `coder=<user id>` (repeatable; a member of the project, or the project's consensus coder:
+  "consensus only"), `coder=me` for the requesting user.
 - `interview=<id>` (repeatable).
 - `attribute=<id>&value=<v>` pairs (repeatable, zipped in order). Number and date attributes accept an
   operator before the value: `>=5`, `<=5`, `>5`, `<5`, `=5`. Text and choice attributes compare
@@ -36,7 +37,8 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from coding.codebook import code_paths
-from coding.models import Code, Coding
+from coding.models import Code, Coding, ConsensusCoder
+from coding.visibility import EVERYTHING, Visibility, visible_codings_for
 from interviews.models import Attribute, Interview, Membership, Project, Speaker
 
 MAX_VALUES = 200  # per parameter: beyond this a query string is not a researcher's
@@ -76,6 +78,8 @@ class Filters:
 
     project: Project
     user: object = None  # who asks: `coder=me` is them
+    # The codings `user` may see (coding/visibility.py): excerpts.queries never shows others.
+    seen: Visibility = EVERYTHING
     # Every code of the project with its path, in codebook order: one query that serves the
     # checks, the sub-code expansion, the chips and the pages' code paths.
     paths: dict[int, str] = field(default_factory=dict)
@@ -209,8 +213,11 @@ class Filters:
 
 
 def read_filters(project: Project, data, *, user=None) -> Filters:
-    """The filters that `data` (a QueryDict, or a dict of strings or lists) asks for."""
+    """The filters that `data` (a QueryDict, or a dict of strings or lists) asks for, on the
+    codings `user` may see (all of them without a user: scripts)."""
     filters = Filters(project=project, user=user)
+    if user is not None and user.is_authenticated:
+        filters.seen = visible_codings_for(user, project.pk)
     for code, path in code_paths(project.pk):
         filters.paths[code.pk] = path
         filters.codes[code.pk] = code
@@ -300,6 +307,8 @@ class _Reader:
             return
         members = Membership.objects.filter(project=self.filters.project, user_id__in=ids)
         self.filters.coders = {m.user_id: m.user for m in members.select_related("user")}
+        consensus = ConsensusCoder.objects.filter(project=self.filters.project, user_id__in=ids)
+        self.filters.coders |= {c.user_id: c.user for c in consensus.select_related("user")}
         for pk in dict.fromkeys(ids):
             if pk not in self.filters.coders:
                 self.filters.errors.append(_("Unknown coder %(id)s.") % {"id": pk})

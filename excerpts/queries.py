@@ -83,6 +83,7 @@ def _conditions(filters: Filters, *, state_project: bool = True) -> Q:
     # Stated even when chosen codes or interviews imply it: it lets PostgreSQL walk the project's
     # interviews in title order (index (project, title)) and stop after one page.
     conditions = Q(interview__project_id=filters.project.pk) if state_project else Q()
+    conditions &= filters.seen.q()  # never a coding the asker may not see (coding/visibility.py)
     groups = filters.code_groups()
     if groups:
         conditions &= Q(code_id__in=sorted(set().union(*groups)))
@@ -115,7 +116,7 @@ def _overlapping(filters: Filters, group: set[int]) -> QuerySet[Coding]:
     )
     if filters.coders:
         others = others.filter(coder_id__in=sorted(filters.coders))
-    return others
+    return others.filter(filters.seen.q())
 
 
 def _attribute_interviews(filters: Filters) -> list[int]:

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, Func, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, Func, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -22,6 +22,7 @@ from django_htmx.http import push_url
 
 from coding.codebook import code_paths
 from coding.models import Code, Coding, ReviewEvent
+from coding.visibility import Visibility, visible_codings
 from excerpts import queries
 from excerpts.filters import Filters, read_filters
 from interviews import permissions
@@ -171,7 +172,8 @@ def _filter_choices(project, filters: Filters) -> dict:
     """The options of the filter form (full page only: htmx requests swap the results alone)."""
     members = (
         get_user_model()
-        .objects.filter(memberships__project=project)
+        .objects.filter(Q(memberships__project=project) | Q(consensus_of__project=project))
+        .distinct()
         .order_by("first_name", "last_name", "username")
     )
     attributes = list(Attribute.objects.filter(project=project))
@@ -304,7 +306,7 @@ def code_overview(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id)
     project = membership.project
     rows = _code_rows(project.pk)
-    counts = {code.pk: code for code in _code_counts(project.pk)}
+    counts = {code.pk: code for code in _code_counts(project.pk, visible_codings(membership))}
     for row in rows:
         found = counts.get(row.pk)
         if found:
@@ -329,15 +331,18 @@ def code_overview(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, _fragment(request, "excerpts/overview.html", "overview-table"), context)
 
 
-def _code_counts(project_id: int):
-    """Each code's codings, interviews and coders, in one query whose parts read indexes only.
+def _code_counts(project_id: int, seen: Visibility):
+    """Each code's codings, interviews and coders, in one query whose parts read indexes only; of
+    the codings the member may see (`seen`, coding/visibility.py).
 
     Codings and interviews come from the (code, interview) index. Distinct coders would need every
     coding's row; instead each user is probed in the (coder, code) index: users × codes probes,
     whatever the number of codings (a research team's server has tens of users, not millions).
     """
-    of_code = Coding.objects.filter(code_id=OuterRef("pk")).order_by().values("code_id")
-    coded = Coding.objects.filter(coder_id=OuterRef("pk"), code_id=OuterRef(OuterRef("pk")))
+    of_code = Coding.objects.filter(seen.q(), code_id=OuterRef("pk")).order_by().values("code_id")
+    coded = Coding.objects.filter(
+        seen.q(), coder_id=OuterRef("pk"), code_id=OuterRef(OuterRef("pk"))
+    )
     coders = (
         get_user_model()
         .objects.filter(Exists(coded))
@@ -400,9 +405,10 @@ def code_matrix(request: HttpRequest, project_id: int) -> HttpResponse:
         ]
     )
     rows = _code_rows(project.pk)
-    counts = _matrix_counts(project.pk, [c["pk"] for c in columns])
+    seen = visible_codings(membership)
+    counts = _matrix_counts(project.pk, [c["pk"] for c in columns], seen)
     # Each code's codings over every interview, counted in the (code, interview) index.
-    of_code = Coding.objects.filter(code_id=OuterRef("pk")).order_by().values("code_id")
+    of_code = Coding.objects.filter(seen.q(), code_id=OuterRef("pk")).order_by().values("code_id")
     totals = dict(
         Code.objects.filter(project_id=project.pk)
         .annotate(n=_count(of_code.annotate(n=Count("code_id")).values("n")))
@@ -442,12 +448,15 @@ def code_matrix(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, _fragment(request, "excerpts/matrix.html", "matrix-table"), context)
 
 
-def _matrix_counts(project_id: int, interview_ids: list[int]) -> dict[tuple[int, int], int]:
-    """Codings per (code, interview) for these interviews: one GROUP BY query."""
+def _matrix_counts(
+    project_id: int, interview_ids: list[int], seen: Visibility
+) -> dict[tuple[int, int], int]:
+    """Codings per (code, interview) for these interviews, of those the member may see: one
+    GROUP BY query."""
     if not interview_ids:
         return {}
     grouped = (
-        Coding.objects.filter(interview_id__in=interview_ids, code__project_id=project_id)
+        Coding.objects.filter(seen.q(), interview_id__in=interview_ids, code__project_id=project_id)
         .order_by()
         .values("code_id", "interview_id")
         .annotate(n=Count("code_id"))

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from coding.models import Code
+from coding.visibility import visible_codings
 from excerpts import queries
 from excerpts.filters import read_filters
 from exports import writers
@@ -102,7 +103,8 @@ def export_codebook(request: HttpRequest, project_id: int) -> HttpResponse:
     if kind not in ("csv", "xlsx"):
         back = reverse("coding:codebook", args=[project.pk])
         return _refused(project, [_("Choose CSV or Excel (xlsx).")], back)
-    return _download(writers.codebook_table(project), kind, _filename(project, "codebook", kind))
+    table = writers.codebook_table(project, visible_codings(membership))
+    return _download(table, kind, _filename(project, "codebook", kind))
 
 
 def _report_query(subcodes: bool, every_state: bool, **extra) -> str:
@@ -121,7 +123,9 @@ def code_report(request: HttpRequest, project_id: int, code_id: int) -> HttpResp
         return _refused(project, [_("Choose the page or Word (docx).")], back)
     subcodes = request.GET.get("subcodes") == "1"
     every_state = request.GET.get("status") == "all"
-    report = writers.code_report(code, subcodes=subcodes, every_state=every_state)
+    report = writers.code_report(
+        code, subcodes=subcodes, every_state=every_state, seen=visible_codings(membership)
+    )
     if kind == "docx":
         return FileResponse(
             writers.report_docx(report),

@@ -40,6 +40,7 @@ from openpyxl.styles import Font
 
 from coding.codebook import code_paths, subtree_ids
 from coding.models import Code, Coding, Memo, ReviewEvent
+from coding.visibility import EVERYTHING, Visibility
 from excerpts.queries import context_after, context_before, speaker_name
 from interviews.models import (
     Attribute,
@@ -230,15 +231,17 @@ def person(user) -> str:
 # --- Codebook ---------------------------------------------------------------------------------
 
 
-def codebook_table(project: Project) -> Table:
-    """Every code in codebook order, with its definition and how much it is used (two queries)."""
+def codebook_table(project: Project, seen: Visibility = EVERYTHING) -> Table:
+    """Every code in codebook order, with its definition and how much it is used (two queries),
+    counting the codings the member may see (`seen`, coding/visibility.py)."""
+    visible = seen.q("codings__")
     counts = {
         row["pk"]: row
         for row in Code.objects.filter(project=project)
         .values("pk")
         .annotate(
-            codings_count=Count("codings"),
-            interviews_count=Count("codings__interview_id", distinct=True),
+            codings_count=Count("codings", filter=visible),
+            interviews_count=Count("codings__interview_id", distinct=True, filter=visible),
         )
         .order_by()
     }
@@ -381,12 +384,15 @@ class CodeReport:
         return bool(self.subcodes)
 
 
-def code_report(code: Code, *, subcodes: bool = False, every_state: bool = False) -> CodeReport:
-    """A code's definition, memos and excerpts grouped by interview: six queries whatever the size."""
+def code_report(
+    code: Code, *, subcodes: bool = False, every_state: bool = False, seen: Visibility = EVERYTHING
+) -> CodeReport:
+    """A code's definition, memos and excerpts grouped by interview: six queries whatever the size.
+    Only the codings the member may see (`seen`, coding/visibility.py)."""
     paths = code_paths(code.project_id)
     ids = subtree_ids(code) if subcodes else {code.pk}
     codings = (
-        Coding.objects.filter(code_id__in=ids)
+        Coding.objects.filter(seen.q(), code_id__in=ids)
         .select_related("interview", "code", "coder")
         .defer("interview__text")
         .annotate(speaker_name=speaker_name())

@@ -8,6 +8,7 @@ urlpatterns = [
     # /projects/<project_id>/review/…: the queue and decisions (supervisors and admins)
     path("projects/<int:project_id>/review/", views.review_queue, name="queue"),
     path("projects/<int:project_id>/review/bulk/", views.review_bulk, name="bulk"),
+    path("projects/<int:project_id>/review/discuss/", views.review_discuss, name="discuss"),
     path("projects/<int:project_id>/review/<int:coding_id>/", views.review_decide, name="decide"),
     path(
         "projects/<int:project_id>/review/<int:coding_id>/history/",

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from coding.models import Coding, ReviewEvent
+from coding.visibility import visible_codings
 from excerpts import queries
 from excerpts.filters import Filters, read_filters
 from interviews import permissions
@@ -112,9 +113,12 @@ def _fresh_cards(membership: Membership, coding_ids, **extra) -> list[dict]:
 
 
 def _coding_for(membership: Membership, coding_id: int) -> Coding:
-    """A coding of the member's project; 404 for any other id, so nothing of another project leaks."""
+    """A coding of the member's project that they may see (coding/visibility.py); 404 for any
+    other id, so nothing of another project, or of a blind round, leaks."""
     return get_object_or_404(
-        Coding.objects.select_related("interview", "coder").defer("interview__text"),
+        Coding.objects.filter(visible_codings(membership).q())
+        .select_related("interview", "coder")
+        .defer("interview__text"),
         pk=coding_id,
         interview__project_id=membership.project_id,
     )
@@ -155,7 +159,13 @@ def _chips(filters: Filters):
 
 
 def _filter_choices(project_id: int) -> dict:
-    members = get_user_model().objects.filter(memberships__project_id=project_id)
+    members = (
+        get_user_model()
+        .objects.filter(
+            Q(memberships__project_id=project_id) | Q(consensus_of__project_id=project_id)
+        )
+        .distinct()
+    )
     interviews = Interview.objects.filter(project_id=project_id).order_by("title")
     return {
         "coder_choices": members.order_by("username"),
@@ -252,6 +262,34 @@ def review_bulk(request: HttpRequest, project_id: int) -> HttpResponse:
     return HttpResponse("".join(parts))
 
 
+@require_POST
+def review_discuss(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Send codings (`coding=<id>`, repeated: the versions of a disagreement, from the agreement
+    pages) to the queue as an item to discuss, with a `comment`; back to `next`."""
+    membership = permissions.project_for(request.user, project_id, Action.REVIEW)
+    ids = [int(value) for value in request.POST.getlist("coding") if ID.fullmatch(value)]
+    back = _back_to(request, reverse(QUEUE, args=[project_id]))
+    if not ids:
+        messages.error(request, _("Nothing to discuss: no coding was chosen."))
+        return redirect(back)
+    try:
+        result = workflow.discuss(membership, ids, request.POST.get("comment", ""))
+    except workflow.ReviewRefused as refused:
+        messages.error(request, refused.message)
+        return redirect(back)
+    count = len(result.codings)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d coding is in the review queue, to discuss.",
+            "%(count)d codings are in the review queue, to discuss.",
+            count,
+        )
+        % {"count": count},
+    )
+    return redirect(back)
+
+
 def _bulk_message(result: workflow.BulkResult) -> str:
     parts = [
         ngettext(
@@ -286,7 +324,9 @@ def review_history(request: HttpRequest, project_id: int, coding_id: int) -> Htt
     membership = permissions.project_for(request.user, project_id)
     coding = get_object_or_404(
         _with_history(
-            Coding.objects.select_related("interview", "code", "coder").defer("interview__text")
+            Coding.objects.filter(visible_codings(membership).q())
+            .select_related("interview", "code", "coder")
+            .defer("interview__text")
         ),
         pk=coding_id,
         interview__project_id=project_id,

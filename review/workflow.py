@@ -3,6 +3,7 @@
     pending ──approve──▶ approved ──send_back──▶ needs_change ──resubmit──▶ pending
        └────────────send_back──────────────────────▲  │
                                                       └──approve──▶ approved
+    any ──discuss──▶ pending (a disagreement between coders to talk over, with its comment)
 
 Supervisors and admins review (Action.REVIEW), never their own codings. Each transition writes a
 ReviewEvent (the history shown on the excerpt) and refuses with a ReviewRefused whose message is
@@ -181,6 +182,42 @@ def bulk_approve(membership: Membership, coding_ids) -> BulkResult:
         ReviewEvent.objects.bulk_create(
             ReviewEvent(coding_id=pk, reviewer=user, status=Status.APPROVED)
             for pk in result.approved
+        )
+    return result
+
+
+@dataclass
+class Discussed:
+    codings: list[int] = field(default_factory=list)  # sent to the queue
+    missing: int = 0  # ids that are not codings of the project (any more)
+
+
+def discuss(membership: Membership, coding_ids, comment: str) -> Discussed:
+    """Put the project's codings among `coding_ids` (the versions of a disagreement between
+    coders, agreement/) in the review queue as an item to discuss: each returns to pending, with
+    the comment on its history. Reviewers only; their own codings too, since this decides nothing.
+    """
+    if not permissions.can(membership, Action.REVIEW):
+        raise NotAllowed(_("Only supervisors and admins review codings."))
+    comment = (comment or "").strip()
+    if not comment:
+        raise CommentRequired(_("Say what to discuss: a comment is required."))
+    wanted = set(coding_ids)
+    codings = Coding.objects.filter(interview__project_id=membership.project_id, pk__in=wanted)
+    result = Discussed()
+    user = membership.user
+    with recorded_as(user, undoable=False):
+        lock_interviews(codings.values_list("interview_id", flat=True))
+        result.codings = list(
+            codings.select_for_update().order_by("id").values_list("pk", flat=True)
+        )
+        result.missing = len(wanted) - len(result.codings)
+        Coding.objects.filter(pk__in=result.codings).exclude(status=Status.PENDING).update(
+            status=Status.PENDING, updated_at=timezone.now()
+        )
+        ReviewEvent.objects.bulk_create(
+            ReviewEvent(coding_id=pk, reviewer=user, status=Status.PENDING, comment=comment)
+            for pk in result.codings
         )
     return result
 

@@ -14,6 +14,7 @@ Published sources, and where their numbers were read:
 """
 
 import time
+from collections import Counter
 from fractions import Fraction
 
 import pytest
@@ -510,6 +511,16 @@ def test_krippendorff_2011_nominal_to_six_places():
     assert result.value == pytest.approx(1 - Fraction(39 * 8, 1216), abs=1e-12)
     assert round(result.value, 6) == 0.743421
     assert alpha_interval(KRIPPENDORFF_2011).value == pytest.approx(0.849, abs=0.0005)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_alpha_of_rows_counted_once_each_equals_alpha_of_every_row(level):
+    # The same units given as distinct rows with their multiplicities (how the agreement pages
+    # pass thousands of paragraphs nobody coded): the same coincidences, the same α.
+    rows = KRIPPENDORFF_2011 + KRIPPENDORFF_2011[:5] + [[1, 1, None, 1]] * 7
+    counted = Counter(tuple(row) for row in rows)
+    assert len(counted) < len(rows)
+    assert alpha(counted, level) == alpha(rows, level)
 
 
 def test_alpha_identical_disjoint_and_three_coders():

@@ -21,6 +21,9 @@ NAMES = [
     "review_queue",
     "export_xlsx",
     "import_docx",
+    "agreement_table",
+    "agreement_table_large",
+    "side_by_side",
 ]
 TINY = {"size": "S", "interviews": 2, "codings": 60, "words": 600, "runs": 2, "budget": 1.0}
 

@@ -395,7 +395,8 @@ def test_the_codebook_export_needs_two_queries_whatever_its_size(
     for i in range(30):
         make_code(project, f"Code {i}", parent=study["codes"][0])
     client.force_login(rita)
-    with django_assert_max_num_queries(5):  # session, user, membership, counts, paths
+    # session, user, membership, her open rounds (coding/visibility.py), counts, paths
+    with django_assert_max_num_queries(6):
         response = client.get(f"/projects/{project.pk}/codebook/export/?format=csv")
         rows = csv_rows(response)
     assert len(rows) == 34

@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from coding.codebook import code_paths
+from coding.models import Code, CodingRound
+from interviews.models import Interview, Project
+
+
+class RoundForm(forms.ModelForm):
+    """A new blind coding round: its interviews and coders (two or more members), optionally the
+    codes in scope and a reference coder among the coders."""
+
+    class Meta:
+        model = CodingRound
+        fields = ["name", "interviews", "coders", "codes", "reference_coder"]
+        labels = {
+            "interviews": gettext_lazy("Interviews"),
+            "coders": gettext_lazy("Coders"),
+            "codes": gettext_lazy("Codes in scope (none: every code)"),
+        }
+        widgets = {
+            "interviews": forms.SelectMultiple(attrs={"size": 8}),
+            "coders": forms.SelectMultiple(attrs={"size": 5}),
+            "codes": forms.SelectMultiple(attrs={"size": 8}),
+        }
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        members = get_user_model().objects.filter(memberships__project=project).order_by("username")
+        self.fields["interviews"].queryset = Interview.objects.filter(project=project).defer("text")
+        self.fields["coders"].queryset = members
+        self.fields["coders"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["reference_coder"].queryset = members
+        self.fields["reference_coder"].label_from_instance = self.fields[
+            "coders"
+        ].label_from_instance
+        self.fields["reference_coder"].help_text = _(
+            "For training: each coder is compared with this one (who codes in the round too)."
+        )
+        paths = {code.pk: path for code, path in code_paths(project.pk)}
+        self.fields["codes"].queryset = Code.objects.filter(project=project)
+        self.fields["codes"].label_from_instance = lambda code: paths.get(code.pk, code.name)
+        self.fields["codes"].required = False
+
+    def clean(self):
+        data = super().clean()
+        coders = data.get("coders") or []
+        if len(coders) < 2:
+            self.add_error("coders", _("Choose at least two coders: a round compares them."))
+        reference = data.get("reference_coder")
+        if reference is not None and reference not in coders:
+            self.add_error("reference_coder", _("The reference coder must be one of the coders."))
+        return data
+
+    def save(self, commit=True):
+        self.instance.project = self.project
+        return super().save(commit)

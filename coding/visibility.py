@@ -1,0 +1,89 @@
+"""Which codings a member may see: the one rule every page, fragment and download obeys.
+
+While a blind coding round (coding.models.CodingRound) is open, a researcher who codes in it sees
+only their own codings on its interviews: not the other coders', nor the consensus, nor anyone
+else's. Supervisors and admins see everything; so does everyone on interviews outside their open
+rounds, and on every interview once the round closes.
+
+`visible_codings(membership)` states it for one member as a `Visibility`, read once per request.
+Callers apply it as a Q (`seen.q()`, or `seen.q("coding__")` through a relation), as a condition
+for the plain SQL of the workspace's hot paths (`seen.sql("alias")`), or per row (`seen.shows`).
+Whatever reads codings for display goes through it: coding/workspace.py and views.py (spans,
+counts, changes, coders, inspector), memo_views.py (memos on codings), codebook.py (counts),
+excerpts (list, overview, matrix, and through its filters the review queue and the exports),
+review/views.py, exports/, and the agreement pages above them. tests/agreement/test_visibility.py
+tries every URL.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from coding.models import CodingRound
+from interviews import permissions
+from interviews.models import Membership
+from interviews.permissions import Action
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Codings a member may see: all, except others' codings on the `blind` interviews."""
+
+    user_id: int | None = None
+    blind: frozenset[int] = frozenset()  # interviews where only the member's own codings show
+
+    @property
+    def everything(self) -> bool:
+        return not self.blind
+
+    def shows(self, interview_id: int, coder_id: int) -> bool:
+        return interview_id not in self.blind or coder_id == self.user_id
+
+    def q(self, prefix: str = "") -> Q:
+        """The rule as a filter on codings, or on rows reaching a coding through `prefix`
+        ("coding__", "codings__"); an empty Q when nothing is hidden."""
+        if self.everything:
+            return Q()
+        return ~Q(**{f"{prefix}interview_id__in": sorted(self.blind)}) | Q(
+            **{f"{prefix}coder_id": self.user_id}
+        )
+
+    def sql(self, alias: str) -> tuple[str, list]:
+        """The rule as an SQL condition on the codings table aliased `alias`, with its parameters;
+        `TRUE` when nothing is hidden."""
+        if self.everything:
+            return "TRUE", []
+        return (
+            f"({alias}.interview_id <> ALL(%s) OR {alias}.coder_id = %s)",
+            [sorted(self.blind), self.user_id],
+        )
+
+
+EVERYTHING = Visibility()
+
+
+def visible_codings(membership: Membership) -> Visibility:
+    """What `membership`'s user may see of the project's codings (one small query for a
+    researcher, none for supervisors and admins)."""
+    if permissions.can(membership, Action.REVIEW):
+        return EVERYTHING
+    return Visibility(membership.user_id, _blind(membership.project_id, membership.user_id))
+
+
+def visible_codings_for(user, project_id: int) -> Visibility:
+    """`visible_codings` for a member whose membership the caller does not hold: one small query,
+    and the membership's only when the user codes in an open round (404 for an outsider then)."""
+    blind = _blind(project_id, user.pk)
+    if not blind:
+        return EVERYTHING
+    return visible_codings(permissions.membership_for(user, project_id))
+
+
+def _blind(project_id: int, user_id: int) -> frozenset[int]:
+    """The interviews of the user's open rounds in the project."""
+    rows = CodingRound.interviews.through.objects.filter(
+        codinground__project_id=project_id,
+        codinground__closed_at=None,
+        codinground__coders=user_id,
+    )
+    return frozenset(rows.values_list("interview_id", flat=True))
