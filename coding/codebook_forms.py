@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coding.codebook import check_merge, code_tree, flatten, subtree_ids
+from coding.codebook import MIN_CONTRAST, check_merge, code_tree, contrast, flatten, readable, subtree_ids
 from coding.models import Code
 from interviews.models import Project
 
@@ -53,7 +53,16 @@ class CodeForm(forms.ModelForm):
         return None if parent_id is None else self.parents[parent_id]
 
     def clean_color(self) -> str:
-        return self.cleaned_data["color"].lower()
+        color = self.cleaned_data["color"].lower()
+        if contrast(color) < MIN_CONTRAST:
+            raise forms.ValidationError(
+                _(
+                    "This colour is too pale to be seen on the page (%(ratio).1f:1, at least 3:1 is"
+                    " needed). Try %(suggestion)s, a darker shade of it."
+                ),
+                params={"ratio": contrast(color), "suggestion": readable(color)},
+            )
+        return color
 
     def clean(self):
         cleaned = super().clean()
