@@ -107,8 +107,7 @@ def last_undoable_group(user, interview_id: int, group: int | None = None) -> in
     if group is not None:
         events = events.filter(group=group)
     event = (
-        events
-        .exclude(group__isnull=True)
+        events.exclude(group__isnull=True)
         .exclude(group__in=undone)
         .order_by("-id")
         .only("group")

@@ -103,7 +103,9 @@ def _respond(
     response = HttpResponse("".join(parts))
     if outcome is not None and outcome.group is not None:
         # The tab keeps it, to undo its own actions only (static/coding/workspace.js).
-        trigger_client_event(response, "coding-done", {"group": outcome.group, "label": outcome.label})
+        trigger_client_event(
+            response, "coding-done", {"group": outcome.group, "label": outcome.label}
+        )
     if codes_changed:
         # The codebook sidebar reloads itself on "codebook-stale"; "codes-changed" is what the
         # codebook's own editing sends, on which this page only refreshes its code list and colours.
