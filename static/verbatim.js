@@ -84,9 +84,12 @@
     if (area.value) sessionStorage.setItem(key, area.value);
     else sessionStorage.removeItem(key);
   });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var form = event.detail.elt.closest && event.detail.elt.closest("form");
-    if (form && event.detail.successful) forgetDrafts(form);
+  // Before the swap: the fragment that comes back must not get the sent text back as a draft.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt; // elt is the target
+    var form = source && source.closest && source.closest("form");
+    var status = event.detail.xhr.status;
+    if (form && status >= 200 && status < 300) forgetDrafts(form);
   });
   document.addEventListener("submit", function (event) {
     // A plain (non-htmx) form leaves the page: its draft goes with it.

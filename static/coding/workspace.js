@@ -52,6 +52,8 @@
     status.textContent = message;
     status.classList.toggle("error", !!isError);
   }
+  // For screen readers only: what a sighted user sees for themselves.
+  function announce(message) { document.getElementById("workspace-announce").textContent = message; }
 
   function paint() {
     if (!window.CSS || !CSS.highlights) return;
@@ -130,7 +132,7 @@
     filter();
     paint();
     if (focus) input.focus({ preventScroll: true });
-    else if (wasHidden) say(root.getAttribute("data-popover-open")); // the mouse user's screen reader
+    else if (wasHidden) announce(root.getAttribute("data-popover-open")); // the mouse user's screen reader
     return true;
   }
 
@@ -349,7 +351,8 @@
   // After a click: the selection may collapse only once the mouse is released.
   function afterClick(event) {
     var sel = window.getSelection();
-    if (!sel.isCollapsed || !live()) return;
+    if (!live()) return;
+    if (!sel.isCollapsed) { if (popover && root.contains(sel.anchorNode)) open(false); return; }
     var mark = event.target.closest && event.target.closest("#transcript mark[data-codings]");
     var stripe = event.target.closest && event.target.closest("#transcript .stripe[data-coding]");
     if (mark) inspect(mark.getAttribute("data-codings"));
@@ -369,11 +372,16 @@
     window.setTimeout(function () { CSS.highlights.delete("found-passage"); }, 4000);
   }
 
+  var pressedAt = null;
+  document.addEventListener("mousedown", function (event) { pressedAt = [event.clientX, event.clientY]; });
   document.addEventListener("mouseup", function (event) {
     if (!live() || (popover && popover.contains(event.target))) return;
     var sel = window.getSelection();
-    // At once: a shortcut pressed right after the release must find the popover open.
-    if (popover && !sel.isCollapsed && root.contains(sel.anchorNode)) open(false);
+    var still = pressedAt && Math.abs(event.clientX - pressedAt[0]) < 4 && Math.abs(event.clientY - pressedAt[1]) < 4;
+    // A drag (or a double click's word): open at once, so that a shortcut pressed right after the
+    // release finds the popover open. Timers and input events are not ordered between them.
+    if (popover && !sel.isCollapsed && root.contains(sel.anchorNode) && (!still || event.detail > 1)) { open(false); return; }
+    // A click: the selection may collapse only after the release.
     window.setTimeout(function () { afterClick(event); }, 0);
   });
   // Shift+arrows refine a mouse selection while the popover is open.
@@ -440,7 +448,11 @@
   });
   // Swaps happen in one task, between these two events: no key press can fall in between.
   document.addEventListener("htmx:beforeSwap", keep);
-  document.addEventListener("htmx:afterSwap", function () { restore(); live(); });
+  document.addEventListener("htmx:afterSwap", function () {
+    restore();
+    // A new code list (the codebook changed): the active option must be one of the new ones.
+    if (canCode() && !popover.hidden && active && !active.isConnected) filter();
+  });
   document.addEventListener("htmx:afterSettle", function () { if (canCode() && pending && !popover.hidden) { paint(); place(); } });
   // Back to a page htmx had kept: its elements are new, the pending passage is gone.
   document.addEventListener("htmx:historyRestore", function () { bind(); });
