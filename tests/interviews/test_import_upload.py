@@ -261,9 +261,7 @@ def test_another_admins_draft_stays_theirs(client, project, admin):
     assert not Interview.objects.exists() and ImportFile.objects.count() == 1
 
 
-def test_the_preview_flags_duplicates_and_counts_only_what_will_be_imported(
-    client, project, admin
-):
+def test_the_preview_flags_duplicates_and_counts_only_what_will_be_imported(client, project, admin):
     from tests.factories import make_interview
 
     make_interview(project, text=build.LEGACY_TEXT, title="Déjà là")
