@@ -97,6 +97,77 @@
     if (!form.hasAttribute("hx-post") && !form.hasAttribute("hx-get") && !form.closest("dialog")) forgetDrafts(form);
   });
 
+  /* Filter forms (form[data-one-request]): one request per change. A change, then Enter (which
+   * submits) would ask twice for the same thing: the second, identical, is not sent. An attribute
+   * condition half-written (an attribute chosen, its value not typed yet) is left out of what is
+   * sent, so no error shows before the value is there: its fields lose their name for that moment. */
+  var lastQuery = new WeakMap();
+  // What the form asks for: its non-empty fields (an empty one filters nothing).
+  function queryOf(form) {
+    var query = new URLSearchParams();
+    new FormData(form).forEach(function (value, name) { if (String(value).trim()) query.append(name, value); });
+    return query.toString();
+  }
+  function holdHalfRows(event) {
+    var form = event.target.form || event.target;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-one-request")) return;
+    Array.prototype.forEach.call(form.querySelectorAll(".attribute-row"), function (row) {
+      var attribute = row.querySelector("[name=attribute]"), value = row.querySelector("[name=value]");
+      if (!attribute || !value || !attribute.value || value.value.trim()) return;
+      [attribute, value].forEach(function (field) {
+        field.setAttribute("data-held-name", field.name);
+        field.removeAttribute("name");
+      });
+    });
+    setTimeout(function () { releaseRows(form); }, 0);
+  }
+  function releaseRows(form) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-held-name]"), function (field) {
+      field.name = field.getAttribute("data-held-name");
+      field.removeAttribute("data-held-name");
+    });
+  }
+  document.addEventListener("change", holdHalfRows, true); // before htmx reads the form
+  document.addEventListener("submit", holdHalfRows, true);
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form.hasAttribute || !form.hasAttribute("data-one-request")) return;
+    var query = queryOf(form);
+    releaseRows(form);
+    if (lastQuery.get(form) === query) { event.preventDefault(); return; }
+    lastQuery.set(form, query);
+  });
+  function rememberForms(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("form[data-one-request]"), function (form) {
+      lastQuery.set(form, queryOf(form));
+    });
+  }
+  document.addEventListener("htmx:historyRestore", function () { lastQuery = new WeakMap(); rememberForms(document); });
+
+  /* Searchable multi-picks: input[data-pick-search] hides the items of its list that do not match
+   * (accents and case ignored); what is checked stays. */
+  function fold(s) { return s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().trim(); }
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.hasAttribute || !box.hasAttribute("data-pick-search")) return;
+    var q = fold(box.value), list = document.getElementById(box.getAttribute("aria-controls"));
+    Array.prototype.forEach.call(list.children, function (li) {
+      var checked = li.querySelector("input:checked");
+      li.hidden = !!q && !checked && li.getAttribute("data-search").indexOf(q) < 0;
+    });
+  });
+
+  /* button[data-add-row=SELECTOR]: a blank copy of the last such row, before the button. */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-add-row]");
+    if (!button) return;
+    var rows = button.parentNode.querySelectorAll(button.getAttribute("data-add-row"));
+    var copy = rows[rows.length - 1].cloneNode(true);
+    Array.prototype.forEach.call(copy.querySelectorAll("input, select"), function (field) { field.value = ""; });
+    button.parentNode.insertBefore(copy, button);
+    copy.querySelector("select, input").focus();
+  });
+
   /* Small behaviours. */
   document.addEventListener("change", function (event) {
     var target = event.target;
@@ -139,7 +210,7 @@
     }
   }, true);
 
-  function ready(root) { restoreDrafts(root); }
+  function ready(root) { restoreDrafts(root); rememberForms(root); }
   document.addEventListener("DOMContentLoaded", function () { ready(document); });
   document.addEventListener("htmx:load", function (event) { ready(event.detail.elt); });
 })();
