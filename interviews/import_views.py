@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -28,7 +28,8 @@ from interviews.permissions import Action
 from interviews.transcripts import blocks
 
 PROGRESS_MARK = "<!--progress-->"
-ROLE_CHOICES = [*Speaker.Role.choices, (services.NOT_A_SPEAKER, _("Not a speaker"))]
+# Lazy: a module-level string is read once, in whatever language the process started with.
+ROLE_CHOICES = [*Speaker.Role.choices, (services.NOT_A_SPEAKER, gettext_lazy("Not a speaker"))]
 
 
 def _draft(membership) -> ImportBatch | None:

@@ -55,10 +55,13 @@ def context(context):
     refused = []
     context.expose_binding("reportPolicyViolation", lambda source, text: refused.append(text))
     context.add_init_script(
-        """document.addEventListener("securitypolicyviolation", (e) => {
-             const where = `${e.sourceFile}:${e.lineNumber}`;
-             window.reportPolicyViolation(`${e.violatedDirective} ${e.blockedURI} ${where}`);
+        """window.policyViolations = [];
+           document.addEventListener("securitypolicyviolation", (e) => {
+             const line = `${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`;
+             window.policyViolations.push(line);
+             window.reportPolicyViolation(line);
            });"""
     )
+    context.policy_violations = refused  # tests/browser/test_policy.py checks the watch itself
     yield context
     assert refused == [], f"Content-Security-Policy violations: {refused}"
