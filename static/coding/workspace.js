@@ -400,7 +400,8 @@
     if (option) { choose(option); return; }
     // A code's apply button in the codebook sidebar applies it to the pending passage.
     var apply = event.target.closest(".code-apply[data-code-id]");
-    if (!apply) return;
+    if (!apply || event.detail > 1) return; // a double click applies once
+
     if (!pending && !takeSelection()) { say(root.getAttribute("data-need-selection"), true); return; }
     choose(popover.querySelector('#code-choices li.all[data-code="' + apply.getAttribute("data-code-id") + '"]'));
   });

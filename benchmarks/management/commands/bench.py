@@ -40,6 +40,11 @@ class Command(BaseCommand):
             help="Time keypress → highlight painted in Chromium instead (benchmarks/browser.py).",
         )
         parser.add_argument(
+            "--no-stripes",
+            action="store_true",
+            help="With --browser: the margin stripes off, to see what they cost.",
+        )
+        parser.add_argument(
             "--explain",
             action="store_true",
             help="Print EXPLAIN (ANALYZE, BUFFERS) of the slowest queries of each path.",
@@ -51,7 +56,7 @@ class Command(BaseCommand):
         if settings.DEBUG:
             self.stderr.write("DJANGO_DEBUG is on: timings include debug overhead.")
         if options["browser"]:
-            self.browser(options["runs"])
+            self.browser(options["runs"], stripes=not options["no_stripes"])
             return
         size = synthetic.size_from_options(options)
         project = bench.project_for_size(size, seed=options["seed"], log=self.stdout.write)
@@ -89,14 +94,17 @@ class Command(BaseCommand):
             path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
             self.stdout.write(f"Wrote {path}.")
 
-    def browser(self, runs: int) -> None:
+    def browser(self, runs: int, stripes: bool) -> None:
         project, interview = browser.make_interview()
         self.stdout.write(
-            f"Keypress → highlight painted in Chromium, {runs} runs, stripes on, "
+            f"Keypress → highlight painted in Chromium, {runs} runs, "
+            f"stripes {'on' if stripes else 'off'}, "
             f"{interview.codings.count()} codings in a {interview.text_length}-character interview."
         )
         with loadtest.Server(workers=1, threads=4) as server:
-            result = browser.run(server.url, interview, runs, log=self.stdout.write)
+            result = browser.run(
+                server.url, interview, runs, log=self.stdout.write, stripes=stripes
+            )
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         self.stdout.write(
             f"n={result.n}  p50 {result.p50_ms:.1f} ms  p95 {result.p95_ms:.1f} ms  "
