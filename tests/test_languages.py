@@ -9,6 +9,7 @@ English page, the English originals must not appear on a French one.
 import gettext
 import re
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,34 @@ def text_of(html: str) -> str:
     """The page's visible text and the attributes people hear (labels, titles, placeholders)."""
     heard = " ".join(re.findall(r'(?:aria-label|title|placeholder)="([^"]*)"', html))
     return " ".join(unescape(TAGS.sub(" ", html) + " " + heard).split())
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+# Elements whose end tag HTML lets one leave out: not checked.
+OPTIONAL_END = {"p", "li", "option", "optgroup", "tr", "td", "th", "dt", "dd", "thead", "tbody"}
+
+
+class Nesting(HTMLParser):
+    """End tags that close no open element, or close another: a stray </div> ends the columns of a
+    page without any test of what it shows noticing."""
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.problems = [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID and tag not in OPTIONAL_END:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in VOID or tag in OPTIONAL_END:
+            return
+        if not self.open or self.open[-1] != tag:
+            self.problems.append(f"</{tag}> line {self.getpos()[0]}, open: {self.open[-3:]}")
+            if tag in self.open:  # resynchronise as a browser would
+                del self.open[len(self.open) - 1 - self.open[::-1].index(tag) :]
+            return
+        self.open.pop()
 
 
 def catalogue() -> list[tuple[str, str]]:
@@ -76,7 +105,7 @@ def pages(project, interview, coding) -> dict[str, str]:
     }
 
 
-def test_each_page_speaks_one_language(client):
+def test_each_page_speaks_one_language_and_closes_what_it_opens(client):
     call_command("load_demo", verbosity=0)
     project = Project.objects.get()
     interview = Interview.objects.filter(codings__isnull=False).order_by("pk").first()
@@ -96,7 +125,11 @@ def test_each_page_speaks_one_language(client):
         for language in ("en", "fr"):
             response = client.get(url, headers={"Accept-Language": language})
             assert response.status_code == 200, (name, language, response.status_code)
-            text = text_of(response.content.decode())
+            html = response.content.decode()
+            nesting = Nesting()
+            nesting.feed(html)
+            leaks += [f"{name} ({language}): {problem}" for problem in nesting.problems]
+            text = text_of(html)
             for english, french in pairs:
                 other = french if language == "en" else english
                 if other in text and re.search(rf"(?<!\w){re.escape(other)}(?!\w)", text):
