@@ -29,6 +29,23 @@ class Outcome:
     error: bool = False
     code_ids: set[int] = field(default_factory=set)  # codes whose counts changed
     new_code: Code | None = None  # a code created by the action (in vivo): not on the page yet
+    group: int | None = None  # the action group an undo of this action names
+    label: str = ""  # what an undo of it would undo ("« Voisinage » applied to ‘Pis rien…’")
+
+
+def _passage(text: str) -> str:
+    words = " ".join(text.split())
+    return words if len(words) <= 40 else words[:39].rstrip() + "…"
+
+
+def label(verb: str, code: str, text: str) -> str:
+    """What an action did, short enough for the Undo button's side."""
+    names = {"code": code, "text": _passage(text)}
+    if verb == "apply":
+        return _("« %(code)s » applied to ‘%(text)s’") % names
+    if verb == "remove":
+        return _("« %(code)s » removed from ‘%(text)s’") % names
+    return _("« %(code)s » changed on ‘%(text)s’") % names
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,7 @@ class Applied:
     coding_id: int | None
     code_name: str | None
     outcome: str  # 'no code', 'created', 'merged' or 'already' (see coding_apply)
+    group: int | None = None  # the action group of the change
 
 
 def apply(
@@ -47,10 +65,12 @@ def apply(
     codings): the audit trail and Ctrl+Z are the actor's."""
     actor = actor or coder
     with connection.cursor() as cursor:
+        # The group is drawn here rather than inside coding_apply, so that undo can name it.
         cursor.execute(
-            "SELECT coding_id, code_name, outcome"
-            " FROM coding_apply(%s, %s, %s, %s, %s, %s, %s, %s)",
-            [actor.pk, interview.project_id, interview.pk, code_id, start, end, group, coder.pk],
+            "SELECT a.coding_id, a.code_name, a.outcome, g.id"
+            " FROM (SELECT coalesce(%s::bigint, nextval('coding_action_group')) AS id) g,"
+            " LATERAL coding_apply(%s, %s, %s, %s, %s, %s, g.id, %s) a",
+            [group, actor.pk, interview.project_id, interview.pk, code_id, start, end, coder.pk],
         )
         return Applied(*cursor.fetchone())
 
@@ -88,7 +108,16 @@ def apply_code(
         message = _("New code « %(code)s » applied.") % name
     else:
         message = _("« %(code)s » applied.") % name
-    return Outcome(message, code_ids={code_id}, new_code=created)
+    if applied.outcome == "already":
+        return Outcome(message, code_ids={code_id})
+    text = interview.text[start:end]
+    return Outcome(
+        message,
+        code_ids={code_id},
+        new_code=created,
+        group=applied.group,
+        label=label("apply", applied.code_name, text),
+    )
 
 
 def _in_vivo_code(project_id: int, name: str, user) -> tuple[Code, bool]:
@@ -112,7 +141,7 @@ def change(
     """Another code and/or new boundaries for a coding, as one action. A reviewed coding goes back
     to review (the database's coding_back_to_review trigger)."""
     old_code = coding.code_id
-    with recorded_as(user, interview_id=coding.interview_id):
+    with recorded_as(user, interview_id=coding.interview_id) as group:
         if code is not None and code.pk != coding.code_id:
             coding.code = code
             coding.save(update_fields=["code", "updated_at"])
@@ -120,11 +149,15 @@ def change(
             coding.start, coding.end = start, end
             coding.save(update_fields=["start", "end", "updated_at"])
     coding.refresh_from_db(fields=["text", "status"])
-    return Outcome(_("Coding changed."), code_ids={old_code, coding.code_id})
+    what = label("change", coding.code.name, coding.text)
+    return Outcome(
+        _("Coding changed."), code_ids={old_code, coding.code_id}, group=group, label=what
+    )
 
 
 def remove_coding(coding: Coding, user) -> Outcome:
-    with recorded_as(user, interview_id=coding.interview_id):
+    text = coding.text
+    with recorded_as(user, interview_id=coding.interview_id) as group:
         memos = remove(coding)
     names = {"code": coding.code.name, "count": memos}
     if memos:
@@ -135,14 +168,26 @@ def remove_coding(coding: Coding, user) -> Outcome:
         )
     else:
         message = _("Coding « %(code)s » removed. Undo with Ctrl+Z.")
-    return Outcome(message % names, code_ids={coding.code_id})
+    what = label("remove", coding.code.name, text)
+    return Outcome(message % names, code_ids={coding.code_id}, group=group, label=what)
 
 
-def undo(interview: Interview, user) -> Outcome:
-    result = undo_last(user, interview.pk)
+def undo(interview: Interview, user, group: int | None = None) -> Outcome:
+    """Undo action `group` of the user in this interview (the workspace's tab names its own last
+    one), or without a group the user's last one; the message says what was undone."""
+    result = undo_last(user, interview.pk, group=group)
     if result is None:
         return Outcome(_("Nothing to undo."), error=True)
     if result.conflicts:
         message = _("Partly undone: some codings had changed since, or their code was deleted.")
         return Outcome(message, error=True)
-    return Outcome(_("Undone."))
+    return Outcome(_("Undone: %(what)s.") % {"what": _describe(interview, result.events)})
+
+
+def _describe(interview: Interview, events) -> str:
+    """The label of the action these audit events make up (its first coding)."""
+    first = events[0]
+    row = first.after or first.before
+    verb = {"create": "apply", "delete": "remove"}.get(first.action, "change")
+    code = Code.objects.filter(pk=row["code_id"]).values_list("name", flat=True).first() or "?"
+    return label(verb, code, interview.text[row["start"] : row["end"]])

@@ -99,12 +99,15 @@ def lock_interviews(interview_ids) -> None:
             )
 
 
-def last_undoable_group(user, interview_id: int) -> int | None:
-    """The group of the user's latest action in this interview that is neither an undo nor undone."""
+def last_undoable_group(user, interview_id: int, group: int | None = None) -> int | None:
+    """The group of the user's latest action in this interview that is neither an undo nor undone
+    (with `group`: that one, if it is such an action)."""
     undone = CodingEvent.objects.filter(undo_of__isnull=False).values("undo_of")
+    events = CodingEvent.objects.filter(interview_id=interview_id, actor=user, undo_of__isnull=True)
+    if group is not None:
+        events = events.filter(group=group)
     event = (
-        CodingEvent.objects.filter(interview_id=interview_id, actor=user, undo_of__isnull=True)
-        .exclude(group__isnull=True)
+        events.exclude(group__isnull=True)
         .exclude(group__in=undone)
         .order_by("-id")
         .only("group")
@@ -119,9 +122,10 @@ class UndoResult:
     conflicts: int = 0  # changes that could not be reverted (the coding or its code is gone)
 
 
-def undo_last(user, interview_id: int) -> UndoResult | None:
-    """Revert the user's last coding action in the interview, as a new action; None if there is none."""
-    group = last_undoable_group(user, interview_id)
+def undo_last(user, interview_id: int, group: int | None = None) -> UndoResult | None:
+    """Revert the user's last coding action in the interview (or action `group`, if it is one of
+    theirs there and not undone yet), as a new action; None if there is none."""
+    group = last_undoable_group(user, interview_id, group)
     if group is None:
         return None
     return undo_group(user, group, interview_id)

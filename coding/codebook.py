@@ -15,20 +15,43 @@ from django.utils.translation import gettext as _
 from coding.models import Code, Coding, Memo
 from coding.visibility import EVERYTHING, Visibility
 
-# Tableau 10: distinct hues that stay legible as highlights behind text. New codes take the first one
-# their siblings don't use yet (see next_color).
+# 24 hues that stay visible as a highlight's underline and margin stripe: each reaches 3:1 against
+# the white page (WCAG 1.4.11), and text on its 18 % tint stays above 7:1. Twelve hues 30° apart in
+# OKLCH, a lighter and a darker shade of each, ordered so that neighbours differ. New codes take the
+# first one their siblings don't use yet (see next_color); tests/coding/test_colors.py checks them.
 PALETTE = [
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-]
+    "#e66857", "#00a289", "#6c88f2", "#b68900", "#cb6dc4", "#26a352",
+    "#d87700", "#009dbb", "#a57ae7", "#819900", "#e26692", "#0097e4",
+    "#a64e20", "#007375", "#645cb1", "#716800", "#9f497d", "#00774e",
+    "#935b00", "#006f99", "#87519e", "#41741c", "#aa4754", "#2d68b0",
+]  # fmt: skip
+PAGE = "#ffffff"
+MIN_CONTRAST = 3.0  # a mark against the page: WCAG's non-text contrast
+
+
+def _luminance(color: str) -> float:
+    """WCAG relative luminance of "#rrggbb"."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str = PAGE) -> float:
+    """WCAG contrast ratio of two "#rrggbb" colours (1 to 21)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def readable(color: str) -> str:
+    """`color` itself if it reaches MIN_CONTRAST against the page, else the lightest darker shade of
+    it (same hue, channels scaled down) that does."""
+    color = color.lower()
+    channels = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    for step in range(101):
+        shade = "#" + "".join(f"{round(c * (1 - step / 100)):02x}" for c in channels)
+        if contrast(shade) >= MIN_CONTRAST:
+            return shade
+    return "#000000"
 
 
 @dataclass

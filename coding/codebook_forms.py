@@ -1,9 +1,19 @@
 """Forms of the codebook sidebar: a code's fields and place, and the code to merge one into."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coding.codebook import check_merge, code_tree, flatten, subtree_ids
+from coding.codebook import (
+    MIN_CONTRAST,
+    check_merge,
+    code_tree,
+    contrast,
+    flatten,
+    readable,
+    subtree_ids,
+)
 from coding.models import Code
 from interviews.models import Project
 
@@ -53,7 +63,22 @@ class CodeForm(forms.ModelForm):
         return None if parent_id is None else self.parents[parent_id]
 
     def clean_color(self) -> str:
-        return self.cleaned_data["color"].lower()
+        color = self.cleaned_data["color"].lower()
+        unchanged = self.instance.pk and color == self.instance.color.lower()
+        # A malformed colour is the model validator's to refuse.
+        if (
+            re.fullmatch(r"#[0-9a-f]{6}", color)
+            and not unchanged
+            and contrast(color) < MIN_CONTRAST
+        ):
+            raise forms.ValidationError(
+                _(
+                    "This colour is too pale to be seen on the page (%(ratio).1f:1, at least 3:1 is"
+                    " needed). Try %(suggestion)s, a darker shade of it."
+                ),
+                params={"ratio": contrast(color), "suggestion": readable(color)},
+            )
+        return color
 
     def clean(self):
         cleaned = super().clean()

@@ -5,17 +5,16 @@ again after a change. Built with string joins rather than template tags: a 15,00
 hundreds of paragraphs and thousands of highlight pieces, and this is its hot path.
 
 Each paragraph is `<p id="p-START" data-start="START">` holding exactly text[START : START + len] (the
-contract of static/coding/offsets.js). A passage covered by codings is a `<mark>` listing their ids;
-each coding keeps one "lane" across its paragraph, drawn as an underline at that height in its code's
-colour (a CSS variable, so recolouring a code needs no re-render), so overlapping codings stay
-distinguishable.
+contract of static/coding/offsets.js). A passage covered by codings is a `<mark>` listing their ids,
+codes and coders (aligned), with a title naming each code and coder: that is what a pointer's
+tooltip and a screen reader say of it. Colours come from classes (`c-CODE`, defined by the project's
+code stylesheet, coding.views.code_colors), never from style attributes, which the
+Content-Security-Policy refuses; static/coding/stripes.js draws one bar per coding in the margin.
 """
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
-
-LANE_GAP_PX = 4  # vertical distance between two stacked underlines
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +25,9 @@ class Span:
     code_id: int
     start: int
     end: int
+    coder_id: int = 0
+    code_name: str = ""
+    coder_name: str = ""
 
 
 def _text(s: str) -> str:
@@ -33,32 +35,16 @@ def _text(s: str) -> str:
     return escape(s, quote=False).replace("\r", "&#13;")
 
 
-def _lanes(spans: Sequence[Span]) -> dict[int, int]:
-    """The lowest free lane for each span, in order of start (spans sorted by start, longest first)."""
-    lanes: dict[int, int] = {}
-    lane_ends: list[int] = []
-    for span in spans:
-        free = [i for i, end in enumerate(lane_ends) if end <= span.start]
-        lane = free[0] if free else len(lane_ends)
-        if not free:
-            lane_ends.append(0)
-        lane_ends[lane] = span.end
-        lanes[span.id] = lane
-    return lanes
-
-
-def _mark(piece: str, active: list[Span], lanes: dict[int, int]) -> str:
-    active = sorted(active, key=lambda s: lanes[s.id])
-    bars = ",".join(
-        f"linear-gradient(var(--code-{s.code_id}),var(--code-{s.code_id}))" for s in active
-    )
-    heights = ",".join(f"0 calc(100% - {lanes[s.id] * LANE_GAP_PX}px)" for s in active)
+def _mark(piece: str, active: list[Span]) -> str:
     ids = " ".join(str(s.id) for s in active)
-    depth = max(lanes[s.id] for s in active) + 1
+    codes = " ".join(str(s.code_id) for s in active)
+    coders = " ".join(str(s.coder_id) for s in active)
+    # One line per coding: the stripes' labels are these lines, in the order of data-codings.
+    title = escape("\n".join(f"{s.code_name} — {s.coder_name}" for s in active))
+    overlap = " overlap" if len(active) > 1 else ""
     return (
-        f'<mark class="coded" data-codings="{ids}" style="--tint:var(--code-{active[0].code_id});'
-        f'--lanes:{depth};background-image:{bars};background-position:{heights}">'
-        f"{_text(piece)}</mark>"
+        f'<mark class="coded c-{active[0].code_id}{overlap}" data-codings="{ids}" '
+        f'data-codes="{codes}" data-coders="{coders}" title="{title}">{_text(piece)}</mark>'
     )
 
 
@@ -72,7 +58,6 @@ def paragraph_html(start: int, text: str, spans: Iterable[Span], *, oob: bool = 
     head = f'<p id="p-{start}" data-start="{start}"{swap}>'
     if not inside:
         return f"{head}{_text(text)}</p>"
-    lanes = _lanes(inside)
     cuts = sorted(
         {start, end} | {max(s.start, start) for s in inside} | {min(s.end, end) for s in inside}
     )
@@ -80,7 +65,7 @@ def paragraph_html(start: int, text: str, spans: Iterable[Span], *, oob: bool = 
     for a, b in zip(cuts, cuts[1:], strict=False):
         piece = text[a - start : b - start]
         active = [s for s in inside if s.start < b and s.end > a]
-        pieces.append(_mark(piece, active, lanes) if active else _text(piece))
+        pieces.append(_mark(piece, active) if active else _text(piece))
     return head + "".join(pieces) + "</p>"
 
 

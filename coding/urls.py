@@ -8,6 +8,11 @@ urlpatterns = [
     # Codebook: /projects/<project_id>/codebook/…  (coding/codebook_views.py)
     path("projects/<int:project_id>/codebook/", codebook_views.codebook, name="codebook"),
     path(
+        "projects/<int:project_id>/codebook/colors.css",
+        codebook_views.code_colors,
+        name="code-colors",
+    ),
+    path(
         "projects/<int:project_id>/codebook/new/",
         codebook_views.code_create,
         name="code-create",

@@ -12,6 +12,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.utils.crypto import get_random_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -27,7 +28,6 @@ from interviews.models import AttributeValue
 from interviews.permissions import Action
 
 TEMPLATE = "coding/workspace.html"
-RECENT_CODES = 5
 SHORTCUTS = 9
 USAGE_WINDOW = 500
 
@@ -40,16 +40,15 @@ def _state(request: HttpRequest) -> tuple[int, workspace.CoderFilter]:
 
 
 def _choices(request: HttpRequest, project_id: int) -> dict:
-    """The popover's codes: the user's recent ones first, then the whole codebook with shortcuts 1–9
-    on the codes the user applied most in their last USAGE_WINDOW codings (stable while they work,
-    unlike recency, and cheap however much they coded before)."""
+    """The popover's codes: shortcuts 1–9 first, in digit order, on the codes the user applied most
+    in their last USAGE_WINDOW codings (stable while they work, unlike recency, and cheap however
+    much they coded before), then the whole codebook."""
     paths = code_paths(project_id)
     lately = list(
         Coding.objects.filter(coder=request.user, code_id__in=[code.pk for code, _ in paths])
         .order_by("-created_at")
         .values_list("code_id", flat=True)[:USAGE_WINDOW]
     )
-    recent = list(dict.fromkeys(lately))  # distinct, most recent first
     position = {code.pk: i for i, (code, _) in enumerate(paths)}
     uses = Counter(lately)
     shortcut_ids = sorted(uses, key=lambda code_id: (-uses[code_id], position[code_id]))
@@ -63,9 +62,17 @@ def _choices(request: HttpRequest, project_id: int) -> dict:
         for code, path in paths
     ]
     by_id = {entry["code"].pk: entry for entry in entries}
-    recent_entries = [by_id[i] for i in recent[:RECENT_CODES]]
-    # `codes` also feed the page's colour variables (partial code-colors).
-    return {"choices": entries, "recent": recent_entries, "codes": [code for code, _ in paths]}
+    return {
+        "choices": entries,
+        "shortcuts": [by_id[code_id] for code_id in shortcut_ids],
+        "codes": [code for code, _ in paths],
+    }
+
+
+def _colors_link(project) -> str:
+    """The code stylesheet's link again, with a new version: a code was created or recoloured."""
+    context = {"project": project, "version": get_random_string(8), "oob": True}
+    return render_to_string("base.html#code-colors", context)
 
 
 def _respond(
@@ -95,6 +102,11 @@ def _respond(
         count_context = {"code": code, "interview": interview, "oob": True}
         parts.append(render_to_string("coding/codebook.html#code-count", count_context))
     response = HttpResponse("".join(parts))
+    if outcome is not None and outcome.group is not None:
+        # The tab keeps it, to undo its own actions only (static/coding/workspace.js).
+        trigger_client_event(
+            response, "coding-done", {"group": outcome.group, "label": outcome.label}
+        )
     if codes_changed:
         # The codebook sidebar reloads itself on "codebook-stale"; "codes-changed" is what the
         # codebook's own editing sends, on which this page only refreshes its code list and colours.
@@ -192,7 +204,7 @@ def code_choices(request: HttpRequest, project_id: int, interview_id: int) -> Ht
         "oob": True,
     }
     extra = render_to_string(f"{TEMPLATE}#code-choices", context)
-    extra += render_to_string(f"{TEMPLATE}#code-colors", context)
+    extra += _colors_link(membership.project)
     return _respond(request, interview, extra=extra)
 
 
@@ -247,10 +259,7 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
         start=data["start"],
         end=data["end"],
     )
-    extra = ""
-    if outcome.new_code:  # its colour is not on the page yet
-        colors = Code.objects.filter(project_id=project_id).only("id", "color")
-        extra = render_to_string(f"{TEMPLATE}#code-colors", {"codes": colors, "oob": True})
+    extra = _colors_link(membership.project) if outcome.new_code else ""  # its colour is new
     return _respond(
         request, interview, outcome, extra=extra, codes_changed=outcome.new_code is not None
     )
@@ -306,4 +315,6 @@ def undo(request: HttpRequest, project_id: int, interview_id: int) -> HttpRespon
     membership, interview = permissions.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
-    return _respond(request, interview, actions.undo(interview, request.user))
+    group = request.POST.get("group", "")
+    outcome = actions.undo(interview, request.user, int(group) if group.isdigit() else None)
+    return _respond(request, interview, outcome)

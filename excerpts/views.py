@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from coding.codebook import code_paths
+from coding.codebook import code_paths, fold
 from coding.models import Code, Coding, ReviewEvent
 from coding.visibility import Visibility, visible_codings
 from excerpts import queries
@@ -195,7 +195,15 @@ def _filter_choices(project, filters: Filters) -> dict:
     # weight) comes when the list is opened (see INTERVIEW_SELECT).
     chosen = ((pk, title, title) for pk, title in filters.interviews.items())
     return {
-        "code_options": _code_options(filters),
+        "code_checks": _code_checks(filters),
+        "coder_checks": _checks(
+            "coder",
+            (
+                (m.pk, m.get_full_name() or m.username, f"{m.get_full_name()} {m.username}", 0)
+                for m in members
+            ),
+            filters.coders,
+        ),
         "members": members,
         "interview_options": _options(chosen, filters.interviews),
         "interview_count": Interview.objects.filter(project=project).count(),
@@ -225,11 +233,26 @@ def _options(choices, selected) -> str:
     )
 
 
-def _code_options(filters: Filters) -> str:
-    """The codebook in tree order, each name indented by its depth (its path as a tooltip)."""
-    return _options(
+def _checks(name: str, choices, selected) -> str:
+    """Checkboxes of a searchable multi-pick (static/verbatim.js filters them as one types) from
+    (value, label, search text, depth) tuples; built here for the same reason as _options."""
+    return format_html_join(
+        "",
+        '<li data-search="{}" data-depth="{}"><label class="check"><input type="checkbox" name="{}"'
+        ' value="{}"{}> {}</label></li>',
         (
-            (pk, "\u2003" * path.count(" › ") + filters.codes[pk].name, path)
+            (fold(search), depth, name, pk, mark_safe(" checked") if pk in selected else "", label)
+            for pk, label, search, depth in choices
+        ),
+    )
+
+
+def _code_checks(filters: Filters) -> str:
+    """The codebook in tree order, each name indented by its depth, found by its whole path."""
+    return _checks(
+        "code",
+        (
+            (pk, filters.codes[pk].name, path, path.count(" › "))
             for pk, path in filters.paths.items()
         ),
         filters.code_ids,

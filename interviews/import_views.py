@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -28,7 +28,8 @@ from interviews.permissions import Action
 from interviews.transcripts import blocks
 
 PROGRESS_MARK = "<!--progress-->"
-ROLE_CHOICES = [*Speaker.Role.choices, (services.NOT_A_SPEAKER, _("Not a speaker"))]
+# Lazy: a module-level string is read once, in whatever language the process started with.
+ROLE_CHOICES = [*Speaker.Role.choices, (services.NOT_A_SPEAKER, gettext_lazy("Not a speaker"))]
 
 
 def _draft(membership) -> ImportBatch | None:
@@ -97,15 +98,21 @@ def _preview_context(membership, batch, data=None, errors=()) -> dict:
         type_ = known.type if known else getattr(attributes.get(name), "type", Attribute.Type.TEXT)
         columns.append({"index": index, "name": name, "new": known is None, "type": type_})
     items = []
+    seen = {}  # checksum → the batch's first file with that text, as services.import_interviews
     for index, (file, plan) in enumerate(pairs):
         problems = services.check_values(plan, list(attributes.values()))
         if match and index in match.file_errors:
             problems.insert(0, match.file_errors[index])
+        checksum = services.text_checksum(plan.text)
+        duplicate = services.duplicate_of(batch.project, plan.text)
+        twin = None if duplicate else seen.get(checksum)
+        seen.setdefault(checksum, file.name)
         items.append(
             {
                 "file": file,
                 "plan": plan,
-                "duplicate": services.duplicate_of(batch.project, plan.text),
+                "duplicate": duplicate,
+                "twin": twin,  # an earlier file of this batch with the same text
                 "problems": problems,
                 "values": [(column, plan.values.get(column["name"], "")) for column in columns],
                 "encodings": [(c, formats.ENCODINGS.get(c, c)) for c in file.alternatives],
@@ -116,6 +123,8 @@ def _preview_context(membership, batch, data=None, errors=()) -> dict:
         "membership": membership,
         "batch": batch,
         "items": items,
+        # What the button promises: duplicates are skipped, in the project or in the batch.
+        "importable": sum(1 for item in items if not item["duplicate"] and not item["twin"]),
         "unreadable": [f for f in batch.files.all() if f.error],
         "columns": columns,
         "types": Attribute.Type.choices,

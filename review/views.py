@@ -90,10 +90,32 @@ def _page(filters: Filters, number, order=QUEUE_ORDER) -> tuple:
     return page, codings
 
 
+# Where a sentence ends, in a context: its mark, the closing quote or bracket after it, then space.
+SENTENCE_END = re.compile(r"[.!?…][»”\")\]]*\s+")
+
+
+def _sentences(coding) -> dict[str, str]:
+    """The coding's context cut at sentence ends: the sentence around the passage shows, the rest
+    of the context unfolds on demand ("near" and "far" on each side)."""
+    before = getattr(coding, "context_before", "") or ""
+    after = getattr(coding, "context_after", "") or ""
+    ends = list(SENTENCE_END.finditer(before))
+    cut = ends[-1].end() if ends else 0
+    found = SENTENCE_END.search(after)
+    stop = found.end() if found else len(after)
+    return {
+        "before_far": before[:cut],
+        "before_near": before[cut:],
+        "after_near": after[:stop],
+        "after_far": after[stop:],
+    }
+
+
 def _cards(membership: Membership, filters: Filters, codings) -> list[dict]:
     return [
         {
             "coding": coding,
+            "context": _sentences(coding),
             "path": filters.paths.get(coding.code_id, coding.code.name),
             "may_review": workflow.may_review(membership, coding),
             "approvable": coding.status in workflow.APPROVABLE,
@@ -106,7 +128,9 @@ def _cards(membership: Membership, filters: Filters, codings) -> list[dict]:
 def _fresh_cards(membership: Membership, coding_ids, **extra) -> list[dict]:
     """Fresh cards of these codings of the member's project (after a decision), in queue order."""
     filters = read_filters(membership.project, QueryDict(), user=membership.user)
-    cards = _cards(membership, filters, _excerpts(filters).filter(pk__in=coding_ids))
+    codings = list(_excerpts(filters).filter(pk__in=coding_ids))
+    queries.add_context(codings)
+    cards = _cards(membership, filters, codings)
     for card in cards:
         card.update(extra)
     return cards

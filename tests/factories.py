@@ -45,9 +45,13 @@ def make_interview(
 
 
 def make_code(
-    project: Project, name: str = "Voisinage courtois", parent: Code | None = None
+    project: Project,
+    name: str = "Voisinage courtois",
+    parent: Code | None = None,
+    color: str | None = None,
 ) -> Code:
-    return Code.objects.create(project=project, name=name, parent=parent)
+    extra = {"color": color} if color else {}
+    return Code.objects.create(project=project, name=name, parent=parent, **extra)
 
 
 def make_coding(interview: Interview, code: Code, coder, start: int, end: int) -> Coding:

@@ -100,7 +100,25 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, project):
     assert response["Location"].startswith("/login/?next=")
 
 
-def test_an_expired_session_in_htmx_redirects_the_whole_window(client, project):
-    response = client.get(f"/projects/{project.pk}/codebook/", headers={"HX-Request": "true"})
-    assert response.status_code == 200
-    assert response["HX-Redirect"].startswith("/login/?next=")
+def test_an_expired_session_in_htmx_answers_401_with_the_page_as_next(client, project):
+    # The page stays, and asks for the password (static/verbatim.js): nothing typed is lost.
+    page = f"http://testserver/projects/{project.pk}/interviews/3/?coders=mine"
+    response = client.post(
+        f"/projects/{project.pk}/interviews/3/codings/",
+        headers={"HX-Request": "true", "HX-Current-URL": page},
+    )
+    assert response.status_code == 401
+    assert response["X-Login-URL"] == (
+        f"/login/?next=%2Fprojects%2F{project.pk}%2Finterviews%2F3%2F%3Fcoders%3Dmine"
+    )
+
+
+def test_an_expired_session_on_a_plain_post_returns_to_the_page_not_the_post_url(client, project):
+    page = f"http://testserver/projects/{project.pk}/memos/"
+    response = client.post(f"/projects/{project.pk}/memos/", headers={"Referer": page})
+    assert response.status_code == 302
+    assert response["Location"] == f"/login/?next=%2Fprojects%2F{project.pk}%2Fmemos%2F"
+    elsewhere = client.post(
+        f"/projects/{project.pk}/memos/", headers={"Referer": "https://evil.example/x"}
+    )
+    assert elsewhere["Location"] == "/login/"

@@ -1,24 +1,47 @@
+from urllib.parse import urlencode, urlparse
+
 from django.conf import settings
-from django.http import HttpRequest
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
-from django_htmx.http import HttpResponseClientRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def _page(request: HttpRequest, url: str | None) -> str | None:
+    """The path of `url` if it is a page of this site, else None."""
+    if not url or not url_has_allowed_host_and_scheme(url, {request.get_host()}):
+        return None
+    parts = urlparse(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def htmx_login_redirect(get_response):
-    """Send an htmx request whose session expired to the login page, not into the fragment.
+    """Answer a request whose session expired so that no work is lost and `next` is a page.
 
-    htmx follows the 302 from LoginRequiredMiddleware transparently and would swap the whole login page
-    into whatever element made the request; a client redirect reloads the window instead.
+    LoginRequiredMiddleware redirects to the login page with `next` set to the request's own URL.
+    For an htmx request, following that redirect would swap the login page into a fragment, and a
+    full reload would lose what the user typed: the answer is a 401 instead, and the page itself
+    (static/verbatim.js) asks for the password in a dialog and sends the action again. For a plain
+    POST (a form without htmx), `next` becomes the page the form was on: the POST's URL answers 405
+    to the GET that would follow the login.
     """
 
     def middleware(request: HttpRequest):
         response = get_response(request)
-        if (
-            getattr(request, "htmx", False)
-            and response.status_code == 302
-            and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
-        ):
-            return HttpResponseClientRedirect(response["Location"])
+        login_url = resolve_url(settings.LOGIN_URL)
+        if response.status_code != 302 or not response["Location"].startswith(login_url):
+            return response
+        if getattr(request, "htmx", False):
+            answer = HttpResponse(status=401)
+            page = _page(request, request.headers.get("HX-Current-URL"))
+            answer["X-Login-URL"] = login_url + (
+                "?" + urlencode({REDIRECT_FIELD_NAME: page}) if page else ""
+            )
+            return answer
+        if request.method not in ("GET", "HEAD"):
+            page = _page(request, request.headers.get("Referer"))
+            query = "?" + urlencode({REDIRECT_FIELD_NAME: page}) if page else ""
+            return HttpResponseRedirect(login_url + query)
         return response
 
     return middleware

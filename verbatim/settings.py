@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "template_partials",
+    "csp",
     # The product, in layers (docs/architecture.md): each imports only the ones listed above it.
     "interviews",
     "coding",
@@ -94,7 +96,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts and styles from our own static files only. No inline
+# script, handler or style attribute is left in the templates (code colours are a stylesheet of their
+# own, coding.codebook_views.code_colors; htmx runs without eval, templates/base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
 
 ROOT_URLCONF = "verbatim.urls"
 WSGI_APPLICATION = "verbatim.wsgi.application"
@@ -145,6 +166,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language, day first and 24-hour in both (verbatim/formats/).
+FORMAT_MODULE_PATH = ["verbatim.formats"]
 USE_I18N = True
 TIME_ZONE = "America/Montreal"
 USE_TZ = True

@@ -1,19 +1,49 @@
 /* Verbatim coding workspace: the only behaviour htmx attributes cannot express.
  *
- * - Selecting text opens the code popover (#code-popover) beside it; the passage goes to the server as
- *   code-point offsets (VerbatimOffsets, offsets.js). The server validates them and answers with the
- *   paragraphs to redraw, out of band.
+ * - Selecting text opens the code popover (#code-popover) beside it, at once (a shortcut typed right
+ *   after the mouse is released applies to that passage), without moving the page; the passage goes
+ *   to the server as code-point offsets (VerbatimOffsets, offsets.js). The server validates them and
+ *   answers with the paragraphs to redraw, out of band.
  * - Type-ahead in the popover: typing filters the codes (accents and case ignored), arrows move, Enter
  *   applies, 1–9 apply the shortcut codes while nothing is typed, Escape closes.
- * - Clicking a highlight opens the inspector for the codings under it.
+ * - Clicking a highlight or its stripe (stripes.js) opens the inspector for the codings under it.
  * - Without a mouse: Tab to the transcript; ↑/↓ go from paragraph to paragraph, ←/→ move the caret
- *   (Ctrl: by word), Shift with the arrows selects, Enter opens the popover, Escape comes back.
+ *   (Ctrl: by word), Shift with the arrows selects, Enter opens the popover — or, on a coded passage,
+ *   the inspector; N/P go to the next/previous coded passage; Escape comes back.
+ * - Undo (Ctrl+Z) undoes what this tab did, last first: each action's response names its action group
+ *   and says what it was ("coding-done"); the tab keeps them in sessionStorage.
+ * Every element is looked up again when htmx swaps the page (Back restores it from history), and
+ * every listener is delegated from the document, so a restored page works as a fresh one.
  * The pending passage stays painted (CSS Custom Highlight API) while the focus is in the popover. */
 (function () {
   "use strict";
-  var O = window.VerbatimOffsets;
-  var root, popover, input, status, pending = null, active = null, lastCode = null;
-  var RECENT = 5;
+  var O = window.VerbatimOffsets, S = window.VerbatimStripes;
+  var root, popover, form, input, status, pending = null, active = null, caretMark = null;
+
+  function bind() {
+    root = document.getElementById("transcript");
+    popover = document.getElementById("code-popover");
+    form = popover && popover.querySelector("form");
+    input = popover && popover.querySelector("input[type=search]");
+    status = document.getElementById("workspace-status");
+    pending = null;
+    active = null;
+    caretMark = null;
+    S.attach(root);
+    var toggle = document.getElementById("stripes-on");
+    if (toggle) {
+      toggle.checked = localStorage.getItem("verbatim:stripes") !== "off";
+      S.show(toggle.checked);
+      S.filter(document.getElementById("stripes-coder").value, document.getElementById("stripes-code").value);
+    }
+    showUndo();
+  }
+  // True when the page is a workspace; looks its elements up again if they were replaced.
+  function live() {
+    if (!root || !root.isConnected) bind();
+    return !!root;
+  }
+  function canCode() { return live() && !!popover; }
 
   function fold(s) { return s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().trim(); }
   function choices() { return Array.prototype.slice.call(popover.querySelectorAll("#code-choices li")); }
@@ -22,6 +52,8 @@
     status.textContent = message;
     status.classList.toggle("error", !!isError);
   }
+  // For screen readers only: what a sighted user sees for themselves.
+  function announce(message) { document.getElementById("workspace-announce").textContent = message; }
 
   function paint() {
     if (!window.CSS || !CSS.highlights) return;
@@ -30,17 +62,30 @@
     else CSS.highlights.delete("pending-passage");
   }
 
+  // Scrolls the list alone, never the page (scrollIntoView would scroll every ancestor).
+  function keepInList(li) {
+    var list = li.parentNode;
+    if (li.offsetTop < list.scrollTop) list.scrollTop = li.offsetTop;
+    else if (li.offsetTop + li.offsetHeight > list.scrollTop + list.clientHeight) {
+      list.scrollTop = li.offsetTop + li.offsetHeight - list.clientHeight;
+    }
+  }
+
   function setActive(li) {
-    choices().forEach(function (c) { c.classList.toggle("active", c === li); });
+    choices().forEach(function (c) {
+      c.classList.toggle("active", c === li);
+      c.setAttribute("aria-selected", String(c === li));
+    });
     active = li;
-    if (li) { input.setAttribute("aria-activedescendant", li.id); li.scrollIntoView({ block: "nearest" }); }
+    if (li) { input.setAttribute("aria-activedescendant", li.id); keepInList(li); }
+    else input.removeAttribute("aria-activedescendant");
   }
 
   function filter() {
     var q = fold(input.value), exact = false;
     choices().forEach(function (li) {
       var name = li.getAttribute("data-name");
-      li.hidden = q ? (li.classList.contains("recent") || name.indexOf(q) < 0) : false;
+      li.hidden = q ? (li.classList.contains("shortcut") || name.indexOf(q) < 0) : false;
       if (q && fold(li.getAttribute("data-leaf")) === q) exact = true;
     });
     var create = popover.querySelector("[data-new=typed]");
@@ -50,12 +95,17 @@
     setActive(visible()[0] || null);
   }
 
+  // Beside the passage, below it or above it when there is no room below; inside the viewport.
   function place() {
     var range = O.rangeToDom(root, pending.start, pending.end);
     var rect = range ? range.getBoundingClientRect() : root.getBoundingClientRect();
-    popover.style.top = rect.bottom + window.scrollY + 8 + "px";
-    var left = Math.min(rect.left, document.documentElement.clientWidth - popover.offsetWidth - 12);
-    popover.style.left = Math.max(left, 8) + window.scrollX + "px";
+    var width = popover.offsetWidth, height = popover.offsetHeight;
+    var viewWidth = document.documentElement.clientWidth, viewHeight = window.innerHeight;
+    var top = rect.bottom + 8;
+    if (top + height > viewHeight && rect.top - 8 - height >= 0) top = rect.top - 8 - height;
+    var left = Math.max(Math.min(rect.left, viewWidth - width - 8), 8);
+    popover.style.top = top + window.scrollY + "px";
+    popover.style.left = left + window.scrollX + "px";
   }
 
   // Take the current selection as the pending passage; true when there is one in the transcript.
@@ -63,8 +113,8 @@
     var range = O.selectionToRange(window.getSelection(), root);
     if (!range) return false;
     pending = range;
-    popover.querySelector("[name=start]").value = range.start;
-    popover.querySelector("[name=end]").value = range.end;
+    form.querySelector("[name=start]").value = range.start;
+    form.querySelector("[name=end]").value = range.end;
     var words = range.text.replace(/\s+/g, " ").trim();
     popover.querySelector(".passage").textContent = words.length > 120 ? words.slice(0, 117) + "…" : words;
     var inVivo = popover.querySelector("[data-new=in-vivo]");
@@ -74,13 +124,16 @@
   }
 
   function open(focus) {
-    if (!takeSelection()) return;
+    if (!takeSelection()) return false;
+    var wasHidden = popover.hidden;
     popover.hidden = false;
     input.value = "";
+    place(); // where it stays, before anything inside it moves
     filter();
-    place();
     paint();
     if (focus) input.focus({ preventScroll: true });
+    else if (wasHidden) announce(root.getAttribute("data-popover-open")); // the mouse user's screen reader
+    return true;
   }
 
   // refocus: back to the transcript, the caret after the passage (the keyboard user's Escape).
@@ -106,11 +159,9 @@
     if (text) window.getSelection().collapse(text, 0);
   }
 
-  function paragraphOf(node) {
-    var element = node && (node.nodeType === 1 ? node : node.parentElement);
-    return element && element.closest("#transcript p[data-start]");
-  }
-
+  function elementOf(node) { return node && (node.nodeType === 1 ? node : node.parentElement); }
+  function paragraphOf(node) { var e = elementOf(node); return e && e.closest("#transcript p[data-start]"); }
+  function markOf(node) { var e = elementOf(node); return e && e.closest("#transcript mark[data-codings]"); }
   function paragraphs() { return Array.prototype.slice.call(root.querySelectorAll("p[data-start]")); }
 
   function firstInView() {
@@ -118,12 +169,24 @@
     return all.find(function (p) { return p.getBoundingClientRect().bottom > 0; }) || all[0];
   }
 
+  // The caret entered a coded passage: say which codes, by whom (the highlight's title).
+  function announceMark(mark) {
+    if (mark === caretMark) return;
+    caretMark = mark;
+    S.emphasize(mark ? mark.getAttribute("data-codings").split(" ") : []);
+    if (mark) {
+      var names = mark.getAttribute("title").split("\n").join("; ");
+      say(root.getAttribute("data-coded") + " " + names + ". " + root.getAttribute("data-inspect-hint"));
+    }
+  }
+
   function showCaret() {
     if (!window.CSS || !CSS.highlights) return;
     var sel = window.getSelection(), node = sel.focusNode;
     CSS.highlights.delete("keyboard-caret");
     if (!node || !root.contains(node)) return;
-    (node.nodeType === 1 ? node : node.parentElement).scrollIntoView({ block: "nearest" });
+    elementOf(node).scrollIntoView({ block: "nearest" });
+    announceMark(markOf(node));
     if (!sel.isCollapsed || node.nodeType !== 3 || sel.focusOffset >= node.length) return;
     var range = document.createRange();
     range.setStart(node, sel.focusOffset);
@@ -136,7 +199,7 @@
   var kept = null;
   function keep() {
     var sel = window.getSelection();
-    if (document.activeElement !== root || !sel.rangeCount || !root.contains(sel.focusNode)) return;
+    if (!live() || document.activeElement !== root || !sel.rangeCount || !root.contains(sel.focusNode)) return;
     // The selection's first point is a start, its last an end; a caret is a start.
     var first = sel.getRangeAt(0);
     var backward = !sel.isCollapsed && first.startContainer === sel.focusNode && first.startOffset === sel.focusOffset;
@@ -147,9 +210,10 @@
     };
   }
   function restore() {
-    if (!kept) return;
+    if (!kept || !live()) return;
     var a = O.offsetToDom(root, kept.anchor.at, kept.anchor.bias), f = O.offsetToDom(root, kept.focus.at, kept.focus.bias);
     kept = null;
+    caretMark = null;
     if (a && f) { window.getSelection().setBaseAndExtent(a[0], a[1], f[0], f[1]); showCaret(); }
   }
 
@@ -172,56 +236,91 @@
     return true;
   }
 
-  // A real click, not requestSubmit(button): htmx learns the submitter (its name and value) from clicks.
+  // N / P: the caret to the start of the next / previous coded passage.
+  function jumpToMark(forward) {
+    var sel = window.getSelection(), marks = root.querySelectorAll("mark[data-codings]");
+    var here = sel.rangeCount && root.contains(sel.focusNode) ? sel.getRangeAt(0) : null;
+    var current = here && markOf(sel.focusNode), target = null;
+    for (var i = 0; i < marks.length; i++) {
+      var mark = marks[forward ? i : marks.length - 1 - i];
+      if (mark === current) continue;
+      if (!here) { target = mark; break; }
+      var position = here.comparePoint(mark, 0); // -1: the mark is before the caret
+      if (forward ? position > 0 : position < 0) { target = mark; break; }
+    }
+    if (!target) { say(root.getAttribute("data-no-more")); return; }
+    var text = document.createTreeWalker(target, NodeFilter.SHOW_TEXT).nextNode();
+    sel.collapse(text, 0);
+    showCaret();
+  }
+
+  // Choose an option (or a "new code" button): the form learns which, and is sent.
   // selectionchange arrives a task late: a quick Shift+Arrow then Enter must code the live selection.
-  function submit(button) {
+  function choose(choice) {
     if (document.activeElement !== input) takeSelection();
-    if (button && pending) button.click();
+    if (!choice || !pending) return;
+    form.querySelector("[name=code]").value = choice.getAttribute("data-code") || "";
+    form.querySelector("[name=new_code]").value = choice.hasAttribute("data-new") ? choice.value : "";
+    form.requestSubmit();
   }
 
-  // The code just applied becomes the first of the recent ones (the server sends the list only
-  // when the codebook changes, to keep applying a code cheap).
-  function promote(id) {
-    var list = popover.querySelector("#code-choices");
-    var source = id && list.querySelector('li.all button[value="' + id + '"]');
-    if (!source) return;
-    var old = list.querySelector('li.recent button[value="' + id + '"]');
-    if (old) old.parentNode.remove();
-    var li = source.parentNode.cloneNode(true);
-    li.className = "recent";
-    li.id = "choice-recent-" + id;
-    li.removeAttribute("data-shortcut");
-    var kbd = li.querySelector("kbd");
-    if (kbd) kbd.remove();
-    list.insertBefore(li, list.firstChild);
-    Array.prototype.slice.call(list.querySelectorAll("li.recent"), RECENT).forEach(function (x) { x.remove(); });
+  function inspect(ids, focus) {
+    var url = root.getAttribute("data-inspect-url") + "?ids=" + ids.split(" ").join(",");
+    htmx.ajax("GET", url, { target: "#inspector", swap: "outerHTML" }).then(function () {
+      var inspector = document.getElementById("inspector");
+      if (focus && inspector) inspector.focus();
+    });
   }
 
-  function inspect(ids) {
-    htmx.ajax("GET", root.getAttribute("data-inspect-url") + "?ids=" + ids.split(" ").join(","),
-      { target: "#inspector", swap: "outerHTML" });
+  /* Undo, per tab: a stack of {group, label} for this interview in sessionStorage. */
+  function undoKey() { return "undo:" + location.pathname; }
+  function undoStack() { return JSON.parse(sessionStorage.getItem(undoKey()) || "[]"); }
+  function saveUndo(stack) { sessionStorage.setItem(undoKey(), JSON.stringify(stack.slice(-50))); showUndo(); }
+  function showUndo() {
+    var what = document.getElementById("undo-what");
+    if (!what) return;
+    var stack = undoStack(), last = stack[stack.length - 1];
+    what.textContent = last ? last.label : "";
+    document.getElementById("undo").setAttribute("aria-disabled", String(!last));
   }
 
   function onKey(event) {
-    var inInput = event.target === input;
-    if (event.key === "Escape" && !popover.hidden) { close(true); return; }
+    if (!live()) return;
+    var inInput = !!input && event.target === input;
+    if (popover && event.key === "Escape" && !popover.hidden) { close(true); return; }
     // Plain ↑/↓ choose a code while the popover is open; Shift+arrows always refine the passage.
-    if (event.target === root && (popover.hidden || event.shiftKey) && moveCaret(event)) {
+    if (event.target === root && (!popover || popover.hidden || event.shiftKey) && moveCaret(event)) {
       event.preventDefault();
       return;
     }
     // Typing in another field (a memo, a form of the codebook) is none of the popover's business.
     if (!inInput && (/INPUT|TEXTAREA|SELECT/.test(event.target.tagName) || event.target.isContentEditable)) return;
+    var plain = !event.ctrlKey && !event.metaKey && !event.altKey;
+    if (event.target === root && (!popover || popover.hidden) && plain && /^[np]$/i.test(event.key)) {
+      event.preventDefault();
+      jumpToMark(event.key.toLowerCase() === "n");
+      return;
+    }
+    if (!popover) {
+      if (event.key === "Enter" && event.target === root) inspectAtCaret(event);
+      return;
+    }
     if ((event.ctrlKey || event.metaKey) && event.key === "z" && !inInput) {
       event.preventDefault();
       document.getElementById("undo").click();
       return;
     }
+    // A shortcut typed before the popover showed (the mouse was just released): open it first.
+    if (popover.hidden && /^[1-9]$/.test(event.key) && plain && !/BUTTON|A|SUMMARY/.test(event.target.tagName)) {
+      var sel = window.getSelection();
+      if (!sel.isCollapsed && root.contains(sel.anchorNode)) open(false);
+    }
     if (popover.hidden) {
       if (event.key === "Enter" && !/BUTTON|A|SUMMARY/.test(event.target.tagName)) {
+        var selection = window.getSelection();
+        if (event.target === root && selection.isCollapsed && markOf(selection.focusNode)) { inspectAtCaret(event); return; }
         event.preventDefault(); // else the Enter lands in the popover's box, and submits it
-        if (!takeSelection() && event.target === root) say(root.getAttribute("data-need-selection"), true);
-        else open(true);
+        if (!open(true) && event.target === root) say(root.getAttribute("data-need-selection"), true);
       }
       return;
     }
@@ -233,14 +332,32 @@
     } else if (event.key === "Enter") {
       event.preventDefault();
       var create = popover.querySelector("[data-new=typed]");
-      submit(active ? active.querySelector("button") : create.hidden ? null : create);
-    } else if (/^[1-9]$/.test(event.key) && !input.value && !event.ctrlKey && !event.altKey) {
+      choose(active || (create.hidden ? null : create));
+    } else if (/^[1-9]$/.test(event.key) && !input.value && plain) {
       event.preventDefault();
-      var shortcut = popover.querySelector('#code-choices [data-shortcut="' + event.key + '"] button');
-      submit(shortcut);
-    } else if (!inInput && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      choose(popover.querySelector('#code-choices [data-shortcut="' + event.key + '"]'));
+    } else if (!inInput && event.key.length === 1 && plain) {
       input.focus({ preventScroll: true }); // the key lands in the filter box
     }
+  }
+
+  function inspectAtCaret(event) {
+    var mark = markOf(window.getSelection().focusNode);
+    if (!mark) return;
+    event.preventDefault();
+    inspect(mark.getAttribute("data-codings"), true);
+  }
+
+  // After a click: the selection may collapse only once the mouse is released.
+  function afterClick(event) {
+    var sel = window.getSelection();
+    if (!live()) return;
+    if (!sel.isCollapsed) { if (popover && root.contains(sel.anchorNode)) open(false); return; }
+    var mark = event.target.closest && event.target.closest("#transcript mark[data-codings]");
+    var stripe = event.target.closest && event.target.closest("#transcript .stripe[data-coding]");
+    if (mark) inspect(mark.getAttribute("data-codings"));
+    else if (stripe) inspect(stripe.getAttribute("data-coding"));
+    if (popover && !popover.hidden && !popover.contains(event.target)) close();
   }
 
   /* Links from excerpts, reviews and search open the page at "?at=start-end": scroll there and
@@ -249,80 +366,107 @@
     var bounds = /^(\d+)-(\d+)$/.exec(at || "");
     var range = bounds && O.rangeToDom(root, parseInt(bounds[1], 10), parseInt(bounds[2], 10));
     if (!range) return;
-    var node = range.startContainer;
-    (node.nodeType === 1 ? node : node.parentElement).scrollIntoView({ block: "center" });
+    elementOf(range.startContainer).scrollIntoView({ block: "center" });
     if (!window.CSS || !CSS.highlights) return;
     CSS.highlights.set("found-passage", new Highlight(range));
     window.setTimeout(function () { CSS.highlights.delete("found-passage"); }, 4000);
   }
 
-  function init() {
-    root = document.getElementById("transcript");
-    popover = document.getElementById("code-popover");
-    status = document.getElementById("workspace-status");
-    if (!root || !popover) return;
-    input = popover.querySelector("input[type=search]");
-
-    document.addEventListener("mouseup", function (event) {
-      if (popover.contains(event.target)) return;
-      window.setTimeout(function () {
-        var sel = window.getSelection();
-        if (!sel.isCollapsed && root.contains(sel.anchorNode)) { open(false); return; }
-        var mark = event.target.closest && event.target.closest("#transcript mark[data-codings]");
-        if (mark && sel.isCollapsed) inspect(mark.getAttribute("data-codings"));
-        if (sel.isCollapsed && !popover.hidden && !popover.contains(event.target)) close();
-      }, 0);
-    });
-    // Shift+arrows refine a mouse selection while the popover is open.
-    document.addEventListener("selectionchange", function () {
-      if (!popover.hidden && document.activeElement !== input && takeSelection()) { place(); paint(); }
-    });
-    document.addEventListener("keydown", onKey);
-    input.addEventListener("input", filter);
-    popover.addEventListener("mousemove", function (event) {
-      var li = event.target.closest("#code-choices li");
-      if (li && li !== active) setActive(li);
-    });
+  var pressedAt = null;
+  document.addEventListener("mousedown", function (event) { pressedAt = [event.clientX, event.clientY]; });
+  document.addEventListener("mouseup", function (event) {
+    if (!live() || (popover && popover.contains(event.target))) return;
+    var sel = window.getSelection();
+    var still = pressedAt && Math.abs(event.clientX - pressedAt[0]) < 4 && Math.abs(event.clientY - pressedAt[1]) < 4;
+    // A drag (or a double click's word): open at once, so that a shortcut pressed right after the
+    // release finds the popover open. Timers and input events are not ordered between them.
+    if (popover && !sel.isCollapsed && root.contains(sel.anchorNode) && (!still || event.detail > 1)) { open(false); return; }
+    // A click: the selection may collapse only after the release.
+    window.setTimeout(function () { afterClick(event); }, 0);
+  });
+  // Shift+arrows refine a mouse selection while the popover is open.
+  document.addEventListener("selectionchange", function () {
+    if (canCode() && !popover.hidden && document.activeElement !== input && takeSelection()) { place(); paint(); }
+  });
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("input", function (event) { if (canCode() && event.target === input) filter(); });
+  document.addEventListener("mousemove", function (event) {
+    var li = event.target.closest && event.target.closest("#code-choices li");
+    if (li && li !== active) setActive(li);
+  });
+  document.addEventListener("click", function (event) {
+    if (!canCode()) return;
+    var option = event.target.closest("#code-choices li[role=option], #code-popover .new-code");
+    if (option) { choose(option); return; }
     // A code's apply button in the codebook sidebar applies it to the pending passage.
-    document.addEventListener("click", function (event) {
-      var apply = event.target.closest(".code-apply[data-code-id]");
-      if (!apply) return;
-      if (!pending && !takeSelection()) { say(root.getAttribute("data-need-selection"), true); return; }
-      var id = apply.getAttribute("data-code-id");
-      submit(popover.querySelector('#code-choices button[value="' + id + '"]'));
-    });
-    // Inspector buttons that act on the pending passage ("use the selection as new boundaries").
-    document.body.addEventListener("htmx:configRequest", function (event) {
-      if (!event.detail.elt.hasAttribute("data-use-selection")) return;
-      if (!pending && !takeSelection()) {
-        event.preventDefault();
-        say(root.getAttribute("data-need-selection"), true);
-        return;
-      }
-      event.detail.parameters.start = pending.start;
-      event.detail.parameters.end = pending.end;
-    });
-    popover.addEventListener("click", function (event) {
-      var button = event.target.closest("button[name=code]");
-      lastCode = button ? button.value : null;
-    });
-    document.body.addEventListener("htmx:afterRequest", function (event) {
-      if (event.detail.elt !== popover || !event.detail.successful) return;
-      promote(lastCode);
-      input.value = "";
-      filter();
-      input.focus();
-    });
-    // Swaps happen in one task, between these two events: no key press can fall in between.
-    document.body.addEventListener("htmx:beforeSwap", keep);
-    document.body.addEventListener("htmx:afterSwap", restore);
-    document.body.addEventListener("htmx:afterSettle", function () { if (pending) { paint(); place(); } });
-    document.body.addEventListener("htmx:responseError", function (event) {
-      var code = event.detail.xhr.status;
-      say(root.getAttribute(code === 404 ? "data-gone" : code === 403 ? "data-forbidden" : "data-failed"), true);
-    });
-    document.body.addEventListener("htmx:sendError", function () { say(root.getAttribute("data-offline"), true); });
+    var apply = event.target.closest(".code-apply[data-code-id]");
+    if (!apply || event.detail > 1) return; // a double click applies once
 
+    if (!pending && !takeSelection()) { say(root.getAttribute("data-need-selection"), true); return; }
+    choose(popover.querySelector('#code-choices li.all[data-code="' + apply.getAttribute("data-code-id") + '"]'));
+  });
+  document.addEventListener("change", function (event) {
+    if (!live()) return;
+    if (event.target.id === "stripes-on") {
+      localStorage.setItem("verbatim:stripes", event.target.checked ? "on" : "off");
+      S.show(event.target.checked);
+    } else if (event.target.id === "stripes-coder" || event.target.id === "stripes-code") {
+      S.filter(document.getElementById("stripes-coder").value, document.getElementById("stripes-code").value);
+    }
+  });
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!canCode()) return;
+    var elt = event.detail.elt;
+    // Undo sends this tab's last action; with none, nothing is sent.
+    if (elt.id === "undo") {
+      var stack = undoStack();
+      if (!stack.length) { event.preventDefault(); say(elt.getAttribute("data-nothing"), true); return; }
+      event.detail.parameters.group = stack[stack.length - 1].group;
+      return;
+    }
+    // Inspector buttons that act on the pending passage ("use the selection as new boundaries").
+    if (!elt.hasAttribute("data-use-selection")) return;
+    if (!pending && !takeSelection()) {
+      event.preventDefault();
+      say(root.getAttribute("data-need-selection"), true);
+      return;
+    }
+    event.detail.parameters.start = pending.start;
+    event.detail.parameters.end = pending.end;
+  });
+  document.addEventListener("coding-done", function (event) {
+    var stack = undoStack();
+    stack.push({ group: event.detail.group, label: event.detail.label });
+    saveUndo(stack);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!canCode() || !event.detail.successful) return;
+    if (event.detail.elt.id === "undo") { saveUndo(undoStack().slice(0, -1)); return; }
+    if (event.detail.elt !== form) return;
+    input.value = "";
+    filter();
+    input.focus({ preventScroll: true });
+  });
+  // Swaps happen in one task, between these two events: no key press can fall in between.
+  document.addEventListener("htmx:beforeSwap", keep);
+  document.addEventListener("htmx:afterSwap", function () {
+    restore();
+    // A new code list (the codebook changed): the active option must be one of the new ones.
+    if (canCode() && !popover.hidden && active && !active.isConnected) filter();
+  });
+  document.addEventListener("htmx:afterSettle", function () { if (canCode() && pending && !popover.hidden) { paint(); place(); } });
+  // Back to a page htmx had kept: its elements are new, the pending passage is gone.
+  document.addEventListener("htmx:historyRestore", function () { bind(); });
+  document.addEventListener("htmx:responseError", function (event) {
+    if (!live()) return;
+    var code = event.detail.xhr.status;
+    if (code === 401) return; // the session dialog (static/verbatim.js) takes it from here
+    say(root.getAttribute(code === 404 ? "data-gone" : code === 403 ? "data-forbidden" : "data-failed"), true);
+  });
+  document.addEventListener("htmx:sendError", function () { if (live()) say(root.getAttribute("data-offline"), true); });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!live()) return;
     showPassage(new URLSearchParams(window.location.search).get("at"));
     var target = /^#coding-(\d+)$/.exec(window.location.hash);
     var mark = target && root.querySelector('mark[data-codings~="' + target[1] + '"]');
@@ -331,9 +475,5 @@
       mark.classList.add("flash");
       inspect(target[1]);
     }
-  }
-
-  document.addEventListener("DOMContentLoaded", init);
-  // The transcript is swapped when the coder filter changes: keep its handlers' root current.
-  document.addEventListener("htmx:afterSwap", function () { root = document.getElementById("transcript") || root; });
+  });
 })();

@@ -46,3 +46,22 @@ def log_in(page, live_server):
 def browser_context_args(browser_context_args):
     # Our users are in Québec: the browser asks for French, as theirs would.
     return {**browser_context_args, "locale": "fr-CA"}
+
+
+@pytest.fixture
+def context(context):
+    """Every page of every browser test reports what the Content-Security-Policy refused: a test
+    fails on any inline script, handler, style or eval the policy blocked (verbatim/settings.py)."""
+    refused = []
+    context.expose_binding("reportPolicyViolation", lambda source, text: refused.append(text))
+    context.add_init_script(
+        """window.policyViolations = [];
+           document.addEventListener("securitypolicyviolation", (e) => {
+             const line = `${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`;
+             window.policyViolations.push(line);
+             window.reportPolicyViolation(line);
+           });"""
+    )
+    context.policy_violations = refused  # tests/browser/test_policy.py checks the watch itself
+    yield context
+    assert refused == [], f"Content-Security-Policy violations: {refused}"

@@ -17,7 +17,18 @@ def char_box(page, offset: int) -> dict:
 
 
 def drag(page, start: int, end: int):
-    """Press on the left of the character at `start`, release on the right of the one before `end`."""
+    """Press on the left of the character at `start`, release on the right of the one before `end`
+    (scrolled into view first if a person would have to scroll to see it)."""
+    page.evaluate(
+        """([start, end]) => {
+          const r = VerbatimOffsets.rangeToDom(document.querySelector(".text"), start, end);
+          const box = r.getBoundingClientRect();
+          if (box.top < 60 || box.bottom > innerHeight) {
+            r.startContainer.parentElement.scrollIntoView({block: "center"});
+          }
+        }""",
+        [start, end],
+    )
     first, last = char_box(page, start), char_box(page, end - 1)
     page.mouse.move(first["left"] + 2, first["y"])
     page.mouse.down()

@@ -46,6 +46,6 @@ def test_a_researcher_creates_and_renames_a_code_in_the_sidebar(live_server, log
     )
 
     # The sub-code's branch folds with its parent's row.
-    page.locator(f"#code-{parent.pk} > details > summary .code-fold").click()
+    page.locator(f"#code-{parent.pk} > .code > button.code-fold").click()
     expect(codebook.locator(".code-name", has_text="Écoute attentive")).to_be_hidden()
     assert page.evaluate("window.notReloaded") is True

@@ -74,3 +74,57 @@ def test_an_excerpt_sent_back_is_revised_and_returns_to_the_queue(live_server, l
     assert list(
         ReviewEvent.objects.filter(coding=first).values_list("reviewer__username", "status")
     ) == [("sam", "needs_change"), ("rita", "pending"), ("sam", "approved")]
+
+
+def test_a_supervisor_reviews_dense_cards_with_context_from_the_keyboard(live_server, log_in):
+    project = make_project("Proximité")
+    rita = make_user("rita", project, Membership.Role.RESEARCHER)
+    make_user("sam", project, Membership.Role.SUPERVISOR)
+    text = "".join(
+        f"Martine : Phrase d'avant numéro {n}. Je m'assois sur le banc {n} et j'attends. "
+        f"Puis il vient. Phrase d'après {n}.\n\n"
+        for n in range(12)
+    )
+    interview = make_interview(project, text=text)
+    code = make_code(project, "Voisinage courtois")
+    codings = []
+    for n in range(12):
+        start = text.index(f"Je m'assois sur le banc {n} ")
+        codings.append(make_coding(interview, code, rita, start, start + 26))
+    page = log_in("sam")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/projects/{project.pk}/review/")
+    cards = page.locator(".review-items > .review-card")
+    expect(cards).to_have_count(12)
+
+    # The sentence before and after show; more context on demand. Four cards and more on screen.
+    first = cards.first
+    expect(first.locator("blockquote")).to_contain_text("Phrase d'avant numéro 0.")
+    expect(first.locator("blockquote")).to_contain_text("et j'attends.")
+    page.locator(".review-items").scroll_into_view_if_needed()
+    page.evaluate(
+        "() => window.scrollTo(0, document.querySelector('.review-items').offsetTop - 100)"
+    )
+    in_view = page.evaluate(
+        """() => [...document.querySelectorAll('.review-items > .review-card')].filter((c) => {
+             const r = c.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }).length"""
+    )
+    assert in_view >= 4
+
+    # j, j, a: the second card is approved; k, s: the first is sent back with a comment.
+    page.locator("body").press("j")
+    expect(cards.nth(0)).to_be_focused()
+    page.keyboard.press("j")
+    expect(cards.nth(1)).to_be_focused()
+    page.keyboard.press("a")
+    expect(page.locator(f"#review-{codings[1].pk}")).to_have_class("card review-card approved")
+    expect(page.locator(f"#review-{codings[1].pk}")).to_be_focused()
+    page.keyboard.press("k")
+    expect(cards.nth(0)).to_be_focused()
+    page.keyboard.press("s")
+    comment = cards.nth(0).locator("textarea[name=comment]")
+    expect(comment).to_be_focused()
+    comment.fill("Inclure la phrase d'après.")
+    comment.press("Control+Enter")
+    expect(page.locator(f"#review-{codings[0].pk}")).to_have_class("card review-card needs_change")
+    assert dict(Coding.objects.values_list("pk", "status"))[codings[1].pk] == "approved"

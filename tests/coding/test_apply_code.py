@@ -67,7 +67,17 @@ def test_a_new_in_vivo_code_is_created_and_applied(client, interview, rita):
     assert (code.name, code.parent, code.created_by) == ("juste un café", None, rita)
     assert Coding.objects.get().code == code
     assert "codebook-stale" in response["HX-Trigger"]
-    assert f"--code-{code.pk}:{code.color};" in response.content.decode()  # its colour, out of band
+    # Its colour: the code stylesheet's link comes again, out of band, and names it.
+    assert 'id="code-colors"' in response.content.decode()
+    colors = client.get(f"/projects/{interview.project_id}/codebook/colors.css")
+    assert f".c-{code.pk}{{--code-color:{code.color}}}" in colors.content.decode()
+    assert (
+        client.get(
+            f"/projects/{interview.project_id}/codebook/colors.css",
+            headers={"If-None-Match": colors["ETag"]},
+        ).status_code
+        == 304
+    )
 
 
 def test_an_in_vivo_name_that_exists_reuses_the_code(client, interview, rita):
@@ -79,7 +89,7 @@ def test_an_in_vivo_name_that_exists_reuses_the_code(client, interview, rita):
 
     assert Code.objects.filter(project=interview.project).count() == 1
     assert Coding.objects.get().code == existing
-    assert "HX-Trigger" not in response
+    assert "codebook-stale" not in response.get("HX-Trigger", "")
 
 
 def test_an_overlapping_or_touching_passage_with_the_same_code_merges(client, interview, rita):

@@ -17,7 +17,8 @@ def test_it_shows_the_hierarchy_with_counts(client, project, interview, rita):
     client.force_login(rita)
     page = client.get(f"/projects/{project.pk}/codebook/?interview={interview.pk}").content.decode()
     assert page.index("Gestion de la proximité") < page.index("Voisinage courtois")
-    assert f'<details open>\n      <summary class="code" data-code-id="{parent.pk}"' in page
+    assert f'aria-controls="code-children-{parent.pk}"' in page  # its fold button
+    assert f'<ul id="code-children-{parent.pk}">' in page
     assert f'id="code-count-{child.pk}">2 / 2</span>' in page
 
 

@@ -272,7 +272,7 @@ def test_the_list_shows_every_memo_newest_first_with_what_it_is_about(
     interview_url = f"/projects/{project.pk}/interviews/{interview.pk}/"
     assert f'href="{interview_url}"' in page
     assert f'href="{interview_url}#coding-{coding.pk}"' in page and "<q>Intervieweuse </q>" in page
-    assert f"--code-color: {code.color}" in page and code.name in page
+    assert f"c-{code.pk}" in page and code.name in page
 
 
 @pytest.mark.parametrize(

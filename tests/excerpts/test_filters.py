@@ -434,7 +434,7 @@ def test_each_chip_names_a_filter_and_links_to_the_others(project, codes, attrib
         "Coder: rita",
         "Années ≥ 5",
         "Speaker: Participant",
-        "Coded from 01/02/2024",
+        "Coded from 02/01/2024",  # day first, in English too
     }
     # Removing the only code also drops what only applies to codes.
     assert "code" not in chips["Lien and its sub-codes"]

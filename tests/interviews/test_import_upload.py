@@ -259,3 +259,24 @@ def test_another_admins_draft_stays_theirs(client, project, admin):
     assert preview(client, project).status_code == 302  # no draft of their own
     client.post(f"/projects/{project.pk}/import/confirm/")
     assert not Interview.objects.exists() and ImportFile.objects.count() == 1
+
+
+def test_the_preview_flags_duplicates_and_counts_only_what_will_be_imported(client, project, admin):
+    from tests.factories import make_interview
+
+    make_interview(project, text=build.LEGACY_TEXT, title="Déjà là")
+    upload(
+        client,
+        project,
+        {
+            "01.txt": build.txt(),
+            "02.txt": build.txt(),  # the same text again, in the same batch
+            "03.txt": build.txt(build.LEGACY_TEXT),  # already in the project
+        },
+    )
+    page = preview(client, project).content.decode()
+    assert "Same text as “01.txt” in this import: it will be skipped." in page
+    assert "Already imported as “Déjà là”: it will be skipped." in page
+    assert "Import 1 interview<" in page
+    client.post(f"/projects/{project.pk}/import/confirm/")
+    assert Interview.objects.filter(project=project).count() == 2  # the one promised, and Déjà là

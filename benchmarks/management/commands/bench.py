@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from benchmarks import bench, synthetic
+from benchmarks import bench, browser, loadtest, synthetic
 
 
 class Command(BaseCommand):
@@ -35,6 +35,16 @@ class Command(BaseCommand):
             "--only", nargs="+", metavar="PATH", choices=[p.name for p in bench.PATHS]
         )
         parser.add_argument(
+            "--browser",
+            action="store_true",
+            help="Time keypress → highlight painted in Chromium instead (benchmarks/browser.py).",
+        )
+        parser.add_argument(
+            "--no-stripes",
+            action="store_true",
+            help="With --browser: the margin stripes off, to see what they cost.",
+        )
+        parser.add_argument(
             "--explain",
             action="store_true",
             help="Print EXPLAIN (ANALYZE, BUFFERS) of the slowest queries of each path.",
@@ -45,6 +55,9 @@ class Command(BaseCommand):
             raise CommandError("--runs must be at least 1.")
         if settings.DEBUG:
             self.stderr.write("DJANGO_DEBUG is on: timings include debug overhead.")
+        if options["browser"]:
+            self.browser(options["runs"], stripes=not options["no_stripes"])
+            return
         size = synthetic.size_from_options(options)
         project = bench.project_for_size(size, seed=options["seed"], log=self.stdout.write)
         context = bench.build_context(project, seed=options["seed"])
@@ -80,3 +93,23 @@ class Command(BaseCommand):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
             self.stdout.write(f"Wrote {path}.")
+
+    def browser(self, runs: int, stripes: bool) -> None:
+        project, interview = browser.make_interview()
+        self.stdout.write(
+            f"Keypress → highlight painted in Chromium, {runs} runs, "
+            f"stripes {'on' if stripes else 'off'}, "
+            f"{interview.codings.count()} codings in a {interview.text_length}-character interview."
+        )
+        with loadtest.Server(workers=1, threads=4) as server:
+            result = browser.run(
+                server.url, interview, runs, log=self.stdout.write, stripes=stripes
+            )
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        self.stdout.write(
+            f"n={result.n}  p50 {result.p50_ms:.1f} ms  p95 {result.p95_ms:.1f} ms  "
+            f"max {result.max_ms:.1f} ms; the request alone p50 {result.request_p50_ms:.1f} ms "
+            f"({result.stripes} stripes drawn near the screen; "
+            f"load average {load})"
+        )
+        project.delete()

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from coding.codebook import readable
 from coding.models import Code, Coding, Memo, ReviewEvent
 from interviews.models import (
     Attribute,
@@ -134,7 +135,7 @@ class Command(BaseCommand):
                     parent=parent,
                     name=entry["name"],
                     defaults={
-                        "color": entry["color"],
+                        "color": readable(entry["color"]),  # the demo's colours, made visible
                         "description": entry["description"],
                         "inclusion": entry.get("inclusion", ""),
                         "exclusion": entry.get("exclusion", ""),
