@@ -1,4 +1,7 @@
+import unicodedata
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -15,6 +18,31 @@ class DatabaseFilledTextField(models.TextField):
 
 color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
 
+# Characters that draw nothing on their own: separators (spaces), controls, format characters
+# (zero-width space U+200B, word joiner U+2060, BOM U+FEFF, bidi marks), surrogates, unassigned and
+# private-use code points, and combining marks, which only decorate the letter before them.
+_INVISIBLE_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Cn", "Co", "Mn", "Mc", "Me"}
+# Letters and symbols that are blank all the same (Hangul fillers, the blank Braille pattern).
+_BLANK_SIGNS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
+def validate_code_name(name: str) -> None:
+    """A code name must show something: a name made only of spaces or invisible characters would
+    be a code nobody can see or pick. Control characters (a NUL, a tab) have no place in one either.
+    Every path that names a code uses this rule: the codebook form (the model field), the
+    workspace's new and in-vivo codes (coding.forms.ApplyCodeForm)."""
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise ValidationError(
+            _("A code name cannot contain control characters."), code="control_characters"
+        )
+    if not any(
+        unicodedata.category(char) not in _INVISIBLE_CATEGORIES and char not in _BLANK_SIGNS
+        for char in name
+    ):
+        raise ValidationError(
+            _("A code name needs at least one visible letter, digit or sign."), code="invisible"
+        )
+
 
 class Code(models.Model):
     """A node of a project's hierarchical codebook.
@@ -26,7 +54,7 @@ class Code(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_code_name])
     color = models.CharField(
         _("colour"), max_length=7, default="#f2c14e", validators=[color_validator]
     )
