@@ -1,6 +1,7 @@
 """Verbatim's settings. Everything that differs between machines comes from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
     "django_htmx",
     "template_partials",
     # The product, in layers (docs/architecture.md): each imports only the ones listed above it.
@@ -93,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page (verbatim.login).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "verbatim.urls"
@@ -136,6 +140,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes, verbatim/login.py, docs/security.md): after
+# VERBATIM_LOGIN_FAILURES failed logins for one username from one address, that pair is refused for
+# VERBATIM_LOGIN_LOCKOUT_MINUTES (not extended by further tries). Other users and addresses go on.
+AUTHENTICATION_BACKENDS = [
+    "verbatim.login.LoginThrottle",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("VERBATIM_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("VERBATIM_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "verbatim.login.locked_out"
+AXES_CLIENT_IP_CALLABLE = "verbatim.login.client_ip"
+# Successful logins are not logged (User.last_login says when): no address history is kept.
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "interviews:project-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -172,6 +192,10 @@ SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 31_536_000) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For: the
+# login throttle counts failures per address (verbatim.login.client_ip). Behind HTTPS a proxy is
+# assumed, as for X-Forwarded-Proto above; 0 reads the connection's own address.
+VERBATIM_TRUSTED_PROXIES = envint("VERBATIM_TRUSTED_PROXIES", 1 if HTTPS else 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -192,6 +216,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # pgserver narrates every start and stop of the embedded cluster at INFO.
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    # pgserver narrates every start and stop of the embedded cluster at INFO, django-axes every
+    # login; its warnings (failures, lockouts) stay.
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
