@@ -131,6 +131,24 @@ if DB_POOL_SIZE:
         "timeout": 10,  # seconds a request waits for a free connection before failing
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0 if DB_POOL_SIZE else envint("DJANGO_CONN_MAX_AGE", 60)
+# How long one SQL statement may run before PostgreSQL cancels it. A web request is bounded
+# (VERBATIM_WEB_STATEMENT_TIMEOUT seconds; its page then says so with a 503, verbatim.errors), so a
+# runaway query never holds a worker thread and a connection; gunicorn's own timeout cannot stop a
+# thread. Processes that serve the web say so with VERBATIM_WEB_PROCESS=1 (gunicorn_conf.py's
+# raw_env, bin/dev serve's runserver). Everything else (migrate, management commands, background
+# jobs, restores, benchmarks) gets VERBATIM_STATEMENT_TIMEOUT, none by default. 0 = no limit.
+WEB_PROCESS = envbool("VERBATIM_WEB_PROCESS", False)
+STATEMENT_TIMEOUT = (
+    envint("VERBATIM_WEB_STATEMENT_TIMEOUT", 30)
+    if WEB_PROCESS
+    else envint("VERBATIM_STATEMENT_TIMEOUT", 0)
+)
+if STATEMENT_TIMEOUT:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # After any options from DATABASE_URL: the last -c of a setting wins.
+    _options["options"] = (
+        _options.get("options", "") + f" -c statement_timeout={STATEMENT_TIMEOUT * 1000}"
+    ).strip()
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

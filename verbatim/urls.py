@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from verbatim.health import health
 
+handler500 = "verbatim.errors.server_error"
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
