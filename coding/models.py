@@ -257,3 +257,51 @@ class CodingEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} coding {self.coding_id}"
+
+
+class TrashedCode(models.Model):
+    """A deleted or merged code, kept for settings.VERBATIM_TRASH_DAYS so that it can be restored
+    with everything that went with it (coding.trash).
+
+    `rows` holds the rows as they were, column for column (PostgreSQL's to_jsonb), so a restore puts
+    them back with the same ids and dates: the code and its sub-codes, their codings with their
+    review history, and their memos; for a merge, also which codings, memos and sub-codes moved to
+    the target, to move them back. `group` is the audit group of the deletion or merge: the
+    restore's events are recorded as its undo.
+    """
+
+    class Kind(models.TextChoices):
+        DELETED = "deleted", _("Deleted")
+        MERGED = "merged", _("Merged")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="trash")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    code_id = models.BigIntegerField()  # the code's id, which it gets back when restored
+    name = models.CharField(max_length=200)
+    merged_into = models.ForeignKey(
+        Code, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_into_name = models.CharField(max_length=200, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    group = models.BigIntegerField(null=True)
+    # What went with it, for the trash page: codings per coder ({username: count}), memos, sub-codes.
+    codings_by_coder = models.JSONField(default=dict)
+    memos = models.PositiveIntegerField(default=0)
+    subcodes = models.PositiveIntegerField(default=0)
+    rows = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["project", "-at"]), models.Index(fields=["at"])]
+        verbose_name = _("code in the trash")
+        verbose_name_plural = _("codes in the trash")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.name}"
+
+    @property
+    def codings(self) -> int:
+        return sum(self.codings_by_coder.values())

@@ -228,6 +228,9 @@ VERBATIM_MAX_UNPACKED_BYTES = 10 * VERBATIM_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = VERBATIM_MAX_UPLOAD_BYTES
 # Unconfirmed imports (pseudonymised drafts) are deleted after this many hours.
 VERBATIM_IMPORT_DRAFT_HOURS = 24
+# Deleted and merged codes stay restorable this many days (coding.trash), then `manage.py
+# purge_trash` (run at each start of bin/dev serve and prod, and daily: docs/operations.md) removes them.
+VERBATIM_TRASH_DAYS = envint("VERBATIM_TRASH_DAYS", 30)
 
 LOGGING = {
     "version": 1,
