@@ -15,7 +15,7 @@ The page touches neither the database nor the session, which may be what failed.
 import sys
 
 from django.conf import settings
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ def _page(request: HttpRequest, title: str, message: str, status: int) -> HttpRe
 
 def database_trouble(exception: BaseException | None) -> str | None:
     """'timeout' or 'unavailable' when PostgreSQL is why `exception` was raised, else None."""
-    if not isinstance(exception, OperationalError):
+    if not isinstance(exception, (OperationalError, InterfaceError)):
         return None
     if isinstance(exception.__cause__, errors.QueryCanceled):
         return "timeout"
