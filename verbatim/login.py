@@ -12,6 +12,7 @@ import ipaddress
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -27,6 +28,19 @@ class LoginThrottle(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing a username longer than any account's before trying it.
+
+    AuthenticationForm only tells the browser (maxlength); a longer one went on to authenticate()
+    and to the throttle's records, whose column it overflowed (a 500).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -55,7 +69,7 @@ def locked_out(request: HttpRequest, response, credentials) -> HttpResponse:
     """
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     context = {
-        "form": AuthenticationForm(request, initial={"username": username}),
+        "form": LoginForm(request, initial={"username": username[:150]}),
         "locked_out": True,
         "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
         "next": request.POST.get("next") or request.GET.get("next", ""),
