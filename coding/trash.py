@@ -180,6 +180,9 @@ def merge(source: Code, target: Code, user) -> TrashedCode:
             ),
             "code_memos": list(Memo.objects.filter(code=source).values_list("pk", flat=True)),
             "children": list(source.children.values_list("pk", "position")),
+            # The target's id, not only the foreign key (nulled if the target is deleted): once
+            # the target is restored from the trash in turn, the merge can be undone again.
+            "target": target.pk,
         }
         moved_statuses = dict(
             source.codings.exclude(pk__in=duplicate_ids).values_list("pk", "status")
@@ -317,24 +320,20 @@ def _unmerge(entry: TrashedCode, user) -> int:
     """Move back what a merge moved to its target, when it is still there; the number of moved
     codings that could not come back."""
     source, rows = entry.code_id, entry.rows
+    target = rows["target"]
     for memo_id, coding_id in rows["moved_memos"]:
         Memo.objects.filter(pk=memo_id).update(coding_id=coding_id)
-    if entry.merged_into_id:
-        Memo.objects.filter(pk__in=rows["code_memos"], code_id=entry.merged_into_id).update(
-            code_id=source
-        )
-        for pk, position in rows["children"]:
-            Code.objects.filter(pk=pk, parent_id=entry.merged_into_id).update(
-                parent_id=source, position=position
-            )
-    if not entry.merged_into_id:  # the target was deleted since, with the codings it had
+    if not Code.objects.filter(pk=target).exists():  # deleted since, with what it had
         return len(rows["moved"])
+    Memo.objects.filter(pk__in=rows["code_memos"], code_id=target).update(code_id=source)
+    for pk, position in rows["children"]:
+        Code.objects.filter(pk=pk, parent_id=target).update(parent_id=source, position=position)
     moved = 0
     for pk, before, after in rows["moved"]:
         # Only codings still on the target. `undo_of` (recorded_as) keeps the back-to-review
         # trigger quiet, and the status the merge changed comes back unless someone reviewed
         # the coding since, as an undo does (coding.audit).
-        still = Coding.objects.filter(pk=pk, code_id=entry.merged_into_id)
+        still = Coding.objects.filter(pk=pk, code_id=target)
         if still.filter(status=after).update(code_id=source, status=before):
             if before != after:
                 ReviewEvent.objects.create(coding_id=pk, reviewer=user, status=before, undo=True)

@@ -300,3 +300,16 @@ def test_purge_removes_entries_past_the_kept_days_only(project, rita, settings):
 
     assert list(TrashedCode.objects.values_list("name", flat=True)) == ["Récent"]
     assert "Purged 1 trash entries older than 30 days." in out.getvalue()
+
+
+def test_a_merge_into_a_code_deleted_since_undoes_once_that_code_is_back(
+    client, project, merged, sam
+):
+    source_id, target, _before = merged
+    client.force_login(sam)
+    delete(client, target)  # the merged codings go with it, into the trash
+    restore(client, TrashedCode.objects.get(kind="deleted"))
+    restore(client, TrashedCode.objects.get(kind="merged"))
+
+    assert Code.objects.get(pk=source_id).codings.count() == 2  # its own, and the duplicate
+    assert Code.objects.get(pk=target.pk).codings.count() == 1
