@@ -1,15 +1,14 @@
 """The codebook as a tree, for the pages that show it, and the changes that span several rows.
 
-Merging and deleting touch codings: callers run them inside `coding.audit.recorded_as(user)`.
+Merging and deleting, which remove codings, are in coding.trash: they keep a copy to restore.
 """
 
 import unicodedata
-import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 
 from coding.models import Code, Coding, Memo
@@ -202,9 +201,23 @@ class DeletionSummary:
     subcodes: int
     subcode_codings: int
     memos: int  # on the codes and on their codings
+    # Whose work it is: (name, count) of codings per coder and of memos per author, most first.
+    coders: list[tuple[str, int]] = field(default_factory=list)
+    authors: list[tuple[str, int]] = field(default_factory=list)
+    # Whether anyone but `user` (deletion_summary's) coded with it or wrote a memo under it: then
+    # only a supervisor or an admin may delete it (permissions.can_delete_code).
+    others_work: bool = False
 
 
-def deletion_summary(code: Code) -> DeletionSummary:
+def _names(rows) -> list[tuple[str, int]]:
+    """(display name, count) from (id, username, first name, last name, count) rows, most first."""
+    named = [
+        (f"{first} {last}".strip() or username, count) for _, username, first, last, count in rows
+    ]
+    return sorted(named, key=lambda item: (-item[1], item[0].casefold()))
+
+
+def deletion_summary(code: Code, user) -> DeletionSummary:
     ids = subtree_ids(code)
     codings = Coding.objects.filter(code_id__in=ids)
     totals = codings.aggregate(
@@ -212,8 +225,26 @@ def deletion_summary(code: Code) -> DeletionSummary:
         interviews=Count("interview_id", distinct=True),
         subcode_codings=Count("pk", filter=~Q(code_id=code.pk)),
     )
-    memos = Memo.objects.filter(Q(code_id__in=ids) | Q(coding__code_id__in=ids)).count()
-    return DeletionSummary(subcodes=len(ids) - 1, memos=memos, **totals)
+    memos = Memo.objects.filter(Q(code_id__in=ids) | Q(coding__code_id__in=ids))
+    person = ("id", "username", "first_name", "last_name")
+    coders = list(
+        codings.values_list(*[f"coder__{f}" for f in person]).annotate(n=Count("pk")).order_by()
+    )
+    authors = list(
+        memos.exclude(author=None)
+        .values_list(*[f"author__{f}" for f in person])
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    others = {row[0] for row in coders + authors} - {user.pk}
+    return DeletionSummary(
+        subcodes=len(ids) - 1,
+        memos=memos.count(),
+        coders=_names(coders),
+        authors=_names(authors),
+        others_work=bool(others) or memos.filter(author=None).exists(),
+        **totals,
+    )
 
 
 def merge_clashes(source: Code, target: Code) -> list[str]:
@@ -236,42 +267,3 @@ def check_merge(source: Code, target: Code) -> None:
             _("“%(target)s” already has sub-codes named %(names)s: rename them first.")
             % {"target": target.name, "names": ", ".join(f"« {name} »" for name in clashes)}
         )
-
-
-def merge(source: Code, target: Code) -> None:
-    """Fold `source` into `target`, then delete `source`.
-
-    Codings move to the target, except one that would repeat a target coding by the same coder on the
-    same characters: that one is deleted and its memos join the coding it duplicated. Sub-codes and
-    memos of the source move to the target. Run inside `recorded_as(user)` for the audit trail.
-    """
-    check_merge(source, target)
-    with transaction.atomic():
-        same_on_target = Coding.objects.filter(
-            code=target,
-            interview_id=OuterRef("interview_id"),
-            coder_id=OuterRef("coder_id"),
-            start=OuterRef("start"),
-            end=OuterRef("end"),
-        )
-        duplicates = source.codings.filter(Exists(same_on_target))
-        for duplicate in duplicates:
-            kept = target.codings.filter(
-                interview_id=duplicate.interview_id,
-                coder_id=duplicate.coder_id,
-                start=duplicate.start,
-                end=duplicate.end,
-            ).first()
-            Memo.objects.filter(coding=duplicate).update(coding=kept)
-        duplicates.delete()
-        source.codings.update(code=target)
-        Memo.objects.filter(code=source).update(code=target)
-        # The source may still be a sibling of the children it hands over (when merging into its
-        # parent), and names are unique among siblings: give it a throwaway name first.
-        Code.objects.filter(pk=source.pk).update(name=uuid.uuid4().hex)
-        position = next_position(target.project_id, target.pk)
-        for offset, child in enumerate(source.children.order_by("position", "name")):
-            child.parent = target
-            child.position = position + offset
-            child.save(update_fields=["parent", "position"])
-        Code.objects.filter(pk=source.pk).delete()

@@ -1,4 +1,5 @@
-"""The codebook: the tree with its counts, and its editing (create, edit and move, merge, delete).
+"""The codebook: the tree with its counts, its editing (create, edit and move, merge, delete), and
+the trash where deleted and merged codes wait to be restored (coding.trash).
 
 Every editing view shows its form in place of the code in the sidebar (an htmx fragment) or as a page
 of its own without JavaScript. After a change the sidebar comes back whole, retargeted to `#codebook`,
@@ -8,7 +9,9 @@ with the `codes-changed` event for the rest of the page (highlights, colours, co
 import hashlib
 from copy import copy
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import (
     Http404,
@@ -21,15 +24,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from coding import codebook as codebook_service
-from coding.audit import recorded_as
+from coding import trash
 from coding.codebook import code_tree, deletion_summary, next_color, next_position
 from coding.codebook_forms import CodeForm, MergeForm
 from coding.models import Code
 from coding.visibility import visible_codings
+from coding.models import Code, TrashedCode
 from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
@@ -201,17 +207,20 @@ def code_merge(request: HttpRequest, project_id: int, code_id: int) -> HttpRespo
     form = MergeForm(data, source=code, auto_id=f"code-{code.pk}-%s")
     if form.is_valid():
         try:
-            with recorded_as(request.user):
-                codebook_service.merge(code, form.cleaned_data["target"])
+            trash.merge(code, form.cleaned_data["target"], request.user)
         except ValidationError as error:  # the codebook changed since the form was checked
             form.add_error("target", error)
         except IntegrityError:
             form.add_error("target", _("The codebook changed meanwhile: please try again."))
         else:
             return _changed(request, membership)
-    return _form_page(
-        request, "merge-form", {"project": membership.project, "form": form, "code": code}
-    )
+    context = {
+        "project": membership.project,
+        "form": form,
+        "code": code,
+        "trash_days": settings.VERBATIM_TRASH_DAYS,
+    }
+    return _form_page(request, "merge-form", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -220,10 +229,22 @@ def code_delete(request: HttpRequest, project_id: int, code_id: int) -> HttpResp
     membership = permissions.project_for(request.user, project_id, Action.CODE)
     code = _code(membership, code_id)
     if request.method == "POST":
-        with recorded_as(request.user):
-            code.delete()
+        with transaction.atomic():
+            # Decided on what is there once nobody can add to it any more.
+            trash.lock(code)
+            summary = deletion_summary(code, request.user)
+            if not permissions.can_delete_code(membership, others_work=summary.others_work):
+                raise PermissionDenied
+            trash.delete(code, request.user)
         return _changed(request, membership)
-    context = {"project": membership.project, "code": code, "summary": deletion_summary(code)}
+    summary = deletion_summary(code, request.user)
+    context = {
+        "project": membership.project,
+        "code": code,
+        "summary": summary,
+        "may_delete": permissions.can_delete_code(membership, others_work=summary.others_work),
+        "trash_days": settings.VERBATIM_TRASH_DAYS,
+    }
     return _form_page(request, "delete-confirm", context)
 
 
@@ -246,3 +267,62 @@ def code_colors(request: HttpRequest, project_id: int) -> HttpResponse:
     response["ETag"] = tag
     response["Cache-Control"] = "private, no-cache"
     return response
+# The trash: /projects/<project_id>/trash/
+
+
+def trash_list(request: HttpRequest, project_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    entries = membership.project.trash.select_related("by", "merged_into").defer("rows")
+    if not permissions.sees_whole_trash(membership):
+        entries = entries.filter(by=request.user)
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "entries": [
+            {"entry": entry, "can_restore": permissions.can_restore_code(membership, entry.by_id)}
+            for entry in entries
+        ],
+        "trash_days": settings.VERBATIM_TRASH_DAYS,
+        "whole_trash": permissions.sees_whole_trash(membership),
+        **permissions.abilities(membership),
+    }
+    return render(request, "coding/trash.html", context)
+
+
+@require_POST
+def trash_restore(request: HttpRequest, project_id: int, entry_id: int) -> HttpResponse:
+    membership = permissions.project_for(request.user, project_id, Action.CODE)
+    entries = TrashedCode.objects.defer("rows").filter(project=membership.project)
+    entry = get_object_or_404(entries, pk=entry_id)
+    if not permissions.can_restore_code(membership, entry.by_id):
+        raise Http404  # someone else's deletion: not on this researcher's trash page either
+    try:
+        restored = trash.restore(entry, request.user)
+    except TrashedCode.DoesNotExist:
+        messages.error(request, _("It was restored by someone else meanwhile."))
+    except IntegrityError:
+        messages.error(request, _("The codebook changed meanwhile: please try again."))
+    else:
+        messages.success(request, _restored_message(restored, entry))
+    return redirect("coding:trash", membership.project_id)
+
+
+def _restored_message(restored: trash.Restored, entry: TrashedCode) -> str:
+    parts = [_("« %(name)s » is back, with its codings and memos.") % {"name": entry.name}]
+    if restored.renamed:
+        parts.append(
+            _("Its name was taken meanwhile: it is now « %(name)s ».")
+            % {"name": restored.code.name}
+        )
+    if restored.lost:
+        parts.append(
+            ngettext(
+                "%(count)d coding could not come back: its interview or coder is gone, or it was "
+                "removed since.",
+                "%(count)d codings could not come back: their interview or coder is gone, or they "
+                "were removed since.",
+                restored.lost,
+            )
+            % {"count": restored.lost}
+        )
+    return " ".join(parts)

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coding.models import Code
+from coding.models import Code, validate_code_name
 from interviews.models import Interview
 
 BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints
@@ -45,6 +45,8 @@ class ApplyCodeForm(SelectionForm):
         code_id, name = data.get("code"), " ".join((data.get("new_code") or "").split())
         if (code_id is None) == (not name):
             raise forms.ValidationError(_("Choose a code, or type the name of a new one."))
+        if code_id is None:
+            validate_code_name(name)  # its error becomes the status line's message
         data["new_code"] = name
         return data
 

@@ -1,5 +1,8 @@
+import unicodedata
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models.functions import Lower
@@ -16,6 +19,31 @@ class DatabaseFilledTextField(models.TextField):
 
 color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
 
+# Characters that draw nothing on their own: separators (spaces), controls, format characters
+# (zero-width space U+200B, word joiner U+2060, BOM U+FEFF, bidi marks), surrogates, unassigned and
+# private-use code points, and combining marks, which only decorate the letter before them.
+_INVISIBLE_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Cn", "Co", "Mn", "Mc", "Me"}
+# Letters and symbols that are blank all the same (Hangul fillers, the blank Braille pattern).
+_BLANK_SIGNS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
+def validate_code_name(name: str) -> None:
+    """A code name must show something: a name made only of spaces or invisible characters would
+    be a code nobody can see or pick. Control characters (a NUL, a tab) have no place in one either.
+    Every path that names a code uses this rule: the codebook form (the model field), the
+    workspace's new and in-vivo codes (coding.forms.ApplyCodeForm)."""
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise ValidationError(
+            _("A code name cannot contain control characters."), code="control_characters"
+        )
+    if not any(
+        unicodedata.category(char) not in _INVISIBLE_CATEGORIES and char not in _BLANK_SIGNS
+        for char in name
+    ):
+        raise ValidationError(
+            _("A code name needs at least one visible letter, digit or sign."), code="invisible"
+        )
+
 
 class Code(models.Model):
     """A node of a project's hierarchical codebook.
@@ -27,7 +55,7 @@ class Code(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_code_name])
     color = models.CharField(
         _("colour"), max_length=7, default="#f2c14e", validators=[color_validator]
     )
@@ -341,3 +369,49 @@ class ConsensusCoder(models.Model):
                 user.save(update_fields=["password"])
             cls.objects.get_or_create(project=project, defaults={"user": user})
         return cls.objects.select_related("user").get(project=project).user
+class TrashedCode(models.Model):
+    """A deleted or merged code, kept for settings.VERBATIM_TRASH_DAYS so that it can be restored
+    with everything that went with it (coding.trash).
+
+    `rows` holds the rows as they were, column for column (PostgreSQL's to_jsonb), so a restore puts
+    them back with the same ids and dates: the code and its sub-codes, their codings with their
+    review history, and their memos; for a merge, also which codings, memos and sub-codes moved to
+    the target, to move them back. `group` is the audit group of the deletion or merge: the
+    restore's events are recorded as its undo.
+    """
+
+    class Kind(models.TextChoices):
+        DELETED = "deleted", _("Deleted")
+        MERGED = "merged", _("Merged")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="trash")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    code_id = models.BigIntegerField()  # the code's id, which it gets back when restored
+    name = models.CharField(max_length=200)
+    merged_into = models.ForeignKey(
+        Code, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_into_name = models.CharField(max_length=200, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    group = models.BigIntegerField(null=True)
+    # What went with it, for the trash page: codings per coder ({username: count}), memos, sub-codes.
+    codings_by_coder = models.JSONField(default=dict)
+    memos = models.PositiveIntegerField(default=0)
+    subcodes = models.PositiveIntegerField(default=0)
+    rows = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["project", "-at"]), models.Index(fields=["at"])]
+        verbose_name = _("code in the trash")
+        verbose_name_plural = _("codes in the trash")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.name}"
+
+    @property
+    def codings(self) -> int:
+        return sum(self.codings_by_coder.values())

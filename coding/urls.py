@@ -37,6 +37,13 @@ urlpatterns = [
         codebook_views.code_delete,
         name="code-delete",
     ),
+    # Trash of deleted and merged codes: /projects/<project_id>/trash/…  (coding/codebook_views.py)
+    path("projects/<int:project_id>/trash/", codebook_views.trash_list, name="trash"),
+    path(
+        "projects/<int:project_id>/trash/<int:entry_id>/restore/",
+        codebook_views.trash_restore,
+        name="trash-restore",
+    ),
     # Coding workspace: /projects/<project_id>/interviews/<interview_id>/…  (coding/views.py)
     path(
         "projects/<int:project_id>/interviews/<int:interview_id>/",

@@ -87,7 +87,10 @@ EXCERPT_FIELDS = [
 
 
 def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isascii() and value.isdigit() and int(value) > 0 else 1
+    # Nine digits at most: a billion pages is past any project, and the offset stays a bigint.
+    if value and value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0:
+        return int(value)
+    return 1
 
 
 def excerpt_page(filters: Filters, number: int) -> ExcerptPage:

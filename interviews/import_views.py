@@ -368,7 +368,9 @@ def pseudonym_list(request: HttpRequest, project_id: int) -> HttpResponse:
     form = PseudonymsForm(request.POST or None, project=project)
     if request.method == "POST":
         if "delete" in request.POST:
-            project.pseudonyms.filter(pk=request.POST["delete"] or 0).delete()
+            pk = request.POST["delete"]
+            if pk.isascii() and pk.isdigit() and len(pk) <= 18:  # else no line of the list
+                project.pseudonyms.filter(pk=pk).delete()
             return redirect("interviews:pseudonyms", project_id)
         if form.is_valid():
             Pseudonym.objects.bulk_create(

@@ -128,3 +128,23 @@ def can_change_coding(membership: Membership | None, coding) -> bool:
 def require_coding_change(membership: Membership, coding) -> None:
     if not can_change_coding(membership, coding):
         raise PermissionDenied
+
+
+def can_delete_code(membership: Membership | None, *, others_work: bool) -> bool:
+    """Deleting a code deletes every coding and memo under it, whoever made them (they go to the
+    trash, coding.trash): a researcher may delete a code only while nobody else's work hangs on it;
+    supervisors and admins may delete any."""
+    return can(membership, Action.CODE) and (not others_work or can(membership, Action.REVIEW))
+
+
+def sees_whole_trash(membership: Membership | None) -> bool:
+    """Supervisors and admins see every deleted or merged code of the project; researchers, their
+    own deletions and merges."""
+    return can(membership, Action.REVIEW)
+
+
+def can_restore_code(membership: Membership | None, deleted_by_id: int | None) -> bool:
+    """Restoring from the trash: whoever may see the entry (sees_whole_trash, or their own) and code."""
+    return can(membership, Action.CODE) and (
+        sees_whole_trash(membership) or deleted_by_id == membership.user_id
+    )

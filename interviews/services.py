@@ -24,6 +24,7 @@ from interviews import formats
 from interviews.models import (
     Attribute,
     AttributeValue,
+    ImportFile,
     Interview,
     Project,
     Speaker,
@@ -57,6 +58,13 @@ class Prepared:
     comments: list[dict] = field(default_factory=list)  # {"start", "end", "text", "author"}
     notices: list[str] = field(default_factory=list)
     error: str = ""
+
+    def __post_init__(self):
+        # Names come from uploads and zip members, of any length and with any character: kept to
+        # what ImportFile's columns hold, so that storing the draft never fails mid-page.
+        columns = {f.name: f.max_length for f in ImportFile._meta.fields if f.max_length}
+        self.name = self.name.replace("\x00", "")[: columns["name"]]
+        self.format = self.format[: columns["format"]]
 
 
 def prepare(
@@ -227,6 +235,16 @@ def match_sheet(rows: list[list[str]], plans: list[InterviewPlan]) -> SheetMatch
         special = next((name for name, keys in SPECIAL_COLUMNS.items() if key in keys), None)
         roles[index] = special or ("attribute" if title else None)
     match = SheetMatch(attributes=[header[i] for i, role in roles.items() if role == "attribute"])
+    longest = Attribute._meta.get_field("name").max_length
+    for index, title in enumerate(header):
+        if roles[index] == "attribute" and len(title) > longest:
+            match.errors.append(
+                _(
+                    "The column “%(name)s…” has a name longer than %(count)d characters: "
+                    "shorten it in the sheet."
+                )
+                % {"name": title[:40], "count": longest}
+            )
     duplicates = [h for h, n in Counter(name_key(h) for h in header if h).items() if n > 1]
     if duplicates:
         match.errors.append(
@@ -307,6 +325,16 @@ def parse_number(value: str) -> Decimal | None:
         return None
 
 
+def number_fits(number: Decimal) -> bool:
+    """Whether AttributeValue.number holds `number` (rounded to its decimal places)."""
+    column = AttributeValue._meta.get_field("number")
+    try:
+        rounded = number.quantize(Decimal(1).scaleb(-column.decimal_places))
+    except InvalidOperation:  # more digits than the default context holds
+        return False
+    return abs(rounded) < Decimal(10) ** (column.max_digits - column.decimal_places)
+
+
 def parse_date(value: str) -> date | None:
     """ "2024-05-14", "14/05/2024" or "14.05.2024" (day first, as in French); None otherwise."""
     value = value.strip()[:10]
@@ -336,7 +364,9 @@ def infer_type(values: list[str]) -> str:
     values = [v for v in values if v]
     if not values:
         return Attribute.Type.TEXT
-    if all(parse_number(v) is not None for v in values):
+    # A number too large for the column (a 15-digit identifier) makes it a text column.
+    numbers = [parse_number(v) for v in values]
+    if all(n is not None and number_fits(n) for n in numbers):
         return Attribute.Type.NUMBER
     if all(parse_date(v) is not None for v in values):
         return Attribute.Type.DATE
@@ -374,6 +404,14 @@ def check_values(plan: InterviewPlan, attributes: list[AttributePlan]) -> list[s
         if attribute.type == Attribute.Type.NUMBER and parse_number(value) is None:
             problems.append(
                 _("“%(value)s” is not a number (%(attribute)s).") % _names(value, attribute)
+            )
+        elif attribute.type == Attribute.Type.NUMBER and not number_fits(parse_number(value)):
+            problems.append(
+                _(
+                    "“%(value)s” is too large a number (%(attribute)s): at most ten digits "
+                    "before the decimal point. Make the column text if it is an identifier."
+                )
+                % _names(value, attribute)
             )
         elif attribute.type == Attribute.Type.DATE and parse_date(value) is None:
             problems.append(

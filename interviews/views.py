@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from interviews import permissions
 from interviews.forms import AddMemberForm, MemberRoleForm, ProjectForm
-from interviews.models import AttributeValue, Membership
+from interviews.models import AttributeValue, Membership, Project
 from interviews.permissions import Action
 
 
@@ -85,28 +85,40 @@ def members(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @require_POST
 def member_update(request: HttpRequest, project_id: int, membership_id: int) -> HttpResponse:
-    membership = permissions.project_for(request.user, project_id, Action.MANAGE)
-    target = get_object_or_404(Membership, pk=membership_id, project_id=project_id)
-    admins = Membership.objects.filter(project_id=project_id, role=Membership.Role.ADMIN)
-    last_admin = target.role == Membership.Role.ADMIN and admins.count() == 1
-    if "remove" in request.POST:
-        if last_admin:
-            messages.error(request, _("A project keeps at least one admin."))
+    permissions.project_for(request.user, project_id, Action.MANAGE)
+    with transaction.atomic():
+        # A project's membership changes take turns (a lock on the project row, which leaves
+        # codings, codes and memos referring to it free), and everything below is read after
+        # the lock: two admins demoting or removing each other at once cannot both go through,
+        # and the second sees what the first did, its own role included. `no_key`: inserts that
+        # reference the project (key-share locks) are not held up.
+        Project.objects.select_for_update(no_key=True).filter(pk=project_id).exists()
+        membership = permissions.project_for(request.user, project_id, Action.MANAGE)
+        target = get_object_or_404(
+            Membership.objects.select_related("user"), pk=membership_id, project_id=project_id
+        )
+        admins = Membership.objects.filter(project_id=project_id, role=Membership.Role.ADMIN)
+        last_admin = target.role == Membership.Role.ADMIN and admins.count() == 1
+        if "remove" in request.POST:
+            if last_admin:
+                messages.error(request, _("A project keeps at least one admin."))
+            else:
+                target.delete()
+                messages.success(
+                    request, _("%(user)s no longer has access.") % {"user": target.user}
+                )
+                if target.user_id == request.user.id:
+                    return redirect("interviews:project-list")
         else:
-            target.delete()
-            messages.success(request, _("%(user)s no longer has access.") % {"user": target.user})
-            if target.user_id == request.user.id:
-                return redirect("interviews:project-list")
-    else:
-        form = MemberRoleForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("Choose a valid role."))
-        elif last_admin and form.cleaned_data["role"] != Membership.Role.ADMIN:
-            messages.error(request, _("A project keeps at least one admin."))
-        else:
-            target.role = form.cleaned_data["role"]
-            target.save(update_fields=["role"])
-            messages.success(request, _("Role changed."))
+            form = MemberRoleForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Choose a valid role."))
+            elif last_admin and form.cleaned_data["role"] != Membership.Role.ADMIN:
+                messages.error(request, _("A project keeps at least one admin."))
+            else:
+                target.role = form.cleaned_data["role"]
+                target.save(update_fields=["role"])
+                messages.success(request, _("Role changed."))
     if target.user_id == request.user.id and target.role != Membership.Role.ADMIN:
         return redirect(membership.project)
     return redirect("interviews:members", project_id)

@@ -6,17 +6,41 @@ database only (never over live data), in one transaction, then `migrate` brings 
 installed code. pg_restore creates the triggers after loading the rows, so restoring writes no
 audit events and keeps the stored text snapshots as they were. docs/operations.md tells the
 procedure.
+
+A backup leaves out the rows that are secrets or litter rather than research (EXCLUDED_DATA): their
+tables come back empty, so a restored database works and nobody's session or login history travels
+in a file. The file is readable by its owner only (0600) from the moment it exists.
 """
 
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import warnings
 from pathlib import Path
 
+from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog, AccessLog
+from django.contrib.sessions.models import Session
 from django.db import connection
 from psycopg.conninfo import make_conninfo
+
+from interviews.models import ImportBatch, ImportFile
+
+# Tables whose rows a backup leaves out (their structure stays):
+# - sessions: each key logs its holder in, as long as it has not expired;
+# - the login throttle's records (django-axes): usernames tried and the addresses they came from;
+# - unconfirmed imports: drafts deleted after VERBATIM_IMPORT_DRAFT_HOURS anyway, and their
+#   replacement reports name the real people the pseudonyms stand for.
+EXCLUDED_DATA = [
+    Session,
+    AccessAttempt,
+    AccessAttemptExpiration,
+    AccessFailureLog,
+    AccessLog,
+    ImportBatch,
+    ImportFile,
+]
 
 
 class BackupError(Exception):
@@ -65,9 +89,30 @@ def _run(command: list[str], env: dict) -> None:
 
 
 def backup(path: Path) -> None:
+    """Dump the database to `path`, all or nothing: pg_dump writes into a new file that only its
+    owner may read (mkstemp creates it 0600, so no other user ever sees it readable), which then
+    replaces `path`; a failed dump leaves no file behind."""
+    if not path.parent.is_dir():
+        raise BackupError(f"No folder {path.parent} to write the backup in.")
     conninfo, env = _conninfo_and_env(connection.settings_dict)
     command = [tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges"]
-    _run([*command, f"--file={path}", f"--dbname={conninfo}"], env)
+    command += [f"--exclude-table-data={model._meta.db_table}" for model in EXCLUDED_DATA]
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            try:
+                result = subprocess.run(
+                    [*command, f"--dbname={conninfo}"], env=env, stdout=out, stderr=subprocess.PIPE
+                )
+            except OSError as error:
+                raise BackupError(f"pg_dump could not run: {error}") from None
+        if result.returncode != 0:
+            stderr = result.stderr.decode(errors="replace").strip()
+            raise BackupError(f"pg_dump failed:\n{stderr}")
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
 
 
 def tables_in_database() -> int:

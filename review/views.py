@@ -165,7 +165,10 @@ def _attempt(request: HttpRequest, transition, *args) -> str | None:
 def _back_to(request: HttpRequest, default: str) -> str:
     """Where a plain (non-htmx) form returns: the page it came from, if it is ours."""
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # A path of this site, not a bare word that redirect() would try to reverse as a view name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
         return target
     return default
 

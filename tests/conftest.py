@@ -1,5 +1,9 @@
 """The cast: rita (researcher), sam (supervisor), ada (admin) of `project`; olga, a member of another."""
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 
@@ -69,3 +73,13 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def own_pgdata():
+    """A folder for an embedded cluster of its own, outside pytest's tmp_path: when run as root,
+    pgserver runs PostgreSQL as another user, and any pytest session on the machine starting
+    resets /tmp/pytest-of-root to 0700, locking that user out of a cluster kept there."""
+    folder = Path(tempfile.mkdtemp(prefix="verbatim-pgdata-"))
+    yield folder / "pgdata"
+    shutil.rmtree(folder, ignore_errors=True)

@@ -72,8 +72,8 @@ def test_static_files_have_hashed_names_cached_for_a_year_and_compressed(https_s
     assert body[:2] == b"\x1f\x8b"  # gzip's magic number
 
 
-def test_the_embedded_postgresql_is_started_once_by_the_master_and_stops_with_it(tmp_path):
-    pgdata = tmp_path / "pgdata"
+def test_the_embedded_postgresql_is_started_once_by_the_master_and_stops_with_it(own_pgdata):
+    pgdata = own_pgdata
     env = {"DATABASE_URL": None, "VERBATIM_PGDATA": str(pgdata)}
     with Server(workers=2, env=env) as server:
         response, _ = get(server, "/login/", PROXY)

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from coding import trash
 from coding.models import Memo
 from interviews.models import Membership
 from interviews.permissions import Action, can
@@ -46,7 +47,9 @@ def fill(params, project, interview, membership, coding):
     memo = Memo.objects.create(
         project=project, interview=interview, body="Note", author=coding.coder
     )
+    entry = trash.delete(make_code(project, "Dans la corbeille"), coding.coder)
     values = {
+        "entry_id": entry.pk,
         "project_id": project.pk,
         "interview_id": interview.pk,
         "membership_id": membership.pk,

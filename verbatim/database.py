@@ -3,9 +3,18 @@
 Without DATABASE_URL, the `pgserver` package runs PostgreSQL from a wheel in a project-local, git-ignored
 folder (.pgdata, or VERBATIM_PGDATA). It starts on first use, is shared by every process of the checkout
 (dev server, tests, management commands) and stops when the last of them exits.
+
+The web server supervises it (`supervise`, called by verbatim/wsgi.py, so in gunicorn's master and
+in runserver): a thread restarts the cluster if its postmaster dies, and `embedded_state` tells
+/health/ what is going on meanwhile.
 """
 
+import json
+import logging
 import os
+import subprocess
+import threading
+import time
 import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
@@ -14,6 +23,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 EMBEDDED_DATABASE = "verbatim"
 _server = None  # pgserver's handle for this process: it stops the cluster at exit if we are last
+_supervisor: threading.Thread | None = None
+SUPERVISOR_FILE = "verbatim-supervisor.json"  # in the cluster's folder: who watches it, and how
+SUPERVISE_EVERY = 1.0  # seconds between two looks at the postmaster
+
+logger = logging.getLogger(__name__)
 
 
 def database_settings(base_dir: Path) -> dict:
@@ -89,3 +103,89 @@ def _embedded_settings(pgdata: Path) -> dict:
         "USER": urlsplit(uri).username or "postgres",
         "HOST": options["host"][0],  # the cluster's unix socket folder
     }
+
+
+# Supervision of the embedded cluster
+
+
+def postmaster_state(pgdata: Path) -> str:
+    """'running', 'starting' (or recovering), or 'stopped', from the cluster's postmaster.pid.
+
+    A postmaster killed but not yet reaped by its parent (a zombie) is stopped: it serves nothing.
+    """
+    import psutil
+
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        process = psutil.Process(int(lines[0]))
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return "stopped"
+    except (FileNotFoundError, IndexError, ValueError, psutil.NoSuchProcess):
+        return "stopped"
+    return "running" if len(lines) > 7 and lines[7].strip() == "ready" else "starting"
+
+
+def _write_state(pgdata: Path, state: str, detail: str = "") -> None:
+    path = pgdata / SUPERVISOR_FILE
+    partial = path.with_suffix(f".{os.getpid()}")
+    partial.write_text(json.dumps({"pid": os.getpid(), "state": state, "detail": detail}))
+    partial.replace(path)  # atomic: /health/ never reads half a file
+
+
+def supervise() -> None:
+    """Restart the embedded cluster whenever its postmaster dies, from a thread of this process.
+
+    Without DATABASE_URL only, and once per process. Several processes may supervise one cluster
+    (runserver's reloader and its child): pgserver's lock makes one of them restart it.
+    """
+    global _supervisor
+    if _server is None or _supervisor is not None:
+        return
+    _write_state(_server.pgdata, "watching")
+    _supervisor = threading.Thread(
+        target=_watch, args=(_server,), name="embedded-postgresql-supervisor", daemon=True
+    )
+    _supervisor.start()
+
+
+def _watch(server) -> None:
+    while True:
+        time.sleep(SUPERVISE_EVERY)
+        if postmaster_state(server.pgdata) != "stopped":
+            continue
+        logger.warning(
+            "The embedded PostgreSQL in %s is not running: restarting it.", server.pgdata
+        )
+        _write_state(server.pgdata, "restarting")
+        try:
+            # pgserver starts it only if it is not running, under its inter-process lock.
+            with server._lock:
+                server.ensure_postgres_running()
+        except (OSError, subprocess.SubprocessError, AssertionError) as error:
+            logger.error("Restarting the embedded PostgreSQL failed: %s", error)
+            _write_state(server.pgdata, "failed", str(error).splitlines()[0][:200])
+        else:
+            logger.warning("The embedded PostgreSQL is running again (pid %s).", server.get_pid())
+            _write_state(server.pgdata, "watching")
+
+
+def embedded_state() -> str | None:
+    """What /health/ says of the embedded cluster when the database does not answer.
+
+    None with DATABASE_URL. Otherwise 'restarting' (its postmaster died and a supervisor is on it),
+    'starting' (it is coming up, or recovering after a crash), 'restart failed: …', or 'stopped'
+    (nothing restarts it: not started by bin/dev serve or prod).
+    """
+    if _server is None:
+        return None
+    state = postmaster_state(_server.pgdata)
+    if state == "starting":
+        return "starting"
+    try:
+        watcher = json.loads((_server.pgdata / SUPERVISOR_FILE).read_text())
+        os.kill(watcher["pid"], 0)
+    except (OSError, ValueError, KeyError):
+        return "stopped" if state == "stopped" else None
+    if watcher["state"] == "failed":
+        return f"restart failed: {watcher['detail']}"
+    return "restarting" if state == "stopped" else None

@@ -33,7 +33,11 @@ preload_app = True
 max_requests = 5000
 max_requests_jitter = 500
 # An import of a .zip of transcripts is the longest request: it reads and stores them all.
+# A thread stuck past it is not stopped by gunicorn (threaded workers): PostgreSQL's statement
+# timeout bounds the queries of web processes instead (VERBATIM_WEB_STATEMENT_TIMEOUT, settings.py).
 timeout = 120
+# Set in the master before the app is preloaded: settings.py reads it (web statement timeout).
+raw_env = ["VERBATIM_WEB_PROCESS=1"]
 graceful_timeout = 30
 
 accesslog = os.environ.get("VERBATIM_ACCESS_LOG", "-") or None

@@ -1,6 +1,7 @@
 """Verbatim's settings. Everything that differs between machines comes from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
     "django_htmx",
     "template_partials",
     "csp",
@@ -89,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "verbatim.middleware.refuse_nul_bytes",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -97,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page (verbatim.login).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts and styles from our own static files only. No inline
@@ -149,6 +154,24 @@ if DB_POOL_SIZE:
         "timeout": 10,  # seconds a request waits for a free connection before failing
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0 if DB_POOL_SIZE else envint("DJANGO_CONN_MAX_AGE", 60)
+# How long one SQL statement may run before PostgreSQL cancels it. A web request is bounded
+# (VERBATIM_WEB_STATEMENT_TIMEOUT seconds; its page then says so with a 503, verbatim.errors), so a
+# runaway query never holds a worker thread and a connection; gunicorn's own timeout cannot stop a
+# thread. Processes that serve the web say so with VERBATIM_WEB_PROCESS=1 (gunicorn_conf.py's
+# raw_env, bin/dev serve's runserver). Everything else (migrate, management commands, background
+# jobs, restores, benchmarks) gets VERBATIM_STATEMENT_TIMEOUT, none by default. 0 = no limit.
+WEB_PROCESS = envbool("VERBATIM_WEB_PROCESS", False)
+STATEMENT_TIMEOUT = (
+    envint("VERBATIM_WEB_STATEMENT_TIMEOUT", 30)
+    if WEB_PROCESS
+    else envint("VERBATIM_STATEMENT_TIMEOUT", 0)
+)
+if STATEMENT_TIMEOUT:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # After any options from DATABASE_URL: the last -c of a setting wins.
+    _options["options"] = (
+        _options.get("options", "") + f" -c statement_timeout={STATEMENT_TIMEOUT * 1000}"
+    ).strip()
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -158,6 +181,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes, verbatim/login.py, docs/security.md): after
+# VERBATIM_LOGIN_FAILURES failed logins for one username from one address, that pair is refused for
+# VERBATIM_LOGIN_LOCKOUT_MINUTES (not extended by further tries). Other users and addresses go on.
+AUTHENTICATION_BACKENDS = [
+    "verbatim.login.LoginThrottle",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("VERBATIM_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("VERBATIM_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "verbatim.login.locked_out"
+AXES_CLIENT_IP_CALLABLE = "verbatim.login.client_ip"
+# Successful logins are not logged (User.last_login says when): no address history is kept.
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "interviews:project-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -196,6 +235,10 @@ SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 31_536_000) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For: the
+# login throttle counts failures per address (verbatim.login.client_ip). Behind HTTPS a proxy is
+# assumed, as for X-Forwarded-Proto above; 0 reads the connection's own address.
+VERBATIM_TRUSTED_PROXIES = envint("VERBATIM_TRUSTED_PROXIES", 1 if HTTPS else 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -210,12 +253,16 @@ VERBATIM_MAX_UNPACKED_BYTES = 10 * VERBATIM_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = VERBATIM_MAX_UPLOAD_BYTES
 # Unconfirmed imports (pseudonymised drafts) are deleted after this many hours.
 VERBATIM_IMPORT_DRAFT_HOURS = 24
+# Deleted and merged codes stay restorable this many days (coding.trash), then `manage.py
+# purge_trash` (run at each start of bin/dev serve and prod, and daily: docs/operations.md) removes them.
+VERBATIM_TRASH_DAYS = envint("VERBATIM_TRASH_DAYS", 30)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # pgserver narrates every start and stop of the embedded cluster at INFO.
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    # pgserver narrates every start and stop of the embedded cluster at INFO, django-axes every
+    # login; its warnings (failures, lockouts) stay.
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -94,3 +94,14 @@ def test_demo_users_have_one_role_each(demo):
         "rita": "researcher",
         "remi": "researcher",
     }
+
+
+def test_the_demo_logins_work_through_the_throttled_login_page(demo, client):
+    """What `bin/dev serve` prints: ada, sam, rita and remi log in with « verbatim-demo », even
+    after someone mistyped a password a few times."""
+    for username in ("ada", "sam", "rita", "remi"):
+        for _ in range(2):
+            client.post("/login/", {"username": username, "password": "wrong"})
+        response = client.post("/login/", {"username": username, "password": "verbatim-demo"})
+        assert response.status_code == 302 and response["Location"] == "/", username
+        client.logout()

@@ -224,7 +224,7 @@ def test_a_project_without_codings_says_nothing_is_coded_yet(client, project, ri
         "from=2024-99-01",
         "status=?",
         "attribute=1&value=",
-        "page=2&code=%00",
+        "page=2&code=1e200000",  # (a NUL is refused before any view: tests/test_hostile_input.py)
         "match=both",
     ],
 )

@@ -1,6 +1,7 @@
 """`manage.py backup FILE` and `manage.py restore FILE` (operations/backups.py)."""
 
 import os
+import stat
 import subprocess
 import sys
 from io import StringIO
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from axes.models import AccessAttempt
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -15,6 +18,7 @@ from django.db import connection
 from coding.audit import recorded_as
 from coding.models import Coding, CodingEvent
 from interviews.models import Interview
+from operations import backups
 from tests.factories import make_code, make_coding
 from verbatim.database import url_from_settings
 
@@ -86,3 +90,76 @@ def test_restore_refuses_a_database_that_is_not_empty(tmp_path, coded):
 def test_restore_names_a_missing_backup(tmp_path):
     with pytest.raises(CommandError, match="No backup at"):
         call_command("restore", str(tmp_path / "nothing.dump"))
+
+
+def dumped_sql(backup: Path) -> str:
+    """The backup as SQL text (a custom-format dump is compressed: read it through pg_restore)."""
+    result = subprocess.run(
+        [backups.tool("pg_restore"), "--file=-", str(backup)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_backup_holds_no_session_and_no_login_record(tmp_path, coded, client, rita):
+    client.force_login(rita)  # a session row, committed
+    session_key = client.session.session_key
+    client.post("/login/", {"username": "rita", "password": "wrong"})  # a throttle record
+    assert Session.objects.filter(session_key=session_key).exists()
+    assert AccessAttempt.objects.filter(username="rita").exists()
+    backup = tmp_path / "verbatim.dump"
+
+    call_command("backup", str(backup), stdout=StringIO())
+
+    sql = dumped_sql(backup)
+    assert coded.text in sql  # the research data is there...
+    assert session_key not in sql  # ...the session is not,
+    assert "CREATE TABLE public.django_session" in sql  # though its table is
+    assert "COPY public.axes_accessattempt" not in sql
+
+
+def test_a_backup_is_readable_by_its_owner_only_from_the_start(tmp_path, coded):
+    backup = tmp_path / "verbatim.dump"
+    backup.write_bytes(b"an older backup, world-readable")
+    backup.chmod(0o644)
+    old_umask = os.umask(0o022)  # the usual umask, which would make a new file 0644
+    try:
+        call_command("backup", str(backup), stdout=StringIO())
+    finally:
+        os.umask(old_umask)
+
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert backup.read_bytes().startswith(b"PGDMP")  # replaced, not appended to
+    assert [p.name for p in tmp_path.iterdir()] == ["verbatim.dump"]  # no partial file left
+
+
+def test_a_failed_backup_leaves_no_file(tmp_path, coded, monkeypatch):
+    monkeypatch.setenv("VERBATIM_PG_BIN", str(tmp_path / "no-such-folder"))
+    with pytest.raises(CommandError, match="pg_dump could not run"):
+        call_command("backup", str(tmp_path / "verbatim.dump"), stdout=StringIO())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_restored_database_has_an_empty_sessions_table_and_logs_in(
+    tmp_path, coded, client, rita, empty_database
+):
+    client.force_login(rita)
+    backup = tmp_path / "verbatim.dump"
+    call_command("backup", str(backup), stdout=StringIO())
+
+    result = manage("restore", str(backup), database_url=empty_database)
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(empty_database) as conn:
+        assert conn.execute("SELECT count(*) FROM django_session").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM axes_accessattempt").fetchone() == (0,)
+    # A login on the restored database works: it is accepted and writes its session.
+    check = manage(
+        "shell",
+        "-c",
+        "from django.test import Client; from django.contrib.sessions.models import Session; "
+        "c = Client(HTTP_HOST='localhost'); "
+        "r = c.post('/login/', {'username': 'rita', 'password': 'pw-for-tests'}); "
+        "print(r.status_code, Session.objects.count())",
+        database_url=empty_database,
+    )
+    assert check.stdout.splitlines()[-1] == "302 1", check.stderr

@@ -1,0 +1,82 @@
+"""The embedded PostgreSQL is supervised by the web server: killed, it comes back by itself, and
+/health/ says what is going on meanwhile (verbatim.database.supervise, embedded_state)."""
+
+import http.client
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.loadtest import Server
+from verbatim.database import postmaster_state
+
+TRIES = 300  # polls of /health/, a tenth of a second apart at most: a bound, not a wait
+
+
+def health(server: Server) -> tuple[int, str]:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", "/health/", headers={"Host": "127.0.0.1"})
+        response = conn.getresponse()
+        return response.status, response.read().decode().strip()
+    except OSError as error:  # the server itself must keep answering: fail loudly
+        pytest.fail(f"the web server stopped answering: {error}")
+
+
+def poll(server: Server, done) -> list[tuple[int, str]]:
+    """/health/'s answers until `done(answer)` holds, at most TRIES of them."""
+    answers = []
+    for _ in range(TRIES):
+        answers.append(health(server))
+        if done(answers[-1]):
+            return answers
+        time.sleep(0.1)
+    pytest.fail(f"/health/ never got there: {answers[-5:]}\n{server.log_tail()}")
+
+
+def postmaster_pid(pgdata: Path) -> int:
+    return int((pgdata / "postmaster.pid").read_text().split()[0])
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "immediate stop"])
+def test_a_killed_embedded_postgresql_is_restarted_and_the_app_recovers(own_pgdata, how):
+    pgdata = own_pgdata
+    env = {"DATABASE_URL": None, "VERBATIM_PGDATA": str(pgdata), "DJANGO_HTTPS": "0"}
+    with Server(workers=1, threads=2, env=env) as server:
+        assert health(server) == (200, "ok")
+        first = postmaster_pid(pgdata)
+
+        if how == "SIGKILL":
+            os.kill(first, signal.SIGKILL)
+        else:
+            from pgserver._commands import pg_ctl
+
+            # As the user pgserver runs PostgreSQL as (its own one when we are root).
+            user = "pgserver" if os.geteuid() == 0 else None
+            pg_ctl(["-m", "immediate", "stop"], pgdata=pgdata, user=user)
+
+        # While it is down, /health/ says so and why; then, by itself, it is up again.
+        down = poll(server, lambda answer: answer[0] == 503)[-1]
+        assert down[1] in ("database unavailable: restarting", "database unavailable: starting")
+        # Up again: a new postmaster, and the app reaches it (an "ok" alone could still come
+        # from a connection whose backend has not yet noticed its postmaster died).
+        poll(
+            server,
+            lambda answer: (
+                answer == (200, "ok")
+                and postmaster_state(pgdata) == "running"
+                and postmaster_pid(pgdata) != first
+            ),
+        )
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", "/login/", headers={"Host": "127.0.0.1"})
+        assert conn.getresponse().status == 200
+        # The supervisor says what it did (it may finish its sentence just after /health/ is ok).
+        for _ in range(TRIES):
+            log = server.log.read_text()
+            if "is running again" in log:
+                break
+            time.sleep(0.1)
+        assert "restarting it" in log and "is running again" in log, log
