@@ -101,9 +101,12 @@ def attach(found: list[Region], decisions, consensus: list[tuple[int, int]]) -> 
 # --- Drawing ---------------------------------------------------------------------------------
 
 
-def paragraph_html(start: int, text: str, found: list[Region], coder_ids: list[int]) -> str:
+def paragraph_html(
+    start: int, text: str, found: list[Region], coder_ids: list[int], used: set[str]
+) -> str:
     """A paragraph text[start : start + len(text)] with the regions reaching it marked: each piece
-    with its region's kind and one stripe per coder who coded it (lane i for the i-th coder).
+    with its region's kind and one stripe per coder who coded it (lane i for the i-th coder); the
+    stripe classes it uses are added to `used` (for `stylesheet`).
 
     The paragraph holds exactly its text (static/coding/offsets.js reads offsets from it).
     """
@@ -132,20 +135,56 @@ def paragraph_html(start: int, text: str, found: list[Region], coder_ids: list[i
             if any(s <= a and b <= e for s, e in region.passages[pk])
         ]
         kind = region.kind if len(lanes) < len(coder_ids) or region.kind == AGREE else "shared"
-        # Each coder keeps their lane (the i-th coder's stripe at height i), the consensus the last.
-        stripes = [(f"--coder-{i}", i) for i in lanes]
-        if any(s <= a and b <= e for s, e in region.consensus):
-            stripes.append(("--consensus", len(coder_ids)))
-        bars = ",".join(f"linear-gradient(var({c}),var({c}))" for c, _lane in stripes)
-        heights = ",".join(f"0 calc(100% - {lane * 4}px)" for _c, lane in stripes)
-        coders = " ".join(str(i) for i in lanes)
+        consensus = any(s <= a and b <= e for s, e in region.consensus)
         settled = " settled" if region.decision is not None else ""
+        coders = " ".join(str(i) for i in lanes)
+        stripes = stripe_class(lanes, consensus)
+        used.add(stripes)
         pieces.append(
-            f'<mark class="region {kind}{settled}" data-region="{region.index}"'
-            f' data-coders="{coders}" style="background-image:{bars};'
-            f'background-position:{heights}">{_text(piece)}</mark>'
+            f'<mark class="region {kind}{settled} {stripes}"'
+            f' data-region="{region.index}" data-coders="{coders}">{_text(piece)}</mark>'
         )
     return head + "".join(pieces) + "</p>"
+
+
+LANE_COLOURS = 8  # --lane-0 … --lane-7 in static/css/agreement.css; more coders reuse them
+
+
+def lane_class(lane: int) -> str:
+    """The class that gives a coder's stripe its colour (`--stripe`)."""
+    return f"lane-{lane % LANE_COLOURS}"
+
+
+def stripe_class(lanes: list[int], consensus: bool) -> str:
+    """The class of a piece of text striped for these coders' lanes (and the consensus)."""
+    return "st-" + "-".join([str(i) for i in lanes] + (["c"] if consensus else []))
+
+
+def stylesheet(coder_count: int, used: set[str]) -> str:
+    """The page's stripe rules: one per combination of lanes a piece of text carries (`used`,
+    collected by `paragraph_html`).
+
+    Each coder keeps their lane (the i-th coder's stripe at height i), the consensus the last. The
+    Content-Security-Policy refuses style attributes, so the combinations are classes, written in
+    the page's one nonce-bearing <style> element.
+    """
+    rules = [f"#compare-text{{--lanes:{coder_count + 1}}}"]
+    for name in sorted(used):
+        lanes = [
+            ("var(--consensus)", coder_count)
+            if part == "c"
+            else (f"var(--lane-{int(part) % LANE_COLOURS})", int(part))
+            for part in name.removeprefix("st-").split("-")
+            if part
+        ]
+        if not lanes:
+            continue
+        bars = ",".join(f"linear-gradient({colour},{colour})" for colour, _i in lanes)
+        heights = ",".join(f"0 calc(100% - {i * 4}px)" for _colour, i in lanes)
+        rules.append(
+            f"#compare-text .{name}{{background-image:{bars};background-position:{heights}}}"
+        )
+    return "\n".join(rules)
 
 
 def _text(s: str) -> str:

@@ -317,11 +317,14 @@ def _comparison(membership, interview, code, chosen: selection.Selection) -> dic
         )
     comparison.attach(found, decisions, consensus_passages)
     blocks = workspace.display_blocks(interview)
+    stripes: set[str] = set()
     for block in blocks:
         for paragraph in block.paragraphs:
             # Built from escaped text by agreement.comparison.
             paragraph.html = mark_safe(
-                comparison.paragraph_html(paragraph.start, paragraph.text, found, coder_ids)
+                comparison.paragraph_html(
+                    paragraph.start, paragraph.text, found, coder_ids, stripes
+                )
             )
     items = _items(found, interview, chosen, by_coder)
     return {
@@ -330,6 +333,7 @@ def _comparison(membership, interview, code, chosen: selection.Selection) -> dic
         "coders": [(lane, c, selection.name(c)) for lane, c in enumerate(coders)],
         "consensus_lane": len(coders),
         "blocks": blocks,
+        "stripes": comparison.stylesheet(len(coders), stripes),
         "regions": found,
         "agreements": sum(not r.disagreement for r in found),
         "disagreements": items,

@@ -23,9 +23,8 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
@@ -33,9 +32,8 @@ from coding import codebook as codebook_service
 from coding import trash
 from coding.codebook import code_tree, deletion_summary, next_color, next_position
 from coding.codebook_forms import CodeForm, MergeForm
-from coding.models import Code
-from coding.visibility import visible_codings
 from coding.models import Code, TrashedCode
+from coding.visibility import visible_codings
 from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
@@ -267,6 +265,8 @@ def code_colors(request: HttpRequest, project_id: int) -> HttpResponse:
     response["ETag"] = tag
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
 # The trash: /projects/<project_id>/trash/
 
 

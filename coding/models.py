@@ -369,6 +369,8 @@ class ConsensusCoder(models.Model):
                 user.save(update_fields=["password"])
             cls.objects.get_or_create(project=project, defaults={"user": user})
         return cls.objects.select_related("user").get(project=project).user
+
+
 class TrashedCode(models.Model):
     """A deleted or merged code, kept for settings.VERBATIM_TRASH_DAYS so that it can be restored
     with everything that went with it (coding.trash).

@@ -119,7 +119,10 @@ def test_each_page_speaks_one_language_and_closes_what_it_opens(client):
         **pages(project, interview, coding),
         "import preview": f"/projects/{project.pk}/import/preview/",
     }
-    pairs = catalogue()
+    # What the users wrote is theirs: a translation that also occurs in it ("pas fait" in a
+    # transcript) says nothing of the interface.
+    written = " ".join(Interview.objects.values_list("text", flat=True))
+    pairs = [(en, fr) for en, fr in catalogue() if fr not in written and en not in written]
     leaks = []
     for name, url in urls.items():
         for language in ("en", "fr"):

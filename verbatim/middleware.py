@@ -2,9 +2,11 @@ from urllib.parse import urlencode, urlparse
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 
 def _page(request: HttpRequest, url: str | None) -> str | None:
@@ -13,11 +15,6 @@ def _page(request: HttpRequest, url: str | None) -> str | None:
         return None
     parts = urlparse(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
-from django.http import HttpRequest, HttpResponseBadRequest
-from django.shortcuts import resolve_url
-from django.template.loader import render_to_string
-from django.utils.translation import gettext as _
-from django_htmx.http import HttpResponseClientRedirect
 
 
 def htmx_login_redirect(get_response):

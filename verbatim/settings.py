@@ -4,7 +4,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from csp.constants import NONE, SELF
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -106,12 +106,14 @@ MIDDLEWARE = [
 
 # Content-Security-Policy (django-csp): scripts and styles from our own static files only. No inline
 # script, handler or style attribute is left in the templates (code colours are a stylesheet of their
-# own, coding.codebook_views.code_colors; htmx runs without eval, templates/base.html).
+# own, coding.codebook_views.code_colors; htmx runs without eval, templates/base.html). One page writes
+# rules of its own (the agreement side by side's stripe combinations) in a <style> bearing the
+# request's nonce, which django-csp adds to style-src only on the responses that use it.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF],
+        "style-src": [SELF, NONCE],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],

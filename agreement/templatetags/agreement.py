@@ -5,6 +5,7 @@ from django import template
 from django.utils import formats
 from django.utils.html import format_html
 
+from agreement import comparison
 from agreement.figures import REASONS, Figure, band
 
 register = template.Library()
@@ -41,3 +42,9 @@ def share(value: float | None) -> str:
 def of(mapping: dict, key):
     """`{{ counts|of:coder.pk }}`: a mapping's value (templates cannot subscript with a variable)."""
     return mapping.get(key, 0)
+
+
+@register.filter
+def lane(index: int) -> str:
+    """`{{ version.lane|lane }}`: the class colouring the coder's stripe."""
+    return comparison.lane_class(index)

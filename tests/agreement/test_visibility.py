@@ -69,6 +69,9 @@ def blind(project, rita, remi, sam, study):
     }
 
 
+MISSING = 987654321  # an id nothing has: the answer must still reveal nothing
+
+
 def _urls(project, blind, remi, rita):
     values = {
         "project_id": project.pk,
@@ -79,6 +82,7 @@ def _urls(project, blind, remi, rita):
         "membership_id": blind["membership"].pk,
         "round_id": blind["round"].pk,
         "decision_id": blind["decision"].pk,
+        "entry_id": MISSING,  # the trash holds nothing of the round (and researchers see their own)
     }
     queries = [
         "",

@@ -46,7 +46,7 @@ def test_a_blind_double_coding_ends_in_a_consensus(live_server, log_in):
     # Sam opens a round of the interview for Rita and Rémi.
     page = log_in("sam")
     page.goto(f"{base}/agreement/rounds/")
-    page.get_by_label("Nom").fill("Double codage")
+    page.get_by_role("textbox", name="Nom :").fill("Double codage")
     page.get_by_label("Entretiens").select_option(label="Entretien 1")
     page.get_by_label("Codeur·euses").select_option(["rita", "remi"])
     page.get_by_role("button", name="Ouvrir le tour").click()
