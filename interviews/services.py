@@ -19,8 +19,9 @@ from pathlib import PurePosixPath
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from interviews import formats
+from interviews import formats, reading
 from interviews.models import (
     Attribute,
     AttributeValue,
@@ -32,31 +33,14 @@ from interviews.models import (
     text_checksum,
 )
 from interviews.pseudonyms import Pseudonymiser, name_key
+from interviews.reading import Prepared
 from interviews.transcripts import GENERIC_LABEL, INTERVIEWER_LABEL, parse_turns
+from jobs import isolation
 
 NOT_A_SPEAKER = ""  # the role an admin gives a detected label that is not a speaker ("Note :")
 
 
 # 1. Reading and pseudonymising -----------------------------------------------------------------
-
-
-@dataclass
-class Prepared:
-    """One uploaded transcript, pseudonymised, or the reason it cannot be imported (`error`)."""
-
-    name: str
-    format: str = ""
-    text: str = ""
-    encoding: str = ""
-    encoding_sure: bool = True
-    alternatives: dict[str, str] = field(default_factory=dict)
-    labels: list[str] = field(default_factory=list)
-    replacements: list[list] = field(default_factory=list)  # [real name, pseudonym, count]
-    # {encoding: [[start, end, time start, time end], …]}: see ImportFile.marks.
-    marks: dict[str, list[list]] = field(default_factory=dict)
-    comments: list[dict] = field(default_factory=list)  # {"start", "end", "text", "author"}
-    notices: list[str] = field(default_factory=list)
-    error: str = ""
 
 
 def prepare(
@@ -67,75 +51,62 @@ def prepare(
     encoding: str | None = None,
     language: str = "fr",
 ) -> list[Prepared]:
-    """The transcripts in one uploaded file (several for a .zip), read and pseudonymised."""
+    """The transcripts in one uploaded file (several for a .zip), read and pseudonymised, each in
+    its own isolated child process (interviews/reading.py, jobs/isolation.py)."""
     if formats.extension(name) != "zip":
-        return [_prepare_one(name, data, pseudonymiser, encoding, language)]
+        return [_isolated(name, data, pseudonymiser, encoding, language)]
+    what = _("The archive “%(name)s”") % {"name": reading.safe_name(name, pseudonymiser)}
     try:
-        members = formats.unpack_zip(data)
-    except formats.Unreadable as problem:
-        return [Prepared(pseudonymiser.apply(name), error=str(problem))]
-    if not members:
-        return [Prepared(pseudonymiser.apply(name), error=_("The archive contains no file."))]
+        names = isolation.run(formats.zip_listing, data, what=what)
+    except (formats.Unreadable, isolation.Exhausted) as problem:
+        return [Prepared(reading.safe_name(name, pseudonymiser), error=str(problem))]
+    if not names:
+        return [
+            Prepared(
+                reading.safe_name(name, pseudonymiser), error=_("The archive contains no file.")
+            )
+        ]
     prepared = []
-    for member, content in members:
-        if formats.extension(member) == "zip":
-            error = _("Archives inside an archive are not opened: upload it on its own.")
-            prepared.append(Prepared(pseudonymiser.apply(member), error=error))
-        else:
-            prepared.append(_prepare_one(member, content, pseudonymiser, encoding, language))
+    try:
+        for member, content in formats.unpack_zip(data, names):
+            prepared.append(_member(member, content, pseudonymiser, encoding, language))
+    except formats.Unreadable as problem:  # a member inflating past the size it declared
+        prepared.append(Prepared(reading.safe_name(name, pseudonymiser), error=str(problem)))
     return prepared
 
 
-def _prepare_one(name, data, pseudonymiser, encoding, language) -> Prepared:
-    # File names often carry the participant's real name ("Entretien Martine Dupont.docx").
-    safe_name = pseudonymiser.apply(PurePosixPath(name).name)[:255]
+def _member(member, content, pseudonymiser, encoding, language) -> Prepared:
+    if formats.extension(member) == "zip":
+        error = _("Archives inside an archive are not opened: upload it on its own.")
+        return Prepared(reading.safe_name(member, pseudonymiser), error=error)
+    if content is None:
+        return Prepared(reading.safe_name(member, pseudonymiser), error=str(formats.too_large()))
+    return _isolated(member, content, pseudonymiser, encoding, language)
+
+
+def _isolated(name, data, pseudonymiser, encoding, language) -> Prepared:
+    kind = formats.extension(name)
     try:
-        extracted = formats.read_transcript(name, data, encoding, language=language)
-    except formats.Unreadable as problem:
-        return Prepared(safe_name, formats.extension(name), error=str(problem))
-    counts = Counter()
-    # Names are replaced by pseudonyms of other lengths: marks and comments move with the text.
-    spans = [(c.start, c.end) for c in extracted.comments] + [
-        (m.start, m.end) for m in extracted.marks
-    ]
-    text, spans = pseudonymiser.apply_spans(extracted.text, spans, counts)
-    comments = [
-        {
-            "start": start,
-            "end": end,
-            "text": pseudonymiser.apply(comment.text),
-            "author": pseudonymiser.apply(comment.author),
-        }
-        for comment, (start, end) in zip(extracted.comments, spans, strict=False)
-    ]
-    readings = {extracted.encoding: _marks(extracted.marks, spans[len(comments) :])}
-    alternatives = {}
-    for codec, other in extracted.alternatives.items():
-        marks = extracted.alternative_marks.get(codec, [])
-        other, moved = pseudonymiser.apply_spans(other, [(m.start, m.end) for m in marks])
-        alternatives[codec], readings[codec] = other, _marks(marks, moved)
-    return Prepared(
-        name=safe_name,
-        format=extracted.format,
-        text=text,
-        encoding=extracted.encoding,
-        encoding_sure=extracted.encoding_sure,
-        alternatives=alternatives,
-        labels=[pseudonymiser.apply(label) for label in extracted.labels],
-        replacements=[[r.real_name, r.pseudonym, r.count] for r in pseudonymiser.report(counts)],
-        marks={codec: marks for codec, marks in readings.items() if marks},
-        comments=comments,
-        notices=extracted.notices,
-    )
+        formats.check_size(data)
+        return isolation.run(
+            reading.prepare_file,
+            name,
+            data,
+            pseudonymiser.rules,
+            encoding,
+            language,
+            what=str(READ_AS.get(kind, _("This file"))),
+        )
+    except (formats.Unreadable, isolation.Exhausted) as problem:
+        return Prepared(reading.safe_name(name, pseudonymiser), kind, error=str(problem))
 
 
-def _marks(marks, spans) -> list[list]:
-    """Marks as [start, end, time start, time end], at their pseudonymised `spans`."""
-    return [
-        [start, end, mark.time_start, mark.time_end]
-        for mark, (start, end) in zip(marks, spans, strict=True)
-        if end > start
-    ]
+# How an exhausted reading names the file ("This PDF could not be read within …").
+READ_AS = {
+    "pdf": _lazy("This PDF"),
+    "docx": _lazy("This Word file"),
+    "odt": _lazy("This OpenDocument file"),
+}
 
 
 # 2. Proposing what to store --------------------------------------------------------------------
