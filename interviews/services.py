@@ -146,6 +146,10 @@ class InterviewPlan:
     speakers: list[SpeakerPlan] = field(default_factory=list)
     values: dict[str, str] = field(default_factory=dict)  # attribute name → value as written
     marks: list[list] = field(default_factory=list)  # [start, end, time start, time end]
+    # Word and OpenDocument comments ({"start", "end", "text", "author"}), stored as memos on the
+    # interview when `comments_as_memos` (see STORE_HOOKS).
+    comments: list[dict] = field(default_factory=list)
+    comments_as_memos: bool = True
 
 
 def plan_for(prepared) -> InterviewPlan:
@@ -164,7 +168,93 @@ def plan_for(prepared) -> InterviewPlan:
         participant=named[0] if len(named) == 1 else "",
         speakers=speakers,
         marks=(prepared.marks or {}).get(prepared.encoding, []),
+        comments=list(prepared.comments or []),
+        comments_as_memos=bool(prepared.comments),
     )
+
+
+ROLE_CHOICES = [*Speaker.Role.choices, (NOT_A_SPEAKER, _lazy("Not a speaker"))]
+
+
+# The draft, with the admin's choices ----------------------------------------------------------
+
+
+@dataclass
+class Confirmation:
+    """What confirming a draft would store: the plans of its readable files, with the sheet's
+    values and the admin's choices, and the problems that block it."""
+
+    pairs: list  # (ImportFile, InterviewPlan), every readable file
+    match: "SheetMatch | None"
+    columns: list[str]
+    problems: list[str] = field(default_factory=list)
+    refused: set[int] = field(default_factory=set)  # indexes of pairs the sheet makes invalid
+    types: dict[str, str] = field(default_factory=dict)
+    valid_only: bool = False
+
+    @property
+    def plans(self) -> list[InterviewPlan]:
+        return [plan for i, (_file, plan) in enumerate(self.pairs) if i not in self.refused]
+
+
+def draft_plans(batch, data=None) -> Confirmation:
+    """What each readable file of the draft would become: the proposal, then the sheet's values,
+    then what the admin chose in the preview form (`data`: the POST, or its saved copy)."""
+    files = [f for f in batch.files.all() if not f.error]
+    plans = [plan_for(f) for f in files]
+    match = None
+    if batch.sheet.get("rows"):
+        match = match_sheet(batch.sheet["rows"], plans)
+        for index, row in match.rows.items():
+            apply_sheet(plans[index], row)
+    columns = draft_columns(batch.project, plans)
+    if data is not None:
+        for file, plan in zip(files, plans, strict=True):
+            _apply_choices(file, plan, data, columns)
+    confirmation = Confirmation(list(zip(files, plans, strict=True)), match, columns)
+    if data is None:
+        return confirmation
+    confirmation.problems = [f"{f.name}: {f.error}" for f in batch.files.all() if f.error]
+    if match:
+        sheet = batch.sheet.get("name", "")
+        confirmation.problems += [f"{sheet}: {error}" for error in match.errors]
+        for index, error in match.file_errors.items():
+            confirmation.problems.append(f"{files[index].name}: {error}")
+            confirmation.refused.add(index)
+    types = {name: data.get(f"type-{i}", "") for i, name in enumerate(columns)}
+    confirmation.types = {k: v for k, v in types.items() if v in dict(Attribute.Type.choices)}
+    confirmation.valid_only = bool(data.get("valid_only"))
+    return confirmation
+
+
+def draft_columns(project: Project, plans) -> list[str]:
+    """Attribute columns of the preview: the project's attributes, then the sheet's new ones."""
+    names = list(project.attributes.values_list("name", flat=True))
+    known = {name_key(name) for name in names}
+    for plan in plans:
+        for name in plan.values:
+            if name_key(name) not in known:
+                names.append(name)
+                known.add(name_key(name))
+    return names
+
+
+def _apply_choices(file, plan: InterviewPlan, data, columns: list[str]) -> None:
+    prefix = f"f{file.pk}"
+    plan.title = data.get(f"{prefix}-title", plan.title).strip()[:255]
+    plan.participant = data.get(f"{prefix}-participant", plan.participant).strip()[:200]
+    if f"{prefix}-date" in data:
+        plan.interviewed_on = parse_date(data[f"{prefix}-date"])
+    # A checkbox sends nothing when unticked: the title field says the file was in the form.
+    if f"{prefix}-title" in data:
+        plan.comments_as_memos = bool(plan.comments) and f"{prefix}-memos" in data
+    for index, speaker in enumerate(plan.speakers):
+        speaker.name = data.get(f"{prefix}-s{index}-name", speaker.name).strip() or speaker.label
+        role = data.get(f"{prefix}-s{index}-role", speaker.role)
+        speaker.role = role if role in dict(ROLE_CHOICES) else speaker.role
+    for index, name in enumerate(columns):
+        if f"{prefix}-v{index}" in data:
+            plan.values[name] = data[f"{prefix}-v{index}"].strip()
 
 
 # Attribute sheets ---------------------------------------------------------------------------------
@@ -410,7 +500,15 @@ def import_interview(
     marks = _store_marks(interview, plan.marks)
     _store_turns(interview, plan.speakers, marks)
     _store_values(interview, plan.values, attributes or {})
+    for hook in STORE_HOOKS:
+        hook(interview=interview, plan=plan, imported_by=imported_by)
     return interview
+
+
+# What apps above interviews store with each imported interview, in its transaction: coding turns
+# the chosen Word and OpenDocument comments into memos (coding/apps.py registers it). A hook and
+# not an import, since interviews sits below coding (docs/architecture.md).
+STORE_HOOKS: list = []
 
 
 def _store_marks(interview: Interview, marks: list[list]) -> list[TimeMark]:
@@ -496,22 +594,15 @@ def save_attributes(project: Project, plans: list[AttributePlan]) -> dict[str, A
     return saved
 
 
-def import_interviews(
+def check_import(
     *,
     project: Project,
     plans: list[InterviewPlan],
-    imported_by,
     problems: list[str] = (),
     types: dict[str, str] | None = None,
-    valid_only: bool = False,
-    progress=None,
-) -> ImportResult:
-    """Store every valid plan in one transaction. `problems` are errors found before (unreadable
-    files, sheet errors): with any problem and without `valid_only`, nothing is stored.
-
-    Texts already in the project, or twice in the batch, are skipped with a message, not refused.
-    `progress(done, total)` is called after each interview.
-    """
+) -> tuple[ImportResult, list[InterviewPlan], list[AttributePlan]]:
+    """What `import_interviews` would refuse (`errors`) and skip, without storing anything; the
+    plans it would store, and the attributes. Cheap: the confirm page runs it before queuing."""
     result = ImportResult(errors=list(problems))
     attributes = plan_attributes(project, plans, types)
     texts = {}
@@ -533,10 +624,34 @@ def import_interviews(
         else:
             texts[checksum] = plan.name
             valid.append(plan)
+    return result, valid, attributes
+
+
+def import_interviews(
+    *,
+    project: Project,
+    plans: list[InterviewPlan],
+    imported_by,
+    problems: list[str] = (),
+    types: dict[str, str] | None = None,
+    valid_only: bool = False,
+    progress=None,
+) -> ImportResult:
+    """Store every valid plan in one transaction. `problems` are errors found before (unreadable
+    files, sheet errors): with any problem and without `valid_only`, nothing is stored.
+
+    Texts already in the project, or twice in the batch, are skipped with a message, not refused.
+    `progress(done, total)` is called before the first interview and after each.
+    """
+    result, valid, attributes = check_import(
+        project=project, plans=plans, problems=problems, types=types
+    )
     if result.errors and not valid_only:
         return result
     with transaction.atomic():
         saved = save_attributes(project, [a for a in attributes if _used(a, valid)])
+        if progress:
+            progress(0, len(valid))
         for done, plan in enumerate(valid, start=1):
             try:
                 with transaction.atomic():

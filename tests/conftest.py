@@ -69,3 +69,17 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def run_jobs(transactional_db):
+    """Run procrastinate's worker in this process, against the test database, until the queue is
+    empty: the background jobs run for real (the worker sees only committed data, hence a
+    transactional test)."""
+    from procrastinate.contrib.django import app
+
+    def run():
+        with app.replace_connector(app.connector.get_worker_connector()):
+            app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+
+    return run

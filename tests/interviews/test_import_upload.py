@@ -24,6 +24,14 @@ def preview(client, project, **params):
     return client.get(f"/projects/{project.pk}/import/preview/", params, headers=EN)
 
 
+def confirm(client, project, run_jobs, data=None):
+    """Confirm the draft, run the job it queued, and return the job's page once done."""
+    response = client.post(f"/projects/{project.pk}/import/confirm/", data or {}, headers=EN)
+    assert response.status_code == 302 and response["Location"].startswith("/jobs/")
+    run_jobs()
+    return client.get(response["Location"], headers=EN).content.decode()
+
+
 @pytest.fixture
 def admin(client, ada):
     client.force_login(ada)
@@ -67,11 +75,16 @@ def test_the_preview_shows_speakers_encoding_and_problems(client, project, admin
     assert "<strong>scan.pdf</strong>: The PDF has no text layer" in page
 
 
-def test_an_admin_maps_speakers_fills_attributes_and_confirms(client, project, admin, rita):
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_maps_speakers_fills_attributes_and_confirms(
+    client, project, admin, rita, run_jobs
+):
     upload(client, project, {"01.txt": build.txt(), "02.vtt": build.VTT.encode()})
     first, second = ImportFile.objects.all()
-    response = client.post(
-        f"/projects/{project.pk}/import/confirm/",
+    page = confirm(
+        client,
+        project,
+        run_jobs,
         {
             f"f{first.pk}-title": "Entretien 01",
             f"f{first.pk}-participant": "Martine",
@@ -84,7 +97,7 @@ def test_an_admin_maps_speakers_fills_attributes_and_confirms(client, project, a
             f"f{second.pk}-s0-role": "",  # not a speaker: its lines stay plain text
         },
     )
-    assert response.status_code == 302 and response["Location"] == f"/projects/{project.pk}/"
+    assert "2 interviews imported." in page and f'href="/projects/{project.pk}/"' in page
     one, two = Interview.objects.filter(project=project).order_by("title")
     assert (one.participant, str(one.interviewed_on), one.imported_by) == (
         "Martine",
@@ -101,15 +114,16 @@ def test_an_admin_maps_speakers_fills_attributes_and_confirms(client, project, a
     assert "Entretien 01" in client.get(f"/projects/{project.pk}/").content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_one_unreadable_file_means_nothing_is_stored_unless_the_admin_says_so(
-    client, project, admin
+    client, project, admin, run_jobs
 ):
     upload(client, project, {"01.txt": build.txt(), "photo.txt": bytes(range(256)) * 8})
     url = f"/projects/{project.pk}/import/confirm/"
     page = client.post(url, headers=EN).content.decode()
     assert "Nothing was imported" in page and "photo.txt: This is not a text file" in page
     assert not Interview.objects.exists()
-    client.post(url, {"valid_only": "1"})
+    confirm(client, project, run_jobs, {"valid_only": "1"})
     assert list(Interview.objects.values_list("title", flat=True)) == ["01"]
 
 
@@ -119,18 +133,20 @@ def test_an_oversized_file_is_named_and_refused(client, project, admin, settings
     assert "<strong>long.txt</strong>: The file is larger than the limit" in page
 
 
-def test_reimporting_the_same_text_is_skipped_with_a_message(client, project, admin):
+@pytest.mark.django_db(transaction=True)
+def test_reimporting_the_same_text_is_skipped_with_a_message(client, project, admin, run_jobs):
     upload(client, project, {"01.txt": build.txt()})
-    client.post(f"/projects/{project.pk}/import/confirm/")
+    confirm(client, project, run_jobs)
     upload(client, project, {"01-copie.txt": build.txt(crlf=True)})
     assert "Already imported as “01”" in preview(client, project).content.decode()
-    response = client.post(f"/projects/{project.pk}/import/confirm/", headers=EN, follow=True)
-    assert "already imported as “01”, skipped" in response.content.decode()
+    page = confirm(client, project, run_jobs)
+    assert "already imported as “01”, skipped" in page
     assert Interview.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_sheet_of_attributes_is_matched_by_file_name_and_its_types_inferred(
-    client, project, admin
+    client, project, admin, run_jobs
 ):
     karim = [("Intervieweuse", "Bonjour."), ("Karim", "Salut."), ("Intervieweuse", "Et ?")]
     upload(client, project, {"01.txt": build.txt(), "02.odt": build.odt(karim)})
@@ -151,7 +167,7 @@ def test_a_sheet_of_attributes_is_matched_by_file_name_and_its_types_inferred(
     first, second = ImportFile.objects.all()
     assert f'name="f{second.pk}-participant" value="Karim"' in page
     assert f'name="f{first.pk}-v0" value="14"' in page
-    client.post(f"/projects/{project.pk}/import/confirm/", {"type-1": "text"})
+    confirm(client, project, run_jobs, {"type-1": "text"})
     types = dict(Attribute.objects.filter(project=project).values_list("name", "type"))
     assert types == {"Années de pratique": "number", "Milieu": "text", "Date de naissance": "date"}
     karim = Interview.objects.get(participant="Karim")
