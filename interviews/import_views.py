@@ -27,7 +27,7 @@ from interviews.models import Attribute, ImportBatch, ImportFile, Pseudonym, Spe
 from interviews.permissions import Action
 from interviews.tasks import IMPORT_TASK
 from interviews.transcripts import blocks
-from jobs import runner
+from jobs import isolation, runner
 from jobs.models import Job
 
 PROGRESS_MARK = "<!--progress-->"
@@ -40,6 +40,34 @@ def _draft(membership) -> ImportBatch | None:
     return ImportBatch.objects.filter(
         project=membership.project, created_by=membership.user
     ).first()
+
+
+# Lines of each reading shown side by side when the encoding is unsure.
+READING_LINES = 6
+
+
+def _readings(file: ImportFile) -> list[dict]:
+    """The readings of a file whose encoding is unsure, side by side: the first lines where they
+    differ (where accents are), or the first lines."""
+    texts = {file.encoding: file.text, **file.alternatives}
+    split = {codec: text.split("\n") for codec, text in texts.items()}
+    rows = max(len(lines) for lines in split.values())
+    differing = [
+        i for i in range(rows) if len({tuple(lines[i : i + 1]) for lines in split.values()}) > 1
+    ][:READING_LINES] or list(range(min(rows, READING_LINES)))
+    return [
+        {
+            "codec": codec,
+            "label": formats.encoding_label(codec),
+            "chosen": codec == file.encoding,
+            "lines": [lines[i] if i < len(lines) else "" for i in differing],
+        }
+        for codec, lines in split.items()
+    ]
+
+
+def _comment(text: str, comment: dict) -> dict:
+    return {**comment, "passage": text[comment["start"] : comment["end"]][:300]}
 
 
 def _preview_context(membership, batch, data=None, errors=()) -> dict:
@@ -67,7 +95,8 @@ def _preview_context(membership, batch, data=None, errors=()) -> dict:
                 "duplicate": services.duplicate_of(batch.project, plan.text),
                 "problems": problems,
                 "values": [(column, plan.values.get(column["name"], "")) for column in columns],
-                "encodings": [(c, formats.ENCODINGS.get(c, c)) for c in file.alternatives],
+                "readings": _readings(file) if not file.encoding_sure else [],
+                "comments": [_comment(file.text, c) for c in file.comments],
             }
         )
     return {
@@ -204,7 +233,7 @@ def _file_preview(request, membership, batch) -> HttpResponse:
             timestamp=t.timestamp,
             speaker=Speaker(label=t.label, name=kept[t.label].name, role=kept[t.label].role),
         )
-        for t in services.parse_turns(file.text, labels=set(kept))
+        for t in services.parse_turns(file.text, labels=set(kept), marks=_time_marks(plan))
     ]
     template = "interviews/import_preview.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -217,6 +246,10 @@ def _file_preview(request, membership, batch) -> HttpResponse:
         "single": True,
     }
     return render(request, template, context)
+
+
+def _time_marks(plan) -> list[formats.TimeMark]:
+    return sorted((formats.TimeMark(*mark) for mark in plan.marks), key=lambda mark: mark.start)
 
 
 # /projects/<project_id>/import/attributes/
@@ -240,8 +273,9 @@ def import_attributes(request: HttpRequest, project_id: int) -> HttpResponse:
     try:
         if upload.size > settings.VERBATIM_MAX_UPLOAD_BYTES:
             raise formats.too_large()
-        rows = formats.read_sheet(upload.name, upload.read())
-    except formats.Unreadable as problem:
+        # Spreadsheets are zips of XML too: read in the isolated reader, like transcripts.
+        rows = isolation.run(formats.read_sheet, upload.name, upload.read(), what=_("The sheet"))
+    except (formats.Unreadable, isolation.Exhausted) as problem:
         messages.error(request, f"{upload.name}: {problem}")
         return redirect("interviews:import-preview", project_id)
     # Sheets name people too: the replacement list applies to them as to transcripts.

@@ -275,3 +275,63 @@ def test_another_admins_draft_stays_theirs(client, project, admin):
     assert preview(client, project).status_code == 302  # no draft of their own
     client.post(f"/projects/{project.pk}/import/confirm/")
     assert not Interview.objects.exists() and ImportFile.objects.count() == 1
+
+
+def test_the_preview_shows_the_readers_notices_and_comments(client, project, admin):
+    upload(client, project, {"complet.odt": build.complete_odt()})
+    file = ImportFile.objects.get()
+    page = preview(client, project).content.decode()
+    assert "1 footnote or endnote is kept" in page and "1 comment in the file" in page
+    assert "« On se salue » — Voisinage courtois ?" in page
+    assert f'name="f{file.pk}-memos" value="1" checked' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_comments_become_memos_on_the_interview_when_ticked(client, project, admin, run_jobs):
+    from coding.models import Memo
+
+    upload(client, project, {"complet.odt": build.complete_odt(), "02.txt": build.txt()})
+    odt, txt = ImportFile.objects.all()
+    confirm(
+        client,
+        project,
+        run_jobs,
+        {f"f{odt.pk}-title": "Complet", f"f{odt.pk}-memos": "1", f"f{txt.pk}-title": "Deux"},
+    )
+    memo = Memo.objects.get()
+    assert memo.interview.title == "Complet" and memo.author == admin
+    assert "« On se salue »" in memo.body and "Voisinage courtois ?" in memo.body
+    assert "Rita" in memo.body and "complet.odt" in memo.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_comments_stay_out_when_the_box_is_unticked(client, project, admin, run_jobs):
+    from coding.models import Memo
+
+    upload(client, project, {"complet.odt": build.complete_odt()})
+    odt = ImportFile.objects.get()
+    confirm(client, project, run_jobs, {f"f{odt.pk}-title": "Complet"})
+    assert Interview.objects.count() == 1 and not Memo.objects.exists()
+
+
+def test_an_unsure_encoding_shows_the_readings_side_by_side(client, project, admin):
+    upload(client, project, {"court.txt": "Intervieweuse : Un caf\xe9 ?".encode("cp1252")})
+    file = ImportFile.objects.get()
+    page = preview(client, project).content.decode()
+    assert "Intervieweuse : Un café ?" in page and "Intervieweuse : Un cafÈ ?" in page
+    assert f'value="{file.pk}:mac_roman"' in page and "Keep this reading" in page
+
+
+def test_the_upload_form_offers_every_encoding_in_a_searchable_list(client, project, admin):
+    page = client.get(f"/projects/{project.pk}/import/", headers=EN).content.decode()
+    assert 'list="encoding-encodings"' in page and '<datalist id="encoding-encodings">' in page
+    assert '<option value="gb18030">' in page and '<option value="koi8-r">' in page
+    page = upload(client, project, {"01.txt": build.txt()}, encoding="klingon")
+    assert "Unknown encoding “klingon”" in page
+
+
+def test_timed_turns_show_their_times_in_the_text_preview(client, project, admin):
+    upload(client, project, {"01.vtt": build.VTT.encode()})
+    file = ImportFile.objects.get()
+    page = preview(client, project, file=file.pk).content.decode()
+    assert "<time>0:00:01</time>" in page and "<time>0:01:02</time>" in page
