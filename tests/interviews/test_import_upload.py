@@ -326,8 +326,13 @@ def test_the_upload_form_offers_every_encoding_in_a_searchable_list(client, proj
     page = client.get(f"/projects/{project.pk}/import/", headers=EN).content.decode()
     assert 'list="encoding-encodings"' in page and '<datalist id="encoding-encodings">' in page
     assert '<option value="gb18030">' in page and '<option value="koi8-r">' in page
-    page = upload(client, project, {"01.txt": build.txt()}, encoding="klingon")
-    assert "Unknown encoding “klingon”" in page
+    response = client.post(
+        f"/projects/{project.pk}/import/",
+        {"files": [SimpleUploadedFile("01.txt", build.txt())], "encoding": "klingon"},
+        headers=EN,
+    )
+    assert "Unknown encoding “klingon”" in response.content.decode()
+    assert not ImportFile.objects.exists()
 
 
 def test_timed_turns_show_their_times_in_the_text_preview(client, project, admin):
