@@ -7,6 +7,7 @@ export today (Action.EXPORT); the fetchers still decide it, so a role without it
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -14,24 +15,25 @@ from django.http import (
     HttpResponseBadRequest,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from coding.models import Code
 from coding.visibility import visible_codings
 from excerpts import queries
 from excerpts.filters import read_filters
 from exports import writers
+from exports.tasks import EXCERPTS_TASK
 from interviews import permissions
 from interviews.models import Project
 from interviews.permissions import Action
+from jobs import runner
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -41,9 +43,7 @@ CONTENT_TYPES = {
 
 
 def _filename(project: Project, what: str, extension: str) -> str:
-    """`proximite-excerpts-2025-03-14.csv`: ASCII, so every browser and file system keeps it."""
-    name = slugify(project.name) or "verbatim"
-    return f"{name}-{what}-{timezone.localdate().isoformat()}.{extension}"
+    return writers.download_name(project, what, extension)
 
 
 def _refused(project: Project, messages: list[str], back: str) -> HttpResponse:
@@ -77,7 +77,7 @@ def _download(table: writers.Table, kind: str, filename: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id, Action.EXPORT)
     project = membership.project
@@ -91,8 +91,35 @@ def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     excerpts = read_filters(project, request.GET, user=request.user)
     if not excerpts.is_valid():
         return _refused(project, excerpts.errors, back)
+    limit = settings.VERBATIM_EXPORT_JOB_ROWS
+    if queries.count(excerpts, limit=limit) > limit:
+        return _export_job(request, project, kind, back)
     table = writers.excerpt_table(project, writers.for_export(queries.codings(excerpts)))
     return _download(table, kind, _filename(project, "excerpts", kind))
+
+
+def _export_job(request: HttpRequest, project: Project, kind: str, back: str) -> HttpResponse:
+    """More excerpts than a download should wait for: asked (GET), the page offers to prepare
+    the file in the background; confirmed (POST), a job writes it (exports/tasks.py) and its page
+    shows the progress, then the file to download."""
+    if request.method != "POST":
+        context = {
+            "project": project,
+            "kind": kind,
+            "back": back,
+            "limit": settings.VERBATIM_EXPORT_JOB_ROWS,
+        }
+        return render(request, "exports/export_job.html", context)
+    job = runner.start(
+        task=EXCERPTS_TASK,
+        title=_("Excerpts of %(project)s (%(format)s)")
+        % {"project": project.name, "format": "Excel" if kind == "xlsx" else "CSV"},
+        user=request.user,
+        project=project,
+        arguments={"query": request.GET.urlencode(), "format": kind},
+        back_url=back,
+    )
+    return redirect("jobs:detail", job.pk)
 
 
 @require_GET

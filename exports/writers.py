@@ -30,6 +30,7 @@ from django.db.models import (
     Value,
 )
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from docx import Document
 from docx.enum.text import WD_BREAK
@@ -56,6 +57,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EXCEL_CELL_MAX = 32_767  # Excel refuses to open a file with a longer cell
 EXCEL_ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+
+
+def download_name(project: Project, what: str, extension: str) -> str:
+    """`proximite-excerpts-2025-03-14.csv`: ASCII, so every browser and file system keeps it."""
+    name = slugify(project.name) or "verbatim"
+    return f"{name}-{what}-{timezone.localdate().isoformat()}.{extension}"
 
 
 @dataclass

@@ -23,6 +23,7 @@ from interviews.readers import (
     Extracted,
     TimeMark,
     Unreadable,
+    check_length,
     clean_text,
     opendocument,
     pdf,
@@ -33,7 +34,13 @@ from interviews.readers import (
     word,
 )
 from interviews.readers import text as plain
-from interviews.readers.archives import check_size, open_office_zip, too_large, unpack_zip
+from interviews.readers.archives import (
+    check_size,
+    open_office_zip,
+    too_large,
+    unpack_zip,
+    zip_listing,
+)
 from interviews.readers.text import ENCODINGS, all_encodings, codec_name, encoding_label
 
 __all__ = [
@@ -43,6 +50,7 @@ __all__ = [
     "TimeMark",
     "Unreadable",
     "all_encodings",
+    "check_length",
     "check_size",
     "clean_text",
     "codec_name",
@@ -51,6 +59,7 @@ __all__ = [
     "read_transcript",
     "too_large",
     "unpack_zip",
+    "zip_listing",
 ]
 
 logger = logging.getLogger(__name__)
@@ -92,8 +101,10 @@ def read_transcript(
         if kind in TEXT_FORMATS:
             extracted = _read_text_format(kind, data, encoding, language)
         else:
-            extracted = _finish(READERS[kind](data), kind)
-    except Unreadable:
+            extracted = READERS[kind](data)
+            check_length(len(extracted.text))
+            extracted = _finish(extracted, kind)
+    except (Unreadable, MemoryError):
         raise
     except Exception as error:  # noqa: BLE001
         # Parsers of untrusted files fail in many ways (damaged XML, truncated streams, …): any of
@@ -110,6 +121,7 @@ def read_transcript(
 
 def _read_text_format(kind: str, data: bytes, encoding: str | None, language: str) -> Extracted:
     decoded = plain.decode(data, encoding, language)
+    check_length(len(decoded.text))
     extracted = _finish(_read_decoded(kind, decoded.text), kind)
     extracted.encoding, extracted.encoding_sure = decoded.encoding, decoded.sure
     for codec, text in decoded.others.items():

@@ -55,6 +55,28 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)]
 
 
+class EncodingInput(forms.TextInput):
+    """A text box with a `<datalist>` of every encoding Python knows: the browser filters it as the
+    admin types a name, a language or an alias (formats.all_encodings())."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.utils.html import format_html, format_html_join
+
+        from interviews.formats import all_encodings
+
+        attrs = {**(attrs or {}), "list": f"{name}-encodings"}
+        options = format_html_join(
+            "\n",
+            '<option value="{}">{}</option>',
+            (
+                (codec, f"{label} · {', '.join(aliases)}" if aliases else label)
+                for codec, label, aliases in all_encodings()
+            ),
+        )
+        datalist = format_html('<datalist id="{}">{}</datalist>', attrs["list"], options)
+        return super().render(name, value, attrs, renderer) + datalist
+
+
 class UploadForm(forms.Form):
     files = MultipleFileField(
         label=_("Transcripts"),
@@ -63,18 +85,36 @@ class UploadForm(forms.Form):
             "SubRip (.srt), or a .zip of them."
         ),
     )
-    encoding = forms.ChoiceField(
+    encoding = forms.CharField(
         label=_("Encoding of text files"),
         required=False,
-        choices=[("", _("Detect"))],
-        help_text=_("Leave on “Detect” unless the preview shows garbled accents."),
+        widget=EncodingInput(attrs={"placeholder": _("Detect"), "autocomplete": "off"}),
+        help_text=_(
+            "Leave empty to detect it. If the preview shows garbled accents, type the encoding's "
+            "name or its language (gbk, cp1252, Japanese…) and pick it in the list."
+        ),
     )
 
-    def __init__(self, *args, **kwargs):
-        from interviews.formats import ENCODINGS
+    def clean_files(self):
+        from django.conf import settings
 
-        super().__init__(*args, **kwargs)
-        self.fields["encoding"].choices += list(ENCODINGS.items())
+        files = self.cleaned_data["files"]
+        if len(files) > settings.VERBATIM_MAX_FILES:
+            raise forms.ValidationError(
+                _("At most %(limit)d files at once: upload the others next, or in a .zip.")
+                % {"limit": settings.VERBATIM_MAX_FILES}
+            )
+        return files
+
+    def clean_encoding(self):
+        from interviews.formats import codec_name
+
+        name = self.cleaned_data["encoding"].strip()
+        if name and codec_name(name) is None:
+            raise forms.ValidationError(
+                _("Unknown encoding “%(encoding)s”: choose one in the list.") % {"encoding": name}
+            )
+        return name
 
 
 class SheetForm(forms.Form):

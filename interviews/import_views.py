@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -25,11 +25,12 @@ from interviews import formats, permissions, pseudonyms, services
 from interviews.forms import PseudonymsForm, SheetForm, UploadForm
 from interviews.models import Attribute, ImportBatch, ImportFile, Pseudonym, Speaker, Turn
 from interviews.permissions import Action
+from interviews.tasks import IMPORT_TASK
 from interviews.transcripts import blocks
+from jobs import isolation, runner
+from jobs.models import Job
 
 PROGRESS_MARK = "<!--progress-->"
-# Lazy: a module-level string is read once, in whatever language the process started with.
-ROLE_CHOICES = [*Speaker.Role.choices, (services.NOT_A_SPEAKER, gettext_lazy("Not a speaker"))]
 
 
 def _draft(membership) -> ImportBatch | None:
@@ -41,54 +42,39 @@ def _draft(membership) -> ImportBatch | None:
     ).first()
 
 
-def _plans(batch: ImportBatch, data=None) -> tuple[list, services.SheetMatch | None]:
-    """What each readable file of the draft would become: the proposal, then the sheet's values,
-    then what the admin typed in the preview form (`data`, a POST)."""
-    files = [f for f in batch.files.all() if not f.error]
-    plans = [services.plan_for(f) for f in files]
-    match = None
-    if batch.sheet.get("rows"):
-        match = services.match_sheet(batch.sheet["rows"], plans)
-        for index, row in match.rows.items():
-            services.apply_sheet(plans[index], row)
-    if data is not None:
-        columns = _columns(batch, plans)
-        for file, plan in zip(files, plans, strict=True):
-            _apply_form(file, plan, data, columns)
-    return list(zip(files, plans, strict=True)), match
+# Lines of each reading shown side by side when the encoding is unsure.
+READING_LINES = 6
 
 
-def _columns(batch: ImportBatch, plans) -> list[str]:
-    """Attribute columns of the preview: the project's attributes, then the sheet's new ones."""
-    names = list(batch.project.attributes.values_list("name", flat=True))
-    known = {pseudonyms.name_key(name) for name in names}
-    for plan in plans:
-        for name in plan.values:
-            if pseudonyms.name_key(name) not in known:
-                names.append(name)
-                known.add(pseudonyms.name_key(name))
-    return names
+def _readings(file: ImportFile) -> list[dict]:
+    """The readings of a file whose encoding is unsure, side by side: the first lines where they
+    differ (where accents are), or the first lines."""
+    texts = {file.encoding: file.text, **file.alternatives}
+    split = {codec: text.split("\n") for codec, text in texts.items()}
+    rows = max(len(lines) for lines in split.values())
+    differing = [
+        i for i in range(rows) if len({tuple(lines[i : i + 1]) for lines in split.values()}) > 1
+    ][:READING_LINES] or list(range(min(rows, READING_LINES)))
+    return [
+        {
+            "codec": codec,
+            "label": formats.encoding_label(codec),
+            "chosen": codec == file.encoding,
+            "lines": [lines[i] if i < len(lines) else "" for i in differing],
+        }
+        for codec, lines in split.items()
+    ]
 
 
-def _apply_form(file: ImportFile, plan, data, columns: list[str]) -> None:
-    prefix = f"f{file.pk}"
-    plan.title = data.get(f"{prefix}-title", plan.title).strip()[:255]
-    plan.participant = data.get(f"{prefix}-participant", plan.participant).strip()[:200]
-    if f"{prefix}-date" in data:
-        plan.interviewed_on = services.parse_date(data[f"{prefix}-date"])
-    for index, speaker in enumerate(plan.speakers):
-        speaker.name = data.get(f"{prefix}-s{index}-name", speaker.name).strip() or speaker.label
-        role = data.get(f"{prefix}-s{index}-role", speaker.role)
-        speaker.role = role if role in dict(ROLE_CHOICES) else speaker.role
-    for index, name in enumerate(columns):
-        if f"{prefix}-v{index}" in data:
-            plan.values[name] = data[f"{prefix}-v{index}"].strip()
+def _comment(text: str, comment: dict) -> dict:
+    return {**comment, "passage": text[comment["start"] : comment["end"]][:300]}
 
 
 def _preview_context(membership, batch, data=None, errors=()) -> dict:
-    pairs, match = _plans(batch, data)
+    confirmation = services.draft_plans(batch, data)
+    pairs, match = confirmation.pairs, confirmation.match
     plans = [plan for _file, plan in pairs]
-    names = _columns(batch, plans)
+    names = confirmation.columns
     types = {name: data.get(f"type-{i}", "") for i, name in enumerate(names)} if data else {}
     attributes = {a.name: a for a in services.plan_attributes(batch.project, plans, types)}
     existing = {pseudonyms.name_key(a.name): a for a in batch.project.attributes.all()}
@@ -115,7 +101,8 @@ def _preview_context(membership, batch, data=None, errors=()) -> dict:
                 "twin": twin,  # an earlier file of this batch with the same text
                 "problems": problems,
                 "values": [(column, plan.values.get(column["name"], "")) for column in columns],
-                "encodings": [(c, formats.ENCODINGS.get(c, c)) for c in file.alternatives],
+                "readings": _readings(file) if not file.encoding_sure else [],
+                "comments": [_comment(file.text, c) for c in file.comments],
             }
         )
     return {
@@ -128,7 +115,7 @@ def _preview_context(membership, batch, data=None, errors=()) -> dict:
         "unreadable": [f for f in batch.files.all() if f.error],
         "columns": columns,
         "types": Attribute.Type.choices,
-        "roles": ROLE_CHOICES,
+        "roles": services.ROLE_CHOICES,
         "match": match,
         "sheet_form": SheetForm(),
         "errors": errors,
@@ -254,7 +241,7 @@ def _file_preview(request, membership, batch) -> HttpResponse:
             timestamp=t.timestamp,
             speaker=Speaker(label=t.label, name=kept[t.label].name, role=kept[t.label].role),
         )
-        for t in services.parse_turns(file.text, labels=set(kept))
+        for t in services.parse_turns(file.text, labels=set(kept), marks=_time_marks(plan))
     ]
     template = "interviews/import_preview.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -267,6 +254,10 @@ def _file_preview(request, membership, batch) -> HttpResponse:
         "single": True,
     }
     return render(request, template, context)
+
+
+def _time_marks(plan) -> list[formats.TimeMark]:
+    return sorted((formats.TimeMark(*mark) for mark in plan.marks), key=lambda mark: mark.start)
 
 
 # /projects/<project_id>/import/attributes/
@@ -290,8 +281,9 @@ def import_attributes(request: HttpRequest, project_id: int) -> HttpResponse:
     try:
         if upload.size > settings.VERBATIM_MAX_UPLOAD_BYTES:
             raise formats.too_large()
-        rows = formats.read_sheet(upload.name, upload.read())
-    except formats.Unreadable as problem:
+        # Spreadsheets are zips of XML too: read in the isolated reader, like transcripts.
+        rows = isolation.run(formats.read_sheet, upload.name, upload.read(), what=_("The sheet"))
+    except (formats.Unreadable, isolation.Exhausted) as problem:
         messages.error(request, f"{upload.name}: {problem}")
         return redirect("interviews:import-preview", project_id)
     # Sheets name people too: the replacement list applies to them as to transcripts.
@@ -307,45 +299,48 @@ def import_attributes(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @require_POST
 def import_confirm(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Check the draft as it would be stored, then store it in the background: the job page shows
+    the progress and, once done, what was imported or why nothing was."""
     membership = permissions.project_for(request.user, project_id, Action.IMPORT)
     batch = _draft(membership)
     if batch is None:
         return redirect("interviews:import", project_id)
-    pairs, match = _plans(batch, request.POST)
-    problems = [f"{f.name}: {f.error}" for f in batch.files.all() if f.error]
-    refused = set()
-    if match:
-        sheet = batch.sheet.get("name", "")
-        problems += [f"{sheet}: {error}" for error in match.errors]
-        for index, error in match.file_errors.items():
-            problems.append(f"{pairs[index][0].name}: {error}")
-            refused.add(index)
-    plans = [plan for index, (_f, plan) in enumerate(pairs) if index not in refused]
-    columns = _columns(batch, [plan for _f, plan in pairs])
-    types = {name: request.POST.get(f"type-{i}", "") for i, name in enumerate(columns)}
-    valid_only = bool(request.POST.get("valid_only"))
-    result = services.import_interviews(
+    running = _running_import(membership)
+    if running:
+        return redirect("jobs:detail", running.pk)
+    confirmation = services.draft_plans(batch, request.POST)
+    result, valid, _attributes = services.check_import(
         project=membership.project,
-        plans=plans,
-        imported_by=request.user,
-        problems=problems,
-        types={k: v for k, v in types.items() if v in dict(Attribute.Type.choices)},
-        valid_only=valid_only,
+        plans=confirmation.plans,
+        problems=confirmation.problems,
+        types=confirmation.types,
     )
-    if result.errors and not valid_only:
+    if result.errors and not confirmation.valid_only:
         context = _preview_context(membership, batch, request.POST, result.errors)
         return render(request, "interviews/import_preview.html", context)
-    batch.delete()
-    for message in result.skipped:
-        messages.info(request, message)
-    messages.success(
-        request,
-        ngettext(
-            "%(count)d interview imported.", "%(count)d interviews imported.", len(result.created)
+    choices = {key: value for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    job = runner.start(
+        task=IMPORT_TASK,
+        title=ngettext(
+            "Import of %(count)d interview", "Import of %(count)d interviews", len(valid)
         )
-        % {"count": len(result.created)},
+        % {"count": len(valid)},
+        user=request.user,
+        project=membership.project,
+        arguments={"batch": batch.pk, "choices": choices},
+        back_url=reverse("interviews:import-preview", args=[project_id]),
     )
-    return redirect(membership.project)
+    return redirect("jobs:detail", job.pk)
+
+
+def _running_import(membership) -> Job | None:
+    """The admin's import of this project still queued or running (a second confirm joins it)."""
+    return Job.objects.filter(
+        task=IMPORT_TASK,
+        project=membership.project,
+        created_by=membership.user,
+        state__in=[Job.State.QUEUED, Job.State.RUNNING],
+    ).first()
 
 
 # /projects/<project_id>/import/discard/

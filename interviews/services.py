@@ -19,12 +19,12 @@ from pathlib import PurePosixPath
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from interviews import formats
+from interviews import formats, reading
 from interviews.models import (
     Attribute,
     AttributeValue,
-    ImportFile,
     Interview,
     Project,
     Speaker,
@@ -33,38 +33,14 @@ from interviews.models import (
     text_checksum,
 )
 from interviews.pseudonyms import Pseudonymiser, name_key
+from interviews.reading import Prepared
 from interviews.transcripts import GENERIC_LABEL, INTERVIEWER_LABEL, parse_turns
+from jobs import isolation
 
 NOT_A_SPEAKER = ""  # the role an admin gives a detected label that is not a speaker ("Note :")
 
 
 # 1. Reading and pseudonymising -----------------------------------------------------------------
-
-
-@dataclass
-class Prepared:
-    """One uploaded transcript, pseudonymised, or the reason it cannot be imported (`error`)."""
-
-    name: str
-    format: str = ""
-    text: str = ""
-    encoding: str = ""
-    encoding_sure: bool = True
-    alternatives: dict[str, str] = field(default_factory=dict)
-    labels: list[str] = field(default_factory=list)
-    replacements: list[list] = field(default_factory=list)  # [real name, pseudonym, count]
-    # {encoding: [[start, end, time start, time end], …]}: see ImportFile.marks.
-    marks: dict[str, list[list]] = field(default_factory=dict)
-    comments: list[dict] = field(default_factory=list)  # {"start", "end", "text", "author"}
-    notices: list[str] = field(default_factory=list)
-    error: str = ""
-
-    def __post_init__(self):
-        # Names come from uploads and zip members, of any length and with any character: kept to
-        # what ImportFile's columns hold, so that storing the draft never fails mid-page.
-        columns = {f.name: f.max_length for f in ImportFile._meta.fields if f.max_length}
-        self.name = self.name.replace("\x00", "")[: columns["name"]]
-        self.format = self.format[: columns["format"]]
 
 
 def prepare(
@@ -75,75 +51,62 @@ def prepare(
     encoding: str | None = None,
     language: str = "fr",
 ) -> list[Prepared]:
-    """The transcripts in one uploaded file (several for a .zip), read and pseudonymised."""
+    """The transcripts in one uploaded file (several for a .zip), read and pseudonymised, each in
+    its own isolated child process (interviews/reading.py, jobs/isolation.py)."""
     if formats.extension(name) != "zip":
-        return [_prepare_one(name, data, pseudonymiser, encoding, language)]
+        return [_isolated(name, data, pseudonymiser, encoding, language)]
+    what = _("The archive “%(name)s”") % {"name": reading.safe_name(name, pseudonymiser)}
     try:
-        members = formats.unpack_zip(data)
-    except formats.Unreadable as problem:
-        return [Prepared(pseudonymiser.apply(name), error=str(problem))]
-    if not members:
-        return [Prepared(pseudonymiser.apply(name), error=_("The archive contains no file."))]
+        names = isolation.run(formats.zip_listing, data, what=what)
+    except (formats.Unreadable, isolation.Exhausted) as problem:
+        return [Prepared(reading.safe_name(name, pseudonymiser), error=str(problem))]
+    if not names:
+        return [
+            Prepared(
+                reading.safe_name(name, pseudonymiser), error=_("The archive contains no file.")
+            )
+        ]
     prepared = []
-    for member, content in members:
-        if formats.extension(member) == "zip":
-            error = _("Archives inside an archive are not opened: upload it on its own.")
-            prepared.append(Prepared(pseudonymiser.apply(member), error=error))
-        else:
-            prepared.append(_prepare_one(member, content, pseudonymiser, encoding, language))
+    try:
+        for member, content in formats.unpack_zip(data, names):
+            prepared.append(_member(member, content, pseudonymiser, encoding, language))
+    except formats.Unreadable as problem:  # a member inflating past the size it declared
+        prepared.append(Prepared(reading.safe_name(name, pseudonymiser), error=str(problem)))
     return prepared
 
 
-def _prepare_one(name, data, pseudonymiser, encoding, language) -> Prepared:
-    # File names often carry the participant's real name ("Entretien Martine Dupont.docx").
-    safe_name = pseudonymiser.apply(PurePosixPath(name).name)[:255]
+def _member(member, content, pseudonymiser, encoding, language) -> Prepared:
+    if formats.extension(member) == "zip":
+        error = _("Archives inside an archive are not opened: upload it on its own.")
+        return Prepared(reading.safe_name(member, pseudonymiser), error=error)
+    if content is None:
+        return Prepared(reading.safe_name(member, pseudonymiser), error=str(formats.too_large()))
+    return _isolated(member, content, pseudonymiser, encoding, language)
+
+
+def _isolated(name, data, pseudonymiser, encoding, language) -> Prepared:
+    kind = formats.extension(name)
     try:
-        extracted = formats.read_transcript(name, data, encoding, language=language)
-    except formats.Unreadable as problem:
-        return Prepared(safe_name, formats.extension(name), error=str(problem))
-    counts = Counter()
-    # Names are replaced by pseudonyms of other lengths: marks and comments move with the text.
-    spans = [(c.start, c.end) for c in extracted.comments] + [
-        (m.start, m.end) for m in extracted.marks
-    ]
-    text, spans = pseudonymiser.apply_spans(extracted.text, spans, counts)
-    comments = [
-        {
-            "start": start,
-            "end": end,
-            "text": pseudonymiser.apply(comment.text),
-            "author": pseudonymiser.apply(comment.author),
-        }
-        for comment, (start, end) in zip(extracted.comments, spans, strict=False)
-    ]
-    readings = {extracted.encoding: _marks(extracted.marks, spans[len(comments) :])}
-    alternatives = {}
-    for codec, other in extracted.alternatives.items():
-        marks = extracted.alternative_marks.get(codec, [])
-        other, moved = pseudonymiser.apply_spans(other, [(m.start, m.end) for m in marks])
-        alternatives[codec], readings[codec] = other, _marks(marks, moved)
-    return Prepared(
-        name=safe_name,
-        format=extracted.format,
-        text=text,
-        encoding=extracted.encoding,
-        encoding_sure=extracted.encoding_sure,
-        alternatives=alternatives,
-        labels=[pseudonymiser.apply(label) for label in extracted.labels],
-        replacements=[[r.real_name, r.pseudonym, r.count] for r in pseudonymiser.report(counts)],
-        marks={codec: marks for codec, marks in readings.items() if marks},
-        comments=comments,
-        notices=extracted.notices,
-    )
+        formats.check_size(data)
+        return isolation.run(
+            reading.prepare_file,
+            name,
+            data,
+            pseudonymiser.rules,
+            encoding,
+            language,
+            what=str(READ_AS.get(kind, _("This file"))),
+        )
+    except (formats.Unreadable, isolation.Exhausted) as problem:
+        return Prepared(reading.safe_name(name, pseudonymiser), kind, error=str(problem))
 
 
-def _marks(marks, spans) -> list[list]:
-    """Marks as [start, end, time start, time end], at their pseudonymised `spans`."""
-    return [
-        [start, end, mark.time_start, mark.time_end]
-        for mark, (start, end) in zip(marks, spans, strict=True)
-        if end > start
-    ]
+# How an exhausted reading names the file ("This PDF could not be read within …").
+READ_AS = {
+    "pdf": _lazy("This PDF"),
+    "docx": _lazy("This Word file"),
+    "odt": _lazy("This OpenDocument file"),
+}
 
 
 # 2. Proposing what to store --------------------------------------------------------------------
@@ -183,6 +146,10 @@ class InterviewPlan:
     speakers: list[SpeakerPlan] = field(default_factory=list)
     values: dict[str, str] = field(default_factory=dict)  # attribute name → value as written
     marks: list[list] = field(default_factory=list)  # [start, end, time start, time end]
+    # Word and OpenDocument comments ({"start", "end", "text", "author"}), stored as memos on the
+    # interview when `comments_as_memos` (see STORE_HOOKS).
+    comments: list[dict] = field(default_factory=list)
+    comments_as_memos: bool = True
 
 
 def plan_for(prepared) -> InterviewPlan:
@@ -201,7 +168,93 @@ def plan_for(prepared) -> InterviewPlan:
         participant=named[0] if len(named) == 1 else "",
         speakers=speakers,
         marks=(prepared.marks or {}).get(prepared.encoding, []),
+        comments=list(prepared.comments or []),
+        comments_as_memos=bool(prepared.comments),
     )
+
+
+ROLE_CHOICES = [*Speaker.Role.choices, (NOT_A_SPEAKER, _lazy("Not a speaker"))]
+
+
+# The draft, with the admin's choices ----------------------------------------------------------
+
+
+@dataclass
+class Confirmation:
+    """What confirming a draft would store: the plans of its readable files, with the sheet's
+    values and the admin's choices, and the problems that block it."""
+
+    pairs: list  # (ImportFile, InterviewPlan), every readable file
+    match: "SheetMatch | None"
+    columns: list[str]
+    problems: list[str] = field(default_factory=list)
+    refused: set[int] = field(default_factory=set)  # indexes of pairs the sheet makes invalid
+    types: dict[str, str] = field(default_factory=dict)
+    valid_only: bool = False
+
+    @property
+    def plans(self) -> list[InterviewPlan]:
+        return [plan for i, (_file, plan) in enumerate(self.pairs) if i not in self.refused]
+
+
+def draft_plans(batch, data=None) -> Confirmation:
+    """What each readable file of the draft would become: the proposal, then the sheet's values,
+    then what the admin chose in the preview form (`data`: the POST, or its saved copy)."""
+    files = [f for f in batch.files.all() if not f.error]
+    plans = [plan_for(f) for f in files]
+    match = None
+    if batch.sheet.get("rows"):
+        match = match_sheet(batch.sheet["rows"], plans)
+        for index, row in match.rows.items():
+            apply_sheet(plans[index], row)
+    columns = draft_columns(batch.project, plans)
+    if data is not None:
+        for file, plan in zip(files, plans, strict=True):
+            _apply_choices(file, plan, data, columns)
+    confirmation = Confirmation(list(zip(files, plans, strict=True)), match, columns)
+    if data is None:
+        return confirmation
+    confirmation.problems = [f"{f.name}: {f.error}" for f in batch.files.all() if f.error]
+    if match:
+        sheet = batch.sheet.get("name", "")
+        confirmation.problems += [f"{sheet}: {error}" for error in match.errors]
+        for index, error in match.file_errors.items():
+            confirmation.problems.append(f"{files[index].name}: {error}")
+            confirmation.refused.add(index)
+    types = {name: data.get(f"type-{i}", "") for i, name in enumerate(columns)}
+    confirmation.types = {k: v for k, v in types.items() if v in dict(Attribute.Type.choices)}
+    confirmation.valid_only = bool(data.get("valid_only"))
+    return confirmation
+
+
+def draft_columns(project: Project, plans) -> list[str]:
+    """Attribute columns of the preview: the project's attributes, then the sheet's new ones."""
+    names = list(project.attributes.values_list("name", flat=True))
+    known = {name_key(name) for name in names}
+    for plan in plans:
+        for name in plan.values:
+            if name_key(name) not in known:
+                names.append(name)
+                known.add(name_key(name))
+    return names
+
+
+def _apply_choices(file, plan: InterviewPlan, data, columns: list[str]) -> None:
+    prefix = f"f{file.pk}"
+    plan.title = data.get(f"{prefix}-title", plan.title).strip()[:255]
+    plan.participant = data.get(f"{prefix}-participant", plan.participant).strip()[:200]
+    if f"{prefix}-date" in data:
+        plan.interviewed_on = parse_date(data[f"{prefix}-date"])
+    # A checkbox sends nothing when unticked: the title field says the file was in the form.
+    if f"{prefix}-title" in data:
+        plan.comments_as_memos = bool(plan.comments) and f"{prefix}-memos" in data
+    for index, speaker in enumerate(plan.speakers):
+        speaker.name = data.get(f"{prefix}-s{index}-name", speaker.name).strip() or speaker.label
+        role = data.get(f"{prefix}-s{index}-role", speaker.role)
+        speaker.role = role if role in dict(ROLE_CHOICES) else speaker.role
+    for index, name in enumerate(columns):
+        if f"{prefix}-v{index}" in data:
+            plan.values[name] = data[f"{prefix}-v{index}"].strip()
 
 
 # Attribute sheets ---------------------------------------------------------------------------------
@@ -477,7 +530,15 @@ def import_interview(
     marks = _store_marks(interview, plan.marks)
     _store_turns(interview, plan.speakers, marks)
     _store_values(interview, plan.values, attributes or {})
+    for hook in STORE_HOOKS:
+        hook(interview=interview, plan=plan, imported_by=imported_by)
     return interview
+
+
+# What apps above interviews store with each imported interview, in its transaction: coding turns
+# the chosen Word and OpenDocument comments into memos (coding/apps.py registers it). A hook and
+# not an import, since interviews sits below coding (docs/architecture.md).
+STORE_HOOKS: list = []
 
 
 def _store_marks(interview: Interview, marks: list[list]) -> list[TimeMark]:
@@ -563,22 +624,15 @@ def save_attributes(project: Project, plans: list[AttributePlan]) -> dict[str, A
     return saved
 
 
-def import_interviews(
+def check_import(
     *,
     project: Project,
     plans: list[InterviewPlan],
-    imported_by,
     problems: list[str] = (),
     types: dict[str, str] | None = None,
-    valid_only: bool = False,
-    progress=None,
-) -> ImportResult:
-    """Store every valid plan in one transaction. `problems` are errors found before (unreadable
-    files, sheet errors): with any problem and without `valid_only`, nothing is stored.
-
-    Texts already in the project, or twice in the batch, are skipped with a message, not refused.
-    `progress(done, total)` is called after each interview.
-    """
+) -> tuple[ImportResult, list[InterviewPlan], list[AttributePlan]]:
+    """What `import_interviews` would refuse (`errors`) and skip, without storing anything; the
+    plans it would store, and the attributes. Cheap: the confirm page runs it before queuing."""
     result = ImportResult(errors=list(problems))
     attributes = plan_attributes(project, plans, types)
     texts = {}
@@ -600,10 +654,34 @@ def import_interviews(
         else:
             texts[checksum] = plan.name
             valid.append(plan)
+    return result, valid, attributes
+
+
+def import_interviews(
+    *,
+    project: Project,
+    plans: list[InterviewPlan],
+    imported_by,
+    problems: list[str] = (),
+    types: dict[str, str] | None = None,
+    valid_only: bool = False,
+    progress=None,
+) -> ImportResult:
+    """Store every valid plan in one transaction. `problems` are errors found before (unreadable
+    files, sheet errors): with any problem and without `valid_only`, nothing is stored.
+
+    Texts already in the project, or twice in the batch, are skipped with a message, not refused.
+    `progress(done, total)` is called before the first interview and after each.
+    """
+    result, valid, attributes = check_import(
+        project=project, plans=plans, problems=problems, types=types
+    )
     if result.errors and not valid_only:
         return result
     with transaction.atomic():
         saved = save_attributes(project, [a for a in attributes if _used(a, valid)])
+        if progress:
+            progress(0, len(valid))
         for done, plan in enumerate(valid, start=1):
             try:
                 with transaction.atomic():

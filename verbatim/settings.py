@@ -69,7 +69,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "procrastinate.contrib.django",
     # The product, in layers (docs/architecture.md): each imports only the ones listed above it.
+    "jobs",
     "interviews",
     "coding",
     "excerpts",
@@ -246,18 +248,48 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
-# Uploads (transcripts, attribute sheets): refused above this size, per file.
+# Imports: every limit is checked before the work it guards (docs/importing.md, "Limits").
+# Uploads (transcripts, attribute sheets), and each file inside a .zip: refused above this size.
 VERBATIM_MAX_UPLOAD_BYTES = envint("VERBATIM_MAX_UPLOAD_MB", 20) * 1024 * 1024
-# What a .zip (or a .docx, .odt, .xlsx, which are zips) may unpack to: past it, a zip bomb.
-VERBATIM_MAX_UNPACKED_BYTES = 10 * VERBATIM_MAX_UPLOAD_BYTES
+# Files in one upload, or inside one .zip.
+VERBATIM_MAX_FILES = envint("VERBATIM_MAX_FILES", 500)
+# What a .zip (or a .docx, .odt, .xlsx, which are zips) may unpack to, all members together, and
+# how many times larger than its compressed size one member may be (past either, a zip bomb).
+VERBATIM_MAX_UNPACKED_BYTES = envint("VERBATIM_MAX_UNPACKED_MB", 200) * 1024 * 1024
+VERBATIM_MAX_COMPRESSION_RATIO = envint("VERBATIM_MAX_COMPRESSION_RATIO", 100)
+# Pages of a PDF, and characters of one interview (a two-hour interview has about 150,000).
+VERBATIM_MAX_PDF_PAGES = envint("VERBATIM_MAX_PDF_PAGES", 500)
+VERBATIM_MAX_INTERVIEW_CHARS = envint("VERBATIM_MAX_INTERVIEW_CHARS", 2_000_000)
+# Each file is read in a child process with these ceilings (jobs/isolation.py): memory it may use
+# beyond its starting size, and CPU seconds.
+VERBATIM_IMPORT_MEMORY_MB = envint("VERBATIM_IMPORT_MEMORY_MB", 512)
+VERBATIM_IMPORT_CPU_SECONDS = envint("VERBATIM_IMPORT_CPU_SECONDS", 30)
+# Modules the readers' fork server loads once, so that each child starts in milliseconds.
+VERBATIM_ISOLATED_MODULES = ["interviews.reading"]
 # Uploaded files up to the limit stay in memory, never in a temporary file: transcripts are read
-# and pseudonymised in the request, and their original text is never written anywhere.
+# and pseudonymised as they arrive, and their original text is never written anywhere.
 FILE_UPLOAD_MAX_MEMORY_SIZE = VERBATIM_MAX_UPLOAD_BYTES
 # Unconfirmed imports (pseudonymised drafts) are deleted after this many hours.
 VERBATIM_IMPORT_DRAFT_HOURS = 24
 # Deleted and merged codes stay restorable this many days (coding.trash), then `manage.py
 # purge_trash` (run at each start of bin/dev serve and prod, and daily: docs/operations.md) removes them.
 VERBATIM_TRASH_DAYS = envint("VERBATIM_TRASH_DAYS", 30)
+
+# Background jobs (jobs/): imports on confirmation, exports of more than VERBATIM_EXPORT_JOB_ROWS
+# excerpts. The worker is `manage.py procrastinate worker`, started by bin/dev serve and prod.
+VERBATIM_EXPORT_JOB_ROWS = envint("VERBATIM_EXPORT_JOB_ROWS", 5000)
+# A finished export's file is kept this long, for its owner only.
+VERBATIM_JOB_FILE_HOURS = envint("VERBATIM_JOB_FILE_HOURS", 24)
+# A running job whose worker has not signalled life for this long is taken for stopped.
+VERBATIM_JOB_STALLED_SECONDS = envint("VERBATIM_JOB_STALLED_SECONDS", 60)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # One job at a time: imports and exports are synchronous code holding a transaction.
+    "concurrency": 1,
+    "delete_jobs": "successful",
+    "update_heartbeat_interval": 10,
+    "stalled_worker_timeout": VERBATIM_JOB_STALLED_SECONDS,
+}
+MEDIA_ROOT = Path(os.environ.get("VERBATIM_MEDIA_ROOT") or BASE_DIR / "media")
 
 LOGGING = {
     "version": 1,

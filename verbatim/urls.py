@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("search.urls")),
     path("", include("exports.urls")),
     path("", include("agreement.urls")),
+    path("", include("jobs.urls")),
 ]

@@ -17,11 +17,29 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 
 class Unreadable(ValueError):
     """The file cannot be imported; the message says why, in words for the admin."""
+
+
+def check_length(characters: int) -> None:
+    """Refuse a transcript longer than an interview can be, before any work on its text."""
+    limit = settings.VERBATIM_MAX_INTERVIEW_CHARS
+    if characters > limit:
+        message = _(
+            "The transcript is too long: %(count)s characters, where an interview may have "
+            "%(limit)s (a two-hour interview has about 150,000). Check that it is the right "
+            "file, or split it."
+        )
+        raise Unreadable(message % {"count": _number(characters), "limit": _number(limit)})
+
+
+def _number(value: int) -> str:
+    return number_format(value, force_grouping=True)
 
 
 @dataclass

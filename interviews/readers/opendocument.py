@@ -13,13 +13,15 @@ from django.utils.translation import ngettext
 
 from interviews.readers import Anchors, Comment, Extracted, Unreadable
 from interviews.readers.archives import open_office_zip
-from interviews.readers.word import document_notices, table_lines
+from interviews.readers.word import bold_label, document_notices, table_lines
 
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
 DC = "http://purl.org/dc/elements/1.1/"
+STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+FO = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
 
 
 def t(name: str) -> str:
@@ -36,13 +38,39 @@ def read_odt(data: bytes) -> Extracted:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     root = etree.fromstring(content, parser)
     body = root.find(f"{{{OFFICE}}}body/{{{OFFICE}}}text")
-    walker = _Walker()
+    if parts.get("styles.xml") and b"<!DOCTYPE" not in parts["styles.xml"][:2048].upper():
+        styles = [etree.fromstring(parts["styles.xml"], parser), root]
+    else:
+        styles = [root]
+    walker = _Walker(bold_styles(styles))
     lines = walker.blocks(body) if body is not None else []
     return walker.extracted(lines)
 
 
+def bold_styles(roots) -> set[str]:
+    """Names of the text styles that set bold (`fo:font-weight` bold or 600 and more), through
+    their parents: LibreOffice's automatic styles ("T1") and named ones ("Strong Emphasis")."""
+    weights, parents = {}, {}
+    for root in roots:
+        for style in root.iter(f"{{{STYLE}}}style"):
+            name = style.get(f"{{{STYLE}}}name")
+            parents[name] = style.get(f"{{{STYLE}}}parent-style-name")
+            properties = style.find(f"{{{STYLE}}}text-properties")
+            weight = properties.get(f"{{{FO}}}font-weight") if properties is not None else None
+            if weight is not None:
+                weights[name] = weight == "bold" or (weight.isdigit() and int(weight) >= 600)
+
+    def is_bold(name, depth=0):
+        if name in weights or name is None or depth > 20:
+            return weights.get(name, False)
+        return is_bold(parents.get(name), depth + 1)
+
+    return {name for name in parents if is_bold(name)}
+
+
 class _Walker:
-    def __init__(self):
+    def __init__(self, bold: set[str] = frozenset()):
+        self.bold_styles = bold
         self.anchors = Anchors()
         self.labels: list[str] = []
         self.comments: list[Comment] = []
@@ -70,26 +98,26 @@ class _Walker:
         return lines
 
     def paragraph(self, paragraph) -> list[str]:
-        pieces: list[str] = []
+        pieces: list[tuple[str, bool]] = []  # (text, bold)
         boxes: list[str] = []
-        self._inline(paragraph, pieces, boxes)
-        text = "".join(pieces)
+        self._inline(paragraph, pieces, boxes, bold=False)
+        text = bold_label(pieces, "".join(piece for piece, _bold in pieces), self.labels)
         if self.numbered:
             text += "".join(f" [note {number}: {note}]" for number, note in self.numbered)
             self.numbered = []
         return [text, *boxes]
 
-    def _inline(self, element, pieces, boxes) -> None:
+    def _inline(self, element, pieces, boxes, bold: bool) -> None:
         if element.text:
-            pieces.append(element.text)
+            pieces.append((element.text, bold))
         for child in element:
             tag = child.tag
             if tag == t("s"):
-                pieces.append(" " * int(child.get(t("c"), "1") or 1))
+                pieces.append((" " * int(child.get(t("c"), "1") or 1), bold))
             elif tag == t("tab"):
-                pieces.append("\t")
+                pieces.append(("\t", bold))
             elif tag == t("line-break"):
-                pieces.append("\n")
+                pieces.append(("\n", bold))
             elif tag == t("note"):
                 self._note(child, pieces)
             elif tag == f"{{{OFFICE}}}annotation":
@@ -98,7 +126,7 @@ class _Walker:
                 comment = self.open_comments.pop(child.get(f"{{{OFFICE}}}name") or "", None)
                 if comment is not None:
                     comment.end, anchor = self.anchors.place()
-                    pieces.append(anchor)
+                    pieces.append((anchor, bold))
             elif tag == f"{{{DRAW}}}frame":
                 boxes += self._frame(child)
             elif tag in (t("bookmark"), t("bookmark-start"), t("bookmark-end"), t("change")):
@@ -106,27 +134,32 @@ class _Walker:
             elif tag == t("ruby"):
                 base = child.find(t("ruby-base"))
                 if base is not None:
-                    self._inline(base, pieces, boxes)
-            else:  # spans, links, fields, change marks…
-                self._inline(child, pieces, boxes)
+                    self._inline(base, pieces, boxes, bold)
+            elif tag == t("span"):
+                self._inline(
+                    child, pieces, boxes, bold or child.get(t("style-name")) in self.bold_styles
+                )
+            else:  # links, fields, change marks…
+                self._inline(child, pieces, boxes, bold)
             if child.tail:
-                pieces.append(child.tail)
+                pieces.append((child.tail, bold))
 
     def _note(self, note, pieces) -> None:
         body = note.find(t("note-body"))
         text = " ".join(" ".join(self._plain(body)).split()) if body is not None else ""
         self.note_count += 1
         self.numbered.append((self.note_count, text))
-        pieces.append(f"[{self.note_count}]")
+        pieces.append((f"[{self.note_count}]", False))
 
     def _plain(self, element) -> list[str]:
         """Text of a note or an annotation: no anchors, notes or comments of its own."""
-        saved = (self.anchors, self.numbered, self.comments, self.open_comments)
+        saved = (self.anchors, self.numbered, self.comments, self.open_comments, self.labels)
         self.anchors, self.numbered, self.comments, self.open_comments = Anchors(), [], [], {}
+        self.labels = []
         try:
             return [line for line in self.blocks(element) if line.strip()]
         finally:
-            self.anchors, self.numbered, self.comments, self.open_comments = saved
+            self.anchors, self.numbered, self.comments, self.open_comments, self.labels = saved
 
     def _annotation(self, annotation, pieces) -> None:
         author = annotation.findtext(f"{{{DC}}}creator") or ""
@@ -135,7 +168,7 @@ class _Walker:
         holder.extend(paragraphs)
         text = "\n".join(line.strip() for line in self._plain(holder))
         start, anchor = self.anchors.place()
-        pieces.append(anchor)
+        pieces.append((anchor, False))
         comment = Comment(start, start, text, author)
         self.comments.append(comment)
         name = annotation.get(f"{{{OFFICE}}}name")

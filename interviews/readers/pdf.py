@@ -7,9 +7,10 @@ its decompression limit in a quarter of a second; a form drawing itself is cut s
 
 import io
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
-from interviews.readers import Extracted, Unreadable
+from interviews.readers import Extracted, Unreadable, check_length
 
 
 def read_pdf(data: bytes) -> Extracted:
@@ -21,7 +22,7 @@ def read_pdf(data: bytes) -> Extracted:
         # An empty user password only restricts printing or copying: the text is readable.
         if reader.is_encrypted and not reader.decrypt(""):
             raise FileNotDecryptedError
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = _pages(reader)
     except (FileNotDecryptedError, NotImplementedError):
         raise Unreadable(
             _("The PDF is encrypted (password-protected): save an unprotected copy.")
@@ -41,3 +42,19 @@ def read_pdf(data: bytes) -> Extracted:
             )
         )
     return Extracted(text)
+
+
+def _pages(reader) -> list[str]:
+    """The text of each page; refused past the page limit, or once longer than an interview
+    may be (`check_length`), without reading the rest."""
+    if len(reader.pages) > settings.VERBATIM_MAX_PDF_PAGES:
+        raise Unreadable(
+            _("The PDF has %(count)d pages, more than the limit of %(limit)d.")
+            % {"count": len(reader.pages), "limit": settings.VERBATIM_MAX_PDF_PAGES}
+        )
+    pages, length = [], 0
+    for page in reader.pages:
+        pages.append(page.extract_text() or "")
+        length += len(pages[-1])
+        check_length(length)
+    return pages

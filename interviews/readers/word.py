@@ -263,21 +263,7 @@ class _Walker:
         return anchor
 
     def _label(self, segments, text: str) -> str:
-        """A bold name opening the paragraph becomes "Name : " (a speaker label)."""
-        bold = ""
-        for piece, is_bold in segments:
-            # Anchors (a comment starting there) are neither bold nor not.
-            if not is_bold and re.sub(ANCHOR, "", piece).strip():
-                break
-            bold += piece
-        anchors = "".join(re.findall(ANCHOR, bold))
-        label = re.sub(ANCHOR, "", bold).strip().rstrip(":\u00a0\u202f ").strip()
-        rest = text[len(bold) :].lstrip().lstrip(":").lstrip(" \t\u00a0\u202f")
-        # A bold line on its own is a heading, unless it ends with a colon like a label does.
-        if not label or not LABEL.fullmatch(label) or not (rest or bold.strip().endswith(":")):
-            return text
-        self.labels.append(label)
-        return anchors + (f"{label} : {rest}" if rest else f"{label} :")
+        return bold_label(segments, text, self.labels)
 
     # Tables -------------------------------------------------------------------------------------
 
@@ -332,6 +318,25 @@ class _Walker:
                 % {"count": self.counts["unmapped"]}
             )
         return notices
+
+
+def bold_label(segments: list[tuple[str, bool]], text: str, labels: list[str]) -> str:
+    """A bold name opening a paragraph (`segments` of (text, bold)) becomes "Name : " (a speaker
+    label, added to `labels`); Word and OpenDocument alike."""
+    bold = ""
+    for piece, is_bold in segments:
+        # Anchors (a comment starting there) are neither bold nor not.
+        if not is_bold and re.sub(ANCHOR, "", piece).strip():
+            break
+        bold += piece
+    anchors = "".join(re.findall(ANCHOR, bold))
+    label = re.sub(ANCHOR, "", bold).strip().rstrip(":\u00a0\u202f ").strip()
+    rest = text[len(bold) :].lstrip().lstrip(":").lstrip(" \t\u00a0\u202f")
+    # A bold line on its own is a heading, unless it ends with a colon like a label does.
+    if not label or not LABEL.fullmatch(label) or not (rest or bold.strip().endswith(":")):
+        return text
+    labels.append(label)
+    return anchors + (f"{label} : {rest}" if rest else f"{label} :")
 
 
 def document_notices(notes: int, boxes: int, comments: int) -> list[str]:

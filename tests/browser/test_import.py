@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_admin_imports_two_files_with_attributes_and_a_researcher_reads_them(
-    live_server, log_in, page
+    live_server, log_in, page, run_jobs
 ):
     project = make_project("Étude terrain")
     make_user("ada", project, Membership.Role.ADMIN)
@@ -61,6 +61,10 @@ def test_an_admin_imports_two_files_with_attributes_and_a_researcher_reads_them(
     first.locator("input[name$='-s0-name']").fill("Chercheuse")
     expect(first.locator("select[name$='-s0-role']")).to_have_value("interviewer")
     page.locator("#import-confirm section.import-confirm button[type=submit]").click()
+    # The import runs in the background: the job's page polls until the worker has stored it.
+    expect(page.locator("#job-status")).to_be_visible()
+    run_jobs()
+    page.locator("#job-status a", has_text="Ouvrir le projet").click()
     page.wait_for_url(f"{live_server.url}/projects/{project.pk}/")
     expect(page.locator("table.list tbody tr")).to_have_count(2)
 

@@ -354,3 +354,13 @@ def test_a_comment_on_a_bold_speaker_label_keeps_both():
     assert extracted.labels == ["Martine"]
     (comment,) = extracted.comments
     assert (comment.start, comment.end, comment.text) == (0, 21, "À coder")
+
+
+def test_bold_speaker_labels_of_an_odt_are_speakers():
+    extracted = formats.read_transcript("entretien.odt", build.bold_labels_odt())
+    assert extracted.labels == ["Enquêtrice", "Nadia"]
+    assert extracted.text.split("\n\n")[:2] == [
+        "Enquêtrice : Vous êtes là depuis quand ?",
+        "Nadia : Depuis 2012.",
+    ]
+    assert extracted.text.endswith("Titre")  # a bold line alone stays a heading

@@ -24,6 +24,14 @@ def preview(client, project, **params):
     return client.get(f"/projects/{project.pk}/import/preview/", params, headers=EN)
 
 
+def confirm(client, project, run_jobs, data=None):
+    """Confirm the draft, run the job it queued, and return the job's page once done."""
+    response = client.post(f"/projects/{project.pk}/import/confirm/", data or {}, headers=EN)
+    assert response.status_code == 302 and response["Location"].startswith("/jobs/")
+    run_jobs()
+    return client.get(response["Location"], headers=EN).content.decode()
+
+
 @pytest.fixture
 def admin(client, ada):
     client.force_login(ada)
@@ -67,11 +75,16 @@ def test_the_preview_shows_speakers_encoding_and_problems(client, project, admin
     assert "<strong>scan.pdf</strong>: The PDF has no text layer" in page
 
 
-def test_an_admin_maps_speakers_fills_attributes_and_confirms(client, project, admin, rita):
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_maps_speakers_fills_attributes_and_confirms(
+    client, project, admin, rita, run_jobs
+):
     upload(client, project, {"01.txt": build.txt(), "02.vtt": build.VTT.encode()})
     first, second = ImportFile.objects.all()
-    response = client.post(
-        f"/projects/{project.pk}/import/confirm/",
+    page = confirm(
+        client,
+        project,
+        run_jobs,
         {
             f"f{first.pk}-title": "Entretien 01",
             f"f{first.pk}-participant": "Martine",
@@ -84,7 +97,7 @@ def test_an_admin_maps_speakers_fills_attributes_and_confirms(client, project, a
             f"f{second.pk}-s0-role": "",  # not a speaker: its lines stay plain text
         },
     )
-    assert response.status_code == 302 and response["Location"] == f"/projects/{project.pk}/"
+    assert "2 interviews imported." in page and f'href="/projects/{project.pk}/"' in page
     one, two = Interview.objects.filter(project=project).order_by("title")
     assert (one.participant, str(one.interviewed_on), one.imported_by) == (
         "Martine",
@@ -101,15 +114,16 @@ def test_an_admin_maps_speakers_fills_attributes_and_confirms(client, project, a
     assert "Entretien 01" in client.get(f"/projects/{project.pk}/").content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_one_unreadable_file_means_nothing_is_stored_unless_the_admin_says_so(
-    client, project, admin
+    client, project, admin, run_jobs
 ):
     upload(client, project, {"01.txt": build.txt(), "photo.txt": bytes(range(256)) * 8})
     url = f"/projects/{project.pk}/import/confirm/"
     page = client.post(url, headers=EN).content.decode()
     assert "Nothing was imported" in page and "photo.txt: This is not a text file" in page
     assert not Interview.objects.exists()
-    client.post(url, {"valid_only": "1"})
+    confirm(client, project, run_jobs, {"valid_only": "1"})
     assert list(Interview.objects.values_list("title", flat=True)) == ["01"]
 
 
@@ -119,18 +133,20 @@ def test_an_oversized_file_is_named_and_refused(client, project, admin, settings
     assert "<strong>long.txt</strong>: The file is larger than the limit" in page
 
 
-def test_reimporting_the_same_text_is_skipped_with_a_message(client, project, admin):
+@pytest.mark.django_db(transaction=True)
+def test_reimporting_the_same_text_is_skipped_with_a_message(client, project, admin, run_jobs):
     upload(client, project, {"01.txt": build.txt()})
-    client.post(f"/projects/{project.pk}/import/confirm/")
+    confirm(client, project, run_jobs)
     upload(client, project, {"01-copie.txt": build.txt(crlf=True)})
     assert "Already imported as “01”" in preview(client, project).content.decode()
-    response = client.post(f"/projects/{project.pk}/import/confirm/", headers=EN, follow=True)
-    assert "already imported as “01”, skipped" in response.content.decode()
+    page = confirm(client, project, run_jobs)
+    assert "already imported as “01”, skipped" in page
     assert Interview.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_sheet_of_attributes_is_matched_by_file_name_and_its_types_inferred(
-    client, project, admin
+    client, project, admin, run_jobs
 ):
     karim = [("Intervieweuse", "Bonjour."), ("Karim", "Salut."), ("Intervieweuse", "Et ?")]
     upload(client, project, {"01.txt": build.txt(), "02.odt": build.odt(karim)})
@@ -151,7 +167,7 @@ def test_a_sheet_of_attributes_is_matched_by_file_name_and_its_types_inferred(
     first, second = ImportFile.objects.all()
     assert f'name="f{second.pk}-participant" value="Karim"' in page
     assert f'name="f{first.pk}-v0" value="14"' in page
-    client.post(f"/projects/{project.pk}/import/confirm/", {"type-1": "text"})
+    confirm(client, project, run_jobs, {"type-1": "text"})
     types = dict(Attribute.objects.filter(project=project).values_list("name", "type"))
     assert types == {"Années de pratique": "number", "Milieu": "text", "Date de naissance": "date"}
     karim = Interview.objects.get(participant="Karim")
@@ -261,7 +277,10 @@ def test_another_admins_draft_stays_theirs(client, project, admin):
     assert not Interview.objects.exists() and ImportFile.objects.count() == 1
 
 
-def test_the_preview_flags_duplicates_and_counts_only_what_will_be_imported(client, project, admin):
+@pytest.mark.django_db(transaction=True)
+def test_the_preview_flags_duplicates_and_counts_only_what_will_be_imported(
+    client, project, admin, run_jobs
+):
     from tests.factories import make_interview
 
     make_interview(project, text=build.LEGACY_TEXT, title="Déjà là")
@@ -278,5 +297,80 @@ def test_the_preview_flags_duplicates_and_counts_only_what_will_be_imported(clie
     assert "Same text as “01.txt” in this import: it will be skipped." in page
     assert "Already imported as “Déjà là”: it will be skipped." in page
     assert "Import 1 interview<" in page
-    client.post(f"/projects/{project.pk}/import/confirm/")
+    confirm(client, project, run_jobs)
     assert Interview.objects.filter(project=project).count() == 2  # the one promised, and Déjà là
+
+
+def test_the_preview_shows_the_readers_notices_and_comments(client, project, admin):
+    upload(client, project, {"complet.odt": build.complete_odt()})
+    file = ImportFile.objects.get()
+    page = preview(client, project).content.decode()
+    assert "1 footnote or endnote is kept" in page and "1 comment in the file" in page
+    assert "« On se salue » — Voisinage courtois ?" in page
+    assert f'name="f{file.pk}-memos" value="1" checked' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_comments_become_memos_on_the_interview_when_ticked(client, project, admin, run_jobs):
+    from coding.models import Memo
+
+    upload(client, project, {"complet.odt": build.complete_odt(), "02.txt": build.txt()})
+    odt, txt = ImportFile.objects.all()
+    confirm(
+        client,
+        project,
+        run_jobs,
+        {f"f{odt.pk}-title": "Complet", f"f{odt.pk}-memos": "1", f"f{txt.pk}-title": "Deux"},
+    )
+    memo = Memo.objects.get()
+    assert memo.interview.title == "Complet" and memo.author == admin
+    assert "« On se salue »" in memo.body and "Voisinage courtois ?" in memo.body
+    assert "Rita" in memo.body and "complet.odt" in memo.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_comments_stay_out_when_the_box_is_unticked(client, project, admin, run_jobs):
+    from coding.models import Memo
+
+    upload(client, project, {"complet.odt": build.complete_odt()})
+    odt = ImportFile.objects.get()
+    confirm(client, project, run_jobs, {f"f{odt.pk}-title": "Complet"})
+    assert Interview.objects.count() == 1 and not Memo.objects.exists()
+
+
+def test_an_unsure_encoding_shows_the_readings_side_by_side(client, project, admin):
+    upload(client, project, {"court.txt": "Intervieweuse : Un caf\xe9 ?".encode("cp1252")})
+    file = ImportFile.objects.get()
+    page = preview(client, project).content.decode()
+    assert "Intervieweuse : Un café ?" in page and "Intervieweuse : Un cafÈ ?" in page
+    assert f'value="{file.pk}:mac_roman"' in page and "Keep this reading" in page
+
+
+def test_the_upload_form_offers_every_encoding_in_a_searchable_list(client, project, admin):
+    page = client.get(f"/projects/{project.pk}/import/", headers=EN).content.decode()
+    assert 'list="encoding-encodings"' in page and '<datalist id="encoding-encodings">' in page
+    assert '<option value="gb18030">' in page and '<option value="koi8-r">' in page
+    response = client.post(
+        f"/projects/{project.pk}/import/",
+        {"files": [SimpleUploadedFile("01.txt", build.txt())], "encoding": "klingon"},
+        headers=EN,
+    )
+    assert "Unknown encoding “klingon”" in response.content.decode()
+    assert not ImportFile.objects.exists()
+
+
+def test_timed_turns_show_their_times_in_the_text_preview(client, project, admin):
+    upload(client, project, {"01.vtt": build.VTT.encode()})
+    file = ImportFile.objects.get()
+    page = preview(client, project, file=file.pk).content.decode()
+    assert "<time>0:00:01</time>" in page and "<time>0:01:02</time>" in page
+
+
+def test_the_reader_cuts_names_to_the_draft_columns():
+    from interviews.models import ImportFile
+    from interviews.reading import FORMAT_LENGTH, NAME_LENGTH, Prepared
+
+    assert ImportFile._meta.get_field("name").max_length == NAME_LENGTH
+    assert ImportFile._meta.get_field("format").max_length == FORMAT_LENGTH
+    prepared = Prepared(name="a\x00" + "b" * 400 + ".txt", format="x" * 40)
+    assert prepared.name == "a" + "b" * 254 and len(prepared.format) == FORMAT_LENGTH
