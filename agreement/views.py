@@ -20,7 +20,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -37,6 +36,7 @@ from coding.visibility import visible_codings
 from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
+from verbatim.next_page import next_page
 
 TEMPLATE = "agreement/figures.html"
 COMPARE = "agreement/compare.html"
@@ -400,13 +400,6 @@ def _settle_context(interview, code, chosen: selection.Selection) -> dict:
     }
 
 
-def _back(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
-
-
 def _int(value: str | None) -> int | None:
     value = (value or "").strip()
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
@@ -424,7 +417,7 @@ def settle(request: HttpRequest, project_id: int, interview_id: int, code_id: in
     code = get_object_or_404(Code, pk=code_id, project=membership.project)
     compare = reverse("agreement:compare", args=[project_id, interview.pk, code.pk])
     data = request.POST if request.method == "POST" else request.GET
-    back = _back(request, compare)
+    back = next_page(request, compare)
     try:
         chosen = selection.read_selection(
             membership.project,
@@ -491,7 +484,7 @@ def _settle_form(request, membership, interview, code, chosen: selection.Selecti
 def undo_decision(request: HttpRequest, project_id: int, decision_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id, Action.REVIEW)
     decision = get_object_or_404(ConsensusDecision, pk=decision_id, project=membership.project)
-    back = _back(
+    back = next_page(
         request,
         reverse("agreement:compare", args=[project_id, decision.interview_id, decision.code_id]),
     )
@@ -617,7 +610,7 @@ def round_done(request: HttpRequest, project_id: int, round_id: int) -> HttpResp
         RoundDone.objects.get_or_create(round=chosen, coder=request.user, interview=interview)
     else:
         RoundDone.objects.filter(round=chosen, coder=request.user, interview=interview).delete()
-    return redirect(_back(request, reverse("agreement:round", args=[project_id, chosen.pk])))
+    return redirect(next_page(request, reverse("agreement:round", args=[project_id, chosen.pk])))
 
 
 @require_POST

@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -31,6 +30,7 @@ from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
 from review import workflow
+from verbatim.next_page import next_page
 
 QUEUE = "review:queue"
 TEMPLATE = "review/queue.html"
@@ -162,17 +162,6 @@ def _attempt(request: HttpRequest, transition, *args) -> str | None:
     return None
 
 
-def _back_to(request: HttpRequest, default: str) -> str:
-    """Where a plain (non-htmx) form returns: the page it came from, if it is ours."""
-    target = request.POST.get("next", "")
-    # A path of this site, not a bare word that redirect() would try to reverse as a view name.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    ):
-        return target
-    return default
-
-
 def _fragment(request: HttpRequest, template: str, partial: str) -> str:
     if request.htmx and not request.htmx.history_restore_request:
         return f"{template}#{partial}"
@@ -254,7 +243,7 @@ def review_decide(request: HttpRequest, project_id: int, coding_id: int) -> Http
             messages.error(request, error)
         else:
             messages.success(request, message)
-        return redirect(_back_to(request, reverse(QUEUE, args=[project_id])))
+        return redirect(next_page(request, reverse(QUEUE, args=[project_id])))
     extra = {"message": error or message, "error": bool(error), "decided": True}
     if error and decision == "send_back":
         extra["comment"] = comment  # what they typed stays in the box
@@ -276,7 +265,7 @@ def review_bulk(request: HttpRequest, project_id: int) -> HttpResponse:
         message, error = _bulk_message(result), not result.approved
     if not request.htmx:
         messages.add_message(request, messages.ERROR if error else messages.SUCCESS, message)
-        return redirect(_back_to(request, reverse(QUEUE, args=[project_id])))
+        return redirect(next_page(request, reverse(QUEUE, args=[project_id])))
     status = {"message": message, "error": error, "oob": True}
     parts = [render_to_string(f"{TEMPLATE}#bulk-status", status)]
     if result is not None:
@@ -295,7 +284,7 @@ def review_discuss(request: HttpRequest, project_id: int) -> HttpResponse:
     pages) to the queue as an item to discuss, with a `comment`; back to `next`."""
     membership = permissions.project_for(request.user, project_id, Action.REVIEW)
     ids = [int(value) for value in request.POST.getlist("coding") if ID.fullmatch(value)]
-    back = _back_to(request, reverse(QUEUE, args=[project_id]))
+    back = next_page(request, reverse(QUEUE, args=[project_id]))
     if not ids:
         messages.error(request, _("Nothing to discuss: no coding was chosen."))
         return redirect(back)
@@ -396,7 +385,7 @@ def resubmit(request: HttpRequest, project_id: int, coding_id: int) -> HttpRespo
     message = error or _("Back in the review queue.")
     if not request.htmx:
         messages.add_message(request, messages.ERROR if error else messages.SUCCESS, message)
-        return redirect(_back_to(request, reverse("review:to-revise", args=[project_id])))
+        return redirect(next_page(request, reverse("review:to-revise", args=[project_id])))
     filters = read_filters(membership.project, QueryDict(), user=request.user)
     coding = _excerpts(filters).filter(pk=coding.pk).first()
     if coding is None:

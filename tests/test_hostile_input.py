@@ -22,8 +22,9 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from agreement.models import ConsensusDecision
 from coding import trash
-from coding.models import Memo, ReviewEvent
+from coding.models import CodingRound, Memo, ReviewEvent
 from interviews.models import (
     Attribute,
     AttributeValue,
@@ -32,6 +33,7 @@ from interviews.models import (
     Membership,
     Pseudonym,
 )
+from jobs.models import Job
 from tests.factories import (
     TRANSCRIPT,
     make_code,
@@ -174,6 +176,21 @@ def world(db):
     draft = ImportFile.objects.create(
         batch=batch, name="entretien.txt", format="txt", text=TRANSCRIPT
     )
+    round_ = CodingRound.objects.create(project=project, name="Aveugle", created_by=sam)
+    round_.coders.set([rita, remi])
+    round_.interviews.set([interview])
+    decision = ConsensusDecision.objects.create(
+        project=project,
+        interview=interview,
+        code=code,
+        start=16,
+        end=40,
+        choice="none",
+        decided_by=sam,
+    )
+    job = Job.objects.create(
+        task="interviews.import", title="Import", project=project, created_by=ada
+    )
 
     other = make_project(f"{SECRET} projet")
     olga = make_user("olga", other, Membership.Role.ADMIN)
@@ -183,6 +200,10 @@ def world(db):
     secret_memo = Memo.objects.create(project=other, code=secret_code, body=SECRET, author=olga)
     secret_attribute = Attribute.objects.create(project=other, name=f"{SECRET} attr")
     secret_entry = trash.delete(make_code(other, f"{SECRET} jeté"), olga)
+    secret_round = CodingRound.objects.create(project=other, name=SECRET, created_by=olga)
+    secret_job = Job.objects.create(
+        task="interviews.import", title=SECRET, project=other, created_by=olga
+    )
     return {
         "ada": ada,
         "path": {
@@ -193,6 +214,9 @@ def world(db):
             "memo_id": memo.pk,
             "membership_id": project.memberships.get(user=remi).pk,
             "entry_id": entry.pk,
+            "round_id": round_.pk,
+            "decision_id": decision.pk,
+            "job_id": job.pk,
         },
         "file": f"f{draft.pk}",
         "other_ids": [
@@ -206,6 +230,8 @@ def world(db):
                 secret_memo.pk,
                 secret_attribute.pk,
                 secret_entry.pk,
+                secret_round.pk,
+                secret_job.pk,
             )
         ],
     }
