@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "review",
     "search",
     "exports",
+    "exchange",
     "operations",
 ]
 # Developer tools (synthetic corpora, `manage.py bench`, `manage.py loadtest`): not product code,
@@ -186,6 +187,9 @@ VERBATIM_MAX_UNPACKED_BYTES = 10 * VERBATIM_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = VERBATIM_MAX_UPLOAD_BYTES
 # Unconfirmed imports (pseudonymised drafts) are deleted after this many hours.
 VERBATIM_IMPORT_DRAFT_HOURS = 24
+# A REFI-QDA project (.qdpx) holds a whole study: its own, larger limit. Past
+# FILE_UPLOAD_MAX_MEMORY_SIZE Django spools the upload to a temporary file, deleted with the request.
+VERBATIM_MAX_QDPX_BYTES = envint("VERBATIM_MAX_QDPX_MB", 200) * 1024 * 1024
 
 LOGGING = {
     "version": 1,

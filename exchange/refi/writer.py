@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from lxml import etree
@@ -32,16 +33,31 @@ def write_project(
     ending for MAXQDA importation" export writes CRLF text with positions unchanged from its
     one-character line breaks. Such a file departs from the standard, which would count CRLF as two.
     """
+    for chunk in iter_project(project, line_endings=line_endings, origin=origin):
+        out.write(chunk)
+
+
+def iter_project(
+    project: Project, *, line_endings: str = "as_is", origin: str = "Verbatim"
+) -> Iterator[bytes]:
+    """`write_project` as the zip's bytes, a piece at a time: one after each source and note, for
+    a streamed HTTP response. `project.sources` and `project.notes` may be any re-iterable
+    collection with a length (sources are read twice: for project.qde, then for their files), so
+    a caller can load one source at a time from a database."""
     if line_endings not in LINE_ENDINGS:
         raise ValueError(f"line_endings must be one of {LINE_ENDINGS}, not {line_endings!r}")
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    sink = _Pieces()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with archive.open("project.qde", "w") as stream:
-            _Writer(stream, PROJECT_NS).project(project, origin, line_endings)
+            for _step in _Writer(stream, PROJECT_NS).project(project, origin, line_endings):
+                yield sink.take()
         for source in project.sources:
             text = source.text
             if line_endings == "crlf":
                 text = _LINE_BREAK.sub("\r\n", text)
             archive.writestr(f"sources/{_guid(source.guid)}.txt", text.encode("utf-8"))
+            yield sink.take()
+    yield sink.take()
 
 
 def write_codebook(project: Project, out, *, origin: str = "Verbatim") -> None:
@@ -49,6 +65,25 @@ def write_codebook(project: Project, out, *, origin: str = "Verbatim") -> None:
     if not project.codes:
         raise ValueError("A codebook needs at least one code.")
     _Writer(out, CODEBOOK_NS).codebook(project, origin)
+
+
+class _Pieces:
+    """A write-only stream whose bytes are taken out as they come (see iter_project)."""
+
+    def __init__(self):
+        self.pieces: list[bytes] = []
+
+    def write(self, data) -> int:
+        self.pieces.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.pieces)
+        self.pieces.clear()
+        return data
 
 
 def _guid(raw: str) -> str:
@@ -133,6 +168,8 @@ class _Writer:
     # -- project ------------------------------------------------------------------------------
 
     def project(self, project: Project, origin: str, line_endings: str):
+        """Write project.qde; a generator that pauses (yields) after the heading elements and
+        after each source and note, the XML so far flushed to the stream."""
         kinds = {v.guid: v.type for v in project.variables}
         root = {
             "name": project.name,
@@ -165,10 +202,13 @@ class _Writer:
                             self.variable_values(case.variable_values, kinds)
                             self.refs("SourceRef", case.source_refs)
                             self.refs("SelectionRef", case.selection_refs)
+            yield
             if project.sources:
                 with self.element("Sources"):
                     for source in project.sources:
                         self.text_source(source, kinds, line_endings)
+                        self.xf.flush()
+                        yield
             if project.notes:
                 with self.element("Notes"):
                     for note in project.notes:
@@ -181,6 +221,8 @@ class _Writer:
                         with self.element("Note", guid=_guid(note.guid), **attrs):
                             self.description(note.description)
                             self.leaf("PlainTextContent", note.text)
+                        self.xf.flush()
+                        yield
             sets = [s for s in project.sets if s.member_codes or s.member_sources or s.member_notes]
             if sets:
                 with self.element("Sets"):
@@ -233,6 +275,7 @@ class _Writer:
                         }
                         with self.element("Coding", guid=_guid(coding.guid), **who):
                             self.leaf("CodeRef", targetGUID=_guid(coding.code_guid))
+                            self.refs("NoteRef", coding.note_refs)
                     self.refs("NoteRef", selection.note_refs)
             self.refs("NoteRef", source.note_refs)
             self.variable_values(source.variable_values, kinds)
