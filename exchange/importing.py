@@ -118,7 +118,9 @@ LABELS = {
         "follow)"
     ),
     "nul_removed": gettext_lazy("Sources with NUL characters, removed (positions follow)"),
-    "empty_selection": gettext_lazy("Selections of nothing but a line ending: not imported"),
+    "empty_selection": gettext_lazy(
+        "Selections of nothing but NUL characters (or of no character): not imported"
+    ),
     "selection_without_coding": gettext_lazy(
         "Selections without a code: their notes become memos on the interview"
     ),

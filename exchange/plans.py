@@ -357,7 +357,7 @@ def _moved(source: refi.TextSource, offsets: OffsetMap, notices: _Notices):
         if not selection.codings:
             notices.add("selection_without_coding", 1, f"{source.name}: {selection.name}")
         start, end = offsets.start(selection.start), offsets.end(selection.end)
-        if end <= start:
+        if selection.end <= selection.start or end <= start:
             where = f"{source.name}: {selection.start}–{selection.end}"
             notices.add("empty_selection", 1, where)
             continue

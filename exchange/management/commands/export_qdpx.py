@@ -45,8 +45,12 @@ class Command(BaseCommand):
             else:
                 line_endings = "crlf" if maxqda else "as_is"
                 with out.open("wb") as file:
-                    for chunk in exporting.project_chunks(project, line_endings=line_endings):
-                        file.write(chunk)
+                    try:
+                        for chunk in exporting.project_chunks(project, line_endings=line_endings):
+                            file.write(chunk)
+                    except BaseException:
+                        out.unlink(missing_ok=True)  # no half-written file left behind
+                        raise
         except ValueError as error:  # a codebook without codes
             raise CommandError(f"Nothing exported: {error}") from None
         except OSError as error:
