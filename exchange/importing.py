@@ -378,41 +378,44 @@ def _store_codes(project, codes, user, *, top_level=False, merge=False) -> dict[
 def _store_codings(plan, interviews, codes, accounts, admin, memos) -> None:
     """Every coding of every selection, with its coder and date, by COPY: the database's triggers
     check each range and project, fill the coded text and write the audit trail (actor: the
-    importer, out of Ctrl+Z's reach). Ids are taken first so that memos can point at them."""
+    importer, out of Ctrl+Z's reach). Ids are taken first so that memos can point at them.
+
+    Rows are written column by column from the model, so a field another app adds to Coding gets
+    its default (that of a fresh Coding()), like any coding the workspace makes."""
+    fields = list(Coding._meta.concrete_fields)
+    blank = Coding()
+    defaults = {
+        f.attname: f.get_db_prep_save(getattr(blank, f.attname), connection) for f in fields
+    }
+    defaults["text"] = ""  # filled by the database
+    order = [f.attname for f in fields]
     known = set(accounts)
     now = timezone.now()
     ids = iter(_take_ids(Coding, plan.codings()))
-    rows = []
-    for source in plan.sources:
-        interview = interviews[source.guid]
-        for selection in source.selections:
-            made = []
-            for coding in selection.codings:
-                guid = coder(known, *creators(plan.project, source, selection, coding))
-                when = coding.creation_datetime or selection.creation_datetime or now
-                row = Coding(
-                    pk=next(ids),
-                    interview=interview,
-                    code=codes[coding.code_guid],
-                    coder=accounts[guid] if guid else admin,
-                    start=selection.start,
-                    end=selection.end,
-                    created_at=when,
-                    updated_at=when,
-                )
-                rows.append(row)
-                made.append((coding, row))
-            memos.selection(interview, source, selection, made)
-    fields = list(Coding._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(Coding._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(["" if f.attname == "text" else _db_value(f, row) for f in fields])
-
-
-def _db_value(field, row):
-    return field.get_db_prep_save(getattr(row, field.attname), connection)
+        for source in plan.sources:
+            interview = interviews[source.guid]
+            for selection in source.selections:
+                made = []
+                for coding in selection.codings:
+                    guid = coder(known, *creators(plan.project, source, selection, coding))
+                    when = coding.creation_datetime or selection.creation_datetime or now
+                    pk = next(ids)
+                    row = defaults | {
+                        "id": pk,
+                        "interview_id": interview.pk,
+                        "code_id": codes[coding.code_guid].pk,
+                        "coder_id": (accounts[guid] if guid else admin).pk,
+                        "start": selection.start,
+                        "end": selection.end,
+                        "created_at": when,
+                        "updated_at": when,
+                    }
+                    copy.write_row([row[name] for name in order])
+                    made.append((coding, pk))
+                memos.selection(interview, source, selection, made)
 
 
 def _take_ids(model, count: int) -> list[int]:
@@ -461,9 +464,9 @@ class _Memos:
         """Notes of a selection and its codings. A note on the whole selection goes to the coding
         of the note's author, else to the first; without codings, to the interview, quoting the
         passage."""
-        for coding, row in made:
+        for coding, pk in made:
             for guid in coding.note_refs:
-                self.note(guid, coding=row)
+                self.note(guid, coding_id=pk)
         if not made:
             passage = interview.text[selection.start : selection.end]
             quote = f"« {' '.join(passage.split())[:200]} »"
@@ -487,18 +490,18 @@ class _Memos:
         for guid in selection.note_refs:
             note = self.notes.get(guid)
             author = note.creating_user if note else None
-            mine = next((row for c, row in made if c.creating_user == author), made[0][1])
-            self.note(guid, coding=mine)
+            mine = next((pk for c, pk in made if c.creating_user == author), made[0][1])
+            self.note(guid, coding_id=mine)
         if selection.description:
             mine = next(
-                (row for c, row in made if c.creating_user == selection.creating_user), made[0][1]
+                (pk for c, pk in made if c.creating_user == selection.creating_user), made[0][1]
             )
             self._add(
                 selection.description,
                 selection.creating_user,
                 selection.creation_datetime,
                 None,
-                coding=mine,
+                coding_id=mine,
             )
 
     def store(self, interviews: dict[str, Interview], codes: dict[str, Code]) -> None:

@@ -238,3 +238,16 @@ def test_a_definition_and_its_rules_come_back_apart(definition, inclusion, exclu
 def test_french_headings_are_read_too():
     text = "Définition.\n\nQuand l’utiliser :\nIci.\n\nQuand ne pas l'utiliser :\nLà."
     assert descriptions.split(text) == ("Définition.", "Ici.", "Là.")
+
+
+def test_a_draft_altered_to_run_something_else_is_refused():
+    import pickle
+    import subprocess
+    import zlib
+
+    class Evil:
+        def __reduce__(self):
+            return (subprocess.call, (["true"],))
+
+    with pytest.raises(pickle.UnpicklingError, match="not part of an import plan"):
+        plans.load(zlib.compress(pickle.dumps(Evil())))
