@@ -93,6 +93,25 @@ def test_a_broken_file_exits_with_the_reason(tmp_path):
         run("import_qdpx", str(tmp_path / "missing.qdpx"), "--new-project", "X", "--admin", "ada")
 
 
+@pytest.mark.parametrize("kind", ["bomb", "entities"])
+def test_a_hostile_file_is_refused_by_the_command_line(tmp_path, kind):
+    from .builders import project_xml, qdpx
+    from .test_hostile import BILLION_LAUGHS
+
+    make_user("ada")
+    qde = (
+        BILLION_LAUGHS
+        if kind == "entities"
+        else project_xml("<Description>" + " " * (40 * 1024 * 1024) + "</Description>")
+    )
+    path = tmp_path / "hostile.qdpx"
+    path.write_bytes(qdpx(qde).getvalue())
+    before = stored()
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        run("import_qdpx", str(path), "--new-project", "X", "--admin", "ada")
+    assert stored() == before
+
+
 def test_a_qdc_joins_a_project_or_starts_one(tmp_path):
     project = make_project("Existant")
     make_user("ada", project, Membership.Role.ADMIN)

@@ -151,6 +151,26 @@ def test_a_file_over_the_limit_is_refused(client, rita, settings, english):
     assert stored() == before
 
 
+def test_a_project_qde_that_unpacks_past_the_limit_is_refused(client, rita, settings, english):
+    """The archive's limit and ten times it unpacked: a huge project.qde stops while it inflates."""
+    settings.VERBATIM_MAX_QDPX_BYTES = 100_000
+    notes = "".join(
+        f'<Note guid="{i:08x}-0000-4000-8000-000000000000" name="n{i}"><PlainTextContent>'
+        f"{i} {'mot ' * 40}</PlainTextContent></Note>"
+        for i in range(8000)
+    )
+    qde = project_xml(f"<Notes>{notes}</Notes>").encode()
+    data = qdpx(qde).getvalue()
+    assert len(data) < 100_000 and len(qde) > 10 * 100_000
+    client.force_login(rita)
+    before = stored()
+    response = client.post(
+        "/exchange/import/", upload("a.qdpx", data), headers={"Accept-Language": "en"}
+    )
+    assert "unpacks to more than this server accepts" in response.content.decode()
+    assert stored() == before
+
+
 def test_sources_outside_the_archive_or_not_utf8_are_listed_not_read(client, rita, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("the server's own file")
