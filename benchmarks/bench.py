@@ -131,7 +131,8 @@ def _ms(seconds: float | None) -> float | None:
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+    # Two decimals: a small floor's peak (tens of kB) would round to 0.0 MB with one.
+    return None if value is None else round(value, 2)
 
 
 # --- The corpus and the users ------------------------------------------------------------------

@@ -277,7 +277,7 @@ def store_project(plan: Plan, *, name: str, admin, users: dict[str, object | Non
         )
         Membership.objects.create(project=project, user=admin, role=Membership.Role.ADMIN)
         accounts = _accounts(plan, project, admin, users)
-        codes = _store_codes(project, plan.project.codes, admin, top_level=True)
+        codes = _store_codes(project, plan.project.codes, admin)
         attributes = services.save_attributes(
             project,
             [services.AttributePlan(a.name, a.type, a.choices) for a in plan.attributes],
@@ -298,7 +298,7 @@ def store_project(plan: Plan, *, name: str, admin, users: dict[str, object | Non
 def store_codebook(plan: Plan, *, project: Project, user) -> int:
     """Add the plan's codes to the project's codebook; the number of codes created."""
     with transaction.atomic():
-        return len(_store_codes(project, plan.project.codes, user, top_level=True, merge=True))
+        return len(_store_codes(project, plan.project.codes, user, merge=True))
 
 
 def new_codebook_project(plan: Plan, *, name: str, admin) -> Project:
@@ -306,7 +306,7 @@ def new_codebook_project(plan: Plan, *, name: str, admin) -> Project:
     with transaction.atomic():
         project = Project.objects.create(name=name[:200])
         Membership.objects.create(project=project, user=admin, role=Membership.Role.ADMIN)
-        _store_codes(project, plan.project.codes, admin, top_level=True)
+        _store_codes(project, plan.project.codes, admin)
     return project
 
 
@@ -327,7 +327,7 @@ def _accounts(plan: Plan, project: Project, admin, users) -> dict[str, object]:
     return accounts
 
 
-def _store_codes(project, codes, user, *, top_level=False, merge=False) -> dict[str, Code]:
+def _store_codes(project, codes, user, *, merge=False) -> dict[str, Code]:
     """Create the code tree level by level (one INSERT per level); with `merge`, a code already
     there under the same parent and name is kept and receives the children. GUID → Code."""
     stored: dict[str, Code] = {}
