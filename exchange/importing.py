@@ -195,7 +195,7 @@ def describe_alignment(alignment: refi.Alignment | None) -> str:
         "clean": alignment.clean_ends,
         "ends": 2 * alignment.selections,
     }
-    return f"{', '.join(words)}: {evidence}"
+    return _("%(unit)s: %(evidence)s") % {"unit": ", ".join(words), "evidence": evidence}
 
 
 def preview(plan: Plan, project: Project | None = None) -> Preview:
