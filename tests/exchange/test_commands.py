@@ -117,8 +117,11 @@ def test_a_qdc_joins_a_project_or_starts_one(tmp_path):
     make_user("ada", project, Membership.Role.ADMIN)
     path = tmp_path / "codes.qdc"
     path.write_text(QDC.format(*G[:3]), encoding="utf-8")
-    out = run("import_qdpx", str(path), "--project", str(project.pk), "--admin", "ada")
+    out = run("import_qdpx", str(path), "--project", str(project.pk))  # its admin imports
     assert "3 code(s) added" in out
+    assert set(
+        Code.objects.filter(project=project).values_list("created_by__username", flat=True)
+    ) == {"ada"}
     assert Code.objects.filter(project=project).count() == 3
     run("import_qdpx", str(path), "--new-project", "Depuis le codebook", "--admin", "ada")
     assert Code.objects.filter(project__name="Depuis le codebook").count() == 3

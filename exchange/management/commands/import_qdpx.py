@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from exchange import importing, placeholders, plans, refi
-from interviews.models import Project
+from interviews.models import Membership, Project
 
 
 class Command(BaseCommand):
@@ -29,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--admin",
             metavar="USERNAME",
-            help="the new project's admin and the importer (default: the first superuser)",
+            help="the importer, admin of a new project (default: the project's first admin, or "
+            "the first superuser)",
         )
 
     def handle(self, *args, file: Path, new_project, project, admin, **options):
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         if new_project is not None and not new_project.strip():
             raise CommandError("The new project needs a name.")
         target = self._project(project) if project is not None else None
-        importer = self._admin(admin)
+        importer = self._admin(admin, target)
         plan = self._read(file, kind)
         self._describe(plan, target)
         if kind == plans.PROJECT:
@@ -65,13 +66,19 @@ class Command(BaseCommand):
         except Project.DoesNotExist:
             raise CommandError(f"There is no project {project_id}.") from None
 
-    def _admin(self, username: str | None):
+    def _admin(self, username: str | None, project: Project | None):
+        """The named user; else, for an existing project, its first admin; else the first
+        superuser."""
         users = get_user_model().objects
         if username:
             user = users.filter(username=username).first()
             if user is None:
                 raise CommandError(f"There is no user {username!r}.")
             return user
+        if project is not None:
+            admins = project.memberships.filter(role=Membership.Role.ADMIN).order_by("pk")
+            if first := admins.select_related("user").first():
+                return first.user
         user = users.filter(is_superuser=True, is_active=True).order_by("pk").first()
         if user is None:
             raise CommandError("There is no superuser: name the admin with --admin USERNAME.")
