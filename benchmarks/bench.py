@@ -23,10 +23,13 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import combinations
+from pathlib import Path as FilePath
 from xml.sax.saxutils import escape
 
 import psycopg
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, F
 from django.db.models.functions import Abs
@@ -38,6 +41,8 @@ from benchmarks import synthetic
 from coding import workspace
 from coding.audit import recorded_as
 from coding.models import Code, Coding
+from exchange import exporting, placeholders, plans, refi
+from exchange.models import Placeholder
 from interviews.models import Attribute, Interview, Project, Speaker, Turn
 
 TARGET_CODINGS = 500  # open_interview uses the interview whose number of codings is closest
@@ -45,6 +50,15 @@ EXPORT_EXCERPTS = 10_000
 IMPORT_FILES = 20
 PAGE = 50  # rows of a first page, for the floors
 SEARCH_WORDS = "naloxone"
+# The real NVivo export of shared/refi-qda/samples (beside the clone, or beside its worktrees).
+NVIVO_SAMPLE = next(
+    (
+        folder / "shared/refi-qda/samples/nvivo-win-12.6_oltas.qdpx"
+        for folder in (FilePath(settings.BASE_DIR).parent, FilePath(settings.BASE_DIR).parents[1])
+        if (folder / "shared/refi-qda/samples/nvivo-win-12.6_oltas.qdpx").is_file()
+    ),
+    None,
+)
 
 
 @dataclass
@@ -118,7 +132,8 @@ def _ms(seconds: float | None) -> float | None:
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+    # Two decimals: a small floor's peak (tens of kB) would round to 0.0 MB with one.
+    return None if value is None else round(value, 2)
 
 
 # --- The corpus and the users ------------------------------------------------------------------
@@ -147,6 +162,9 @@ class Context:
     agreement: dict = field(default_factory=dict)
     floor_created: list[int] = field(default_factory=list)
     csrf: dict = field(default_factory=dict)
+    qdpx: bytes | None = None  # the project's own export, made once for import_qdpx
+    import_fields: dict = field(default_factory=dict)  # file name → the preview form's fields
+    imports: int = 0
 
 
 def project_for_size(size: synthetic.Size, *, seed: int, log) -> Project:
@@ -402,6 +420,70 @@ def import_docx(ctx: Context) -> Request:
         headers=headers,
         then=Request("post", confirm, ctx.admin, data={}, headers=headers, after=after),
     )
+
+
+def export_qdpx(ctx: Context) -> Request:
+    url = reverse("exchange:export-project", args=[ctx.project.pk])
+    return Request("get", url, ctx.admin)
+
+
+def import_qdpx(ctx: Context) -> Request:
+    """The project's own export imported as a new project: upload, then confirm the preview."""
+    if ctx.qdpx is None:
+        ctx.qdpx = b"".join(exporting.project_chunks(ctx.project))
+    return _import_request(ctx, "bench-export.qdpx", ctx.qdpx, ctx.project.interviews.count())
+
+
+def import_nvivo(ctx: Context) -> Request:
+    return _import_request(ctx, NVIVO_SAMPLE.name, NVIVO_SAMPLE.read_bytes(), 1)
+
+
+def _import_request(ctx: Context, name: str, data: bytes, interviews: int) -> Request:
+    ctx.imports += 1
+    title = f"bench import {ctx.imports} {ctx.rng.randrange(10**9)}"
+    if name not in ctx.import_fields:  # read once, untimed, to fill the form as a person would
+        plan = plans.parse(io.BytesIO(data), plans.PROJECT, file_name=name, limits=refi.Limits())
+        admin = get_user_model().objects.get(username=synthetic.ADMIN)
+        colleagues = list(placeholders.colleagues(admin))
+        fields = {}
+        for index, user in enumerate(plan.project.users):
+            match = placeholders.suggest(user.name, colleagues)
+            fields[f"user-{index}"] = str(match.pk) if match else "new"
+        ctx.import_fields[name] = fields
+
+    def after(response):
+        project = Project.objects.filter(name=title).first()
+        if project is None:
+            raise BenchError(f"no project was created (status {response.status_code})")
+        count = project.interviews.count()
+        accounts = list(Placeholder.objects.filter(project=project).values_list("user", flat=True))
+        synthetic.delete_project(project)  # leave the database as it was
+        get_user_model().objects.filter(pk__in=accounts).delete()
+        if count != interviews:
+            raise BenchError(f"{count} interviews imported, not {interviews}")
+
+    headers = _csrf(ctx, ctx.admin)
+    upload = SimpleUploadedFile(name, data, content_type="application/zip")
+    confirm = reverse("exchange:import-preview")
+    return Request(
+        "post",
+        reverse("exchange:import"),
+        ctx.admin,
+        data={"file": upload},
+        headers=headers,
+        then=Request(
+            "post",
+            confirm,
+            ctx.admin,
+            data={"name": title, **ctx.import_fields[name]},
+            headers=headers,
+            after=after,
+        ),
+    )
+
+
+def _no_nvivo_sample() -> str | None:
+    return None if NVIVO_SAMPLE else "the NVivo sample (shared/refi-qda/samples) is not here"
 
 
 class BenchError(Exception):
@@ -685,6 +767,55 @@ def floor_import_docx(ctx: Context) -> Floor:
     )
 
 
+def floor_export_qdpx(ctx: Context) -> Floor:
+    return Floor(
+        """
+        SELECT i.id, i.title, i.text, (
+            SELECT json_agg(json_build_array(c.id, c.start, c."end", c.code_id, c.coder_id,
+                                             c.created_at) ORDER BY c.start, c."end", c.id)
+            FROM coding_coding c WHERE c.interview_id = i.id)
+        FROM interviews_interview i WHERE i.project_id = %s ORDER BY i.title, i.id
+        """,
+        [ctx.project.pk],
+    )
+
+
+def floor_import_qdpx(ctx: Context) -> Floor:
+    texts = list(ctx.project.interviews.values_list("title", "text"))
+    return _floor_insert_texts(texts)
+
+
+def floor_import_nvivo(ctx: Context) -> Floor:
+    with zipfile.ZipFile(NVIVO_SAMPLE) as archive:
+        name = next(n for n in archive.namelist() if n.lower().endswith(".txt"))
+        text = archive.read(name).decode("utf-8-sig").replace("\r\n", "\n")
+    return _floor_insert_texts([("nvivo", text)])
+
+
+def _floor_insert_texts(texts: list[tuple[str, str]]) -> Floor:
+    """The texts inserted as interviews of a scratch project (their own would refuse them as
+    already imported), in one statement; the scratch project goes after."""
+    scratch = Project.objects.create(name="bench floor scratch")
+
+    def after(rows):
+        Interview.objects.filter(project=scratch).delete()
+        scratch.delete()
+
+    return Floor(
+        """
+        INSERT INTO interviews_interview (project_id, title, participant, language, source_name,
+            source_format, text, word_count, checksum, created_at)
+        SELECT %s, t.title, '', 'fr', t.title, 'qdpx', t.text,
+               array_length(regexp_split_to_array(trim(t.text), '\\s+'), 1),
+               encode(sha256(convert_to(t.text, 'UTF8')), 'hex'), now()
+        FROM unnest(%s::text[], %s::text[]) AS t(title, text)
+        RETURNING id
+        """,
+        [scratch.pk, [t for t, _ in texts], [x for _, x in texts]],
+        after=after,
+    )
+
+
 @dataclass(frozen=True)
 class Path:
     name: str
@@ -692,6 +823,8 @@ class Path:
     request: Callable[[Context], Request]
     floor: Callable[[Context], Floor]
     memory: bool = False  # also measure peak memory (tracemalloc), in one extra run
+    once: bool = False  # a long path: one timed run (its queries counted), one floor run
+    missing: Callable[[], str | None] | None = None  # why it cannot run here, if it cannot
 
 
 PATHS = [
@@ -713,6 +846,16 @@ PATHS = [
         floor_agreement_table_large,
     ),
     Path("side_by_side", "agreement:compare", side_by_side, floor_side_by_side),
+    Path("export_qdpx", "exchange:export-project", export_qdpx, floor_export_qdpx, memory=True),
+    Path("import_qdpx", "exchange:import", import_qdpx, floor_import_qdpx, once=True),
+    Path(
+        "import_nvivo",
+        "exchange:import",
+        import_nvivo,
+        floor_import_nvivo,
+        memory=True,
+        missing=_no_nvivo_sample,
+    ),
 ]
 
 
@@ -746,8 +889,12 @@ def run_all(ctx: Context, options: Settings, log=print) -> list[Result]:
             if options.only and path.name not in options.only:
                 continue
             result = Result(path.name)
-            _run_path(ctx, path, result, options)
-            _run_floor(ctx, path, result, options, raw)
+            reason = path.missing() if path.missing else None
+            if reason:
+                result.status = f"skipped: {reason}"
+            else:
+                _run_path(ctx, path, result, options)
+                _run_floor(ctx, path, result, options, raw)
             if path.name == "open_interview":
                 result.note = f"interview with {ctx.interview_codings} codings"
             if path.name == "export_xlsx":
@@ -758,6 +905,12 @@ def run_all(ctx: Context, options: Settings, log=print) -> list[Result]:
                 wanted = AGREEMENT_LARGE if path.name.endswith("large") else AGREEMENT
                 coders, interviews = ctx.agreement.get(wanted, ([], []))
                 result.note = f"{len(coders)} coders, {len(interviews)} interviews, every code"
+            if path.name in ("export_qdpx", "import_qdpx"):
+                codings = Coding.objects.filter(interview__project=ctx.project).count()
+                interviews = ctx.project.interviews.count()
+                result.note = f"{interviews} interviews, {codings} codings"
+            if path.name == "import_nvivo":
+                result.note = "the NVivo 12 sample: 97 codings on one source"
             log(f"  {path.name}: {result.status}, {result.n} runs, floor {len(result.floor_times)}")
             results.append(result)
     _cleanup(ctx)
@@ -769,6 +922,13 @@ def _run_path(ctx: Context, path: Path, result: Result, options: Settings) -> No
         result.status = "not built yet"
         return
     try:
+        if path.once:
+            captured = []
+            result.times.append(_send(path.request(ctx), captured))
+            result.queries, result.captured = len(captured), captured
+            if path.memory:
+                result.peak_mb = _peak_mb(lambda: _send(path.request(ctx)))
+            return
         for run in range(options.warmup):
             captured = [] if run == options.warmup - 1 else None
             _send(path.request(ctx), captured)
@@ -822,6 +982,9 @@ def _run_floor(ctx: Context, path: Path, result: Result, options: Settings, raw)
             floor.after(rows)
         return elapsed
 
+    if path.once:
+        result.floor_times.append(once())
+        return
     for _warm in range(options.warmup):
         once()
     started = time.perf_counter()

@@ -26,11 +26,14 @@ class Action(StrEnum):
     EXPORT = "export"  # download excerpts and reports
     IMPORT = "import"  # bring in interviews and attributes
     MANAGE = "manage"  # members, roles, project settings
+    EXCHANGE = "exchange"  # download the whole project (REFI-QDA .qdpx, .qdc)
 
 
 ALLOWED: dict[str, frozenset[Action]] = {
     Role.RESEARCHER: frozenset({Action.VIEW, Action.CODE, Action.EXPORT}),
-    Role.SUPERVISOR: frozenset({Action.VIEW, Action.CODE, Action.REVIEW, Action.EXPORT}),
+    Role.SUPERVISOR: frozenset(
+        {Action.VIEW, Action.CODE, Action.REVIEW, Action.EXPORT, Action.EXCHANGE}
+    ),
     Role.ADMIN: frozenset(Action),
 }
 

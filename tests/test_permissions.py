@@ -13,8 +13,8 @@ Role = Membership.Role
 
 EXPECTED = {
     Role.RESEARCHER: {"view", "code", "export"},
-    Role.SUPERVISOR: {"view", "code", "review", "export"},
-    Role.ADMIN: {"view", "code", "review", "export", "import", "manage"},
+    Role.SUPERVISOR: {"view", "code", "review", "export", "exchange"},
+    Role.ADMIN: {"view", "code", "review", "export", "import", "manage", "exchange"},
 }
 
 
@@ -35,7 +35,7 @@ def project_urls():
     def walk(patterns, prefix=""):
         for entry in patterns:
             if isinstance(entry, URLResolver):
-                if entry.namespace in ("interviews", "coding"):
+                if entry.namespace in ("interviews", "coding", "exchange"):
                     yield from walk(entry.url_patterns, f"{entry.namespace}:")
             elif isinstance(entry, URLPattern) and "project_id" in entry.pattern.converters:
                 yield prefix + entry.name, list(entry.pattern.converters)

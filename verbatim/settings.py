@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "search",
     "exports",
     "agreement",
+    "exchange",
     "operations",
 ]
 # Developer tools (synthetic corpora, `manage.py bench`, `manage.py loadtest`): not product code,
@@ -290,6 +291,9 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "stalled_worker_timeout": VERBATIM_JOB_STALLED_SECONDS,
 }
 MEDIA_ROOT = Path(os.environ.get("VERBATIM_MEDIA_ROOT") or BASE_DIR / "media")
+# A REFI-QDA project (.qdpx) holds a whole study: its own, larger limit. Past
+# FILE_UPLOAD_MAX_MEMORY_SIZE Django spools the upload to a temporary file, deleted with the request.
+VERBATIM_MAX_QDPX_BYTES = envint("VERBATIM_MAX_QDPX_MB", 200) * 1024 * 1024
 
 LOGGING = {
     "version": 1,

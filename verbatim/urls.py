@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("exports.urls")),
     path("", include("agreement.urls")),
     path("", include("jobs.urls")),
+    path("", include("exchange.urls")),
 ]

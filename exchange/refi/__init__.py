@@ -24,7 +24,7 @@ from .model import (
     VariableValue,
 )
 from .reader import read_codebook, read_project
-from .writer import write_codebook, write_project
+from .writer import iter_project, write_codebook, write_project
 
 __all__ = [
     "Alignment",
@@ -44,6 +44,7 @@ __all__ = [
     "User",
     "Variable",
     "VariableValue",
+    "iter_project",
     "read_codebook",
     "read_project",
     "write_codebook",

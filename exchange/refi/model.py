@@ -68,6 +68,7 @@ class Coding:
     code_guid: str
     creating_user: str | None = None
     creation_datetime: dt.datetime | None = None
+    note_refs: list[str] = field(default_factory=list)  # notes on this coding alone
 
 
 @dataclass

@@ -436,6 +436,11 @@ class _ProjectReader:
                         code_guid=_guid(ref, "targetGUID", "Code"),
                         creating_user=_user(child, "creatingUser"),
                         creation_datetime=values.datetime(child.get("creationDateTime")),
+                        note_refs=[
+                            _guid(c, "targetGUID", "Note")
+                            for n, c in children(child)
+                            if n == "NoteRef"
+                        ],
                     )
                 )
         return (

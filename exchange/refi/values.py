@@ -74,9 +74,15 @@ def date(raw: str | None) -> dt.date | None:
 
 
 def format_datetime(value: dt.datetime) -> str:
+    """2024-03-01T09:30:00Z: UTC, to the second (a naive value is taken as UTC)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif value.utcoffset():
+        value = value.astimezone(dt.UTC)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
+    )
 
 
 def xml_text(value: str) -> str:

@@ -162,3 +162,25 @@ def test_selections_that_split_words_in_every_unit_are_flagged():
     assert [(s.start, s.end) for s in project.sources[0].selections] == splits  # kept as written
     (loss,) = [loss for loss in project.losses if loss.kind == "uncertain_alignment"]
     assert "word boundaries" in loss.detail and loss.count == 5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_way_back_from_units_is_exact(seed):
+    """Mapper.codepoint inverts Mapper.units: each unit position names the last code point index
+    counted there, and a position inside a character (or past the end) names none."""
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(40):
+        text = "".join(rng.choice(["a", "😀", "\r\n", "\n", "\r", "é", " "]) for _ in range(30))
+        for unit in [
+            Unit(c, b, m)
+            for c in ("codepoint", "utf16")
+            for b in ("as_stored", "one", "two")
+            for m in (False, True)
+        ]:
+            mapper = Mapper(text, unit, bom_present=unit.bom_counted)
+            last = {mapper.units(k): k for k in range(len(text) + 1)}
+            for u in range(mapper.units(len(text)) + 3):
+                expected = 0 if u < mapper.offset else last.get(u)
+                assert mapper.codepoint(u) == expected, (text, unit, u)

@@ -23,6 +23,7 @@ from exchange.refi import (
     User,
     Variable,
     VariableValue,
+    iter_project,
     read_codebook,
     read_project,
     write_codebook,
@@ -67,7 +68,7 @@ def rich_project(line_break: str = "\r\n") -> Project:
             text.index("Rene\u0301"),
             text.index("Fin.") + 4,
             codings=[
-                Coding(next(g), doubt.guid, sam.guid, when),
+                Coding(next(g), doubt.guid, sam.guid, when, note_refs=[note.guid]),
                 Coding(next(g), trust.guid, rita.guid),
             ],
         ),
@@ -228,6 +229,16 @@ def test_crlf_for_maxqda():
     assert [source.text[s.start : s.end].replace("\r\n", "\n") for s in source.selections] == [
         project.sources[0].text[s.start : s.end] for s in project.sources[0].selections
     ]
+
+
+def test_the_zip_comes_a_piece_at_a_time():
+    """iter_project hands out the zip as it is written: after each source, not all at the end."""
+    project = rich_project()
+    pieces = [piece for piece in iter_project(project) if piece]
+    assert len(pieces) > len(project.sources) + 1
+    assert b"".join(pieces)[:2] == b"PK"
+    again = read_project(io.BytesIO(b"".join(pieces)))
+    assert comparable(again) == comparable(project)
 
 
 def test_unknown_line_endings_option():
