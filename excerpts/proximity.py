@@ -99,12 +99,15 @@ def units_sql(kind: str, codings: str) -> str:
 
 def bucket_join(left: str, right: str, width: int, on: str = "true") -> str:
     """FROM … WHERE of the pairs (l, r) of rows of `left` and `right` (each with interview_id,
-    lo, hi) in the same interview whose [lo, hi) intersect, each pair once; `on` adds a condition."""
+    lo, hi) in the same interview whose [lo, hi) intersect, each pair once; `on` adds a condition.
+
+    OFFSET 0 keeps each side's buckets a subquery of its own: pulled up, PostgreSQL joined the
+    intervals by interview first and cut them into buckets after (11 s instead of 0.3 s at M)."""
     return f"""
         FROM (SELECT x.*, g AS bucket FROM {left} x,
-                     generate_series(x.lo / {width}, (x.hi - 1) / {width}) g) l
+                     generate_series(x.lo / {width}, (x.hi - 1) / {width}) g OFFSET 0) l
         JOIN (SELECT y.*, g AS bucket FROM {right} y,
-                     generate_series(y.lo / {width}, (y.hi - 1) / {width}) g) r
+                     generate_series(y.lo / {width}, (y.hi - 1) / {width}) g OFFSET 0) r
           ON r.interview_id = l.interview_id AND r.bucket = l.bucket
        WHERE l.lo < r.hi AND r.lo < l.hi
          AND l.bucket = greatest(l.lo, r.lo) / {width} AND ({on})"""

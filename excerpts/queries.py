@@ -167,6 +167,16 @@ def _role_condition(filters: Filters, others: Q) -> Q:
     return Q(pk__in=RawSQL(sql, params))
 
 
+def interviews(filters: Filters) -> QuerySet[Interview]:
+    """The project's interviews that pass the interview and participant attribute filters."""
+    chosen = Interview.objects.filter(project=filters.project)
+    if filters.interviews:
+        chosen = chosen.filter(pk__in=sorted(filters.interviews))
+    if filters.attributes or filters.unset:
+        chosen = chosen.filter(pk__in=_attribute_interviews(filters))
+    return chosen
+
+
 def _attribute_interviews(filters: Filters) -> list[int]:
     """The interviews whose participants pass every attribute condition, read once.
 
