@@ -123,7 +123,7 @@ def cooccurrence(
         if gb is None:
             totals[ga] = count
         else:
-            directed[(ga, gb)] = (count, interviews, pairs)
+            directed[(ga, gb)] = (count, interviews, int(pairs))
     cells = {}
     for (ga, gb), (count, interviews, pairs) in directed.items():
         back = directed.get((gb, ga), (0, interviews, pairs))[0]
