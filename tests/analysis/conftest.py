@@ -3,7 +3,6 @@
 import pytest
 
 from interviews.models import Speaker
-
 from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview
 
 # (code, words) in the order the test interview has them; each coding covers those words.
