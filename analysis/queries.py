@@ -39,10 +39,15 @@ def without_codes(filters: Filters) -> Filters:
     return replace(filters, code_ids=[], match="any", without_ids=[], followed_by=None)
 
 
-def cte(filters: Filters, groups: dict[int, set[int]], *extra: str) -> tuple[str, list]:
+def cte(
+    filters: Filters, groups: dict[int, set[int]], *extra: str, interviews: list[int] | None = None
+) -> tuple[str, list]:
     """`WITH v AS (the codings), m AS (code → group)`: the start of every statement here.
-    `extra` columns of coding_coding (status, text) join the six of excerpts.queries."""
+    `extra` columns of coding_coding (status, text) join the six of excerpts.queries; with
+    `interviews`, only theirs (a materialised CTE takes no condition from outside)."""
     selection = codings(filters).filter(code_id__in=sorted(set().union(*groups.values(), set())))
+    if interviews is not None:
+        selection = selection.filter(interview_id__in=interviews)
     sql, params = selection.values_list(*queries.CODING_COLUMNS, *extra).query.sql_with_params()
     pairs = [(code, group) for group, codes in groups.items() for code in codes]
     mapping = "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS m (code_id, grp)"
@@ -223,13 +228,12 @@ class Strip:
 def strips(filters: Filters, groups: dict[int, set[int]], interview_ids: list[int]) -> list[Strip]:
     """The strips of these interviews (in this order): one statement, PostgreSQL merging each
     group's ranges (range_agg)."""
-    start, params = cte(filters, groups)
+    start, params = cte(filters, groups, interviews=interview_ids)
     sql = f"""{start}
         SELECT x.interview_id, x.grp, lower(x.r), upper(x.r)
           FROM (SELECT v.interview_id, m.grp,
                        unnest(range_agg(int4range(v.start, v."end"))) AS r
                   FROM v JOIN m ON m.code_id = v.code_id
-                 WHERE v.interview_id = ANY(%s::bigint[])
                  GROUP BY v.interview_id, m.grp) x
          ORDER BY 1, 2, 3"""
     found: dict[int, Strip] = {}
@@ -240,7 +244,7 @@ def strips(filters: Filters, groups: dict[int, set[int]], interview_ids: list[in
         )
         for pk, title, length in cursor.fetchall():
             found[pk] = Strip(pk, title, length)
-    for interview_id, grp, low, high in _rows(sql, [*params, interview_ids]):
+    for interview_id, grp, low, high in _rows(sql, params):
         found[interview_id].passages.setdefault(grp, []).append((low, high))
     return [found[pk] for pk in interview_ids if pk in found]
 
