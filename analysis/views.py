@@ -13,7 +13,13 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,9 +32,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from analysis import charts, queries
-from analysis.combine import CombinedQuery, read_query
+from analysis.combine import MAX_PASSAGES, CombinedQuery, ranges, read_query, results
 from analysis.models import SavedQuery
-from coding.models import Code
+from coding import actions
+from coding.audit import last_undoable_group, recorded_as, undo_last
+from coding.codebook import next_color, next_position
+from coding.models import Code, CodingEvent
 from excerpts.filters import Filters, read_filters
 from exports import writers
 from interviews import permissions
@@ -78,11 +87,17 @@ def _excerpts(filters: Filters, extra: list[tuple[str, str]] = (), **overrides) 
     return f"{reverse('excerpts:list', args=[filters.project.pk])}?{query}"
 
 
+def _hidden(filters: Filters, *controlled: str) -> list[tuple[str, str]]:
+    """The filters as hidden fields of a page's form, but those the form itself sets."""
+    return [(k, v) for k, v in filters._params() if k not in ("subcodes", "near", *controlled)]
+
+
 def _context(request, membership, filters, **extra) -> dict:
     return {
         "project": membership.project,
         "filters": filters,
         "query": filters.querystring(),
+        "hidden": _hidden(filters),
         **permissions.abilities(membership),
         **extra,
     }
@@ -253,6 +268,7 @@ def cooccurrence(request: HttpRequest, project_id: int) -> HttpResponse:
         "matrix": _matrix_html(rows, cells, links, totals, measure, prefix),
         "sort": sort,
         "near": filters.near,
+        "query": filters.querystring(near=filters.near.param or None),
         "network": request.GET.get("chart") == "network",
     }
     template = "analysis/cooccurrence.html"
@@ -867,17 +883,11 @@ def _query_context(request, membership, query: CombinedQuery) -> dict:
         **permissions.abilities(membership),
     }
     if query.ready:
-        codings, passages, found = combine_results(query)
+        codings, passages, found = results(query)
         context |= {"codings": codings, "passages": passages, "found": found}
         if context["can_code"] and passages:
             context["code_choices"] = list(paths.items())
     return context
-
-
-def combine_results(query: CombinedQuery):
-    from analysis.combine import results
-
-    return results(query)
 
 
 @require_GET
@@ -900,7 +910,7 @@ def _query_url(project_id: int, querystring: str) -> str:
 def save_query(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id, Action.CODE)
     query = read_query(
-        membership.project, QueryDict_from(request.POST.get("query", "")), user=request.user
+        membership.project, _query_dict(request.POST.get("query", "")), user=request.user
     )
     name = " ".join(request.POST.get("name", "").split())[:200]
     if not name:
@@ -924,9 +934,8 @@ def save_query(request: HttpRequest, project_id: int) -> HttpResponse:
     return redirect(_query_url(project_id, query.querystring()))
 
 
-def QueryDict_from(text: str):
-    from django.http import QueryDict
-
+def _query_dict(text: str) -> QueryDict:
+    """A query sent back by a form (save, code all): read as the page's address would be."""
     return QueryDict(text[:10_000])
 
 
@@ -943,15 +952,12 @@ def delete_query(request: HttpRequest, project_id: int, query_id: int) -> HttpRe
 
 @require_http_methods(["GET", "POST"])
 def code_results(request: HttpRequest, project_id: int) -> HttpResponse:
-    """GET: what coding every result would do; POST: do it, as one action (one undo)."""
-    from analysis.combine import MAX_PASSAGES, ranges
-    from coding import actions
-    from coding.audit import recorded_as
-
+    """GET: what coding every result would do; POST: do it, as one action (one undo), each
+    interview in its own recorded_as block of the same group, as search's "code all results"."""
     membership = permissions.project_for(request.user, project_id, Action.CODE)
     project = membership.project
     data = request.POST if request.method == "POST" else request.GET
-    query = read_query(project, QueryDict_from(data.get("query", "")), user=request.user)
+    query = read_query(project, _query_dict(data.get("query", "")), user=request.user)
     context = _query_context(request, membership, query)
     code_id, new_name = data.get("code", ""), " ".join(data.get("new_code", "").split())[:200]
     code = None
@@ -979,9 +985,14 @@ def code_results(request: HttpRequest, project_id: int) -> HttpResponse:
         return render(request, "analysis/query.html", context)
     group = None
     with transaction.atomic():
-        if code is None:
-            code, _created = Code.objects.get_or_create(
-                project=project, parent=None, name=new_name, defaults={"created_by": request.user}
+        if code is None:  # a new top-level code, or the one of that name (any case)
+            code = Code.objects.filter(project=project, parent=None, name__iexact=new_name).first()
+            code = code or Code.objects.create(
+                project=project,
+                name=new_name,
+                created_by=request.user,
+                color=next_color(project.pk, None),
+                position=next_position(project.pk, None),
             )
         for interview_id in sorted(spans):
             interview = Interview.objects.only("id", "project_id").get(pk=interview_id)
@@ -1000,9 +1011,6 @@ def code_results(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @require_POST
 def undo_results(request: HttpRequest, project_id: int) -> HttpResponse:
-    from coding.audit import last_undoable_group, undo_last
-    from coding.models import CodingEvent
-
     permissions.project_for(request.user, project_id, Action.CODE)
     group = request.POST.get("group", "")
     querystring = request.POST.get("query", "")

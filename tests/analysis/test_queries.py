@@ -164,3 +164,57 @@ def test_frequencies_roll_sub_codes_up(project, scene, rita):
     assert rolled[codes["A"].pk].codings == 4 and alone[codes["A"].pk].codings == 3
     assert alone[codes["A"].pk].words == sum(len(c.text.split()) for c in codes["A"].codings.all())
     assert alone[codes["A"].pk].coders == 1
+
+
+@pytest.mark.parametrize("mode", ["", "2", "paragraph", "turn"])
+def test_not_and_followed_by_keep_what_a_brute_force_keeps(project, scene, mode):
+    interview, codes, codings = scene
+    turns = list(
+        Turn.objects.filter(interview=interview).order_by("start").values_list("start", "end")
+    )
+    a_codings = [c for c in codings if c.code_id == codes["A"].pk]
+    b_codings = [c for c in codings if c.code_id == codes["B"].pk]
+    a, b = codes["A"].pk, codes["B"].pk
+
+    def followed(x, y):
+        if y.start < x.end:
+            return False
+        if mode == "":
+            return True
+        return together(x, y, mode, turns)
+
+    not_b = {x.pk for x in a_codings if not any(together(x, y, mode, turns) for y in b_codings)}
+    then_b = {x.pk for x in a_codings if any(followed(x, y) for y in b_codings)}
+    for query, wanted in (({"without": str(b)}, not_b), ({"followed_by": str(b)}, then_b)):
+        filters = read_filters(project, {"code": str(a), "near": mode, **query})
+        assert filters.is_valid(), filters.errors
+        assert set(excerpt_queries.matching(filters).values_list("pk", flat=True)) == wanted
+    assert not_b or then_b  # never two empty sets: the scene exercises the rule
+
+
+def test_the_crosstab_bands_numbers_and_links_each_cell(project, scene, rita):
+    from analysis.views import _bands
+    from interviews.models import Attribute, AttributeValue
+    from tests.factories import make_interview
+
+    interview, codes, _codings = scene
+    years = Attribute.objects.create(project=project, name="Années", type=Attribute.Type.NUMBER)
+    AttributeValue.objects.create(interview=interview, attribute=years, number=12)
+    other = make_interview(project, text=TRANSCRIPT + " ", title="Entretien 2")
+    AttributeValue.objects.create(interview=other, attribute=years, number=3)
+    make_coding(other, codes["A"], rita, 0, 13)
+    filters = read_filters(project, {})
+    columns, sql, params = _bands(years, "5, 10", project.pk)
+    assert [c.label for c in columns] == ["< 5", "5 – 10", "≥ 10", "No value"]
+    groups = {codes["A"].pk: {codes["A"].pk}}
+    counts = queries.crosstab(filters, groups, years, sql, params)
+    assert counts[(codes["A"].pk, "0")] == (1, 1)  # the other interview: 3 years
+    assert counts[(codes["A"].pk, "2")] == (3, 1)  # this one: 12 years
+    for column in columns:
+        data = {"code": str(codes["A"].pk), "attribute": [], "value": []}
+        for key, value in column.params:
+            data.setdefault(key, []).append(value)
+        linked = read_filters(project, data)
+        assert linked.is_valid(), linked.errors
+        expected_n = counts.get((codes["A"].pk, column.key), (0, 0))[0]
+        assert excerpt_queries.count(linked) == expected_n
