@@ -21,6 +21,11 @@ NAMES = [
     "review_queue",
     "export_xlsx",
     "import_docx",
+    "cooccurrence",
+    "crosstab",
+    "portrait",
+    "codeline",
+    "near_query",
 ]
 TINY = {"size": "S", "interviews": 2, "codings": 60, "words": 600, "runs": 2, "budget": 1.0}
 
