@@ -167,14 +167,16 @@ def crosstab(
     """{(group, column key): (codings, interviews)}; `band_sql` maps the value row `a` (text,
     number, date; NULL when the participant has none) to the column's key."""
     start, params = cte(filters, groups)
-    sql = f"""{start}
-        SELECT m.grp, {band_sql}, count(*), count(DISTINCT v.interview_id)
-          FROM v JOIN m ON m.code_id = v.code_id
+    # Codings counted per (code, interview) first: 11,000 rows at M to join and group, not 100,000.
+    sql = f"""{start},
+        n AS (SELECT code_id, interview_id, count(*) AS n FROM v GROUP BY 1, 2)
+        SELECT m.grp, {band_sql}, sum(n.n), count(DISTINCT n.interview_id)
+          FROM n JOIN m ON m.code_id = n.code_id
           LEFT JOIN interviews_attributevalue a
-                 ON a.interview_id = v.interview_id AND a.attribute_id = %s
+                 ON a.interview_id = n.interview_id AND a.attribute_id = %s
          GROUP BY 1, 2"""
     rows = _rows(sql, [*params, *band_params, attribute.pk])
-    return {(grp, str(key)): (n, interviews) for grp, key, n, interviews in rows}
+    return {(grp, str(key)): (int(n), interviews) for grp, key, n, interviews in rows}
 
 
 def column_interviews(filters: Filters, attribute, band_sql: str, band_params: list) -> dict:

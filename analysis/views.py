@@ -700,7 +700,14 @@ def portrait(request: HttpRequest, project_id: int, interview_id: int) -> HttpRe
     download = _download(request, membership.project, "portrait", table, svg)
     if download:
         return download
-    context |= {"svg": svg, "lanes": lanes, "length": interview.text_length}
+    # The passages' table, built here: 500 rows of {% url %} and localised numbers cost more
+    # than the rest of the page.
+    passages = format_html_join(
+        "",
+        '<tr><td>{}</td><td class="num"><a href="{}?at={}-{}">{}</a></td><td class="num">{}</td></tr>',
+        ((lane.label, workspace, s, e, s, e) for lane in lanes for s, e in lane.passages),
+    )
+    context |= {"svg": svg, "lanes": lanes, "passages": passages, "length": interview.text_length}
     return render(request, "analysis/portrait.html", context)
 
 

@@ -97,7 +97,9 @@ def _conditions(filters: Filters, *, state_project: bool = True) -> Q:
     relations = Q()
     if filters.match == "all" and len(groups) > 1:
         for group in groups:
-            relations &= Q(code_id__in=sorted(group)) | _related(filters, listed, group, "with")
+            # Codings of the group pass as they are: only the others need a coding of it nearby.
+            others = listed & ~Q(code_id__in=sorted(group))
+            relations &= Q(code_id__in=sorted(group)) | _related(filters, others, group, "with")
     for group in filters.code_groups(filters.without_ids):
         relations &= ~_related(filters, listed, group, "with")
     if filters.followed_by:
