@@ -39,6 +39,11 @@ def _link(href: str, inner: str, label: str) -> str:
     return f"<a href={quoteattr(href)} aria-label={quoteattr(label)}>{inner}</a>"
 
 
+def _attr(text: str) -> str:
+    """Text escaped for an attribute value between double quotes (and for element content)."""
+    return escape(text, {'"': "&quot;"})
+
+
 def _short(text: str, size: int = 32) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
@@ -128,14 +133,18 @@ def heatmap(title: str, desc: str, labels: list[str], cells: dict[tuple[int, int
             f'<text x="{x}" y="{top_margin - 6}" transform="rotate(-60 {x} {top_margin - 6})">'
             f"{escape(_short(label))}<title>{escape(label)}</title></text>"
         )
+    escaped = [_attr(label) for label in labels]  # once, not in each of n² cells
     for (i, j), cell in cells.items():
         x, y = left + j * size, top_margin + i * size
+        name = f"{escaped[i]} × {escaped[j]}: {_attr(cell.shown)}"
         rect = (
             f'<rect class="cell" x="{x}" y="{y}" width="{size - 1}" height="{size - 1}" '
             f'fill="{heat_color(cell.value / top)}" data-value="{cell.value}">'
-            f"<title>{escape(labels[i])} × {escape(labels[j])}: {escape(cell.shown)}</title></rect>"
+            f"<title>{name}</title></rect>"
         )
-        body.append(_link(cell.href, rect, f"{labels[i]} × {labels[j]}: {cell.shown}"))
+        body.append(
+            f'<a href="{escape(cell.href)}" aria-label="{name}">{rect}</a>' if cell.href else rect
+        )
     body.append(
         f'<rect x="{left - 0.5}" y="{top_margin - 0.5}" width="{n * size}" height="{n * size}" '
         'fill="none" stroke="#999"/>'

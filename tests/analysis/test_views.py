@@ -185,3 +185,17 @@ def test_a_query_is_saved_and_runs_again(client, project, scene, rita):
     saved = SavedQuery.objects.get(project=project)
     page = client.get(f"/projects/{project.pk}/analysis/query/?{saved.query}")
     assert page.context["codings"] == 2
+
+
+@pytest.mark.parametrize("chart", ["heatmap", "network"])
+def test_code_names_with_quotes_and_brackets_keep_the_svg_well_formed(
+    client, project, scene, rita, chart
+):
+    _interview, codes, _codings = scene
+    codes["A"].name = 'Le "banc" <public> & co'
+    codes["A"].save()
+    client.force_login(rita)
+    url = f"/projects/{project.pk}/analysis/cooccurrence/?chart={chart}&format=svg"
+    root = ET.fromstring(client.get(url).content)
+    titles = [t.text for t in root.iter(f"{SVG}title")]
+    assert any(t and t.startswith('Le "banc" <public> & co') for t in titles)
