@@ -859,6 +859,7 @@ def _query_context(request, membership, query: CombinedQuery) -> dict:
         "q": query,
         "code_options": [(pk, path, path.count(" › ")) for pk, path in paths.items()],
         "attributes": Attribute.objects.filter(project=project),
+        "attribute_rows": [(c.attribute.pk, c.raw) for c in query.filters.attributes] + [("", "")],
         "saved": SavedQuery.objects.filter(project=project).select_related("created_by"),
         "operators": [
             ("any", _("any of the codes A")),
