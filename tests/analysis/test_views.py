@@ -199,3 +199,14 @@ def test_code_names_with_quotes_and_brackets_keep_the_svg_well_formed(
     root = ET.fromstring(client.get(url).content)
     titles = [t.text for t in root.iter(f"{SVG}title")]
     assert any(t and t.startswith('Le "banc" <public> & co') for t in titles)
+
+
+def test_the_excerpts_form_keeps_the_position_filters_a_cell_brings(client, project, scene, rita):
+    _interview, codes, _codings = scene
+    client.force_login(rita)
+    a, b = codes["A"].pk, codes["B"].pk
+    page = client.get(
+        f"/projects/{project.pk}/excerpts/?code={a}&code={b}&match=all&near=paragraph&role=participant"
+    ).content.decode()
+    assert '<input type="hidden" name="near" value="paragraph">' in page
+    assert '<input type="hidden" name="role" value="participant">' in page
