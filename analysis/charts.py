@@ -250,7 +250,8 @@ def strips(title: str, desc: str, bands: list[Band], *, lane: int = 14) -> str:
         y += 18
         for item in band.lanes:
             body.append(
-                f'<text x="{left - 6}" y="{y + lane - 3}" text-anchor="end">'
+                f'<text x="{left - 6}" y="{y + lane - 3}" text-anchor="end" '
+                f'font-size="{min(12, lane - 1)}">'
                 f"{escape(_short(item.label))}<title>{escape(item.label)}</title></text>"
                 f'<rect x="{left}" y="{y}" width="{width}" height="{lane - 2}" fill="#f1f2f4"/>'
             )

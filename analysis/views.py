@@ -733,7 +733,7 @@ def codeline(request: HttpRequest, project_id: int) -> HttpResponse:
         "the code's colour."
     )
     svg = (
-        charts.strips(title, desc, bands, lane=8)
+        charts.strips(title, desc, bands, lane=10)
         if any(lane.passages for b in bands for lane in b.lanes)
         else ""
     )
