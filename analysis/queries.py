@@ -13,7 +13,7 @@ Codes come in groups: a code alone, or with `subcodes` the code and its sub-code
 
 from dataclasses import dataclass, field, replace
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 
 from coding.models import Coding
@@ -58,13 +58,28 @@ def cte(
 
 
 WORK_MEM = "64MB"  # the pairs of a large project sort and hash in memory rather than on disk
+# Beyond this a table is too large to wait for (the co-occurrence of every code at L takes about
+# 25 s on two busy cores): the page says so rather than holding a worker.
+STATEMENT_TIMEOUT = "60s"
+
+
+class TooLong(Exception):
+    """A table that PostgreSQL stopped computing after STATEMENT_TIMEOUT."""
 
 
 def _rows(sql: str, params: list) -> list[tuple]:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SET LOCAL work_mem = '{WORK_MEM}'; "
+                f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"
+            )
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+            raise TooLong from error
+        raise
 
 
 # --- Code frequencies ----------------------------------------------------------------------

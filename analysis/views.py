@@ -9,6 +9,7 @@ links every number to the excerpts behind it. `?format=csv|xlsx` downloads the t
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -148,6 +149,26 @@ def _download(request, project, what: str, table=None, svg: str | None = None):
     return None
 
 
+def _bounded(view):
+    """A table too large to compute in time (queries.TooLong) answers with a page that says so and
+    what to narrow, not a 500."""
+
+    @wraps(view)
+    def bounded(request, project_id: int, *args, **kwargs):
+        try:
+            return view(request, project_id, *args, **kwargs)
+        except queries.TooLong:
+            membership = permissions.project_for(request.user, project_id)
+            context = {
+                "project": membership.project,
+                "query": "",
+                **permissions.abilities(membership),
+            }
+            return render(request, "analysis/too_long.html", context, status=503)
+
+    return bounded
+
+
 def _percent(part: float, whole: float) -> str:
     return f"{100 * part / whole:.0f} %" if whole else "—"
 
@@ -184,6 +205,7 @@ def _shown(pair: queries.Pair, measure: str) -> str:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@_bounded
 def cooccurrence(request: HttpRequest, project_id: int) -> HttpResponse:
     membership, filters = _setup(request, project_id)
     measure = request.GET.get("measure", "codings")
@@ -425,6 +447,7 @@ def _number_bounds(attribute: Attribute, raw: str) -> list[Decimal]:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@_bounded
 def crosstab(request: HttpRequest, project_id: int) -> HttpResponse:
     membership, filters = _setup(request, project_id)
     project = membership.project
@@ -533,6 +556,7 @@ def crosstab(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 @require_GET
+@_bounded
 def speakers(request: HttpRequest, project_id: int) -> HttpResponse:
     membership, filters = _setup(request, project_id)
     rule = request.GET.get("roles", "participant")
@@ -584,6 +608,7 @@ def speakers(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 @require_GET
+@_bounded
 def frequencies(request: HttpRequest, project_id: int) -> HttpResponse:
     membership, filters = _setup(request, project_id)
     context = _context(request, membership, filters)
@@ -642,6 +667,7 @@ def _lanes(strip: queries.Strip, rows: list[Row], href: str) -> list[charts.Lane
 
 
 @require_GET
+@_bounded
 def portrait(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
     membership, interview = permissions.interview_for(request.user, project_id, interview_id)
     filters = read_filters(membership.project, request.GET, user=request.user)
@@ -697,6 +723,7 @@ def _page(value: str | None) -> int:
 
 
 @require_GET
+@_bounded
 def codeline(request: HttpRequest, project_id: int) -> HttpResponse:
     membership, filters = _setup(request, project_id)
     context = _context(request, membership, filters)
@@ -766,6 +793,7 @@ def codeline(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 @require_GET
+@_bounded
 def progress(request: HttpRequest, project_id: int) -> HttpResponse:
     membership, filters = _setup(request, project_id)
     context = _context(request, membership, filters)

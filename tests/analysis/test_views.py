@@ -210,3 +210,19 @@ def test_the_excerpts_form_keeps_the_position_filters_a_cell_brings(client, proj
     ).content.decode()
     assert '<input type="hidden" name="near" value="paragraph">' in page
     assert '<input type="hidden" name="role" value="participant">' in page
+
+
+def test_a_table_too_long_to_compute_says_so(client, project, scene, rita, monkeypatch):
+    from analysis import queries
+
+    monkeypatch.setattr(queries, "STATEMENT_TIMEOUT", "1ms")
+    with pytest.raises(queries.TooLong):
+        queries._rows("SELECT pg_sleep(0.05)", [])
+
+    def too_long(*args, **kwargs):
+        raise queries.TooLong
+
+    monkeypatch.setattr(queries, "cooccurrence", too_long)
+    client.force_login(rita)
+    response = client.get(f"/projects/{project.pk}/analysis/cooccurrence/")
+    assert response.status_code == 503 and 'role="alert"' in response.content.decode()
