@@ -780,6 +780,33 @@ def floor_export_qdpx(ctx: Context) -> Floor:
     )
 
 
+def _analysis(name: str, query: str = ""):
+    def request(ctx: Context) -> Request:
+        url = reverse(f"analysis:{name}", args=[ctx.project.pk])
+        return Request("get", f"{url}?{query.format(ctx=ctx)}", ctx.researcher)
+
+    return request
+
+
+def portrait(ctx: Context) -> Request:
+    url = reverse("analysis:portrait", args=[ctx.project.pk, ctx.interview.pk])
+    return Request("get", url, ctx.researcher)
+
+
+def floor_cooccurrence(ctx: Context) -> Floor:
+    """Pairs of overlapping codings of different codes, counted per pair of codes (index probes)."""
+    return Floor(
+        """
+        SELECT a.code_id, b.code_id, count(*)
+          FROM coding_coding a JOIN interviews_interview i ON i.id = a.interview_id
+          JOIN coding_coding b ON b.interview_id = a.interview_id AND b.start >= a.start
+                              AND b.start < a."end" AND b.code_id <> a.code_id
+         WHERE i.project_id = %s GROUP BY 1, 2
+        """,
+        [ctx.project.pk],
+    )
+
+
 def floor_import_qdpx(ctx: Context) -> Floor:
     texts = list(ctx.project.interviews.values_list("title", "text"))
     return _floor_insert_texts(texts)
@@ -813,6 +840,55 @@ def _floor_insert_texts(texts: list[tuple[str, str]]) -> Floor:
         """,
         [scratch.pk, [t for t, _ in texts], [x for _, x in texts]],
         after=after,
+    )
+
+
+def floor_crosstab(ctx: Context) -> Floor:
+    return Floor(
+        """
+        SELECT c.code_id, v.text, count(*), count(DISTINCT c.interview_id)
+          FROM coding_coding c JOIN interviews_interview i ON i.id = c.interview_id
+          LEFT JOIN interviews_attributevalue v ON v.interview_id = c.interview_id
+                                               AND v.attribute_id = %s
+         WHERE i.project_id = %s GROUP BY 1, 2
+        """,
+        [ctx.attribute.pk, ctx.project.pk],
+    )
+
+
+def floor_portrait(ctx: Context) -> Floor:
+    return Floor(
+        """
+        SELECT code_id, unnest(range_agg(int4range(start, "end")))
+          FROM coding_coding WHERE interview_id = %s GROUP BY code_id
+        """,
+        [ctx.interview.pk],
+    )
+
+
+def floor_codeline(ctx: Context) -> Floor:
+    return Floor(
+        """
+        SELECT c.interview_id, k.parent_id, unnest(range_agg(int4range(c.start, c."end")))
+          FROM coding_coding c JOIN coding_code k ON k.id = c.code_id
+         WHERE c.interview_id IN (SELECT id FROM interviews_interview WHERE project_id = %s
+                                  ORDER BY title LIMIT 20)
+         GROUP BY 1, 2
+        """,
+        [ctx.project.pk],
+    )
+
+
+def floor_near_query(ctx: Context) -> Floor:
+    a, b = ctx.code_ids[0], ctx.code_ids[1]
+    return Floor(
+        """
+        SELECT DISTINCT a.id FROM coding_coding a
+          JOIN coding_coding b ON b.interview_id = a.interview_id AND b.code_id = %s
+                              AND b.start < a."end" + 201 AND a.start < b."end" + 201
+         WHERE a.code_id = %s
+        """,
+        [b, a],
     )
 
 
@@ -855,6 +931,23 @@ PATHS = [
         floor_import_nvivo,
         memory=True,
         missing=_no_nvivo_sample,
+    ),
+    # Analysis (issue 19): every code, the attribute of the excerpts_filtered path, one interview,
+    # the first 20 interviews' codeline, the two most used codes within 200 characters.
+    Path("cooccurrence", "analysis:cooccurrence", _analysis("cooccurrence"), floor_cooccurrence),
+    Path(
+        "crosstab",
+        "analysis:crosstab",
+        _analysis("crosstab", "by={ctx.attribute.pk}"),
+        floor_crosstab,
+    ),
+    Path("portrait", "analysis:portrait", portrait, floor_portrait),
+    Path("codeline", "analysis:codeline", _analysis("codeline"), floor_codeline),
+    Path(
+        "near_query",
+        "analysis:query",
+        _analysis("query", "a={ctx.code_ids[0]}&b={ctx.code_ids[1]}&op=near&near=200"),
+        floor_near_query,
     ),
 ]
 

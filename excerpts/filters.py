@@ -24,6 +24,23 @@ Query parameters, all optional, repeatable where it makes sense:
   or with that label or display name.
 - `status=pending|approved|needs_change` (repeatable), `from=YYYY-MM-DD`, `to=YYYY-MM-DD` (the day
   a coding was made, both included, in the site's time zone).
+
+Positions (the queries that combine codes; the rule is excerpts/proximity.py):
+
+- `near=<N>|paragraph|turn`: what "together" means for `match=all`, `without` and `followed_by`:
+  within N characters (0 to 5,000: at most N characters between them), in the same paragraph, in
+  the same speaker turn. Without it: overlapping.
+- `without=<code id>` (repeatable): leave out codings together with a coding of any of these codes
+  (A NOT B). With `subcodes=1`, each stands for its subtree too.
+- `followed_by=<code id>`: only codings followed by a coding of this code: starting at or after
+  the coding's end, within `near` (without `near`: anywhere later in the interview).
+- `role=participant|interviewer|other|none`: codings in the words of speakers with that role.
+  A coding that covers a participant's words is theirs even when it also covers the question
+  (`roles=every` counts it for every role whose turn it covers); `none`: outside every turn.
+- `unset=<attribute id>` (repeatable): interviews whose participant has no value for it.
+
+The codings on the other side of a relation (the B of "A with B") pass the same filters as the
+codings listed, codes apart: "what rita coded A near what she coded B", "approved with approved".
 """
 
 import re
@@ -39,6 +56,7 @@ from django.utils.translation import gettext as _
 from coding.codebook import code_paths
 from coding.models import Code, Coding, ConsensusCoder
 from coding.visibility import EVERYTHING, Visibility, visible_codings_for
+from excerpts.proximity import OVERLAP, ROLE_RULES, Near, read_near
 from interviews.models import Attribute, Interview, Membership, Project, Speaker
 
 MAX_VALUES = 200  # per parameter: beyond this a query string is not a researcher's
@@ -46,6 +64,7 @@ ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 OPERATORS = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt", "=": "exact"}
 SHOWN_OPERATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
 ROLES = {Speaker.Role.PARTICIPANT, Speaker.Role.INTERVIEWER}
+WORD_ROLES = ("participant", "interviewer", "other", "none")  # `role=`: none is outside every turn
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,12 @@ class Filters:
     statuses: list[str] = field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None
+    near: Near = OVERLAP
+    without_ids: list[int] = field(default_factory=list)
+    followed_by: int | None = None
+    role: str = ""
+    role_rule: str = "participant"  # or "every" (`roles=every`)
+    unset: dict[int, Attribute] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     # What excerpts.queries computed once for these filters (the interviews passing the attributes).
     cache: dict = field(default_factory=dict, repr=False, compare=False)
@@ -115,17 +140,28 @@ class Filters:
             or self.statuses
             or self.date_from
             or self.date_to
+            or self.without_ids
+            or self.followed_by
+            or self.role
+            or self.unset
         )
 
-    def code_groups(self) -> list[set[int]]:
-        """One set of code ids per chosen code: the code, and with `subcodes` its whole subtree."""
+    def role_label(self) -> str:
+        if self.role == "none":
+            return _("outside any speaker turn")
+        return str(Speaker.Role(self.role).label)
+
+    def code_groups(self, ids: list[int] | None = None) -> list[set[int]]:
+        """One set of code ids per chosen code (or per code of `ids`): the code, and with
+        `subcodes` its whole subtree."""
+        ids = self.code_ids if ids is None else ids
         if not self.subcodes:
-            return [{pk} for pk in self.code_ids]
+            return [{pk} for pk in ids]
         children: dict[int | None, list[int]] = {}
         for code in self.codes.values():
             children.setdefault(code.parent_id, []).append(code.pk)
         groups = []
-        for pk in self.code_ids:
+        for pk in ids:
             group, pending = set(), [pk]
             while pending:
                 current = pending.pop()
@@ -139,14 +175,26 @@ class Filters:
         params = [("code", str(pk)) for pk in self.code_ids]
         if self.code_ids and self.match == "all":
             params.append(("match", "all"))
-        if self.code_ids and self.subcodes:
+        if (self.code_ids or self.without_ids or self.followed_by) and self.subcodes:
             params.append(("subcodes", "1"))
+        params += [("without", str(pk)) for pk in self.without_ids]
+        if self.followed_by:
+            params.append(("followed_by", str(self.followed_by)))
+        if self.near.param and (
+            (self.match == "all" and len(self.code_ids) > 1) or self.without_ids or self.followed_by
+        ):
+            params.append(("near", self.near.param))
         params += [("coder", value) for value in dict.fromkeys(self.coder_params)]
         params += [("interview", str(pk)) for pk in self.interviews]
         for condition in self.attributes:
             params += [("attribute", str(condition.attribute.pk)), ("value", condition.raw)]
         if self.speaker:
             params.append(("speaker", self.speaker))
+        if self.role:
+            params.append(("role", self.role))
+            if self.role_rule == "every":
+                params.append(("roles", "every"))
+        params += [("unset", str(pk)) for pk in self.unset]
         params += [("status", status) for status in self.statuses]
         if self.date_from:
             params.append(("from", self.date_from.isoformat()))
@@ -179,10 +227,22 @@ class Filters:
                 label = _("%(code)s and its sub-codes") % {"code": label}
             rest = [p for p in params if p != ("code", str(pk))]
             if len([p for p in rest if p[0] == "code"]) == 0:
-                rest = [p for p in rest if p[0] not in ("match", "subcodes")]
+                gone = ("match", "subcodes", "without", "followed_by", "near")
+                rest = [p for p in rest if p[0] not in gone]
             chips.append(Chip(label, urlencode(rest)))
+        near = self.near.param and ("near", self.near.param)
         if self.match == "all" and len(self.code_ids) > 1:
-            chips.append(Chip(_("coded with all of these codes"), without(("match", "all"))))
+            label = _("all of these codes, %(near)s") % {"near": self.near.label}
+            chips.append(Chip(label, without(("match", "all"), near)))
+        for pk in self.without_ids:
+            label = _("not %(near)s %(code)s") % {"near": self.near.label, "code": self.paths[pk]}
+            chips.append(Chip(label, without(("without", str(pk)))))
+        if self.followed_by:
+            label = _("followed by %(code)s, %(near)s") % {
+                "code": self.paths[self.followed_by],
+                "near": self.near.label if self.near.kind != "overlap" else _("anywhere later"),
+            }
+            chips.append(Chip(label, without(("followed_by", str(self.followed_by)))))
         for value in dict.fromkeys(self.coder_params):
             user = self.coders.get(self.user.pk if value == "me" else int(value))
             name = user.get_full_name() or user.username
@@ -196,6 +256,14 @@ class Filters:
         if self.speaker:
             label = _("Speaker: %(speaker)s") % {"speaker": self.speaker_label}
             chips.append(Chip(label, without(("speaker", self.speaker))))
+        if self.role:
+            label = _("Words of: %(role)s") % {"role": self.role_label()}
+            if self.role_rule == "every":
+                label = _("Covers words of: %(role)s") % {"role": self.role_label()}
+            chips.append(Chip(label, without(("role", self.role), ("roles", "every"))))
+        for pk, attribute in self.unset.items():
+            label = _("%(attribute)s: no value") % {"attribute": attribute.name}
+            chips.append(Chip(label, without(("unset", str(pk)))))
         for status in self.statuses:
             label = _("Review state: %(state)s") % {"state": Coding.Status(status).label}
             chips.append(Chip(label, without(("status", status))))
@@ -240,6 +308,9 @@ class _Reader:
         self._read_speaker()
         self._read_statuses()
         self._read_dates()
+        self._read_positions()
+        self._read_role()
+        self._read_unset()
 
     def _list(self, key: str, *, keep_empty: bool = False) -> list[str]:
         if hasattr(self.data, "getlist"):
@@ -437,6 +508,56 @@ class _Reader:
             and self.filters.date_from > self.filters.date_to
         ):
             self.filters.errors.append(_("The start date comes after the end date."))
+
+    def _read_positions(self) -> None:
+        self.filters.near, problem = read_near(self._one("near"))
+        if problem:
+            self.filters.errors.append(problem)
+        for pk in self._ids("without", _("Code")):
+            if pk in self.filters.codes:
+                self.filters.without_ids.append(pk)
+            else:
+                self.filters.errors.append(_("Unknown code %(id)s.") % {"id": pk})
+        followed = self._ids("followed_by", _("Code"))
+        if len(followed) > 1:
+            self.filters.errors.append(_("A passage can be followed by one code at a time."))
+        elif followed and followed[0] not in self.filters.codes:
+            self.filters.errors.append(_("Unknown code %(id)s.") % {"id": followed[0]})
+        elif followed:
+            self.filters.followed_by = followed[0]
+        if (self.filters.without_ids or self.filters.followed_by) and not self.filters.code_ids:
+            self.filters.errors.append(
+                _("Choose the codes whose passages to look at, then what must or must not be near.")
+            )
+
+    def _read_role(self) -> None:
+        role = self._one("role")
+        if not role:
+            return
+        if role not in WORD_ROLES:
+            self.filters.errors.append(_("“%(value)s” is not a speaker role.") % {"value": role})
+            return
+        self.filters.role = role
+        rule = self._one("roles") or "participant"
+        if rule not in ROLE_RULES:
+            self.filters.errors.append(
+                _("“%(value)s” is not a way to count speakers.") % {"value": rule}
+            )
+        else:
+            self.filters.role_rule = rule
+
+    def _read_unset(self) -> None:
+        ids = self._ids("unset", _("Participant attribute"))
+        if not ids:
+            return
+        known = {
+            a.pk: a for a in Attribute.objects.filter(project=self.filters.project, pk__in=ids)
+        }
+        for pk in ids:
+            if pk in known:
+                self.filters.unset[pk] = known[pk]
+            else:
+                self.filters.errors.append(_("Unknown participant attribute %(id)s.") % {"id": pk})
 
 
 def _without_attribute(params: list[tuple[str, str]], index: int) -> list[tuple[str, str]]:

@@ -11,7 +11,6 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    Exists,
     F,
     Func,
     IntegerField,
@@ -23,11 +22,13 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest, Substr
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
 from coding.models import Coding, Memo
+from excerpts import proximity
 from excerpts.filters import OPERATORS, ROLES, AttributeCondition, Filters
 from interviews.models import Attribute, AttributeValue, Interview, Speaker, Turn
 
@@ -79,22 +80,48 @@ def count(filters: Filters, limit: int | None = None) -> int:
     return codings.count()
 
 
+def matching(filters: Filters) -> QuerySet[Coding]:
+    """The codings that pass the filters, bare: no ordering, no annotations, nothing joined. The
+    analysis pages build on it (analysis/queries.py)."""
+    assert filters.is_valid(), "matching() needs valid filters"
+    return Coding.objects.filter(_conditions(filters)).order_by()
+
+
 def _conditions(filters: Filters, *, state_project: bool = True) -> Q:
+    groups = filters.code_groups()
+    conditions = _base(filters, state_project=state_project)
+    if not groups:
+        return conditions
+    listed = Q(code_id__in=sorted(set().union(*groups)))
+    conditions &= listed
+    relations = Q()
+    if filters.match == "all" and len(groups) > 1:
+        for group in groups:
+            # Codings of the group pass as they are: only the others need a coding of it nearby.
+            others = listed & ~Q(code_id__in=sorted(group))
+            relations &= Q(code_id__in=sorted(group)) | _related(filters, others, group, "with")
+    for group in filters.code_groups(filters.without_ids):
+        relations &= ~_related(filters, listed, group, "with")
+    if filters.followed_by:
+        group = filters.code_groups([filters.followed_by])[0]
+        relations &= _related(filters, listed, group, "followed")
+    return conditions & relations
+
+
+def _base(filters: Filters, *, state_project: bool = True) -> Q:
+    """Every condition but the codes: what the codings on both sides of a relation pass.
+
+    A rule about who may see which codings belongs here (or below), so that the excerpts, the
+    other side of every relation and the analysis tables all obey it."""
     # Stated even when chosen codes or interviews imply it: it lets PostgreSQL walk the project's
     # interviews in title order (index (project, title)) and stop after one page.
     conditions = Q(interview__project_id=filters.project.pk) if state_project else Q()
     conditions &= filters.seen.q()  # never a coding the asker may not see (coding/visibility.py)
-    groups = filters.code_groups()
-    if groups:
-        conditions &= Q(code_id__in=sorted(set().union(*groups)))
-        if filters.match == "all" and len(groups) > 1:
-            for group in groups:
-                conditions &= Q(code_id__in=sorted(group)) | Exists(_overlapping(filters, group))
     if filters.coders:
         conditions &= Q(coder_id__in=sorted(filters.coders))
     if filters.interviews:
         conditions &= Q(interview_id__in=sorted(filters.interviews))
-    if filters.attributes:
+    if filters.attributes or filters.unset:
         conditions &= Q(interview_id__in=_attribute_interviews(filters))
     if filters.speaker:
         conditions &= Q(_speaker_condition(filters))
@@ -104,19 +131,53 @@ def _conditions(filters: Filters, *, state_project: bool = True) -> Q:
         conditions &= Q(created_at__gte=_day_start(filters.date_from))
     if filters.date_to:
         conditions &= Q(created_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.role:
+        conditions &= _role_condition(filters, conditions)
     return conditions
 
 
-def _overlapping(filters: Filters, group: set[int]) -> QuerySet[Coding]:
-    others = Coding.objects.filter(
-        interview_id=OuterRef("interview_id"),
-        code_id__in=sorted(group),
-        start__lt=OuterRef("end"),
-        end__gt=OuterRef("start"),
+CODING_COLUMNS = ("id", "interview_id", "code_id", "coder_id", "start", "end")
+
+
+def as_sql(codings: QuerySet[Coding]) -> tuple[str, tuple]:
+    """The SQL of `codings` as rows of CODING_COLUMNS, to use as a CTE."""
+    return codings.order_by().values_list(*CODING_COLUMNS).query.sql_with_params()
+
+
+def _related(filters: Filters, listed: Q, group: set[int], relation: str) -> Q:
+    """Codings (of the listed codes) together with, or followed by, a coding of `group`
+    (excerpts/proximity.py), the latter passing the same filters but the codes."""
+    base = _base(filters)
+    candidates, params = as_sql(Coding.objects.filter(base & listed))
+    peers, peer_params = as_sql(Coding.objects.filter(base & Q(code_id__in=sorted(group))))
+    sql = (
+        f"WITH a AS MATERIALIZED ({candidates}), b AS MATERIALIZED ({peers}) "
+        + proximity.related_sql("a", "b", filters.near, relation)
     )
-    if filters.coders:
-        others = others.filter(coder_id__in=sorted(filters.coders))
-    return others.filter(filters.seen.q())
+    return Q(pk__in=RawSQL(sql, (*params, *peer_params)))
+
+
+def _role_condition(filters: Filters, others: Q) -> Q:
+    """Codings in the words of the chosen role (excerpts/proximity.py, roles_sql), among those
+    passing the `others` conditions."""
+    candidates, params = as_sql(
+        Coding.objects.filter(others, interview__project_id=filters.project.pk)
+    )
+    sql = (
+        f"WITH a AS MATERIALIZED ({candidates}) SELECT r.id FROM ({proximity.roles_sql('a')}) r"
+        f" WHERE {proximity.role_condition(filters.role, filters.role_rule)}"
+    )
+    return Q(pk__in=RawSQL(sql, params))
+
+
+def interviews(filters: Filters) -> QuerySet[Interview]:
+    """The project's interviews that pass the interview and participant attribute filters."""
+    chosen = Interview.objects.filter(project=filters.project)
+    if filters.interviews:
+        chosen = chosen.filter(pk__in=sorted(filters.interviews))
+    if filters.attributes or filters.unset:
+        chosen = chosen.filter(pk__in=_attribute_interviews(filters))
+    return chosen
 
 
 def _attribute_interviews(filters: Filters) -> list[int]:
@@ -128,6 +189,8 @@ def _attribute_interviews(filters: Filters) -> list[int]:
         interviews = Interview.objects.filter(project=filters.project)
         for values in _attribute_conditions(filters):
             interviews = interviews.filter(pk__in=values)
+        for pk in filters.unset:
+            interviews = interviews.exclude(pk__in=_set_values(pk))
         filters.cache["attribute_interviews"] = sorted(interviews.values_list("pk", flat=True))
     return filters.cache["attribute_interviews"]
 
@@ -151,6 +214,14 @@ def _attribute_conditions(filters: Filters):
                 compared &= test  # comparisons: all of them (a range)
         values = AttributeValue.objects.filter(Q(attribute_id=pk) & equal & compared)
         yield values.values("interview_id")
+
+
+def _set_values(attribute_id: int):
+    """The interviews with a value for the attribute (an empty text or no number is none)."""
+    filled = Q(number__isnull=False) | Q(date__isnull=False) | ~Q(text="")
+    return AttributeValue.objects.filter(Q(attribute_id=attribute_id) & filled).values(
+        "interview_id"
+    )
 
 
 def _speaker_condition(filters: Filters) -> Subquery:

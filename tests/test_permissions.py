@@ -3,6 +3,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from analysis.models import SavedQuery
 from coding import trash
 from coding.models import Memo
 from interviews.models import Membership
@@ -35,7 +36,7 @@ def project_urls():
     def walk(patterns, prefix=""):
         for entry in patterns:
             if isinstance(entry, URLResolver):
-                if entry.namespace in ("interviews", "coding", "exchange"):
+                if entry.namespace in ("interviews", "coding", "exchange", "analysis"):
                     yield from walk(entry.url_patterns, f"{entry.namespace}:")
             elif isinstance(entry, URLPattern) and "project_id" in entry.pattern.converters:
                 yield prefix + entry.name, list(entry.pattern.converters)
@@ -56,6 +57,7 @@ def fill(params, project, interview, membership, coding):
         "coding_id": coding.pk,
         "code_id": coding.code_id,
         "memo_id": memo.pk,
+        "query_id": SavedQuery.objects.create(project=project, name="Q", query="a=1").pk,
     }
     return {name: values[name] for name in params}
 

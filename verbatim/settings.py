@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "exports",
     "agreement",
     "exchange",
+    "analysis",
     "operations",
 ]
 # Developer tools (synthetic corpora, `manage.py bench`, `manage.py loadtest`): not product code,

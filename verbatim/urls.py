@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("agreement.urls")),
     path("", include("jobs.urls")),
     path("", include("exchange.urls")),
+    path("", include("analysis.urls")),
 ]

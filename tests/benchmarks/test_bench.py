@@ -27,6 +27,11 @@ NAMES = [
     "export_qdpx",
     "import_qdpx",
     "import_nvivo",
+    "cooccurrence",
+    "crosstab",
+    "portrait",
+    "codeline",
+    "near_query",
 ]
 TINY = {"size": "S", "interviews": 2, "codings": 60, "words": 600, "runs": 2, "budget": 1.0}
 

@@ -1,0 +1,292 @@
+"""The numbers behind every analysis table and chart, each one SQL statement over the codings that
+`codings(filters)` selects.
+
+`codings()` is the one place the analysis reads codings from. It is the excerpts' own selection
+(excerpts.queries.matching), so the rule of who may see which codings (blind coding rounds,
+coding/visibility.py) reaches the analysis wherever excerpts.queries applies it; a condition that
+concerns the analysis alone goes here, in `codings()`, and nowhere else. "Consensus only" (the
+agreement work) is the hook `consensus_only` below.
+
+Codes come in groups: a code alone, or with `subcodes` the code and its sub-codes ("rolled up").
+`groups` maps each group (the id of the code that names it) to the code ids it counts.
+"""
+
+from dataclasses import dataclass, field, replace
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import QuerySet
+
+from coding.models import Coding
+from excerpts import proximity, queries
+from excerpts.filters import Filters
+from excerpts.proximity import Near
+
+
+def codings(filters: Filters) -> QuerySet[Coding]:
+    """The codings the analysis counts: visible, and passing every filter but the codes (the
+    codes are the rows and columns of the tables; `groups` below restricts to them)."""
+    selection = queries.matching(without_codes(filters))
+    return consensus_only(selection, filters)
+
+
+def consensus_only(selection: QuerySet[Coding], filters: Filters) -> QuerySet[Coding]:
+    """The hook for "consensus only" (issue: agreement): once the agreement work says which
+    codings are the consensus, narrow `selection` to them here when the filters ask for it."""
+    return selection
+
+
+def without_codes(filters: Filters) -> Filters:
+    return replace(filters, code_ids=[], match="any", without_ids=[], followed_by=None)
+
+
+def cte(
+    filters: Filters, groups: dict[int, set[int]], *extra: str, interviews: list[int] | None = None
+) -> tuple[str, list]:
+    """`WITH v AS (the codings), m AS (code → group)`: the start of every statement here.
+    `extra` columns of coding_coding (status, text) join the six of excerpts.queries; with
+    `interviews`, only theirs (a materialised CTE takes no condition from outside)."""
+    selection = codings(filters).filter(code_id__in=sorted(set().union(*groups.values(), set())))
+    if interviews is not None:
+        selection = selection.filter(interview_id__in=interviews)
+    sql, params = selection.values_list(*queries.CODING_COLUMNS, *extra).query.sql_with_params()
+    pairs = [(code, group) for group, codes in groups.items() for code in codes]
+    mapping = "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS m (code_id, grp)"
+    return (
+        f"WITH v AS MATERIALIZED ({sql}), m AS MATERIALIZED ({mapping})",
+        [*params, [c for c, _g in pairs], [g for _c, g in pairs]],
+    )
+
+
+WORK_MEM = "64MB"  # the pairs of a large project sort and hash in memory rather than on disk
+# Beyond this a table is too large to wait for (the co-occurrence of every code at L takes about
+# 25 s on two busy cores): the page says so rather than holding a worker.
+STATEMENT_TIMEOUT = "60s"
+
+
+class TooLong(Exception):
+    """A table that PostgreSQL stopped computing after STATEMENT_TIMEOUT."""
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SET LOCAL work_mem = '{WORK_MEM}'; "
+                f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"
+            )
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+            raise TooLong from error
+        raise
+
+
+# --- Code frequencies ----------------------------------------------------------------------
+
+
+@dataclass
+class Frequency:
+    codings: int = 0
+    interviews: int = 0
+    coders: int = 0
+    words: int = 0
+
+
+def frequencies(filters: Filters, groups: dict[int, set[int]]) -> dict[int, Frequency]:
+    """Per group: codings, interviews, coders, and the words of its codings' passages, added up
+    (a passage two coders coded counts twice: filter by coder for one person's)."""
+    start, params = cte(filters, groups, "text")
+    sql = f"""{start},
+        w AS MATERIALIZED (SELECT v.id, regexp_count(v.text, '\\S+') AS words FROM v)
+        SELECT m.grp, count(*), count(DISTINCT v.interview_id), count(DISTINCT v.coder_id),
+               coalesce(sum(w.words), 0)
+          FROM v JOIN w ON w.id = v.id JOIN m ON m.code_id = v.code_id GROUP BY m.grp"""
+    return {grp: Frequency(*numbers) for grp, *numbers in _rows(sql, params)}
+
+
+# --- Co-occurrence -------------------------------------------------------------------------
+
+
+@dataclass
+class Pair:
+    codings: int = 0  # codings of either code together with one of the other
+    interviews: int = 0
+    pairs: int = 0  # pairs of codings (ATLAS.ti's co-occurrence count, n12)
+    jaccard: float = 0.0
+    c: float | None = None  # ATLAS.ti's c-coefficient; None when out of range (see measures())
+    unequal: bool = False  # one code applied more than five times as often as the other
+
+
+def cooccurrence(
+    filters: Filters, groups: dict[int, set[int]], near: Near
+) -> tuple[dict[tuple[int, int], Pair], dict[int, int]]:
+    """{(group A, group B): Pair} for every pair of groups that come together (both orders), and
+    each group's codings. One statement: the codings as intervals (excerpts/proximity.py), their
+    pairs in both directions, then per pair of groups the distinct codings, interviews and pairs."""
+    start, params = cte(filters, groups)
+    spans = proximity.spans_sql("v", near)
+    join = proximity.bucket_join("s", "s", proximity.pair_width(near), "l.code_id <> r.code_id")
+    sql = f"""{start},
+        s AS MATERIALIZED ({spans}),
+        p AS (SELECT l.id AS a, l.code_id AS ac, r.code_id AS bc, l.interview_id {join}),
+        g AS (SELECT ma.grp AS ga, mb.grp AS gb, p.a, p.interview_id, count(*) AS n
+                FROM p JOIN m ma ON ma.code_id = p.ac JOIN m mb ON mb.code_id = p.bc
+               WHERE ma.grp <> mb.grp
+               GROUP BY ma.grp, mb.grp, p.a, p.interview_id)
+        SELECT ga, gb, count(*), count(DISTINCT interview_id), sum(n) FROM g GROUP BY ga, gb
+        UNION ALL
+        SELECT m.grp, NULL, count(*), NULL, NULL FROM v JOIN m ON m.code_id = v.code_id
+         GROUP BY m.grp"""
+    directed, totals = {}, {}
+    for ga, gb, count, interviews, pairs in _rows(sql, params):
+        if gb is None:
+            totals[ga] = count
+        else:
+            directed[(ga, gb)] = (count, interviews, int(pairs))
+    cells = {}
+    for (ga, gb), (count, interviews, pairs) in directed.items():
+        back = directed.get((gb, ga), (0, interviews, pairs))[0]
+        cells[(ga, gb)] = measures(count + back, interviews, pairs, totals[ga], totals[gb])
+    return cells, totals
+
+
+def measures(codings: int, interviews: int, pairs: int, n1: int, n2: int) -> Pair:
+    """The normalised measures of a pair of codes whose codings number n1 and n2.
+
+    Jaccard: the codings of either code that come together with the other, over all their
+    codings, (a12 + b12) / (n1 + n2): from 0 (never together) to 1 (always).
+    c-coefficient (ATLAS.ti): n12 / (n1 + n2 − n12), n12 the pairs of codings together. ATLAS.ti
+    says it assumes separate passages; when codings meet several of the other code's, n12 passes
+    min(n1, n2) and c leaves [0, 1]: then it is None ("out of range", as ATLAS.ti marks it)."""
+    jaccard = codings / (n1 + n2) if n1 + n2 else 0.0
+    c = pairs / (n1 + n2 - pairs) if pairs <= min(n1, n2) and n1 + n2 > pairs else None
+    unequal = bool(n1 and n2 and max(n1, n2) > 5 * min(n1, n2))
+    return Pair(codings, interviews, pairs, jaccard, c, unequal)
+
+
+# --- Code × attribute ----------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    key: str  # stable within the table: the band's index, the value's folded text, or "unset"
+    label: str
+    params: list[tuple[str, str]]  # the excerpt filters that select it
+    interviews: int = 0  # interviews of the project in this column (all codes)
+
+
+def crosstab(
+    filters: Filters, groups: dict[int, set[int]], attribute, band_sql: str, band_params: list
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """{(group, column key): (codings, interviews)}; `band_sql` maps the value row `a` (text,
+    number, date; NULL when the participant has none) to the column's key."""
+    start, params = cte(filters, groups)
+    # Codings counted per (code, interview) first: 11,000 rows at M to join and group, not 100,000.
+    sql = f"""{start},
+        n AS (SELECT code_id, interview_id, count(*) AS n FROM v GROUP BY 1, 2)
+        SELECT m.grp, {band_sql}, sum(n.n), count(DISTINCT n.interview_id)
+          FROM n JOIN m ON m.code_id = n.code_id
+          LEFT JOIN interviews_attributevalue a
+                 ON a.interview_id = n.interview_id AND a.attribute_id = %s
+         GROUP BY 1, 2"""
+    rows = _rows(sql, [*params, *band_params, attribute.pk])
+    return {(grp, str(key)): (int(n), interviews) for grp, key, n, interviews in rows}
+
+
+def column_interviews(filters: Filters, attribute, band_sql: str, band_params: list) -> dict:
+    """How many of the interviews passing the filters fall in each column."""
+    ids = list(queries.interviews(filters).values_list("pk", flat=True))
+    sql = f"""
+        SELECT {band_sql}, count(*) FROM interviews_interview i
+          LEFT JOIN interviews_attributevalue a ON a.interview_id = i.id AND a.attribute_id = %s
+         WHERE i.id = ANY(%s::bigint[])
+         GROUP BY 1"""
+    return {str(key): n for key, n in _rows(sql, [*band_params, attribute.pk, ids])}
+
+
+# --- Code × speaker role -------------------------------------------------------------------
+
+ROLES = ("participant", "interviewer", "other", "none")
+
+
+def speakers(
+    filters: Filters, groups: dict[int, set[int]], rule: str
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """{(group, role): (codings, interviews)}, each coding attributed by the rule of
+    excerpts.proximity.role_condition (a participant's words first, or every role covered)."""
+    start, params = cte(filters, groups)
+    parts = [
+        f"SELECT r.id, '{role}' AS role FROM r WHERE {proximity.role_condition(role, rule)}"
+        for role in ROLES
+    ]
+    sql = f"""{start},
+        r AS MATERIALIZED ({proximity.roles_sql("v")}),
+        said AS ({" UNION ALL ".join(parts)})
+        SELECT m.grp, said.role, count(*), count(DISTINCT v.interview_id)
+          FROM said JOIN v ON v.id = said.id JOIN m ON m.code_id = v.code_id
+         GROUP BY 1, 2"""
+    return {(grp, role): (n, interviews) for grp, role, n, interviews in _rows(sql, params)}
+
+
+# --- Where codes are in the text -----------------------------------------------------------
+
+
+@dataclass
+class Strip:
+    """One interview as a strip: each group's passages as (start, end), merged where they meet."""
+
+    interview_id: int
+    title: str
+    length: int
+    passages: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+def strips(filters: Filters, groups: dict[int, set[int]], interview_ids: list[int]) -> list[Strip]:
+    """The strips of these interviews (in this order): one statement, PostgreSQL merging each
+    group's ranges (range_agg)."""
+    start, params = cte(filters, groups, interviews=interview_ids)
+    sql = f"""{start}
+        SELECT x.interview_id, x.grp, lower(x.r), upper(x.r)
+          FROM (SELECT v.interview_id, m.grp,
+                       unnest(range_agg(int4range(v.start, v."end"))) AS r
+                  FROM v JOIN m ON m.code_id = v.code_id
+                 GROUP BY v.interview_id, m.grp) x
+         ORDER BY 1, 2, 3"""
+    found: dict[int, Strip] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, title, text_length FROM interviews_interview WHERE id = ANY(%s)",
+            [interview_ids],
+        )
+        for pk, title, length in cursor.fetchall():
+            found[pk] = Strip(pk, title, length)
+    for interview_id, grp, low, high in _rows(sql, params):
+        found[interview_id].passages.setdefault(grp, []).append((low, high))
+    return [found[pk] for pk in interview_ids if pk in found]
+
+
+# --- Coding progress -----------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    codings: int
+    coded: int  # characters coded (a character under several codings counts once)
+    approved: int
+    pending: int
+    needs_change: int
+
+
+def progress(filters: Filters, groups: dict[int, set[int]]) -> dict[tuple[int, int], Progress]:
+    """{(interview, coder): Progress}."""
+    start, params = cte(filters, groups, "status")
+    sql = f"""{start}
+        SELECT v.interview_id, v.coder_id, count(*),
+               (SELECT coalesce(sum(upper(x) - lower(x)), 0)
+                  FROM unnest(range_agg(int4range(v.start, v."end"))) x),
+               count(*) FILTER (WHERE v.status = 'approved'),
+               count(*) FILTER (WHERE v.status = 'pending'),
+               count(*) FILTER (WHERE v.status = 'needs_change')
+          FROM v GROUP BY 1, 2"""
+    return {(i, c): Progress(*numbers) for i, c, *numbers in _rows(sql, params)}
