@@ -45,6 +45,7 @@ from exports import writers
 from interviews import permissions
 from interviews.models import Attribute, Interview
 from interviews.permissions import Action
+from interviews.services import number_fits
 
 PAIRS_SHOWN = 50
 CODELINE_PAGE = 20
@@ -430,7 +431,11 @@ def _number_bounds(attribute: Attribute, raw: str) -> list[Decimal]:
         for part in raw.replace(";", ",").split(","):
             part = part.strip().replace(" ", "")
             if part:
-                bounds.append(Decimal(part))  # InvalidOperation is the caller's message
+                bound = Decimal(part)  # InvalidOperation is the caller's message
+                # …as is a bound no attribute value can be compared with (1e200000, NaN).
+                if not bound.is_finite() or not number_fits(bound):
+                    raise InvalidOperation(part)
+                bounds.append(bound)
         return sorted(set(bounds))
     numbers = sorted(set(attribute.values.exclude(number=None).values_list("number", flat=True)))
     if not numbers:

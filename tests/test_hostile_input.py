@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from agreement.models import ConsensusDecision
+from analysis.models import SavedQuery
 from coding import trash
 from coding.models import CodingRound, Memo, ReviewEvent
 from interviews.models import (
@@ -188,6 +189,7 @@ def world(db):
         choice="none",
         decided_by=sam,
     )
+    saved = SavedQuery.objects.create(project=project, name="Voisinage", query=f"a={code.pk}")
     job = Job.objects.create(
         task="interviews.import", title="Import", project=project, created_by=ada
     )
@@ -217,6 +219,7 @@ def world(db):
             "round_id": round_.pk,
             "decision_id": decision.pk,
             "job_id": job.pk,
+            "query_id": saved.pk,
         },
         "file": f"f{draft.pk}",
         "other_ids": [

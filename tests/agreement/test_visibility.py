@@ -17,6 +17,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from agreement.models import ConsensusDecision
+from analysis.models import SavedQuery
 from coding.models import Coding, CodingRound, Memo
 from coding.visibility import visible_codings
 from interviews.models import Membership
@@ -60,7 +61,11 @@ def blind(project, rita, remi, sam, study):
     decision = ConsensusDecision.objects.create(
         project=project, interview=one, code=code, start=100, end=130, choice="none", decided_by=sam
     )
+    query = SavedQuery.objects.create(
+        project=project, name="Voisinage", query=f"a={code.pk}&coder={remi.pk}", created_by=remi
+    )
     return {
+        "query": query,
         "interview": one,
         "code": code,
         "round": round_,
@@ -82,7 +87,10 @@ def _urls(project, blind, remi, rita):
         "membership_id": blind["membership"].pk,
         "round_id": blind["round"].pk,
         "decision_id": blind["decision"].pk,
-        "entry_id": MISSING,  # the trash holds nothing of the round (and researchers see their own)
+        "entry_id": MISSING,
+        "query_id": blind[
+            "query"
+        ].pk,  # the trash holds nothing of the round (and researchers see their own)
     }
     queries = [
         "",
@@ -103,13 +111,17 @@ def _urls(project, blind, remi, rita):
 
 def _text(response, url: str = "") -> str:
     """Everything the response says, downloads unzipped (xlsx, docx), but for echoes of the
-    address asked (the language switcher's `next`): the asker's own ids reveal nothing."""
+    address asked (the language switcher's `next`, download links): the asker's own ids reveal
+    nothing."""
     body = b"".join(response.streaming_content) if response.streaming else response.content
     if body[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             return " ".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist())
     text = body.decode("utf-8", "replace")
-    return text.replace(escape(url), "").replace(url, "") if url else text
+    # The address, and its query string alone (a page's download links repeat it).
+    for echo in (url, url[url.find("?") :] if "?" in url else url) if url else ():
+        text = text.replace(escape(echo), "").replace(echo, "")
+    return text
 
 
 def _reveals(text: str) -> bool:

@@ -290,11 +290,14 @@ def test_an_export_with_nothing_to_export_has_its_header_only(client, project, r
     assert len(rows) == 1 and rows[0][0] == "Project"
 
 
-def test_an_outsider_gets_404_and_a_post_405(client, project, rita, olga, study):
+def test_an_outsider_gets_404_and_other_methods_405(client, project, rita, olga, study):
+    # POST confirms a large export as a background job (test_export_jobs.py); nothing else writes.
     client.force_login(olga)
     assert client.get(f"/projects/{project.pk}/excerpts/export/?format=csv").status_code == 404
+    assert client.post(f"/projects/{project.pk}/excerpts/export/").status_code == 404
     client.force_login(rita)
-    assert client.post(f"/projects/{project.pk}/excerpts/export/").status_code == 405
+    assert client.put(f"/projects/{project.pk}/excerpts/export/").status_code == 405
+    assert client.delete(f"/projects/{project.pk}/excerpts/export/").status_code == 405
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
