@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "review",
     "search",
     "exports",
+    "corrections",
     "operations",
 ]
 # Developer tools (synthetic corpora, `manage.py bench`, `manage.py loadtest`): not product code,

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("review.urls")),
     path("", include("search.urls")),
     path("", include("exports.urls")),
+    path("", include("corrections.urls")),
 ]
