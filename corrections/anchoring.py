@@ -176,10 +176,28 @@ def _merged(items: list[Piece]) -> list[Piece]:
 class TextMap:
     """Positions and spans of the old text, in the new one."""
 
-    def __init__(self, old: str, new: str):
+    def __init__(self, old: str, new: str, *, known: list[Piece] | None = None):
         self.old, self.new = old, new
-        self.pieces = pieces(old, new)
+        self.pieces = pieces(old, new) if known is None else known
         self._starts = [p.old_start for p in self.pieces]
+
+    @classmethod
+    def from_edits(cls, old: str, edits: list[tuple[int, int, str]]) -> "TextMap":
+        """The map of known edits — [start, end) of `old` replaced by a string, not overlapping —
+        with no diff to compute (a name replaced at the places it was found)."""
+        known, parts, old_at, new_at = [], [], 0, 0
+        for start, end, replacement in sorted(edits):
+            if start > old_at:
+                known.append(Piece(old_at, start, new_at, new_at + start - old_at, True))
+                parts.append(old[old_at:start])
+                new_at += start - old_at
+            known.append(Piece(start, end, new_at, new_at + len(replacement), False))
+            parts.append(replacement)
+            old_at, new_at = end, new_at + len(replacement)
+        if old_at < len(old):
+            known.append(Piece(old_at, len(old), new_at, new_at + len(old) - old_at, True))
+            parts.append(old[old_at:])
+        return cls(old, "".join(parts), known=known)
 
     @property
     def changed(self) -> bool:

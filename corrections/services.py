@@ -89,15 +89,28 @@ def _locked(interview: Interview, expected_version: int) -> Interview:
 
 
 def correct(
-    interview: Interview, user, text: str, *, reason: str = "", expected_version: int
+    interview: Interview,
+    user,
+    text: str | None,
+    *,
+    reason: str = "",
+    expected_version: int,
+    edits: list[tuple[int, int, str]] | None = None,
 ) -> Outcome:
-    """Replace the interview's text with `text`, re-anchoring everything (see the module docstring)."""
-    text = checked_text(text)
+    """Replace the interview's text with `text`, re-anchoring everything (see the module docstring).
+
+    With `edits` ([start, end) of the current text replaced by a string), the text is those edits
+    applied, and no diff is needed to know what moved."""
     with recorded_as(user, interview_id=interview.pk, undoable=False):
         locked = _locked(interview, expected_version)
+        if edits is not None:
+            mapping = TextMap.from_edits(locked.text, edits)
+            text = mapping.new
+        text = checked_text(text)
         if text == locked.text:
             raise Refused(_("Nothing changed: the text is the same."))
-        mapping = TextMap(locked.text, text)
+        if edits is None:
+            mapping = TextMap(locked.text, text)
         version = _new_version(locked, user, text, reason=reason)
         outcome = Outcome(version)
         outcome.turns_removed = _move_turns(locked, mapping)

@@ -5,6 +5,12 @@ from corrections import views
 app_name = "corrections"
 
 urlpatterns = [
+    # /projects/<project_id>/pseudonyms/<rule_id>/apply/: a name of the list, in stored interviews
+    path(
+        "projects/<int:project_id>/pseudonyms/<int:rule_id>/apply/",
+        views.pseudonymise,
+        name="pseudonymise",
+    ),
     # /projects/<project_id>/interviews/<interview_id>/correct/…: correcting the text
     path(
         "projects/<int:project_id>/interviews/<int:interview_id>/correct/",

@@ -20,9 +20,11 @@ from coding import workspace
 from coding.audit import recorded_as, restore_removed
 from coding.models import DetachedCoding, TextChange
 from corrections import diffs, services
+from corrections import pseudonymise as sweep
 from corrections.forms import PassageForm, TextForm, UploadForm
 from corrections.models import TextVersion
 from interviews import formats, permissions, pseudonyms
+from interviews.models import Pseudonym
 from interviews.permissions import Action
 
 PAGE = "corrections/correction.html"
@@ -293,3 +295,40 @@ def let_go(
     detached.delete()
     messages.success(request, _("The detached coding was let go."))
     return redirect("corrections:codings", project_id, interview_id)
+
+
+# Retroactive pseudonymisation (admins)
+
+
+def pseudonymise(request: HttpRequest, project_id: int, rule_id: int) -> HttpResponse:
+    """GET: every place of the stored interviews where a name of the replacement list is, in
+    context, each chosen by default; POST: replace the chosen ones (corrections/pseudonymise.py)."""
+    membership = permissions.project_for(request.user, project_id, Action.IMPORT)
+    rule = get_object_or_404(Pseudonym, pk=rule_id, project=membership.project)
+    hits = sweep.find(membership.project, rule)
+    if request.method == "POST":
+        chosen = set(request.POST.getlist("hit"))
+        swept = sweep.apply(membership.project, request.user, rule, chosen)
+        messages.success(
+            request,
+            _(
+                "%(replaced)d places replaced in %(interviews)d interviews; %(others)d other texts "
+                "(memos, comments, titles…) cleaned; %(purged)d earlier versions purged."
+            )
+            % {
+                "replaced": swept.replaced,
+                "interviews": swept.interviews,
+                "others": swept.other_places,
+                "purged": swept.purged_versions,
+            },
+        )
+        return redirect("interviews:pseudonyms", project_id)
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "rule": rule,
+        "hits": hits,
+        "interview_count": len({hit.interview_id for hit in hits}),
+        **permissions.abilities(membership),
+    }
+    return render(request, "corrections/pseudonymise.html", context)
