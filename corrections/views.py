@@ -302,12 +302,15 @@ def let_go(
 
 def pseudonymise(request: HttpRequest, project_id: int, rule_id: int) -> HttpResponse:
     """GET: every place of the stored interviews where a name of the replacement list is, in
-    context, each chosen by default; POST: replace the chosen ones (corrections/pseudonymise.py)."""
+    context; POST: replace them all but those ticked to be left (corrections/pseudonymise.py)."""
     membership = permissions.project_for(request.user, project_id, Action.IMPORT)
     rule = get_object_or_404(Pseudonym, pk=rule_id, project=membership.project)
     hits = sweep.find(membership.project, rule)
     if request.method == "POST":
-        chosen = set(request.POST.getlist("hit"))
+        # Every place is replaced but those ticked to be left (a namesake, a street): a form with
+        # a field per place would outgrow Django's DATA_UPLOAD_MAX_NUMBER_FIELDS on a big project.
+        left = set(request.POST.getlist("leave"))
+        chosen = {hit.key for hit in hits} - left
         swept = sweep.apply(membership.project, request.user, rule, chosen)
         messages.success(
             request,

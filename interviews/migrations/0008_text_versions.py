@@ -7,7 +7,12 @@ transaction and re-anchors every coding and turn there; any other change of the 
 refused. The search lines of a corrected text are cut and indexed again, as on a change of language.
 """
 
+import importlib
+
 from django.db import migrations, models
+
+# What counts as blank around a line: exactly as the lines of migration 0004.
+BLANK = importlib.import_module("interviews.migrations.0004_search").BLANK
 
 SQL = r"""
 CREATE OR REPLACE FUNCTION interviews_text_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -19,14 +24,70 @@ BEGIN
         USING ERRCODE = 'integrity_constraint_violation';
 END $$;
 
+-- The non-blank lines of a text, as interviews_segments cuts them, without their search vector.
+CREATE FUNCTION interviews_lines(body text, language text)
+RETURNS TABLE (start integer, "end" integer, text text, config text)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT line.start + char_length(line.text) - char_length(ltrim(line.text, E""" + BLANK + r""")),
+           line.start + char_length(rtrim(line.text, E""" + BLANK + r""")),
+           btrim(line.text, E""" + BLANK + r"""),
+           verbatim_search_config(language)::text
+    FROM (
+        SELECT text,
+               (sum(char_length(text) + 1) OVER (ORDER BY n) - char_length(text) - 1)::integer
+        FROM unnest(string_to_array(body, E'\n')) WITH ORDINALITY AS lines (text, n)
+    ) AS line (text, start)
+    WHERE btrim(line.text, E""" + BLANK + r""") <> ''
+$$;
+
+-- A corrected text keeps the vectors of its unchanged lines (they moved, their words did not):
+-- only the lines a correction changed are stemmed again.
+CREATE OR REPLACE FUNCTION interviews_segments_language() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.language IS NOT DISTINCT FROM NEW.language
+       AND OLD.project_id IS NOT DISTINCT FROM NEW.project_id THEN
+        WITH old AS (
+            DELETE FROM interviews_searchsegment WHERE interview_id = NEW.id RETURNING text, vector
+        ), kept AS (
+            SELECT DISTINCT ON (text) text, vector FROM old
+        )
+        INSERT INTO interviews_searchsegment (interview_id, start, "end", text, config, vector)
+        SELECT NEW.id, l.start, l."end", l.text, l.config,
+               coalesce(k.vector, to_tsvector(l.config::regconfig, verbatim_unaccent(l.text))
+                                  || verbatim_project_lexeme(NEW.project_id))
+        FROM interviews_lines(NEW.text, NEW.language) l LEFT JOIN kept k ON k.text = l.text;
+        RETURN NULL;
+    END IF;
+    DELETE FROM interviews_searchsegment WHERE interview_id = NEW.id;
+    INSERT INTO interviews_searchsegment (interview_id, start, "end", text, config, vector)
+    SELECT NEW.id, s.start, s."end", s.text, s.config,
+           s.vector || verbatim_project_lexeme(NEW.project_id)
+    FROM interviews_segments(NEW.text, NEW.language) s;
+    RETURN NULL;
+END $$;
+
 DROP TRIGGER interviews_segments_language ON interviews_interview;
 CREATE TRIGGER interviews_segments_language
-    AFTER UPDATE OF language, text ON interviews_interview
-    FOR EACH ROW WHEN (OLD.language IS DISTINCT FROM NEW.language OR OLD.text IS DISTINCT FROM NEW.text)
+    AFTER UPDATE OF language, project_id, text ON interviews_interview
+    FOR EACH ROW WHEN (OLD.language IS DISTINCT FROM NEW.language
+                       OR OLD.project_id IS DISTINCT FROM NEW.project_id
+                       OR OLD.text IS DISTINCT FROM NEW.text)
     EXECUTE FUNCTION interviews_segments_language();
 """
 
 REVERSE_SQL = r"""
+CREATE OR REPLACE FUNCTION interviews_segments_language() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM interviews_searchsegment WHERE interview_id = NEW.id;
+    INSERT INTO interviews_searchsegment (interview_id, start, "end", text, config, vector)
+    SELECT NEW.id, s.start, s."end", s.text, s.config,
+           s.vector || verbatim_project_lexeme(NEW.project_id)
+    FROM interviews_segments(NEW.text, NEW.language) s;
+    RETURN NULL;
+END $$;
+DROP FUNCTION IF EXISTS interviews_lines(text, text);
+
 CREATE OR REPLACE FUNCTION interviews_text_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the text of interview % cannot change: codings point into it', OLD.id
@@ -35,8 +96,9 @@ END $$;
 
 DROP TRIGGER interviews_segments_language ON interviews_interview;
 CREATE TRIGGER interviews_segments_language
-    AFTER UPDATE OF language ON interviews_interview
-    FOR EACH ROW WHEN (OLD.language IS DISTINCT FROM NEW.language)
+    AFTER UPDATE OF language, project_id ON interviews_interview
+    FOR EACH ROW WHEN (OLD.language IS DISTINCT FROM NEW.language
+                       OR OLD.project_id IS DISTINCT FROM NEW.project_id)
     EXECUTE FUNCTION interviews_segments_language();
 """
 

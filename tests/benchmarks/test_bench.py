@@ -21,6 +21,8 @@ NAMES = [
     "review_queue",
     "export_xlsx",
     "import_docx",
+    "correct_word",
+    "pseudonymise_all",
 ]
 TINY = {"size": "S", "interviews": 2, "codings": 60, "words": 600, "runs": 2, "budget": 1.0}
 

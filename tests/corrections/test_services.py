@@ -347,3 +347,26 @@ def test_a_line_opening_with_a_label_splits_the_turn(interview, rita):
         "Martine",
     ]
     assert turns_of(interview)[2] == ("Intervieweuse", "Ah oui ?")
+
+
+def test_the_search_lines_after_a_correction_are_those_of_the_new_text(project, rita):
+    # Unchanged lines keep their vectors (migration interviews 0008): the result must be exactly
+    # what indexing the corrected text from scratch gives.
+    interview = make_interview(project, transcript(random.Random(3), 500))
+    text = interview.text
+    new = text[:200] + "naloxone et cœur " + text[260:].replace("banc", "parc", 3)
+    services.correct(interview, rita, new, expected_version=1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT start, "end", text, config, vector::text FROM interviews_searchsegment'
+            " WHERE interview_id = %s ORDER BY start",
+            [interview.pk],
+        )
+        stored = cursor.fetchall()
+        cursor.execute(
+            'SELECT start, "end", text, config,'
+            " (vector || verbatim_project_lexeme(%s))::text"
+            " FROM interviews_segments(%s, %s) ORDER BY start",
+            [project.pk, new, interview.language],
+        )
+        assert stored == cursor.fetchall()
