@@ -90,7 +90,9 @@ def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     excerpts = read_filters(project, request.GET, user=request.user)
     if not excerpts.is_valid():
         return _refused(project, excerpts.errors, back)
-    table = writers.excerpt_table(project, writers.for_export(queries.codings(excerpts)))
+    table = writers.excerpt_table(
+        project, writers.for_export(queries.codings(excerpts)), queries.detached(excerpts)
+    )
     return _download(table, kind, _filename(project, "excerpts", kind))
 
 

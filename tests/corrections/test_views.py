@@ -212,3 +212,26 @@ def test_another_projects_interview_answers_404(client, project, interview, olga
     client.force_login(olga)
     assert client.get(f"{base(project, interview)}/correct/").status_code == 404
     assert client.get(f"{base(project, interview)}/versions/").status_code == 404
+
+
+def test_exports_list_detached_codings_and_say_so(client, project, interview, code, rita, sam):
+    import csv
+    import io
+
+    start = interview.text.index("pis j'attends")
+    make_coding(interview, code, rita, start, start + len("pis j'attends"))
+    client.force_login(sam)
+    new = interview.text.replace(", pis j'attends", "")
+    client.post(
+        f"{base(project, interview)}/correct/text/", {"text": new, "version": 1, "confirm": "1"}
+    )
+    response = client.get(f"/projects/{project.pk}/excerpts/export/?format=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    (row,) = rows[1:]
+    assert "pis j'attends" in row
+    assert "Detached: its words were deleted in version 2" in row
+    approved = client.get(f"/projects/{project.pk}/excerpts/export/?format=csv&status=approved")
+    assert (
+        len(list(csv.reader(io.StringIO(b"".join(approved.streaming_content).decode("utf-8-sig")))))
+        == 1
+    )
