@@ -109,7 +109,7 @@ def correct_passage(
             form.add_error(None, refused.message)
         else:
             _said(request, outcome)
-            return _back_to_page(request, project_id, interview_id, start)
+            return _back_to_page(request, project_id, interview_id, start, outcome.version.number)
     context = _context(membership, interview, form=form, start=start, end=end)
     template = "corrections/parts.html#passage-form" if request.htmx else "corrections/passage.html"
     return render(request, template, context)
@@ -122,8 +122,12 @@ def _gone(request, membership, interview) -> HttpResponse:
     return _back_to_page(request, membership.project_id, interview.pk)
 
 
-def _back_to_page(request, project_id: int, interview_id: int, start: int | None = None):
+def _back_to_page(
+    request, project_id: int, interview_id: int, start: int | None = None, version=None
+):
     url = reverse("corrections:correction", args=[project_id, interview_id])
+    if version is not None:  # a new address: the browser loads the page (a hash alone would not)
+        url += f"?version={version}"
     if start is not None:
         url += f"#at-{start}"
     if request.htmx:

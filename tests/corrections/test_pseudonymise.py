@@ -11,7 +11,8 @@ from corrections.models import TextVersion
 from interviews.models import ImportBatch, Interview, Pseudonym
 from tests.factories import make_code, make_coding, make_interview
 
-pytestmark = pytest.mark.django_db
+# The messages read here are the English ones (the site default is French).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 TEXT = (
     "Intervieweuse : Vous travaillez avec qui ?\n\n"

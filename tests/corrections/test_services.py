@@ -16,7 +16,8 @@ from search import index
 from tests.corrections.test_anchoring import PIECES, touched, transcript
 from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview
 
-pytestmark = pytest.mark.django_db
+# The messages read here are the English ones (the site default is French).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def at(text: str, words: str) -> tuple[int, int]:

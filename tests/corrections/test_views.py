@@ -12,6 +12,12 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
 
 
+@pytest.fixture
+def client(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the pages in English (French is the default)
+    return client
+
+
 def base(project, interview) -> str:
     return f"/projects/{project.pk}/interviews/{interview.pk}"
 
@@ -60,7 +66,7 @@ def test_saving_a_turn_makes_a_version_and_says_what_happened_to_the_codings(
         headers=HTMX,
     )
     assert response.status_code == 204
-    assert response["HX-Redirect"].endswith(f"/correct/#at-{turn.start}")
+    assert response["HX-Redirect"].endswith(f"/correct/?version=2#at-{turn.start}")
     interview.refresh_from_db()
     assert "grand banc" in interview.text and interview.text_version == 2
     assert TextVersion.objects.get(interview=interview, number=2).reason == "mal entendu"
