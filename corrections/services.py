@@ -9,8 +9,8 @@ through a character diff (corrections/anchoring.py):
   (the database's `coding_review_on_change` trigger: its words changed);
 - a coding whose words were all deleted is removed like any other (memos and review history kept on
   its audit event) and listed as `coding.DetachedCoding`, for its coder to place again or let go;
-- turns move or, emptied, go; memos follow their codings; the search lines are indexed again (a
-  trigger, migration interviews 0008).
+- turns and time marks (a recording's cues) move or, emptied, go; memos follow their codings; the
+  search lines are indexed again (a trigger, migration interviews 0009).
 
 Each correction is a new `TextVersion` (who, when, why) and remembers where every coding and turn
 was in the version it replaces, so that `restore()` puts them back exactly. Corrections are out of
@@ -31,7 +31,7 @@ from coding.audit import recorded_as, remove, restore_removed
 from coding.models import Coding, CodingEvent, DetachedCoding, TextChange
 from corrections.anchoring import TextMap
 from corrections.models import TextVersion
-from interviews.models import Interview, Turn, text_checksum
+from interviews.models import Interview, TimeMark, Turn, text_checksum
 from interviews.transcripts import parse_turns
 
 
@@ -113,7 +113,8 @@ def correct(
             mapping = TextMap(locked.text, text)
         version = _new_version(locked, user, text, reason=reason)
         outcome = Outcome(version)
-        outcome.turns_removed = _move_turns(locked, mapping)
+        outcome.turns_removed = _move_spans(Turn, locked, mapping)
+        _move_spans(TimeMark, locked, mapping)
         _move_codings(locked, mapping, user, outcome)
     _sync(interview, locked)
     return outcome
@@ -134,6 +135,7 @@ def restore(interview: Interview, user, number: int, *, expected_version: int) -
         version = _new_version(locked, user, target.text, reason=reason, restores=number)
         outcome = Outcome(version)
         _restore_turns(locked, target.anchors["turns"])
+        _restore_marks(locked, target.anchors.get("marks", []))
         _move_codings(locked, mapping, user, outcome, exact=_int_keys(target.anchors["codings"]))
         _reattach(locked, user, target, outcome)
     _sync(interview, locked)
@@ -204,36 +206,37 @@ def _current_version(locked: Interview) -> TextVersion:
 def _anchors(locked: Interview) -> dict:
     codings = Coding.objects.filter(interview=locked).values_list("pk", "start", "end")
     turns = Turn.objects.filter(interview=locked).order_by("start")
+    marks = TimeMark.objects.filter(interview=locked).order_by("start")
     return {
         "codings": {str(pk): [start, end] for pk, start, end in codings},
-        "turns": [
-            [
-                t.pk,
-                t.speaker_id,
-                t.start,
-                t.end,
-                t.timestamp.total_seconds() if t.timestamp else None,
-            ]
-            for t in turns
+        "turns": [[t.pk, t.speaker_id, t.start, t.end, _seconds(t.timestamp)] for t in turns],
+        "marks": [
+            [m.pk, m.start, m.end, m.time_start.total_seconds(), _seconds(m.time_end)]
+            for m in marks
         ],
     }
+
+
+def _seconds(duration: timedelta | None) -> float | None:
+    return None if duration is None else duration.total_seconds()
 
 
 # --- Moving what points into the text ----------------------------------------------------------
 
 
-def _move_turns(locked: Interview, mapping: TextMap) -> int:
-    """Each turn through the diff; a turn whose words were all deleted goes. How many went."""
+def _move_spans(model, locked: Interview, mapping: TextMap) -> int:
+    """Each turn (or time mark) through the diff; one whose words were all deleted goes. How many
+    went."""
     moved, gone = [], []
-    for pk, start, end in Turn.objects.filter(interview=locked).values_list("pk", "start", "end"):
+    for pk, start, end in model.objects.filter(interview=locked).values_list("pk", "start", "end"):
         span = mapping.span(start, end)
         if span.end > span.start and locked.text[span.start : span.end].strip():
             if (span.start, span.end) != (start, end):
                 moved.append((pk, span.start, span.end))
         else:
             gone.append(pk)
-    Turn.objects.filter(pk__in=gone).delete()
-    _update_spans("interviews_turn", moved)
+    model.objects.filter(pk__in=gone).delete()
+    _update_spans(model._meta.db_table, moved)
     return len(gone)
 
 
@@ -250,6 +253,22 @@ def _restore_turns(locked: Interview, turns: list) -> None:
             timestamp=None if seconds is None else timedelta(seconds=seconds),
         )
         for pk, speaker_id, start, end, seconds in turns
+    )
+
+
+def _restore_marks(locked: Interview, marks: list) -> None:
+    """The time marks exactly as they were in a version."""
+    TimeMark.objects.filter(interview=locked).delete()
+    TimeMark.objects.bulk_create(
+        TimeMark(
+            pk=pk,
+            interview=locked,
+            start=start,
+            end=end,
+            time_start=timedelta(seconds=time_start),
+            time_end=None if time_end is None else timedelta(seconds=time_end),
+        )
+        for pk, start, end, time_start, time_end in marks
     )
 
 

@@ -232,6 +232,37 @@ class Turn(models.Model):
         return f"{self.speaker} [{self.start}, {self.end})"
 
 
+class TimeMark(models.Model):
+    """A stretch of an interview's text tied to a stretch of its recording: a subtitle cue, or the
+    text between two timestamps of a transcript. Kept for every cue, so that playback can follow the
+    text cue by cue; a turn's own start time is also in `Turn.timestamp`. [start, end) are code
+    points of Interview.text, like a turn's."""
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="time_marks")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    time_start = models.DurationField(_("start in the recording"))
+    time_end = models.DurationField(_("end in the recording"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["interview", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start__gte=0, end__gt=models.F("start")),
+                name="time_mark_range_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(time_end__isnull=True)
+                | models.Q(time_end__gte=models.F("time_start")),
+                name="time_mark_times_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["interview", "start"])]
+
+    def __str__(self):
+        return f"{self.interview_id} [{self.start}, {self.end}) {self.time_start}"
+
+
 class Pseudonym(models.Model):
     """One line of a project's replacement list, applied to every transcript before it is stored."""
 
@@ -291,6 +322,13 @@ class ImportFile(models.Model):
     alternatives = models.JSONField(default=dict, blank=True)
     text = models.TextField(blank=True)
     labels = models.JSONField(default=list, blank=True)  # speaker labels marked by the format
+    # Timed marks of the reading under each encoding ("" when the format has none), so that the
+    # preview's encoding switch keeps them right: {encoding: [[start, end, time start, time end]]}.
+    marks = models.JSONField(default=dict, blank=True)
+    # Word and OpenDocument comments: [{"start", "end", "text", "author"}], offsets in `text`.
+    comments = models.JSONField(default=list, blank=True)
+    # What the reader did that the admin should know (notes moved, tracked changes accepted…).
+    notices = models.JSONField(default=list, blank=True)
     replacements = models.JSONField(default=list, blank=True)  # [[real name, pseudonym, count]]
     error = models.TextField(blank=True)  # why it cannot be imported; empty when it can
 

@@ -7,6 +7,7 @@ Tremblay" before "Marie"). The replacement keeps the case of what it replaces: "
 "CLAIRE". Spaces, apostrophes and hyphens inside a name match their typographic variants.
 """
 
+import bisect
 import re
 import unicodedata
 from collections import Counter
@@ -70,19 +71,40 @@ class Pseudonymiser:
 
     def apply(self, text: str, counts: Counter | None = None) -> str:
         """`text` with every real name replaced; `counts[real_name]` grows by each replacement."""
-        text = unicodedata.normalize("NFC", text)
+        return self.apply_spans(unicodedata.normalize("NFC", text), [], counts)[0]
+
+    def apply_spans(
+        self, text: str, spans: list[tuple[int, int]], counts: Counter | None = None
+    ) -> tuple[str, list[tuple[int, int]]]:
+        """`apply`, and the spans [start, end) of `text` moved to where they are in the result.
+
+        A pseudonym is seldom as long as the name it replaces, so what follows it shifts; a span
+        edge inside a replaced name goes to the pseudonym's start (for a start) or end (for an end).
+        `text` must already be NFC, as every reader's text is, for the offsets to mean anything.
+        """
         if self.pattern is None:
-            return text
-        pieces, position = [], 0
+            return text, spans
+        pieces, position, length, replaced = [], 0, 0, []  # (start, end, new start, new end)
         for match in self.pattern.finditer(fold(text)):
             real, pseudonym = self.rules[int(match.lastgroup[1:])]
-            pieces.append(text[position : match.start()])
-            pieces.append(_same_case(text[match.start() : match.end()], pseudonym))
+            kept = text[position : match.start()]
+            new = _same_case(text[match.start() : match.end()], pseudonym)
+            pieces += [kept, new]
+            length += len(kept)
+            replaced.append((match.start(), match.end(), length, length + len(new)))
+            length += len(new)
             position = match.end()
             if counts is not None:
                 counts[real] += 1
         pieces.append(text[position:])
-        return "".join(pieces)
+        starts = [start for start, _end, _new_start, _new_end in replaced]
+        return "".join(pieces), [
+            (
+                _moved(start, replaced, starts, at_end=False),
+                _moved(end, replaced, starts, at_end=True),
+            )
+            for start, end in spans
+        ]
 
     def matches(self, text: str):
         """Each real name found in `text` (already NFC, as stored texts are): (start, end, real name,
@@ -100,6 +122,17 @@ class Pseudonymiser:
             for real, pseudonym in sorted(self.rules)
             if counts[real]
         ]
+
+
+def _moved(offset: int, replaced: list, starts: list[int], *, at_end: bool) -> int:
+    """Where `offset` of the original text is once names are replaced (see apply_spans)."""
+    index = bisect.bisect_left(starts, offset)  # the replacements that start before it
+    if not index:
+        return offset
+    _start, end, new_start, new_end = replaced[index - 1]
+    if offset < end:
+        return new_end if at_end else new_start
+    return offset + new_end - end
 
 
 def _same_case(found: str, pseudonym: str) -> str:

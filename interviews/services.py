@@ -12,7 +12,7 @@ Three steps, the same for both callers:
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePosixPath
 
@@ -27,24 +27,14 @@ from interviews.models import (
     Interview,
     Project,
     Speaker,
+    TimeMark,
     Turn,
     text_checksum,
 )
 from interviews.pseudonyms import Pseudonymiser, name_key
-from interviews.transcripts import parse_turns
+from interviews.transcripts import GENERIC_LABEL, INTERVIEWER_LABEL, parse_turns
 
 NOT_A_SPEAKER = ""  # the role an admin gives a detected label that is not a speaker ("Note :")
-
-# Labels that name the interviewer in French and English transcripts ("I :", "Q :", "Intervieweuse :").
-INTERVIEWER_LABEL = re.compile(
-    r"(?i)^(?:i|q|int|interviewer|intervieweu(?:r|se)|enqu[êe]t(?:eur|rice|eur·rice)"
-    r"|chercheu(?:r|se)|animat(?:eur|rice)|mod[ée]rat(?:eur|rice)|question)\s*\d*$"
-)
-# Labels that say "a participant" without naming them: not a pseudonym to fill in.
-GENERIC_LABEL = re.compile(
-    r"(?i)^(?:p|r|e|participant(?:·?e)?|r[ée]pondant(?:·?e)?|interview[ée](?:·?e)?"
-    r"|enqu[êe]t[ée](?:·?e)?|r[ée]ponse|answer)\s*\d*$"
-)
 
 
 # 1. Reading and pseudonymising -----------------------------------------------------------------
@@ -62,15 +52,24 @@ class Prepared:
     alternatives: dict[str, str] = field(default_factory=dict)
     labels: list[str] = field(default_factory=list)
     replacements: list[list] = field(default_factory=list)  # [real name, pseudonym, count]
+    # {encoding: [[start, end, time start, time end], …]}: see ImportFile.marks.
+    marks: dict[str, list[list]] = field(default_factory=dict)
+    comments: list[dict] = field(default_factory=list)  # {"start", "end", "text", "author"}
+    notices: list[str] = field(default_factory=list)
     error: str = ""
 
 
 def prepare(
-    *, name: str, data: bytes, pseudonymiser: Pseudonymiser, encoding: str | None = None
+    *,
+    name: str,
+    data: bytes,
+    pseudonymiser: Pseudonymiser,
+    encoding: str | None = None,
+    language: str = "fr",
 ) -> list[Prepared]:
     """The transcripts in one uploaded file (several for a .zip), read and pseudonymised."""
     if formats.extension(name) != "zip":
-        return [_prepare_one(name, data, pseudonymiser, encoding)]
+        return [_prepare_one(name, data, pseudonymiser, encoding, language)]
     try:
         members = formats.unpack_zip(data)
     except formats.Unreadable as problem:
@@ -83,24 +82,38 @@ def prepare(
             error = _("Archives inside an archive are not opened: upload it on its own.")
             prepared.append(Prepared(pseudonymiser.apply(member), error=error))
         else:
-            prepared.append(_prepare_one(member, content, pseudonymiser, encoding))
+            prepared.append(_prepare_one(member, content, pseudonymiser, encoding, language))
     return prepared
 
 
-def _prepare_one(name, data, pseudonymiser, encoding) -> Prepared:
+def _prepare_one(name, data, pseudonymiser, encoding, language) -> Prepared:
     # File names often carry the participant's real name ("Entretien Martine Dupont.docx").
     safe_name = pseudonymiser.apply(PurePosixPath(name).name)[:255]
     try:
-        extracted = formats.read_transcript(name, data, encoding)
+        extracted = formats.read_transcript(name, data, encoding, language=language)
     except formats.Unreadable as problem:
         return Prepared(safe_name, formats.extension(name), error=str(problem))
     counts = Counter()
-    text = pseudonymiser.apply(extracted.text, counts)
-    alternatives = {
-        codec: pseudonymiser.apply(formats.clean_text(other))
-        for codec, other in extracted.alternatives.items()
-    }
-    labels = [pseudonymiser.apply(label) for label in extracted.labels]
+    # Names are replaced by pseudonyms of other lengths: marks and comments move with the text.
+    spans = [(c.start, c.end) for c in extracted.comments] + [
+        (m.start, m.end) for m in extracted.marks
+    ]
+    text, spans = pseudonymiser.apply_spans(extracted.text, spans, counts)
+    comments = [
+        {
+            "start": start,
+            "end": end,
+            "text": pseudonymiser.apply(comment.text),
+            "author": pseudonymiser.apply(comment.author),
+        }
+        for comment, (start, end) in zip(extracted.comments, spans, strict=False)
+    ]
+    readings = {extracted.encoding: _marks(extracted.marks, spans[len(comments) :])}
+    alternatives = {}
+    for codec, other in extracted.alternatives.items():
+        marks = extracted.alternative_marks.get(codec, [])
+        other, moved = pseudonymiser.apply_spans(other, [(m.start, m.end) for m in marks])
+        alternatives[codec], readings[codec] = other, _marks(marks, moved)
     return Prepared(
         name=safe_name,
         format=extracted.format,
@@ -108,9 +121,21 @@ def _prepare_one(name, data, pseudonymiser, encoding) -> Prepared:
         encoding=extracted.encoding,
         encoding_sure=extracted.encoding_sure,
         alternatives=alternatives,
-        labels=labels,
+        labels=[pseudonymiser.apply(label) for label in extracted.labels],
         replacements=[[r.real_name, r.pseudonym, r.count] for r in pseudonymiser.report(counts)],
+        marks={codec: marks for codec, marks in readings.items() if marks},
+        comments=comments,
+        notices=extracted.notices,
     )
+
+
+def _marks(marks, spans) -> list[list]:
+    """Marks as [start, end, time start, time end], at their pseudonymised `spans`."""
+    return [
+        [start, end, mark.time_start, mark.time_end]
+        for mark, (start, end) in zip(marks, spans, strict=True)
+        if end > start
+    ]
 
 
 # 2. Proposing what to store --------------------------------------------------------------------
@@ -149,6 +174,7 @@ class InterviewPlan:
     language: str = "fr"
     speakers: list[SpeakerPlan] = field(default_factory=list)
     values: dict[str, str] = field(default_factory=dict)  # attribute name → value as written
+    marks: list[list] = field(default_factory=list)  # [start, end, time start, time end]
 
 
 def plan_for(prepared) -> InterviewPlan:
@@ -166,6 +192,7 @@ def plan_for(prepared) -> InterviewPlan:
         title=PurePosixPath(prepared.name).stem[:255],
         participant=named[0] if len(named) == 1 else "",
         speakers=speakers,
+        marks=(prepared.marks or {}).get(prepared.encoding, []),
     )
 
 
@@ -409,15 +436,36 @@ def import_interview(
         text=plan.text,
         imported_by=imported_by,
     )
-    _store_turns(interview, plan.speakers)
+    marks = _store_marks(interview, plan.marks)
+    _store_turns(interview, plan.speakers, marks)
     _store_values(interview, plan.values, attributes or {})
     return interview
 
 
-def _store_turns(interview: Interview, speakers: list[SpeakerPlan]) -> None:
+def _store_marks(interview: Interview, marks: list[list]) -> list[TimeMark]:
+    """The plan's timed marks that fit the text, stored (a draft's JSON is checked again)."""
+    length = len(interview.text)
+    rows = [
+        TimeMark(
+            interview=interview,
+            start=start,
+            end=end,
+            time_start=timedelta(seconds=time_start),
+            time_end=timedelta(seconds=time_end) if time_end is not None else None,
+        )
+        for start, end, time_start, time_end in marks
+        if 0 <= start < end <= length
+        and time_start >= 0
+        and (time_end is None or time_end >= time_start)
+    ]
+    return TimeMark.objects.bulk_create(rows)
+
+
+def _store_turns(interview: Interview, speakers: list[SpeakerPlan], marks: list[TimeMark]) -> None:
     kept = {s.label: s for s in speakers if s.role != NOT_A_SPEAKER}
     if not kept:
         return
+    marks = sorted(marks, key=lambda mark: mark.start)
     rows = Speaker.objects.bulk_create(
         Speaker(
             interview=interview, label=s.label[:100], name=(s.name or s.label)[:100], role=s.role
@@ -433,7 +481,7 @@ def _store_turns(interview: Interview, speakers: list[SpeakerPlan]) -> None:
             end=turn.end,
             timestamp=turn.timestamp,
         )
-        for turn in parse_turns(interview.text, labels=set(kept))
+        for turn in parse_turns(interview.text, labels=set(kept), marks=marks)
         if turn.end > turn.start
     )
 

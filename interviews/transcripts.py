@@ -3,18 +3,98 @@
 All offsets are Unicode code points of the text (Python str indices), end exclusive.
 """
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 # "Intervieweuse : …", "P1: …", "[00:12:04] Marc : …" at the start of a line. French typography puts
-# a (no-break) space before the colon. A label is short and starts with a letter.
+# a (no-break) space before the colon. A label is short and starts with a letter. QualCoder and
+# subtitles for the deaf write the speaker in brackets instead: "[id1] …", "[Alba] …".
 TURN_START = re.compile(
     r"^(?:\[(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)\][ \t]*)?"
-    r"(?P<label>[^\W\d_][\w·.'’() -]{0,39}?)[ \t\u00a0\u202f]?:[ \t\u00a0\u202f]+(?=\S)",
+    r"(?:(?P<label>[^\W\d_][\w·.'’() -]{0,39}?)[ \t\u00a0\u202f]?:[ \t\u00a0\u202f]+(?=\S)"
+    r"|\[(?P<bracketed>[^\W\d_][\w·.'’ -]{0,29})\][ \t\u00a0\u202f]+(?=\S))",
     re.MULTILINE,
 )
+
+# Words that name a role in an interview, in French and English, optionally numbered ("P1", "E 2"):
+# one line opening with one of them is enough to make it a speaker.
+INTERVIEWER_LABEL = re.compile(
+    r"(?i)^(?:i|q|int|interviewer|intervieweu(?:r|se)|enqu[êe]t(?:eur|rice|eur·rice)"
+    r"|chercheu(?:r|se)|animat(?:eur|rice)|mod[ée]rat(?:eur|rice)|question|facilitat(?:or|eur|rice))"
+    r"\s*\d*$"
+)
+# Labels that say "a participant" without naming them.
+GENERIC_LABEL = re.compile(
+    r"(?i)^(?:p|r|e|b|befragte[rn]?|participant(?:·?e)?|r[ée]pondant(?:·?e)?|interview[ée](?:·?e)?|interviewee"
+    r"|enqu[êe]t[ée](?:·?e)?|r[ée]ponse|answer|respondent|speaker|locut(?:eur|rice))\s*\d*$"
+)
+# What brackets hold in subtitles besides names: sounds and stage directions.
+NOT_SPEAKERS = re.compile(
+    r"(?i)^(?:music|musique|música|rires?|laughs?|laughter|risas|applause|applaudissements"
+    r"|aplausos|inaudible|silence|silencio|pause|soupir|sighs?|suspiros?|bruit|noise|ruido"
+    r"|off|crosstalk|unclear|incompr[ée]hensible|coughs?|tousse|toux|chanson|song|canción"
+    r"|narrat(?:or|eur|rice)|voix off|voice over|title|titre|note|nota)\b"
+    # Words that open a sentence before a colon more often than they name anyone.
+    r"|^(?:bref|donc|alors|enfin|ensuite|puis|attention|exemple|remarque|rappel|r[ée]sultat"
+    r"|conclusion|voil[àa]|bon|bien|oui|non|ok|thus|so|well|yes|no|example|result|summary"
+    r"|r[ée]sum[ée]|important|pourquoi|comment|digo|dice|pues|bueno)$"
+)
+# Lowercase words that may sit inside a name ("Marie de la Tour", "Ludwig van Beethoven").
+PARTICLES = {
+    "de", "du", "des", "la", "le", "les", "d", "l", "van", "von", "der", "den", "di", "da",
+    "del", "della", "dos", "das", "bin", "ben", "el", "al", "y", "e", "st", "ste", "mc",
+}  # fmt: skip
+
+
+def is_role(label: str) -> bool:
+    return bool(INTERVIEWER_LABEL.match(label) or GENERIC_LABEL.match(label))
+
+
+def looks_like_name(label: str) -> bool:
+    """Whether a label reads as a name or a role, not as the start of a sentence: "Marie",
+    "JEAN-PIERRE", "Marie de la Tour", "Dr. Roy", "P1", "id1", "Speaker 2" — not "Règle numéro
+    un", "J'ai dit" or "He said"."""
+    label = label.strip()
+    if is_role(label):
+        return True
+    if NOT_SPEAKERS.match(label) or not label:
+        return False
+    words = [word.strip("()") for word in re.split(r"[\s\-'’.]+", label) if word.strip("()")]
+    if not 1 <= len(words) <= 4:
+        return False
+    if re.fullmatch(r"[^\W\d_]{1,10}\d{1,3}", label):  # codes: P1, id1, E02
+        return True
+    if not words[0][0].isupper():
+        return False
+    return all(
+        word[0].isupper() or word.isdigit() or word.lower() in PARTICLES for word in words[1:]
+    )
+
+
+def written_label(line: str) -> tuple[str, bool]:
+    """The speaker a subtitle cue opens with, and whether it is certain, as captions write them.
+
+    Certain: a role, a name in capitals ("MARIE :") or in brackets ("[Alba]"), a code ("P1").
+    Possible: capitalised words before a colon with a space, French style ("Martine : …"), which
+    count only beside certain ones. Neither: a word glued to its colon ("Thus: …", "Digo: …"), which
+    more often opens a sentence than names someone.
+    """
+    match = TURN_START.match(line)
+    if not match:
+        return "", False
+    label = (match["label"] or match["bracketed"]).strip()
+    if not looks_like_name(label):
+        return "", False
+    letters = [char for char in label if char.isalpha()]
+    capitals = len(letters) > 1 and all(char.isupper() for char in letters)
+    code = re.fullmatch(r"[^\W\d_]{1,10}\s?\d{1,3}", label)
+    if match["bracketed"] or capitals or code or is_role(label):
+        return label, True
+    spaced = line[len(match["label"]) : len(match["label"]) + 1] in (" ", "\u00a0", "\u202f")
+    return (label, False) if spaced else ("", False)
 
 
 @dataclass(frozen=True)
@@ -26,25 +106,50 @@ class ParsedTurn:
 
 
 def parse_turns(
-    text: str, *, labels: set[str] | None = None, min_occurrences: int = 2
+    text: str, *, labels: set[str] | None = None, min_occurrences: int = 2, marks=()
 ) -> list[ParsedTurn]:
     """Speaker turns found in `text`, optionally only those of the known speaker `labels`.
 
-    Without `labels`, a line prefix only counts as a speaker label when the same label opens at least
-    `min_occurrences` lines, so that a sentence like "Bref : on a attendu" is not taken for a speaker.
+    Without `labels`, a line prefix is a speaker label when it names a role (“Intervieweuse”, “P1”,
+    “Q”: once is enough), or when it looks like a name (capitalised words, “id1”) and opens at least
+    `min_occurrences` lines, so that a sentence like “Bref : on a attendu” or “J'ai dit : …” is not
+    taken for a speaker.
+
+    A turn's timestamp is the one written before its label ("[00:12:04] Marc : …"), else the start
+    time of the timed mark over its first character (or of the first mark inside it): `marks` are
+    objects with `start`, `end` and `time_start` (seconds or a timedelta), ordered by start.
     """
+    starts = [mark.start for mark in marks]
     matches = list(TURN_START.finditer(text))
-    counts = Counter(m["label"].strip() for m in matches)
+    found = [(m, (m["label"] or m["bracketed"]).strip()) for m in matches]
+    counts = Counter(label for _m, label in found)
     if labels is not None:
-        matches = [m for m in matches if m["label"].strip() in labels]
+        found = [(m, label) for m, label in found if label in labels]
     else:
-        matches = [m for m in matches if counts[m["label"].strip()] >= min_occurrences]
+        found = [
+            (m, label)
+            for m, label in found
+            if is_role(label) or (looks_like_name(label) and counts[label] >= min_occurrences)
+        ]
     turns = []
-    for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+    for index, (match, label) in enumerate(found):
+        end = found[index + 1][0].start() if index + 1 < len(found) else len(text)
         end = match.end() + len(text[match.end() : end].rstrip())
-        turns.append(ParsedTurn(match["label"].strip(), match.end(), end, _timestamp(match["ts"])))
+        timestamp = _timestamp(match["ts"]) or _start_time(marks, starts, match.end(), end)
+        turns.append(ParsedTurn(label, match.end(), end, timestamp))
     return turns
+
+
+def _start_time(marks, starts: list[int], start: int, end: int) -> timedelta | None:
+    index = bisect.bisect_right(starts, start)
+    if index and start < marks[index - 1].end:
+        found = marks[index - 1]
+    elif index < len(marks) and marks[index].start < end:
+        found = marks[index]
+    else:
+        return None
+    time = found.time_start
+    return time if isinstance(time, timedelta) else timedelta(seconds=time)
 
 
 def _timestamp(value: str | None) -> timedelta | None:

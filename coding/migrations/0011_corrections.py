@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('coding', '0010_coding_rules_in_one_place'),
-        ('interviews', '0008_text_versions'),
+        ('interviews', '0009_text_versions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('interviews', '0008_text_versions'),
+        ('interviews', '0009_text_versions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

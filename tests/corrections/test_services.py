@@ -371,3 +371,23 @@ def test_the_search_lines_after_a_correction_are_those_of_the_new_text(project, 
             [project.pk, new, interview.language],
         )
         assert stored == cursor.fetchall()
+
+
+def test_time_marks_move_with_their_words_and_come_back_on_restore(interview, rita):
+    from datetime import timedelta
+
+    from interviews.models import TimeMark
+
+    start, end = at(interview.text, "Et quand il vous parle ?")
+    mark = TimeMark.objects.create(
+        interview=interview, start=start, end=end, time_start=timedelta(seconds=62)
+    )
+    fix(interview, rita, "quelqu'un", "quelqu’un que vous croisez")
+    mark.refresh_from_db()
+    assert interview.text[mark.start : mark.end] == "Et quand il vous parle ?"
+    fix(interview, rita, "Et quand il vous parle ?", "")
+    assert not TimeMark.objects.exists()
+    services.restore(interview, rita, 2, expected_version=3)
+    back = TimeMark.objects.get()
+    assert (back.pk, back.time_start) == (mark.pk, timedelta(seconds=62))
+    assert interview.text[back.start : back.end] == "Et quand il vous parle ?"

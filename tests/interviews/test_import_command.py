@@ -111,3 +111,17 @@ def test_a_value_that_does_not_fit_an_existing_attribute_names_the_file(
 def test_it_refuses_a_user_who_is_not_an_admin(folder, project, rita):
     with pytest.raises(CommandError, match="not an admin"):
         run(folder, project, "--user", "rita")
+
+
+def test_the_encoding_option_takes_any_codec_name(tmp_path, project, ada):
+    srt = "1\n00:00:01,000 --> 00:00:02,000\n这是中文\n\n2\n00:00:03,000 --> 00:00:04,000\n再见\n"
+    (tmp_path / "sous-titres.srt").write_bytes(srt.encode("gbk"))
+    run(tmp_path, project, "--encoding", "gbk")
+    interview = Interview.objects.get(project=project)
+    assert interview.text == "这是中文\n\n再见"
+    assert list(interview.time_marks.values_list("start", "end")) == [(0, 4), (6, 8)]
+
+
+def test_an_unknown_encoding_is_refused_with_examples(folder, project, ada):
+    with pytest.raises(CommandError, match="unknown encoding “klingon”.*gbk"):
+        run(folder, project, "--encoding", "klingon")

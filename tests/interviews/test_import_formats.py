@@ -2,6 +2,7 @@
 
 import os
 import struct
+import time
 from datetime import timedelta
 
 import pytest
@@ -103,7 +104,7 @@ def test_odt_paragraphs():
 
 def test_webvtt_voices_become_turns_with_timestamps():
     extracted = read("entretien.vtt", build.VTT.encode())
-    turns = parse_turns(extracted.text, labels=set(extracted.labels))
+    turns = parse_turns(extracted.text, labels=set(extracted.labels), marks=extracted.marks)
     assert [(t.label, t.timestamp) for t in turns] == [
         ("Intervieweuse", timedelta(seconds=1)),
         ("Martine", timedelta(seconds=5)),
@@ -116,7 +117,7 @@ def test_webvtt_voices_become_turns_with_timestamps():
 
 def test_subrip_speaker_prefixes_become_turns():
     extracted = read("entretien.srt", build.SRT.encode())
-    turns = parse_turns(extracted.text, labels=set(extracted.labels))
+    turns = parse_turns(extracted.text, labels=set(extracted.labels), marks=extracted.marks)
     assert [t.label for t in turns] == ["Intervieweuse", "Martine", "Intervieweuse"]
     assert turns[1].timestamp == timedelta(seconds=5)
 
@@ -191,6 +192,16 @@ def test_a_scanned_pdf_without_text_layer_is_refused_with_what_to_do():
     assert "no text layer" in problem("scan.pdf", build.scanned_pdf())
 
 
+def test_a_pdf_deflate_bomb_is_refused_quickly():
+    started = time.perf_counter()
+    assert "bomb" in problem("bombe.pdf", build.pdf_bomb())
+    assert time.perf_counter() - started < 5
+
+
+def test_a_pdf_form_drawing_itself_is_read_once():
+    assert read("boucle.pdf", build.pdf_loop()).text == "boucle"
+
+
 def test_an_unknown_format_is_refused():
     assert "not a transcript format" in problem("image.png", build.png())
 
@@ -254,3 +265,92 @@ def test_a_zip_inside_a_zip_is_not_opened():
         name="lot.zip", data=build.zip_of({"inner.zip": inner}), pseudonymiser=NO_NAMES
     )
     assert "inside an archive" in prepared.error
+
+
+# Made cases (no public file has them) -------------------------------------------------------------
+
+
+def test_tracked_insertions_are_kept_and_deletions_left_out():
+    extracted = read("suivi.docx", build.tracked_changes_docx())
+    assert extracted.text == "He is good for nothing."
+    assert extracted.notices == [
+        "Tracked changes were accepted (insertions kept: 1; deletions left out: 1)."
+    ]
+
+
+def test_a_word_table_with_a_speaker_column_becomes_turns():
+    extracted = read("tableau.docx", build.speaker_table_docx())
+    speakers = services.detect_speakers(extracted.text, extracted.labels)
+    assert [(s.label, s.turns) for s in speakers] == [("Enquêtrice", 2), ("Karim", 2)]
+
+
+def test_an_odt_with_a_note_a_comment_a_frame_a_change_and_merged_and_nested_cells():
+    extracted = read("complet.odt", build.complete_odt())
+    assert extracted.text == (
+        "Le banc[1] est au soleil. [note 1: Square Viger.]\n\n"
+        "On se salue, pas plus.\n\nEncadré : le quartier\n\nFusion\n\nB1\n\nImbriqué"
+    )
+    (comment,) = extracted.comments
+    assert (extracted.text[comment.start : comment.end], comment.text, comment.author) == (
+        "On se salue",
+        "Voisinage courtois ?",
+        "Rita",
+    )
+    assert "effacé" not in extracted.text
+
+
+# Encodings: any Python codec ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text"),
+    [
+        ("gbk", "这是中文"),
+        ("GB18030", "还有更多的中文"),
+        ("shift-jis", "日本語のテキスト"),
+        ("koi8_r", "Привет, мир"),
+        ("cp1251", "Привет, мир"),
+        ("iso-8859-7", "Καλημέρα"),
+    ],
+)
+def test_the_override_takes_any_encoding_python_knows(encoding, text):
+    data = f"Intervieweuse : {text}".encode(encoding)
+    assert read("entretien.txt", data, encoding).text == f"Intervieweuse : {text}"
+
+
+def test_an_unknown_encoding_name_is_refused():
+    assert "Unknown encoding “klingon”" in problem("entretien.txt", b"Bonjour", "klingon")
+    assert "Unknown encoding" in problem("entretien.txt", b"Bonjour", "base64")  # not text
+
+
+def test_every_encoding_is_listed_with_a_label_and_its_other_names():
+    listed = {name: (label, aliases) for name, label, aliases in formats.all_encodings()}
+    assert list(listed)[:5] == ["utf-8", "cp1252", "iso8859-1", "mac-roman", "utf-16"]
+    assert len(listed) > 100
+    assert "gbk" in listed and "936" in listed["gbk"][1]
+    assert listed["koi8-r"][0] == "koi8-r — Russian"
+    assert "base64" not in listed and "rot-13" not in listed
+
+
+def test_a_short_french_windows_1252_transcript_is_not_taken_for_central_european():
+    extracted = read("court.txt", build.SHORT_FRENCH.encode("cp1252"))
+    assert extracted.text == build.SHORT_FRENCH
+    assert extracted.encoding == "cp1252"
+
+
+def test_a_comment_on_a_bold_speaker_label_keeps_both():
+    comments = (
+        f'<w:comments xmlns:w="{build.W_NS}"><w:comment w:id="0" w:author="Rita">'
+        "<w:p><w:r><w:t>À coder</w:t></w:r></w:p></w:comment></w:comments>"
+    )
+    body = build.w_p(
+        '<w:commentRangeStart w:id="0"/>',
+        build.w_r("Martine :", bold=True),
+        build.w_r(" Je suis là."),
+        '<w:commentRangeEnd w:id="0"/>',
+    )
+    extracted = read("c.docx", build.docx_package(body, {"word/comments.xml": comments}))
+    assert extracted.text == "Martine : Je suis là."
+    assert extracted.labels == ["Martine"]
+    (comment,) = extracted.comments
+    assert (comment.start, comment.end, comment.text) == (0, 21, "À coder")

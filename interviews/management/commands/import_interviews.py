@@ -6,6 +6,7 @@ Same reading, pseudonymisation, speaker detection, sheet matching and all-or-not
 import (interviews/services.py). Speakers keep their labels as names, with the guessed role.
 """
 
+import argparse
 import time
 from pathlib import Path
 
@@ -27,7 +28,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--attributes", type=Path, help="a .csv or .xlsx sheet, one row per interview"
         )
-        parser.add_argument("--encoding", choices=list(formats.ENCODINGS), help="for text files")
+        parser.add_argument(
+            "--encoding",
+            type=_encoding,
+            help="of text and subtitle files, any name Python knows (cp1252, gbk, shift_jis…)",
+        )
         parser.add_argument("--language", default="fr")
         parser.add_argument(
             "--valid-only", action="store_true", help="import the valid files even if others fail"
@@ -51,6 +56,7 @@ class Command(BaseCommand):
                 data=path.read_bytes(),
                 pseudonymiser=pseudonymiser,
                 encoding=encoding,
+                language=language,
             )
         problems = [f"{p.name}: {p.error}" for p in prepared if p.error]
         plans = [services.plan_for(p) for p in prepared if not p.error]
@@ -111,3 +117,12 @@ class Command(BaseCommand):
         problems = [f"{path.name}: {e}" for e in match.errors]
         problems += [f"{plans[i].name}: {e}" for i, e in match.file_errors.items()]
         return problems, set(match.file_errors)
+
+
+def _encoding(name: str) -> str:
+    if formats.codec_name(name) is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown encoding “{name}”: give a name Python knows, such as utf-8, cp1252, "
+            "latin-1, mac_roman, gbk, gb18030, big5, shift_jis, euc-kr, koi8-r, cp1251"
+        )
+    return name

@@ -106,7 +106,7 @@ CREATE TRIGGER interviews_segments_language
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('interviews', '0007_search_index_moves_to_its_app'),
+        ('interviews', '0008_time_marks'),
     ]
 
     operations = [
