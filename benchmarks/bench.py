@@ -15,6 +15,7 @@ measured). The URL names and parameters of paths other issues are building are g
 import io
 import math
 import random
+import re
 import statistics
 import time
 import tracemalloc
@@ -44,6 +45,7 @@ from coding.models import Code, Coding
 from exchange import exporting, placeholders, plans, refi
 from exchange.models import Placeholder
 from interviews.models import Attribute, Interview, Project, Speaker, Turn
+from interviews.transcripts import parse_turns
 
 TARGET_CODINGS = 500  # open_interview uses the interview whose number of codings is closest
 EXPORT_EXCERPTS = 10_000
@@ -486,6 +488,93 @@ def _no_nvivo_sample() -> str | None:
     return None if NVIVO_SAMPLE else "the NVivo sample (shared/refi-qda/samples) is not here"
 
 
+# Corrections (issue 20): a one-word correction of a 20,000-word interview with 500 codings, and
+# a name replaced in every stored interview where it is. Both change the corpus; each run swaps
+# the words back, so repeated runs leave it as it was every second run.
+
+CORRECTION_WORDS = 20_000
+CORRECTION_CODINGS = 500
+SWEPT_NAMES = ("Robert", "Gaston")
+
+
+def correction_interview(ctx: Context) -> Interview:
+    """The bench's own long interview (made once in the synthetic project), with its codings."""
+    title = f"Bench correction ({CORRECTION_WORDS} words)"
+    interview = Interview.objects.filter(project=ctx.project, title=title).first()
+    if interview is None:
+        text = synthetic.generate_interview(7, 10**6, CORRECTION_WORDS).text
+        interview = Interview.objects.create(project=ctx.project, title=title, text=text)
+        speakers = {}
+        for turn in parse_turns(text):
+            if turn.label not in speakers:
+                speakers[turn.label] = Speaker.objects.create(
+                    interview=interview, label=turn.label, name=turn.label
+                )
+            Turn.objects.create(
+                interview=interview, speaker=speakers[turn.label], start=turn.start, end=turn.end
+            )
+        rng = random.Random(7)
+        codes = ctx.code_ids
+        with recorded_as(ctx.researcher_user):
+            Coding.objects.bulk_create(
+                Coding(
+                    interview=interview,
+                    code_id=rng.choice(codes),
+                    coder_id=ctx.researcher_id,
+                    start=(start := rng.randrange(len(text) - 400)),
+                    end=start + rng.randint(20, 400),
+                )
+                for _ in range(CORRECTION_CODINGS)
+            )
+    return interview
+
+
+def correct_word(ctx: Context) -> Request:
+    interview = correction_interview(ctx)
+    middle = len(interview.text) // 2
+    turn = Turn.objects.filter(interview=interview, start__gte=middle).order_by("start").first()
+    start, end = (turn.start, turn.end) if turn else (middle, middle + 200)
+    words = interview.text[start:end]
+    # One word changes: the first long one gets its first letter's case swapped (back next run).
+    word = re.search(r"\w{5,}", words) or re.search(r"\w+", words)
+    swapped = words[: word.start()] + word.group().swapcase()[0] + words[word.start() + 1 :]
+    url = reverse("corrections:passage", args=[ctx.project.pk, interview.pk, start, end])
+    data = {"words": swapped, "version": interview.text_version}
+    if turn is not None:
+        data["speaker"] = turn.speaker_id or ""
+
+    def after(response):
+        if not Interview.objects.filter(pk=interview.pk, text_version=data["version"] + 1).exists():
+            problem = re.search(r"role=\"alert\">(.*?)</div>", response.content.decode(), re.S)
+            raise BenchError(f"the correction was not saved: {problem and problem.group(1)[:200]}")
+
+    return Request(
+        "post", url, ctx.researcher, data=data, headers=_csrf(ctx, ctx.researcher), after=after
+    )
+
+
+def pseudonymise_all(ctx: Context) -> Request:
+    from interviews.models import Pseudonym
+
+    present = [
+        n
+        for n in SWEPT_NAMES
+        if Interview.objects.filter(project=ctx.project, text__contains=n).exists()
+    ]
+    real = present[0] if present else SWEPT_NAMES[0]
+    other = SWEPT_NAMES[1 - SWEPT_NAMES.index(real)]
+    ctx.project.pseudonyms.filter(real_name__in=SWEPT_NAMES).delete()
+    rule = Pseudonym.objects.create(project=ctx.project, real_name=real, pseudonym=other)
+    url = reverse("corrections:pseudonymise", args=[ctx.project.pk, rule.pk])
+
+    def after(response):
+        rule.delete()
+        if Interview.objects.filter(project=ctx.project, text__regex=rf"\m{real}\M").exists():
+            raise BenchError(f"« {real} » is still there (status {response.status_code})")
+
+    return Request("post", url, ctx.admin, data={}, headers=_csrf(ctx, ctx.admin), after=after)
+
+
 class BenchError(Exception):
     """A path answered, but did not do what it should: its row shows the error."""
 
@@ -892,6 +981,24 @@ def floor_near_query(ctx: Context) -> Floor:
     )
 
 
+def floor_correct_word(ctx: Context) -> Floor:
+    """What a one-word correction must at least do: read the text and the codings' offsets."""
+    interview = correction_interview(ctx)
+    return Floor(
+        """SELECT i.text, (SELECT array_agg(ARRAY[c.id, c.start, c."end"]) FROM coding_coding c
+                  WHERE c.interview_id = i.id) FROM interviews_interview i WHERE i.id = %s""",
+        [interview.pk],
+    )
+
+
+def floor_pseudonymise_all(ctx: Context) -> Floor:
+    """Finding the name: every stored text of the project, matched in PostgreSQL."""
+    return Floor(
+        "SELECT id FROM interviews_interview WHERE project_id = %s AND text ~* %s",
+        [ctx.project.pk, rf"\m({'|'.join(SWEPT_NAMES)})\M"],
+    )
+
+
 @dataclass(frozen=True)
 class Path:
     name: str
@@ -901,6 +1008,7 @@ class Path:
     memory: bool = False  # also measure peak memory (tracemalloc), in one extra run
     once: bool = False  # a long path: one timed run (its queries counted), one floor run
     missing: Callable[[], str | None] | None = None  # why it cannot run here, if it cannot
+    runs: int | None = None  # at most this many timed runs (a slow path that changes the corpus)
 
 
 PATHS = [
@@ -948,6 +1056,14 @@ PATHS = [
         "analysis:query",
         _analysis("query", "a={ctx.code_ids[0]}&b={ctx.code_ids[1]}&op=near&near=200"),
         floor_near_query,
+    ),
+    Path("correct_word", "corrections:passage", correct_word, floor_correct_word),
+    Path(
+        "pseudonymise_all",
+        "corrections:pseudonymise",
+        pseudonymise_all,
+        floor_pseudonymise_all,
+        runs=2,  # with the 2 warm-up runs, an even number of swaps: the names end as they were
     ),
 ]
 
@@ -1004,6 +1120,10 @@ def run_all(ctx: Context, options: Settings, log=print) -> list[Result]:
                 result.note = f"{interviews} interviews, {codings} codings"
             if path.name == "import_nvivo":
                 result.note = "the NVivo 12 sample: 97 codings on one source"
+            if path.name == "correct_word":
+                result.note = f"{CORRECTION_WORDS} words, {CORRECTION_CODINGS} codings"
+            if path.name == "pseudonymise_all":
+                result.note = "a name in every interview where it is"
             log(f"  {path.name}: {result.status}, {result.n} runs, floor {len(result.floor_times)}")
             results.append(result)
     _cleanup(ctx)
@@ -1029,9 +1149,8 @@ def _run_path(ctx: Context, path: Path, result: Result, options: Settings) -> No
                 result.queries = len(captured)
                 result.captured = captured
         started = time.perf_counter()
-        while result.n < options.runs and (
-            result.n < 3 or time.perf_counter() - started < options.budget
-        ):
+        runs = min(options.runs, path.runs or options.runs)
+        while result.n < runs and (result.n < 3 or time.perf_counter() - started < options.budget):
             result.times.append(_send(path.request(ctx)))
         if path.memory:
             result.peak_mb = _peak_mb(lambda: _send(path.request(ctx)))
@@ -1100,11 +1219,13 @@ def _peak_mb(action: Callable[[], object]) -> float:
 
 
 def _cleanup(ctx: Context) -> None:
-    """Remove what apply_code created and remove_coding did not consume."""
+    """Remove what apply_code created and remove_coding did not consume, and the correction's
+    own interview."""
     leftovers = ctx.created + ctx.floor_created
-    if leftovers:
-        with recorded_as(ctx.researcher_user):
+    with recorded_as(ctx.researcher_user):
+        if leftovers:
             Coding.objects.filter(pk__in=leftovers).delete()
+        Interview.objects.filter(project=ctx.project, title__startswith="Bench correction").delete()
     ctx.created.clear()
     ctx.floor_created.clear()
 

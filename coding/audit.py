@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 
 from coding.models import Code, Coding, CodingEvent, Memo, ReviewEvent
+from interviews.models import Interview
 
 INTERVIEW_LOCK = 7301  # first key of the advisory locks that order an interview's writers
 
@@ -100,14 +102,17 @@ def lock_interviews(interview_ids) -> None:
 
 
 def last_undoable_group(user, interview_id: int, group: int | None = None) -> int | None:
-    """The group of the user's latest action in this interview that is neither an undo nor undone
-    (with `group`: that one, if it is such an action)."""
+    """The group of the user's latest action in this interview that is neither an undo nor undone,
+    nor made on an older text of it (before a correction: `Interview.undo_floor`); with `group`:
+    that one, if it is such an action."""
     undone = CodingEvent.objects.filter(undo_of__isnull=False).values("undo_of")
+    floor = Interview.objects.filter(pk=interview_id).values("undo_floor")
     events = CodingEvent.objects.filter(interview_id=interview_id, actor=user, undo_of__isnull=True)
     if group is not None:
         events = events.filter(group=group)
     event = (
-        events.exclude(group__isnull=True)
+        events.filter(id__gt=Subquery(floor))
+        .exclude(group__isnull=True)
         .exclude(group__in=undone)
         .order_by("-id")
         .only("group")
@@ -134,7 +139,11 @@ def undo_last(user, interview_id: int, group: int | None = None) -> UndoResult |
 def undo_group(user, group: int, interview_id: int | None = None) -> UndoResult:
     """Revert the action `group`, as a new action of `user` (the caller decides they may: its
     actor, or a consensus decision's supervisor in agreement/consensus.py)."""
-    events = list(CodingEvent.objects.filter(group=group).order_by("id"))
+    # An event made on a text since corrected would put its coding on the wrong characters.
+    floor = Interview.objects.filter(pk=OuterRef("interview_id")).values("undo_floor")
+    events = list(
+        CodingEvent.objects.filter(group=group).annotate(floor=Subquery(floor)).order_by("id")
+    )
     result = UndoResult(events)
     with recorded_as(user, undo_of=group):
         # A "code all search results" action spans interviews: each one's pollers need its lock.
@@ -152,6 +161,8 @@ def undo_group(user, group: int, interview_id: int | None = None) -> UndoResult:
 
 def _revert(event: CodingEvent, user) -> bool:
     """Put the coding back as it was before `event`; False when that is no longer possible."""
+    if event.floor is not None and event.id <= event.floor:
+        return False
     if event.action == CodingEvent.Action.CREATE:
         return Coding.objects.filter(pk=event.coding_id).delete()[0] > 0
     before = {field: event.before[field] for field in RESTORED}
@@ -170,6 +181,22 @@ def _revert(event: CodingEvent, user) -> bool:
             coding_id=event.coding_id, reviewer=user, status=changed["status"], undo=True
         )
     return True
+
+
+def restore_removed(
+    event: CodingEvent, user, *, start: int, end: int, review: bool = True
+) -> Coding:
+    """Bring back a coding `remove()` removed, with its id, memos and review history, on the passage
+    [start, end). With `review`, what the passage says now was not reviewed: it waits for review."""
+    before = {field: event.before[field] for field in RESTORED} | {"start": start, "end": end}
+    reviewed = review and before["status"] != Coding.Status.PENDING
+    if reviewed:
+        before["status"] = Coding.Status.PENDING
+    coding = Coding.objects.create(pk=event.coding_id, **before)
+    _restore(event)
+    if reviewed:
+        ReviewEvent.objects.create(coding=coding, reviewer=user, status=Coding.Status.PENDING)
+    return coding
 
 
 def _restore(event: CodingEvent) -> None:

@@ -417,3 +417,57 @@ class TrashedCode(models.Model):
     @property
     def codings(self) -> int:
         return sum(self.codings_by_coder.values())
+
+
+class TextChange(models.Model):
+    """A coding whose words a correction of the transcript changed (corrections/services.py): the
+    coding kept the mapped span, and its coder and supervisors see the old and new wording until
+    someone marks it seen."""
+
+    coding = models.ForeignKey(Coding, on_delete=models.CASCADE, related_name="text_changes")
+    version = models.PositiveIntegerField(_("text version"))  # the version that changed it
+    old_text = models.TextField(_("words before"))
+    new_text = models.TextField(_("words after"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["coding"], condition=models.Q(seen_at__isnull=True), name="textchange_open"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.old_text[:30]} → {self.new_text[:30]}"
+
+
+class DetachedCoding(models.Model):
+    """A coding whose whole passage a correction deleted. Not silently dropped: the coding itself was
+    removed like any other (coding.audit.remove keeps its memos and review history on its audit
+    event, `event`), and this row lists it for its coder to place again (same id, memos and
+    history come back) or to let go. Exports list it too."""
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="detached")
+    coding_id = models.BigIntegerField()  # the removed coding's id, given back when re-placed
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="+")
+    coder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("coded words"))
+    start = models.PositiveIntegerField()  # where it was, in version `version - 1`
+    end = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(_("text version"))  # the version that deleted its words
+    event = models.ForeignKey(CodingEvent, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["interview", "start", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["coding_id"], name="detached_coding_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} « {self.text[:40]} » (detached)"

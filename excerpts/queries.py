@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce, Greatest, Substr
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
-from coding.models import Coding, Memo
+from coding.models import Coding, DetachedCoding, Memo
 from excerpts import proximity
 from excerpts.filters import OPERATORS, ROLES, AttributeCondition, Filters
 from interviews.models import Attribute, AttributeValue, Interview, Speaker, Turn
@@ -238,6 +238,33 @@ def _speaker_condition(filters: Filters) -> Subquery:
         )
     # An uncorrelated IN: hashed once per query, then one probe per coding.
     return _starting_turn(Q(speaker_id__in=speakers.values("pk")))
+
+
+def detached(filters: Filters) -> QuerySet[DetachedCoding]:
+    """The codings a correction detached (their words deleted) that the filters' codes, coders and
+    interviews would list; none when a filter only codings have (review state, dates, speaker,
+    overlapping codes) is on. For exports, which say what was detached."""
+    assert filters.is_valid(), "detached() needs valid filters"
+    if filters.statuses or filters.date_from or filters.date_to or filters.speaker or filters.role:
+        return DetachedCoding.objects.none()
+    if filters.match == "all" and len(filters.code_ids) > 1:
+        return DetachedCoding.objects.none()
+    if filters.without_ids or filters.followed_by:
+        return DetachedCoding.objects.none()
+    found = DetachedCoding.objects.filter(interview__project_id=filters.project.pk)
+    found = found.filter(filters.seen.q())  # a blind round hides them as it hides codings
+    groups = filters.code_groups()
+    if groups:
+        found = found.filter(code_id__in=sorted(set().union(*groups)))
+    if filters.coders:
+        found = found.filter(coder_id__in=sorted(filters.coders))
+    if filters.interviews:
+        found = found.filter(interview_id__in=sorted(filters.interviews))
+    if filters.attributes:
+        found = found.filter(interview_id__in=_attribute_interviews(filters))
+    return found.select_related("interview", "code", "coder").order_by(
+        "interview__title", "interview_id", "start", "pk"
+    )
 
 
 def _day_start(day: date) -> datetime:

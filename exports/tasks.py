@@ -33,7 +33,9 @@ def export_excerpts(job, progress) -> dict:
     if not filters.is_valid():
         raise runner.Failed(filters.errors)
     total = queries.count(filters)
-    table = writers.excerpt_table(project, writers.for_export(queries.codings(filters)))
+    table = writers.excerpt_table(
+        project, writers.for_export(queries.codings(filters)), queries.detached(filters)
+    )
     table.rows = _reporting(table.rows, total, progress)
     kind = job.arguments["format"]
     filename = writers.download_name(project, "excerpts", kind)

@@ -94,7 +94,9 @@ def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     limit = settings.VERBATIM_EXPORT_JOB_ROWS
     if queries.count(excerpts, limit=limit) > limit:
         return _export_job(request, project, kind, back)
-    table = writers.excerpt_table(project, writers.for_export(queries.codings(excerpts)))
+    table = writers.excerpt_table(
+        project, writers.for_export(queries.codings(excerpts)), queries.detached(excerpts)
+    )
     return _download(table, kind, _filename(project, "excerpts", kind))
 
 

@@ -153,8 +153,9 @@ class _Contexts:
         return context_before(self._text, start), context_after(self._text, end)
 
 
-def excerpt_table(project: Project, rows: QuerySet) -> Table:
-    """One row per coding of `rows` (made by `for_export`), one column per attribute.
+def excerpt_table(project: Project, rows: QuerySet, detached: QuerySet | None = None) -> Table:
+    """One row per coding of `rows` (made by `for_export`), one column per attribute; then one per
+    coding a correction of the transcript detached (`detached`), which has words but no place.
 
     Five queries whatever the number of rows: attributes, their values for all the project's
     interviews, code paths, then the rows through a server-side cursor and, alongside, the texts
@@ -209,6 +210,30 @@ def excerpt_table(project: Project, rows: QuerySet) -> Table:
                 row["start"],
                 row["end"],
                 row["created"],
+            ]
+        for item in detached if detached is not None else ():
+            interview_values = values.get(item.interview_id, {})
+            state = _("Detached: its words were deleted in version %(number)s") % {
+                "number": item.version
+            }
+            yield [
+                project.name,
+                item.interview.title,
+                item.interview.participant,
+                *(interview_values.get(pk) for pk in attribute_ids),
+                None,
+                paths.get(item.code_id, item.code.name),
+                item.code.name,
+                item.text,
+                None,
+                None,
+                person(item.coder),
+                state,
+                None,
+                None,
+                None,
+                None,
+                None,
             ]
 
     return Table(_("Excerpts"), header, lines())

@@ -82,12 +82,15 @@ class Attribute(models.Model):
 
 
 class Interview(models.Model):
-    """A transcript. Its text never changes once stored: codings point into it by offsets.
+    """A transcript. Codings, turns and search lines point into its text by offsets.
 
     Offsets everywhere (turns, codings) count Unicode code points of `text`, from 0, end exclusive:
     the unit of Python's str and of PostgreSQL's char_length/substr on a UTF-8 database, and the one
     REFI-QDA uses. The browser converts from its UTF-16 at the boundary (static/coding/offsets.js).
-    A database trigger refuses any change of `text` (migration interviews 0002).
+    The text changes only through a correction (corrections/services.py), which re-anchors every
+    offset in the same transaction: a database trigger refuses any other change (migrations
+    interviews 0002, 0008). `text_version` counts corrections; pages send it with their actions so
+    that an offset read from an older text is refused.
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="interviews")
@@ -103,6 +106,9 @@ class Interview(models.Model):
     )
     word_count = models.PositiveIntegerField(_("words"), default=0, editable=False)
     checksum = models.CharField(max_length=64, editable=False)
+    text_version = models.PositiveIntegerField(_("text version"), default=1, db_default=1)
+    # Audit events of this interview up to this id were made on an older text: Ctrl+Z stops there.
+    undo_floor = models.BigIntegerField(default=0, db_default=0, editable=False)
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -106,6 +106,16 @@ class Pseudonymiser:
             for start, end in spans
         ]
 
+    def matches(self, text: str):
+        """Each real name found in `text` (already NFC, as stored texts are): (start, end, real name,
+        its replacement), in order."""
+        if self.pattern is None:
+            return
+        for match in self.pattern.finditer(fold(text)):
+            real, pseudonym = self.rules[int(match.lastgroup[1:])]
+            found = text[match.start() : match.end()]
+            yield match.start(), match.end(), real, _same_case(found, pseudonym)
+
     def report(self, counts: Counter) -> list[Replacement]:
         return [
             Replacement(real, pseudonym, counts[real])

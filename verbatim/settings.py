@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "agreement",
     "exchange",
     "analysis",
+    "corrections",
     "operations",
 ]
 # Developer tools (synthetic corpora, `manage.py bench`, `manage.py loadtest`): not product code,

@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("jobs.urls")),
     path("", include("exchange.urls")),
     path("", include("analysis.urls")),
+    path("", include("corrections.urls")),
 ]

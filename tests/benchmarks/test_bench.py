@@ -32,6 +32,8 @@ NAMES = [
     "portrait",
     "codeline",
     "near_query",
+    "correct_word",
+    "pseudonymise_all",
 ]
 TINY = {"size": "S", "interviews": 2, "codings": 60, "words": 600, "runs": 2, "budget": 1.0}
 
