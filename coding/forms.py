@@ -9,11 +9,24 @@ from interviews.models import Interview
 BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints
 
 
+def check_version(interview: Interview, version: int | None) -> None:
+    """Offsets read on an older text of the interview (the page was open during a correction,
+    corrections/) would code other words: refused. Without `version`, the page did not say."""
+    if version is not None and version != interview.text_version:
+        raise forms.ValidationError(
+            _(
+                "The transcript was corrected since this page was opened: nothing was changed. "
+                "Reload the page to code its current text."
+            )
+        )
+
+
 class SelectionForm(forms.Form):
-    """A passage [start, end) of the interview's text, in code points."""
+    """A passage [start, end) of the interview's text, in code points, read on text `version`."""
 
     start = forms.IntegerField(min_value=0)
     end = forms.IntegerField(min_value=0)
+    version = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
 
     def __init__(self, *args, interview: Interview, **kwargs):
         super().__init__(*args, **kwargs)
@@ -21,6 +34,7 @@ class SelectionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        check_version(self.interview, data.get("version"))
         start, end = data.get("start"), data.get("end")
         if self.errors or start is None or end is None:
             raise forms.ValidationError(_("Select a passage of the transcript first."))
@@ -57,6 +71,7 @@ class UpdateCodingForm(forms.Form):
     code = forms.IntegerField(required=False)
     start = forms.IntegerField(required=False, min_value=0)
     end = forms.IntegerField(required=False, min_value=0)
+    version = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
 
     def __init__(self, *args, interview: Interview, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,6 +81,7 @@ class UpdateCodingForm(forms.Form):
         data = super().clean()
         if self.errors:
             raise forms.ValidationError(_("That change could not be read. Reload the page."))
+        check_version(self.interview, data.get("version"))
         if data.get("code") is not None:
             data["code"] = _project_code(self.interview, data["code"])
         start, end = data.get("start"), data.get("end")

@@ -22,7 +22,7 @@ from coding import actions, visibility, workspace
 from coding.codebook import code_paths, fold
 from coding.forms import ApplyCodeForm, UpdateCodingForm
 from coding.highlights import paragraphs_html
-from coding.models import Code, Coding, ReviewEvent
+from coding.models import Code, Coding, ReviewEvent, TextChange
 from interviews import permissions
 from interviews.models import AttributeValue
 from interviews.permissions import Action
@@ -149,7 +149,15 @@ def _inspected(interview, ids, seen: visibility.Visibility):
     return (
         Coding.objects.filter(seen.q(), interview=interview, pk__in=ids)
         .select_related("code", "coder")
-        .prefetch_related(Prefetch("reviews", queryset=reviews, to_attr="latest_reviews"))
+        .prefetch_related(
+            Prefetch("reviews", queryset=reviews, to_attr="latest_reviews"),
+            # Words a correction of the transcript changed, not yet checked (corrections/).
+            Prefetch(
+                "text_changes",
+                queryset=TextChange.objects.filter(seen_at=None),
+                to_attr="open_changes",
+            ),
+        )
         .order_by("start", "end", "id")
     )
 

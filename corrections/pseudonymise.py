@@ -95,6 +95,7 @@ def apply(project: Project, user, rule: Pseudonym, chosen: set[str], progress=No
             edits=edits,
             reason=reason,
             expected_version=interview.text_version,
+            in_round=True,  # a name must go even while coders compare: offsets move alike for all
         )
         swept.outcomes.append(outcome)
         swept.interviews += 1

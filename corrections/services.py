@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coding.audit import recorded_as, remove, restore_removed
-from coding.models import Coding, CodingEvent, DetachedCoding, TextChange
+from coding.models import Coding, CodingEvent, CodingRound, DetachedCoding, TextChange
 from corrections.anchoring import TextMap
 from corrections.models import TextVersion
 from interviews.models import Interview, TimeMark, Turn, text_checksum
@@ -71,9 +71,19 @@ def checked_text(text: str) -> str:
     return text
 
 
-def _locked(interview: Interview, expected_version: int) -> Interview:
-    """The interview, locked for this transaction, if nobody corrected it since the page was read."""
+def _locked(interview: Interview, expected_version: int, *, in_round: bool = False) -> Interview:
+    """The interview, locked for this transaction, if nobody corrected it since the page was read
+    and no open coding round compares codings on it (unless `in_round`)."""
     locked = Interview.objects.select_for_update().get(pk=interview.pk)
+    if not in_round and CodingRound.objects.filter(interviews=locked, closed_at=None).exists():
+        # Each coder's passages would move through the diff while the others' stay put in their
+        # heads: the figures would compare codings of two different texts.
+        raise Refused(
+            _(
+                "A blind coding round is open on this interview: its text can be corrected once "
+                "the round is closed (Agreement page)."
+            )
+        )
     if locked.text_version != expected_version:
         raise Stale(
             _(
@@ -96,13 +106,15 @@ def correct(
     reason: str = "",
     expected_version: int,
     edits: list[tuple[int, int, str]] | None = None,
+    in_round: bool = False,
 ) -> Outcome:
     """Replace the interview's text with `text`, re-anchoring everything (see the module docstring).
 
     With `edits` ([start, end) of the current text replaced by a string), the text is those edits
-    applied, and no diff is needed to know what moved."""
+    applied, and no diff is needed to know what moved. `in_round` allows it while a blind round is
+    open on the interview (a pseudonymisation: names change, not what anyone coded)."""
     with recorded_as(user, interview_id=interview.pk, undoable=False):
-        locked = _locked(interview, expected_version)
+        locked = _locked(interview, expected_version, in_round=in_round)
         if edits is not None:
             mapping = TextMap.from_edits(locked.text, edits)
             text = mapping.new

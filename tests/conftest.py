@@ -85,6 +85,7 @@ def own_pgdata():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
 def run_jobs(transactional_db):
     """Run procrastinate's worker in this process, against the test database, until the queue is
     empty: the background jobs run for real (the worker sees only committed data, hence a

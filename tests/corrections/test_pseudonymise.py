@@ -111,3 +111,17 @@ def test_another_projects_rule_answers_404(client, project, other_project, rule,
     foreign = Pseudonym.objects.create(project=other_project, real_name="Luc", pseudonym="Marc")
     client.force_login(ada)
     assert client.get(f"/projects/{project.pk}/pseudonyms/{foreign.pk}/apply/").status_code == 404
+
+
+def test_a_name_goes_even_while_a_blind_round_is_open(project, rule, rita, sam, ada):
+    from coding.models import CodingRound
+
+    interview = make_interview(project, TEXT)
+    round_ = CodingRound.objects.create(project=project, name="Aveugle", created_by=sam)
+    round_.interviews.set([interview])
+    swept = pseudonymise.apply(
+        project, ada, rule, {hit.key for hit in pseudonymise.find(project, rule)}
+    )
+    interview.refresh_from_db()
+    assert swept.interviews == 1 and swept.replaced == 4
+    assert "Avec SOPHIE, pis Sophie Tremblay" in interview.text

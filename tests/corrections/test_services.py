@@ -391,3 +391,22 @@ def test_time_marks_move_with_their_words_and_come_back_on_restore(interview, ri
     back = TimeMark.objects.get()
     assert (back.pk, back.time_start) == (mark.pk, timedelta(seconds=62))
     assert interview.text[back.start : back.end] == "Et quand il vous parle ?"
+
+
+def test_no_correction_while_a_blind_round_compares_codings_on_the_interview(
+    interview, code, rita, sam
+):
+    from coding.models import CodingRound
+
+    round_ = CodingRound.objects.create(project=interview.project, name="Aveugle", created_by=sam)
+    round_.interviews.set([interview])
+    before = interview.text
+    with pytest.raises(services.Refused, match="blind coding round is open"):
+        fix(interview, sam, before[:10], before[:10].upper())
+    interview.refresh_from_db()
+    assert interview.text == before and not TextVersion.objects.filter(interview=interview).exists()
+    round_.closed_at = round_.created_at
+    round_.save()
+    fix(interview, sam, before[:10], before[:10].upper())  # closed: corrections are back
+    interview.refresh_from_db()
+    assert interview.text != before

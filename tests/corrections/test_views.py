@@ -241,3 +241,54 @@ def test_exports_list_detached_codings_and_say_so(client, project, interview, co
         len(list(csv.reader(io.StringIO(b"".join(approved.streaming_content).decode("utf-8-sig")))))
         == 1
     )
+
+
+def test_the_coding_page_links_the_correction_and_flags_changed_words_in_the_inspector(
+    client, project, interview, code, rita, sam
+):
+    text = interview.text
+    start = text.index("même banc")
+    changed = make_coding(interview, code, rita, start, start + len("même banc"))
+    client.force_login(rita)
+    page = client.get(f"{base(project, interview)}/").content.decode()
+    assert (
+        f'href="{base(project, interview)}/correct/"' in page and "corrected (version" not in page
+    )
+    client.force_login(sam)
+    new = text.replace("même banc", "grand banc")
+    client.post(
+        f"{base(project, interview)}/correct/text/", {"text": new, "version": 1, "confirm": "1"}
+    )
+    client.force_login(rita)
+    page = client.get(f"{base(project, interview)}/").content.decode()
+    assert "corrected (version 2)" in page
+    inspector = client.get(
+        f"{base(project, interview)}/codings/inspect/?ids={changed.pk}", headers=HTMX
+    ).content.decode()
+    assert "Version 2 of the transcript changed its words" in inspector
+    assert "« même banc » became « grand banc »" in inspector
+    TextChange.objects.update(seen_by=rita, seen_at=TextVersion.objects.latest("pk").created_at)
+    inspector = client.get(
+        f"{base(project, interview)}/codings/inspect/?ids={changed.pk}", headers=HTMX
+    ).content.decode()
+    assert "changed its words" not in inspector
+
+
+def test_a_coding_page_opened_before_a_correction_cannot_code_the_old_offsets(
+    client, project, interview, code, rita, sam
+):
+    client.force_login(sam)
+    new = interview.text.replace("même banc", "grand banc")
+    client.post(
+        f"{base(project, interview)}/correct/text/", {"text": new, "version": 1, "confirm": "1"}
+    )
+    client.force_login(rita)
+    start = new.index("grand banc")
+    passage = {"start": start, "end": start + len("grand banc"), "code": code.pk}
+    stale = client.post(
+        f"{base(project, interview)}/codings/", {**passage, "version": 1}, headers=HTMX
+    )
+    assert "The transcript was corrected since this page was opened" in stale.content.decode()
+    assert not Coding.objects.exists()
+    client.post(f"{base(project, interview)}/codings/", {**passage, "version": 2}, headers=HTMX)
+    assert Coding.objects.get().text == "grand banc"
