@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from exchange import refi
 from interviews import services
 from interviews.models import Attribute
+from jobs import isolation
 
 PROJECT = "project"
 CODEBOOK = "codebook"
@@ -102,9 +104,25 @@ class Plan:
 
 def parse(fileobj, kind: str, *, file_name: str, limits: refi.Limits) -> Plan:
     """Read a .qdpx (kind PROJECT) or .qdc (kind CODEBOOK) from a binary file object and plan its
-    import. Raises refi.RefiError when the file cannot be read at all."""
-    read = refi.read_project if kind == PROJECT else refi.read_codebook
-    project = read(fileobj, limits)
+    import. Raises refi.RefiError when the file cannot be read at all, or not within the memory
+    and time the reader may have (code "exhausted", its message already in the user's language).
+
+    The XML and the zip are read in a separate process with a memory and CPU ceiling
+    (jobs/isolation.py), like any uploaded transcript: a file built to exhaust the reader fails
+    alone. Only what it read comes back; the plan is made here."""
+    try:
+        project = isolation.run(
+            refi.read_file,
+            _source(fileobj),
+            kind == CODEBOOK,
+            limits,
+            limits=isolation.Limits(
+                settings.VERBATIM_QDPX_MEMORY_MB, settings.VERBATIM_QDPX_CPU_SECONDS
+            ),
+            what=_("this REFI-QDA file"),
+        )
+    except isolation.Exhausted as exhausted:
+        raise refi.RefiError(str(exhausted), "exhausted") from None
     notices = _Notices()
     plan = Plan(kind, file_name, project)
     _fix_codes(project.codes, notices)
@@ -117,6 +135,17 @@ def parse(fileobj, kind: str, *, file_name: str, limits: refi.Limits) -> Plan:
         notices.add("set_not_kept", len(project.sets), *(s.name for s in project.sets))
     plan.notices = notices.collected()
     return plan
+
+
+def _source(fileobj) -> str | bytes:
+    """The file's path when it has one on disk (a large upload Django spooled, a file the command
+    opened), else its bytes."""
+    if hasattr(fileobj, "temporary_file_path"):
+        return fileobj.temporary_file_path()
+    if isinstance(fileobj, io.BufferedReader):
+        return fileobj.name
+    fileobj.seek(0)
+    return fileobj.read()
 
 
 class _Notices:

@@ -268,7 +268,7 @@ VERBATIM_MAX_INTERVIEW_CHARS = envint("VERBATIM_MAX_INTERVIEW_CHARS", 2_000_000)
 VERBATIM_IMPORT_MEMORY_MB = envint("VERBATIM_IMPORT_MEMORY_MB", 512)
 VERBATIM_IMPORT_CPU_SECONDS = envint("VERBATIM_IMPORT_CPU_SECONDS", 30)
 # Modules the readers' fork server loads once, so that each child starts in milliseconds.
-VERBATIM_ISOLATED_MODULES = ["interviews.reading"]
+VERBATIM_ISOLATED_MODULES = ["interviews.reading", "exchange.refi"]
 # Uploaded files up to the limit stay in memory, never in a temporary file: transcripts are read
 # and pseudonymised as they arrive, and their original text is never written anywhere.
 FILE_UPLOAD_MAX_MEMORY_SIZE = VERBATIM_MAX_UPLOAD_BYTES
@@ -296,6 +296,10 @@ MEDIA_ROOT = Path(os.environ.get("VERBATIM_MEDIA_ROOT") or BASE_DIR / "media")
 # A REFI-QDA project (.qdpx) holds a whole study: its own, larger limit. Past
 # FILE_UPLOAD_MAX_MEMORY_SIZE Django spools the upload to a temporary file, deleted with the request.
 VERBATIM_MAX_QDPX_BYTES = envint("VERBATIM_MAX_QDPX_MB", 200) * 1024 * 1024
+# It is read in a child process with these ceilings (jobs/isolation.py): a whole study's texts
+# and codings may need far more than one transcript's VERBATIM_IMPORT_MEMORY_MB.
+VERBATIM_QDPX_MEMORY_MB = envint("VERBATIM_QDPX_MEMORY_MB", 4096)
+VERBATIM_QDPX_CPU_SECONDS = envint("VERBATIM_QDPX_CPU_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

@@ -23,7 +23,7 @@ from .model import (
     Variable,
     VariableValue,
 )
-from .reader import read_codebook, read_project
+from .reader import read_codebook, read_file, read_project
 from .writer import iter_project, write_codebook, write_project
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "VariableValue",
     "iter_project",
     "read_codebook",
+    "read_file",
     "read_project",
     "write_codebook",
     "write_project",

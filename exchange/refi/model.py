@@ -25,6 +25,10 @@ class RefiError(Exception):
         super().__init__(message)
         self.code = code
 
+    def __reduce__(self):
+        # Raised in the isolated reader's process and re-raised here: the code must survive.
+        return (type(self), (str(self), self.code))
+
 
 @dataclass
 class Loss:

@@ -3,6 +3,7 @@ can be understood; what cannot be kept is listed in `Project.losses`, never drop
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 
 from . import values
@@ -69,6 +70,16 @@ class _Prefixed:
             data, self.head = self.head, b""
             return data
         return self.rest.read(size)
+
+
+def read_file(source: str | bytes, codebook: bool, limits: Limits | None = None) -> Project:
+    """`read_project` (or `read_codebook`) of a file given by its path or its bytes: the form that
+    crosses into a separate process (Verbatim reads uploads in a limited one, jobs/isolation.py)."""
+    read = read_codebook if codebook else read_project
+    if isinstance(source, bytes):
+        return read(io.BytesIO(source), limits)
+    with open(source, "rb") as stream:
+        return read(stream, limits)
 
 
 def _guid(element, attribute: str = "guid", context: str = "") -> str:

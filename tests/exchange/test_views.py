@@ -15,7 +15,7 @@ from exchange.models import ImportDraft, Placeholder
 from interviews.models import Interview, Membership, Project
 from tests.factories import make_code, make_user
 
-from .builders import code_xml, project_xml, qdpx, text_source_xml
+from .builders import code_xml, one_source, project_xml, qdpx, text_source_xml
 from .projects import exported, full_project, import_bytes
 from .test_hostile import BILLION_LAUGHS
 from .test_import import QDC, G, hand_made
@@ -148,6 +148,21 @@ def test_a_file_over_the_limit_is_refused(client, rita, settings, english):
         "/exchange/import/", upload("a.qdpx", hand_made()), headers={"Accept-Language": "en"}
     )
     assert "larger than this server accepts" in response.content.decode()
+    assert stored() == before
+
+
+def test_a_file_the_reader_cannot_read_within_its_ceilings_fails_alone(
+    client, rita, settings, english
+):
+    # The reading runs in a child process (jobs/isolation.py); 50 MB of text cannot be read in
+    # 8 MB more than the child starts with, so it dies there, and this process answers.
+    settings.VERBATIM_QDPX_MEMORY_MB = 8
+    client.force_login(rita)
+    before = stored()
+    data = one_source("Intervieweuse : Un café ?\n" * 2_000_000).getvalue()
+    response = client.post("/exchange/import/", upload("big.qdpx", data))
+    assert "could not be read within" in response.content.decode()
+    assert "8 MB" in response.content.decode()
     assert stored() == before
 
 
