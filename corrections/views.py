@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from coding import workspace
 from coding.audit import recorded_as, restore_removed
 from coding.models import DetachedCoding, TextChange
+from coding.visibility import visible_codings
 from corrections import diffs, services
 from corrections import pseudonymise as sweep
 from corrections.forms import PassageForm, TextForm, UploadForm
@@ -58,15 +59,23 @@ def _said(request, outcome: services.Outcome) -> None:
     messages.success(request, " ".join(parts))
 
 
+def _changes(membership, interview):
+    """The codings' open text changes the member may see (blind rounds: coding/visibility.py)."""
+    seen = visible_codings(membership)
+    return TextChange.objects.filter(seen.q("coding__"), coding__interview=interview, seen_at=None)
+
+
+def _detached(membership, interview):
+    return DetachedCoding.objects.filter(visible_codings(membership).q(), interview=interview)
+
+
 def _context(membership, interview, **extra) -> dict:
     return {
         "project": membership.project,
         "membership": membership,
         "interview": interview,
-        "open_changes": TextChange.objects.filter(
-            coding__interview=interview, seen_at__isnull=True
-        ).count(),
-        "detached_count": DetachedCoding.objects.filter(interview=interview).count(),
+        "open_changes": _changes(membership, interview).count(),
+        "detached_count": _detached(membership, interview).count(),
         **permissions.abilities(membership),
         **extra,
     }
@@ -242,11 +251,11 @@ def restore(request: HttpRequest, project_id: int, interview_id: int, number: in
 def corrected_codings(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
     membership, interview = _interview(request, project_id, interview_id)
     changes = (
-        TextChange.objects.filter(coding__interview=interview, seen_at__isnull=True)
+        _changes(membership, interview)
         .select_related("coding__code", "coding__coder")
         .order_by("coding__start")
     )
-    detached = DetachedCoding.objects.filter(interview=interview).select_related("code", "coder")
+    detached = _detached(membership, interview).select_related("code", "coder")
     for item in detached:
         item.can_place = permissions.can_change_coding(membership, item)
     context = _context(membership, interview, changes=changes, detached=detached)
@@ -258,7 +267,7 @@ def change_seen(
     request: HttpRequest, project_id: int, interview_id: int, change_id: int
 ) -> HttpResponse:
     membership, interview = _interview(request, project_id, interview_id, Action.CODE)
-    change = get_object_or_404(TextChange, pk=change_id, coding__interview=interview)
+    change = get_object_or_404(_changes(membership, interview), pk=change_id)
     permissions.require_coding_change(membership, change.coding)
     change.seen_by, change.seen_at = request.user, timezone.now()
     change.save(update_fields=["seen_by", "seen_at"])
@@ -272,7 +281,7 @@ def place_again(
     """A detached coding back on the words the coder typed (their nearest occurrence to where it
     was), with its id, memos and review history."""
     membership, interview = _interview(request, project_id, interview_id, Action.CODE)
-    detached = get_object_or_404(DetachedCoding, pk=detached_id, interview=interview)
+    detached = get_object_or_404(_detached(membership, interview), pk=detached_id)
     permissions.require_coding_change(membership, detached)
     words = " ".join(request.POST.get("words", "").split())
     found = diffs.nearest(interview.text, words, detached.start)
@@ -294,7 +303,7 @@ def let_go(
     request: HttpRequest, project_id: int, interview_id: int, detached_id: int
 ) -> HttpResponse:
     membership, interview = _interview(request, project_id, interview_id, Action.CODE)
-    detached = get_object_or_404(DetachedCoding, pk=detached_id, interview=interview)
+    detached = get_object_or_404(_detached(membership, interview), pk=detached_id)
     permissions.require_coding_change(membership, detached)
     detached.delete()
     messages.success(request, _("The detached coding was let go."))

@@ -13,7 +13,9 @@ the same commit, so a worker killed at any point leaves nothing half-done. The q
 procrastinate's, in PostgreSQL (`manage.py procrastinate worker`, started by bin/dev).
 """
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg
@@ -189,20 +191,37 @@ def retry(job: Job) -> bool:
     return bool(reset)
 
 
+def _blocking(coroutine_function):
+    """`async_to_sync(coroutine_function)`, also from a thread whose event loop is running (an ASGI
+    server's, or Playwright's in the browser tests), where async_to_sync refuses: then the call
+    runs in a thread of its own."""
+    call = async_to_sync(coroutine_function)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call
+
+    def in_thread(*args, **kwargs):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(call, *args, **kwargs).result()
+
+    return in_thread
+
+
 def recover_stalled(seconds: float | None = None, jobs=None) -> list[Job]:
     """Jobs marked running whose worker stopped signalling life (killed, machine restarted):
     marked failed, with nothing of them kept (their transaction never committed), to be retried.
     """
     if seconds is None:
         seconds = settings.VERBATIM_JOB_STALLED_SECONDS
-    stalled = async_to_sync(app.job_manager.get_stalled_jobs)(seconds_since_heartbeat=seconds)
+    stalled = _blocking(app.job_manager.get_stalled_jobs)(seconds_since_heartbeat=seconds)
     stalled_ids = {row.id for row in stalled}
     running = Job.objects.filter(state=Job.State.RUNNING, task_id__in=stalled_ids)
     if jobs is not None:
         running = running.filter(pk__in=[job.pk for job in jobs])
     recovered = list(running)
     for job in recovered:
-        async_to_sync(app.job_manager.finish_job_by_id_async)(
+        _blocking(app.job_manager.finish_job_by_id_async)(
             job_id=job.task_id, status=Status.FAILED, delete_job=False
         )
         with translation.override(job.language):

@@ -25,7 +25,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from agreement.models import ConsensusDecision
 from analysis.models import SavedQuery
 from coding import trash
-from coding.models import CodingRound, Memo, ReviewEvent
+from coding.models import (
+    CodingEvent,
+    CodingRound,
+    DetachedCoding,
+    Memo,
+    ReviewEvent,
+    TextChange,
+)
 from interviews.models import (
     Attribute,
     AttributeValue,
@@ -172,7 +179,28 @@ def world(db):
     entry = trash.delete(make_code(project, "Jeté"), rita)
     attribute = Attribute.objects.create(project=project, name="Années", type="number")
     AttributeValue.objects.create(interview=interview, attribute=attribute, number=5)
-    Pseudonym.objects.create(project=project, real_name="Martine Dupont", pseudonym="Martine")
+    rule = Pseudonym.objects.create(
+        project=project, real_name="Martine Dupont", pseudonym="Martine"
+    )
+    change = TextChange.objects.create(coding=coding, version=2, old_text="avant", new_text="après")
+    event = CodingEvent.objects.create(
+        coding_id=coding.pk + 1000,
+        project_id=project.pk,
+        interview_id=interview.pk,
+        actor=rita,
+        action="delete",
+    )
+    detached = DetachedCoding.objects.create(
+        interview=interview,
+        coding_id=coding.pk + 1000,
+        code=code,
+        coder=rita,
+        text="mots",
+        start=0,
+        end=4,
+        version=2,
+        event=event,
+    )
     batch = ImportBatch.objects.create(project=project, created_by=ada)
     draft = ImportFile.objects.create(
         batch=batch, name="entretien.txt", format="txt", text=TRANSCRIPT
@@ -220,6 +248,12 @@ def world(db):
             "decision_id": decision.pk,
             "job_id": job.pk,
             "query_id": saved.pk,
+            "rule_id": rule.pk,
+            "change_id": change.pk,
+            "detached_id": detached.pk,
+            "start": 16,
+            "end": 40,
+            "number": 1,
         },
         "file": f"f{draft.pk}",
         "other_ids": [

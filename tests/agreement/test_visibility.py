@@ -18,9 +18,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from agreement.models import ConsensusDecision
 from analysis.models import SavedQuery
-from coding.models import Coding, CodingRound, Memo
+from coding.models import Coding, CodingEvent, CodingRound, DetachedCoding, Memo, TextChange
 from coding.visibility import visible_codings
-from interviews.models import Membership
+from interviews.models import Membership, Pseudonym
 from tests.factories import make_coding, make_user
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,27 @@ def blind(project, rita, remi, sam, study):
     )
     Memo.objects.create(pk=HIDDEN_MEMO, project=project, coding=hidden, author=remi, body=SECRET)
     make_coding(one, code, rita, 16, 60)
+    # What corrections of the text (before the round) left of remi's work to check.
+    change = TextChange.objects.create(coding=hidden, version=2, old_text=SECRET, new_text="x")
+    event = CodingEvent.objects.create(
+        coding_id=HIDDEN_CODING + 1,
+        project_id=project.pk,
+        interview_id=one.pk,
+        actor=remi,
+        action="delete",
+    )
+    detached = DetachedCoding.objects.create(
+        interview=one,
+        coding_id=HIDDEN_CODING + 1,
+        code=code,
+        coder=remi,
+        text=SECRET,
+        start=0,
+        end=10,
+        version=2,
+        event=event,
+    )
+    rule = Pseudonym.objects.create(project=project, real_name="Martine", pseudonym="Sophie")
     round_ = CodingRound.objects.create(project=project, name="Aveugle", created_by=sam)
     round_.coders.set([rita, remi])
     round_.interviews.set([one])
@@ -65,6 +86,9 @@ def blind(project, rita, remi, sam, study):
         project=project, name="Voisinage", query=f"a={code.pk}&coder={remi.pk}", created_by=remi
     )
     return {
+        "change": change,
+        "detached": detached,
+        "rule": rule,
         "query": query,
         "interview": one,
         "code": code,
@@ -87,10 +111,14 @@ def _urls(project, blind, remi, rita):
         "membership_id": blind["membership"].pk,
         "round_id": blind["round"].pk,
         "decision_id": blind["decision"].pk,
-        "entry_id": MISSING,
-        "query_id": blind[
-            "query"
-        ].pk,  # the trash holds nothing of the round (and researchers see their own)
+        "entry_id": MISSING,  # the trash holds nothing of the round (and researchers see their own)
+        "query_id": blind["query"].pk,
+        "change_id": blind["change"].pk,
+        "detached_id": blind["detached"].pk,
+        "rule_id": blind["rule"].pk,
+        "start": 0,
+        "end": 10,
+        "number": 1,
     }
     queries = [
         "",

@@ -81,9 +81,10 @@ def test_an_attribute_header_longer_than_its_column_is_refused_with_a_message(
     assert not Interview.objects.exists() and not Attribute.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("number", ["123456789012345", "-99999999999", "1e200000"])
 def test_a_number_past_the_attribute_column_is_text_unless_asked_for(
-    client, project, admin, number
+    client, project, admin, number, run_jobs
 ):
     """A 15-digit number is an identifier, not a quantity: the column becomes text."""
     upload(client, project, {"01.txt": build.txt()})
@@ -91,7 +92,8 @@ def test_a_number_past_the_attribute_column_is_text_unless_asked_for(
 
     response = client.post(f"/projects/{project.pk}/import/confirm/", headers=EN)
 
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"].startswith("/jobs/")
+    run_jobs()  # the import itself runs as a background job
     attribute = Attribute.objects.get()
     assert attribute.type == "text"
     assert AttributeValue.objects.get().text == number
