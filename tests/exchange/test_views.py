@@ -160,7 +160,9 @@ def test_a_file_the_reader_cannot_read_within_its_ceilings_fails_alone(
     client.force_login(rita)
     before = stored()
     data = one_source("Intervieweuse : Un café ?\n" * 2_000_000).getvalue()
-    response = client.post("/exchange/import/", upload("big.qdpx", data))
+    response = client.post(
+        "/exchange/import/", upload("big.qdpx", data), headers={"Accept-Language": "en"}
+    )
     assert "could not be read within" in response.content.decode()
     assert "8 MB" in response.content.decode()
     assert stored() == before
