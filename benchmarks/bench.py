@@ -93,6 +93,7 @@ class Result:
     times: list[float] = field(default_factory=list)  # seconds
     floor_times: list[float] = field(default_factory=list)
     queries: int | None = None
+    bytes: int | None = None  # of the response body (uncompressed), in the last warm-up run
     peak_mb: float | None = None
     floor_peak_mb: float | None = None
     captured: list[dict] = field(default_factory=list)  # SQL of one request, for --explain
@@ -109,6 +110,7 @@ class Result:
             "p95_ms": _ms(percentile(self.times, 95)),
             "max_ms": _ms(max(self.times, default=None)),
             "queries": self.queries,
+            "bytes": self.bytes,
             "floor_p50_ms": _ms(percentile(self.floor_times, 50)),
             "floor_n": len(self.floor_times),
             "status": self.status,
@@ -169,6 +171,8 @@ class Context:
     qdpx: bytes | None = None  # the project's own export, made once for import_qdpx
     import_fields: dict = field(default_factory=dict)  # file name → the preview form's fields
     imports: int = 0
+    csv_code: Code | None = None  # a code with about one interview's worth of excerpts
+    long: Interview | None = None  # the long interview (synthetic.long_interview), own project
 
 
 def project_for_size(size: synthetic.Size, *, seed: int, log) -> Project:
@@ -179,7 +183,7 @@ def project_for_size(size: synthetic.Size, *, seed: int, log) -> Project:
     return project
 
 
-def build_context(project: Project, *, seed: int) -> Context:
+def build_context(project: Project, *, seed: int, log=print) -> Context:
     interview = (
         project.interviews.defer("text")
         .annotate(coding_count=Count("codings"))
@@ -220,7 +224,12 @@ def build_context(project: Project, *, seed: int) -> Context:
         researcher_id=users[synthetic.CODERS[0]].pk,
         turns=list(turns),
         code_ids=[c.pk for c in codes],
+        csv_code=min(codes, key=lambda code: (abs(code.n - TARGET_CODINGS), code.pk)),
     )
+    # A named size benchmarks the long interview of issue 14; a tiny test corpus, a tiny one.
+    named = synthetic.SIZES.get(project.name.removeprefix("Synthetic ")) is not None
+    long = {} if named else {"characters": 20_000, "codings": 100}
+    context.long = synthetic.long_interview(seed=seed, log=log, **long)
     return context
 
 
@@ -250,6 +259,11 @@ HTMX = {"HX-Request": "true"}
 
 def open_interview(ctx: Context) -> Request:
     url = reverse("coding:workspace", args=[ctx.project.pk, ctx.interview.pk])
+    return Request("get", url, ctx.researcher)
+
+
+def open_long(ctx: Context) -> Request:
+    url = reverse("coding:workspace", args=[ctx.long.project_id, ctx.long.pk])
     return Request("get", url, ctx.researcher)
 
 
@@ -312,6 +326,17 @@ def search(ctx: Context) -> Request:
 def review_queue(ctx: Context) -> Request:
     url = reverse("review:queue", args=[ctx.project.pk])
     return Request("get", url, ctx.supervisor)
+
+
+def export_csv_code(ctx: Context) -> Request:
+    url = reverse("exports:excerpts", args=[ctx.project.pk])
+    return Request("get", f"{url}?format=csv&code={ctx.csv_code.pk}", ctx.researcher)
+
+
+def export_csv(ctx: Context) -> Request:
+    url = reverse("exports:excerpts", args=[ctx.project.pk])
+    codes = "&".join(f"code={pk}" for pk in ctx.export_codes)
+    return Request("get", f"{url}?format=csv&{codes}", ctx.researcher)
 
 
 def export_xlsx(ctx: Context) -> Request:
@@ -704,6 +729,10 @@ def floor_open_interview(ctx: Context) -> Floor:
     )
 
 
+def floor_open_long(ctx: Context) -> Floor:
+    return Floor(floor_open_interview(ctx).sql, [ctx.long.pk])
+
+
 def floor_codebook_counts(ctx: Context) -> Floor:
     return Floor(
         """
@@ -797,6 +826,14 @@ def floor_review_queue(ctx: Context) -> Floor:
 
 
 def floor_export_xlsx(ctx: Context) -> Floor:
+    return floor_export_codes(ctx.export_codes)
+
+
+def floor_export_csv_code(ctx: Context) -> Floor:
+    return floor_export_codes([ctx.csv_code.pk])
+
+
+def floor_export_codes(code_ids: list[int]) -> Floor:
     return Floor(
         """
         SELECT i.title, i.participant, k.name, u.username, c.start, c."end", c.text, c.status,
@@ -808,7 +845,7 @@ def floor_export_xlsx(ctx: Context) -> Floor:
         WHERE c.code_id = ANY(%s)
         ORDER BY k.name, i.title, c.start
         """,
-        [ctx.export_codes],
+        [code_ids],
     )
 
 
@@ -1026,6 +1063,7 @@ class Path:
 
 PATHS = [
     Path("open_interview", "coding:workspace", open_interview, floor_open_interview),
+    Path("open_long", "coding:workspace", open_long, floor_open_long),
     Path("apply_code", "coding:apply-code", apply_code, floor_apply_code),
     Path("remove_coding", "coding:remove-coding", remove_coding, floor_remove_coding),
     Path("codebook_counts", "coding:codebook", codebook_counts, floor_codebook_counts),
@@ -1033,6 +1071,8 @@ PATHS = [
     Path("excerpts_filtered", "excerpts:list", excerpts_filtered, floor_excerpts_filtered),
     Path("search", "search:search", search, floor_search),
     Path("review_queue", "review:queue", review_queue, floor_review_queue),
+    Path("export_csv_code", "exports:excerpts", export_csv_code, floor_export_csv_code),
+    Path("export_csv", "exports:excerpts", export_csv, floor_export_xlsx),
     Path("export_xlsx", "exports:excerpts", export_xlsx, floor_export_xlsx, memory=True),
     Path("import_docx", "interviews:import", import_docx, floor_import_docx, memory=True),
     Path("agreement_table", "agreement:figures", agreement_table, floor_agreement_table),
@@ -1117,30 +1157,39 @@ def run_all(ctx: Context, options: Settings, log=print) -> list[Result]:
             else:
                 _run_path(ctx, path, result, options)
                 _run_floor(ctx, path, result, options, raw)
-            if path.name == "open_interview":
-                result.note = f"interview with {ctx.interview_codings} codings"
-            if path.name == "export_xlsx":
-                result.note = f"{ctx.export_count} excerpts"
-            if path.name == "import_docx":
-                result.note = f"{IMPORT_FILES} files of ~10,000 words"
-            if path.name.startswith("agreement_table") and ctx.agreement:
-                wanted = AGREEMENT_LARGE if path.name.endswith("large") else AGREEMENT
-                coders, interviews = ctx.agreement.get(wanted, ([], []))
-                result.note = f"{len(coders)} coders, {len(interviews)} interviews, every code"
-            if path.name in ("export_qdpx", "import_qdpx"):
-                codings = Coding.objects.filter(interview__project=ctx.project).count()
-                interviews = ctx.project.interviews.count()
-                result.note = f"{interviews} interviews, {codings} codings"
-            if path.name == "import_nvivo":
-                result.note = "the NVivo 12 sample: 97 codings on one source"
-            if path.name == "correct_word":
-                result.note = f"{CORRECTION_WORDS} words, {CORRECTION_CODINGS} codings"
-            if path.name == "pseudonymise_all":
-                result.note = "a name in every interview where it is"
+            result.note = note(ctx, path.name)
             log(f"  {path.name}: {result.status}, {result.n} runs, floor {len(result.floor_times)}")
             results.append(result)
     _cleanup(ctx)
     return results
+
+
+def note(ctx: Context, name: str) -> str:
+    """What a path's row is about, when its name does not say it all."""
+    if name == "open_interview":
+        return f"interview with {ctx.interview_codings} codings"
+    if name == "open_long":
+        return f"{ctx.long.text_length:,} characters, {ctx.long.codings.count():,} codings"
+    if name in ("export_csv", "export_xlsx"):
+        return f"{ctx.export_count} excerpts"
+    if name == "export_csv_code":
+        return f"{ctx.csv_code.n} excerpts"
+    if name == "import_docx":
+        return f"{IMPORT_FILES} files of ~10,000 words"
+    if name.startswith("agreement_table") and ctx.agreement:
+        wanted = AGREEMENT_LARGE if name.endswith("large") else AGREEMENT
+        coders, interviews = ctx.agreement.get(wanted, ([], []))
+        return f"{len(coders)} coders, {len(interviews)} interviews, every code"
+    if name in ("export_qdpx", "import_qdpx"):
+        codings = Coding.objects.filter(interview__project=ctx.project).count()
+        return f"{ctx.project.interviews.count()} interviews, {codings} codings"
+    if name == "import_nvivo":
+        return "the NVivo 12 sample: 97 codings on one source"
+    if name == "correct_word":
+        return f"{CORRECTION_WORDS} words, {CORRECTION_CODINGS} codings"
+    if name == "pseudonymise_all":
+        return "a name in every interview where it is"
+    return ""
 
 
 def _run_path(ctx: Context, path: Path, result: Result, options: Settings) -> None:
@@ -1157,10 +1206,12 @@ def _run_path(ctx: Context, path: Path, result: Result, options: Settings) -> No
             return
         for run in range(options.warmup):
             captured = [] if run == options.warmup - 1 else None
-            _send(path.request(ctx), captured)
+            sizes = []
+            _send(path.request(ctx), captured, sizes)
             if captured is not None:
                 result.queries = len(captured)
                 result.captured = captured
+                result.bytes = sum(sizes)
         started = time.perf_counter()
         runs = min(options.runs, path.runs or options.runs)
         while result.n < runs and (result.n < 3 or time.perf_counter() - started < options.budget):
@@ -1171,10 +1222,13 @@ def _run_path(ctx: Context, path: Path, result: Result, options: Settings) -> No
         result.status = f"error: {error}"
 
 
-def _send(request: Request | None, captured: list | None = None) -> float:
+def _send(
+    request: Request | None, captured: list | None = None, sizes: list | None = None
+) -> float:
     """Server time of a path's request(s), in seconds (bodies read, streamed or not).
 
-    With `captured`, the requests' own queries are appended to it (not the bench's bookkeeping).
+    With `captured`, the requests' own queries are appended to it (not the bench's bookkeeping);
+    with `sizes`, the bytes of each response's body.
     """
     elapsed = 0.0
     while request is not None:
@@ -1183,9 +1237,10 @@ def _send(request: Request | None, captured: list | None = None) -> float:
         with capture as queries:
             started = time.perf_counter()
             response = send(request.url, request.data, headers=request.headers)
-            if response.streaming:
-                b"".join(response.streaming_content)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
             elapsed += time.perf_counter() - started
+        if sizes is not None:
+            sizes.append(len(body))
         if captured is not None:
             captured.extend(queries.captured_queries)
         if response.status_code >= 400:

@@ -117,7 +117,18 @@ def free_port() -> int:
 class Server:
     """Gunicorn with Verbatim's production configuration, on 127.0.0.1, for the time of a `with`."""
 
-    def __init__(self, *, workers: int, threads: int = 1, env: dict | None = None):
+    def __init__(
+        self,
+        *,
+        workers: int,
+        threads: int = 1,
+        env: dict | None = None,
+        args: tuple = (),
+        root: Path = ROOT,
+    ):
+        # `root`: the code to serve (another checkout, for before/after comparisons); `args`: more
+        # gunicorn options (they override gunicorn_conf's).
+        self.root, self.args = Path(root), list(args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers, self.threads = workers, threads
@@ -149,15 +160,22 @@ class Server:
             # A kill of this process unwinds through __exit__ too, so gunicorn never outlives it.
             self._sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         env = self.environment()
-        manage = [sys.executable, str(ROOT / "manage.py")]
+        manage = [sys.executable, str(self.root / "manage.py")]
         subprocess.run(
-            [*manage, "collectstatic", "--no-input", "-v", "0"], env=env, cwd=ROOT, check=True
+            [*manage, "collectstatic", "--no-input", "-v", "0"], env=env, cwd=self.root, check=True
         )
         with self.log.open("w") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "python:verbatim.gunicorn_conf"],
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    "python:verbatim.gunicorn_conf",
+                    *self.args,
+                ],
                 env=env,
-                cwd=ROOT,
+                cwd=self.root,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -870,6 +870,53 @@ def synthesize(
     return report
 
 
+LONG_PROJECT = "Synthetic long interview"
+LONG_CHARACTERS = 1_000_000
+LONG_CODINGS = 5_000
+
+
+def long_interview(
+    *,
+    characters: int = LONG_CHARACTERS,
+    codings: int = LONG_CODINGS,
+    seed: int = 1,
+    log: Callable[[str], None] = print,
+) -> Interview:
+    """A project of its own holding one interview of about `characters` characters (at least)
+    with `codings` codings (issue 14: a long interview stays fast), made once; the same users and
+    codebook as the sized projects, so their sessions reach it."""
+    name = LONG_PROJECT
+    if (characters, codings) != (LONG_CHARACTERS, LONG_CODINGS):
+        name = f"{LONG_PROJECT} ({characters} characters, {codings} codings)"
+    project = Project.objects.filter(name=name).first()
+    if project is not None:
+        return project.interviews.get()
+    log(f"Generating « {name} »: one interview of {characters:,} characters.")
+    plan = _coding_plan(seed)
+    index = 1_000_000  # its own random generator, apart from the sized projects' interviews
+    generated = generate_interview(seed, index, 10_000)
+    # The length of the text grows with the mean number of words (same draws): scale it once, a
+    # little over, so that the text is at least LONG_CHARACTERS long.
+    words = round(10_000 * characters / len(generated.text) * 1.02)
+    generated = generate_interview(seed, index, words)
+    with transaction.atomic():
+        users = _users()
+        project = Project.objects.create(
+            name=name,
+            description="Synthetic long interview for benchmarks: fictional, generated text.",
+        )
+        _members(project, users)
+        code_ids = _codebook(project, users[ADMIN])
+        ids = _interviews(project, [generated], users[ADMIN])
+        _turns([generated], ids, _speakers([generated], ids))
+        _attribute_values([generated], ids, _attributes(project))
+        made = {index: generate_codings(seed, generated, codings, plan)}
+        coder_ids = [users[name].pk for name in CODERS]
+        _codings(made, ids, code_ids, coder_ids, users[SUPERVISOR].pk)
+    _analyze()
+    return project.interviews.get()
+
+
 def _write_batch(seed, size, indexes, counts, plan, project, users, code_ids, attributes, report):
     step = time.perf_counter()
     generated = [generate_interview(seed, i, size.words) for i in indexes]

@@ -1,13 +1,14 @@
-"""Excerpts, the codebook and a code's report as files: CSV, Excel (openpyxl) and Word (python-docx).
+"""Excerpts, the codebook and a code's report as files: CSV, Excel (rustpy-xlsxwriter) and Word
+(python-docx).
 
 A `Table` (translated header, lazily built rows) is written by either writer, so the CSV and the
 Excel file of one export always have the same columns. Large exports never sit in memory: the CSV is
-written row by row as the response streams, and the Excel file row by row into a temporary file
-(openpyxl's write-only mode with inline strings), both fed by a server-side cursor.
+written row by row as the response streams, and the Excel file row by row into a temporary file,
+both fed by a server-side cursor.
 
 Cells are guarded against formula injection: in CSV a text starting with = + - @ (or a tab or
 carriage return, as OWASP advises) gets a leading apostrophe; in Excel every text is stored as a
-string cell, which Excel never evaluates.
+string cell, which Excel never evaluates (tests/exports/test_exports.py reads it back).
 """
 
 import csv
@@ -17,6 +18,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.db.models import (
@@ -35,9 +37,7 @@ from django.utils.translation import gettext as _
 from docx import Document
 from docx.enum.text import WD_BREAK
 from docx.shared import Cm, Pt, RGBColor
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from rustpy_xlsxwriter import FastExcel
 
 from coding.codebook import code_paths, subtree_ids
 from coding.models import Code, Coding, Memo, ReviewEvent
@@ -56,7 +56,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 refuses: openpyxl and python-docx raise on them, and PDF imports can carry them.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EXCEL_CELL_MAX = 32_767  # Excel refuses to open a file with a longer cell
-EXCEL_ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 
 
 def download_name(project: Project, what: str, extension: str) -> str:
@@ -347,42 +346,50 @@ def csv_row(values: Iterable) -> list:
 
 
 def xlsx_file(table: Table):
-    """The table as an Excel workbook in an anonymous temporary file, rewound, for a FileResponse."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(table.sheet)
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in table.header:
-        cell = _text_cell(sheet, xml_safe(str(title)))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in table.rows:
-        sheet.append([xlsx_cell(sheet, value) for value in row])
+    """The table as an Excel workbook in an anonymous temporary file, rewound, for a FileResponse.
+
+    Written by rustpy-xlsxwriter (Rust's rust_xlsxwriter), row by row from the rows' iterator:
+    10,000 excerpts in about 0.2 s where openpyxl's write-only mode took 1.4 s and xlsxwriter's
+    constant-memory mode 1.3 s (docs/benchmarks.md). It stores every Python str as a text cell,
+    never as a formula, a number or an error code, whatever it starts with.
+    """
+    header = _unique_titles(xml_safe(str(title)) for title in table.header)
+    records = (
+        dict(zip(header, (xlsx_cell(value) for value in row), strict=True)) for row in table.rows
+    )
+    # The writer takes the header from the first row: with none, one of empty cells writes it alone.
+    first = next(records, dict.fromkeys(header))
+    records = chain([first], records)
     # Not a `with` block: the FileResponse reading it closes it, which deletes it.
     file = tempfile.TemporaryFile()  # noqa: SIM115
-    workbook.save(file)
+    workbook = FastExcel(file).format(bold_headers=True, datetime_format="yyyy-mm-dd hh:mm:ss")
+    workbook = workbook.freeze(row=1, col=0)
+    workbook.sheet(xml_safe(table.sheet)[:31], records).save()
     file.seek(0)
     return file
 
 
-def xlsx_cell(sheet, value) -> object:
-    """A value openpyxl stores as the same value: text as text, never as a formula or error code."""
+def _unique_titles(titles: Iterable[str]) -> list[str]:
+    """Column titles as keys of the writer's rows: an attribute named like a fixed column ("Code")
+    gets a number rather than overwriting it."""
+    unique: list[str] = []
+    for title in titles:
+        candidate, n = title, 2
+        while candidate in unique:
+            candidate, n = f"{title} ({n})", n + 1
+        unique.append(candidate)
+    return unique
+
+
+def xlsx_cell(value) -> object:
+    """A value as the Excel writer stores it: text without the characters XML refuses, cut to
+    the longest cell Excel opens."""
     if not isinstance(value, str):
         return value
     value = xml_safe(value)
     if len(value) > EXCEL_CELL_MAX:
         value = value[: EXCEL_CELL_MAX - 1] + "…"
-    if value.startswith("=") or value in EXCEL_ERROR_CODES:
-        return _text_cell(sheet, value)
     return value
-
-
-def _text_cell(sheet, text: str):
-    cell = WriteOnlyCell(sheet, text)
-    cell.data_type = "s"  # openpyxl would make "=…" a formula and "#N/A" an error
-    return cell
 
 
 def xml_safe(text: str) -> str:

@@ -6,12 +6,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from benchmarks import bench
+from benchmarks import bench, http_bench
 from coding.models import Coding
 from tests.factories import make_code, make_coding
 
 NAMES = [
     "open_interview",
+    "open_long",
     "apply_code",
     "remove_coding",
     "codebook_counts",
@@ -19,6 +20,8 @@ NAMES = [
     "excerpts_filtered",
     "search",
     "review_queue",
+    "export_csv_code",
+    "export_csv",
     "export_xlsx",
     "import_docx",
     "agreement_table",
@@ -63,7 +66,8 @@ def test_bench_writes_every_path_to_json_and_leaves_the_corpus_as_it_was(tmp_pat
     assert "peak_mb" in rows["export_xlsx"] and "peak_mb" in rows["import_docx"]
     assert "peak_mb" in rows["export_qdpx"]
     assert rows["export_xlsx"]["floor_peak_mb"] > 0
-    assert Coding.objects.count() == 60
+    assert rows["open_long"]["bytes"] > rows["open_interview"]["bytes"] > 0
+    assert synthetic_codings() == 60
     assert "floor p50" in out.getvalue()
 
 
@@ -80,7 +84,7 @@ def test_a_path_whose_url_is_missing_is_reported_as_not_built_yet(tmp_path, monk
     assert rows["apply_code"]["floor_p50_ms"] > 0
     assert rows["remove_coding"]["status"] == "ok"  # it makes the codings it removes
     assert "not built yet" in out.getvalue()
-    assert Coding.objects.count() == 60
+    assert synthetic_codings() == 60
 
 
 @pytest.mark.django_db(transaction=True)
@@ -89,6 +93,32 @@ def test_explain_prints_the_plans_of_the_slowest_queries():
     call_command("bench", **TINY, only=["open_interview"], explain=True, stdout=out)
     assert "== open_interview" in out.getvalue()
     assert "Execution Time" in out.getvalue()
+
+
+def synthetic_codings() -> int:
+    """The codings of the tiny sized corpus (the long interview has a project of its own)."""
+    return Coding.objects.filter(interview__project__name__startswith="Synthetic S").count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_over_http_times_each_path_on_gunicorn_beside_in_process(tmp_path):
+    out = StringIO()
+    call_command("bench", **TINY, http=True, json=str(tmp_path / "http.json"), stdout=out)
+    report = json.loads((tmp_path / "http.json").read_text())
+    assert {row["name"] for row in report["results"]} == set(http_bench.PATHS)  # and in process
+    over_http = report["http"]["new"]
+    assert list(over_http) == http_bench.PATHS
+    for name, row in over_http.items():
+        assert row["error"] is None, (name, row)
+        assert row["n"] == 2 and 0 < row["p50_ms"] <= row["p95_ms"], (name, row)
+        # Gunicorn's own time of the same requests, from its access log.
+        assert row["server_p50_ms"] is not None and row["server_p50_ms"] > 0, (name, row)
+        assert 0 < row["wire_bytes"] <= row["bytes"], (name, row)
+    # Pages travel compressed, downloads as they are.
+    assert over_http["open_interview"]["wire_bytes"] < over_http["open_interview"]["bytes"] / 3
+    assert over_http["export_csv"]["wire_bytes"] == over_http["export_csv"]["bytes"]
+    assert "server p50" in out.getvalue() and "wire KB" in out.getvalue()
+    assert synthetic_codings() == 60  # what apply_code made, remove_coding or the cleanup removed
 
 
 def test_p95_is_an_observed_value():

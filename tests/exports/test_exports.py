@@ -18,7 +18,7 @@ from coding.models import Code, Coding, Memo, ReviewEvent
 from excerpts import queries
 from excerpts.filters import read_filters
 from excerpts.queries import context_after, context_before
-from exports.writers import xlsx_cell
+from exports.writers import Table, xlsx_cell, xlsx_file
 from interviews.models import Attribute, AttributeValue
 from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview, make_project
 
@@ -229,9 +229,19 @@ def test_xlsx_drops_control_characters_xml_cannot_hold(client, project, rita):
 
 
 def test_xlsx_cuts_text_beyond_what_an_excel_cell_holds():
-    sheet = openpyxl.Workbook(write_only=True).create_sheet()
-    assert xlsx_cell(sheet, "a" * 40_000) == "a" * 32_766 + "…"
-    assert xlsx_cell(sheet, "#N/A").data_type == "s"
+    assert xlsx_cell("a" * 40_000) == "a" * 32_766 + "…"
+
+
+def test_xlsx_stores_every_text_as_text_and_keeps_a_column_named_like_another():
+    rows = [["#N/A", "=SUM(A1)", "+33 6", "0042", 7, None, datetime.datetime(2026, 1, 5, 9, 30)]]
+    header = ["Error", "Formula", "Plus", "Zeros", "Number", "Empty", "Code"]
+    table = Table("Excerpts", [*header, "Code"], ([*row, "second"] for row in rows))
+    sheet = openpyxl.load_workbook(xlsx_file(table)).active
+    assert [cell.value for cell in sheet[1]] == [*header, "Code (2)"]
+    cells = list(sheet[2])
+    assert [cell.data_type for cell in cells[:4]] == ["s"] * 4
+    assert [cell.value for cell in cells] == [*rows[0], "second"]
+    assert sheet.freeze_panes == "A2"
 
 
 # Filters, refusals, sizes

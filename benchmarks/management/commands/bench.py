@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from benchmarks import bench, browser, loadtest, synthetic
+from benchmarks import bench, browser, http_bench, loadtest, synthetic
 
 
 class Command(BaseCommand):
@@ -45,6 +45,16 @@ class Command(BaseCommand):
             help="With --browser: the margin stripes off, to see what they cost.",
         )
         parser.add_argument(
+            "--http",
+            action="store_true",
+            help="Over HTTP, against gunicorn on 127.0.0.1, beside in-process (benchmarks/http_bench.py).",
+        )
+        parser.add_argument(
+            "--before",
+            metavar="DIR",
+            help="With --http: also serve this checkout of the code, requests alternating.",
+        )
+        parser.add_argument(
             "--explain",
             action="store_true",
             help="Print EXPLAIN (ANALYZE, BUFFERS) of the slowest queries of each path.",
@@ -53,6 +63,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["runs"] < 1:
             raise CommandError("--runs must be at least 1.")
+        if options["before"] and not options["http"]:
+            raise CommandError("--before compares servers: it goes with --http.")
         if settings.DEBUG:
             self.stderr.write("DJANGO_DEBUG is on: timings include debug overhead.")
         if options["browser"]:
@@ -60,7 +72,7 @@ class Command(BaseCommand):
             return
         size = synthetic.size_from_options(options)
         project = bench.project_for_size(size, seed=options["seed"], log=self.stdout.write)
-        context = bench.build_context(project, seed=options["seed"])
+        context = bench.build_context(project, seed=options["seed"], log=self.stdout.write)
         self.stdout.write(
             f"Benchmarking « {project.name} », {options['runs']} runs per path "
             f"(open_interview: {context.interview_codings} codings)."
@@ -72,12 +84,26 @@ class Command(BaseCommand):
             **settings.STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
-        with override_settings(STORAGES=plain_static), warnings.catch_warnings():
+        if options["http"]:
+            runs.only = [name for name in http_bench.PATHS if name in (runs.only or [name])]
+        # The 10,000-excerpt downloads themselves, not the page that offers a background job.
+        export_rows = max(settings.VERBATIM_EXPORT_JOB_ROWS, context.export_count + 1)
+        overrides = {"STORAGES": plain_static, "VERBATIM_EXPORT_JOB_ROWS": export_rows}
+        with override_settings(**overrides), warnings.catch_warnings():
             warnings.filterwarnings("ignore", "No directory at", UserWarning)  # WhiteNoise
             results = bench.run_all(context, runs, log=self.stdout.write)
+        over_http = None
+        if options["http"]:
+            self.stdout.write("Over HTTP (gunicorn on 127.0.0.1):")
+            over_http = http_bench.run(
+                context, runs, before=options["before"], log=self.stdout.write
+            )
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         self.stdout.write(f"\nLoad average after the run: {load} ({os.cpu_count()} cores).")
         self.stdout.write(bench.table(results))
+        if over_http:
+            self.stdout.write("\nOver HTTP, ms (client side unless said):")
+            self.stdout.write(http_bench.table(over_http, results))
         if options["explain"]:
             self.stdout.write("")
             self.stdout.write(bench.explain(results))
@@ -89,6 +115,11 @@ class Command(BaseCommand):
                 "load_average": [round(value, 2) for value in os.getloadavg()],
                 "results": [result.as_json() for result in results],
             }
+            if over_http:
+                report["http"] = {
+                    side: {name: figures.as_json() for name, figures in paths.items()}
+                    for side, paths in over_http.items()
+                }
             path = Path(options["json"])
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

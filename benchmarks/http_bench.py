@@ -1,0 +1,335 @@
+"""The hot paths over HTTP, as a browser meets them: `manage.py bench --http`.
+
+The in-process bench (benchmarks/bench.py) says where the time goes inside Django; this one says
+what a researcher waits for. It starts the production server (gunicorn with verbatim/gunicorn_conf.py,
+benchmarks.loadtest.Server) on a free port of 127.0.0.1, signs the synthetic users in through the
+login form, and sends each path's requests as the pages send them: the same request builders as the
+in-process bench (the workspace's `since` and coder filter, `HX-Request`, the CSRF token from the
+cookie in `X-CSRFToken`, `Origin`), plus what every browser sends (`Accept-Encoding: gzip, br`, a
+kept-alive connection, `Accept-Language`).
+
+Per path: the client's time from sending the request to the last byte of the body (p50, p95), the
+server's own time for the same requests (gunicorn's access log, `%(D)s`: from reading the request
+to writing the last byte, streamed bodies included), and the bytes on the wire (compressed when
+the server compresses) beside the page's own size. With `before`, a second server runs another
+checkout of the code (say `git worktree add /tmp/verbatim-before main`) against the same
+database, and each path's requests alternate between the two, so that both see the same load.
+"""
+
+import gzip
+import http.client
+import re
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.urls import reverse
+
+from benchmarks import bench, loadtest, synthetic
+
+# The paths issue 21 times over HTTP, in the order of its table.
+PATHS = [
+    "apply_code",
+    "remove_coding",
+    "open_interview",
+    "open_long",
+    "excerpts_first_page",
+    "review_queue",
+    "export_csv_code",
+    "export_csv",
+    "export_xlsx",
+]
+FORM_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+TAG = "X-Bench-Request"  # names each request in the access log
+ACCESS_LOG_FORMAT = "%({x-bench-request}i)s %(D)s"  # gunicorn: the tag, then microseconds
+TIMEOUT = 120
+
+
+@dataclass
+class Reply:
+    """What the bench's `after` checks read of a response (as of Django's test client's)."""
+
+    status_code: int
+    content: bytes  # decoded
+    wire: int  # body bytes as they travelled
+
+
+class Browser:
+    """One signed-in user on one kept-alive connection to one server."""
+
+    tags = count(1)  # shared: a tag names one request across every server's log
+
+    def __init__(self, server: loadtest.Server, username: str):
+        self.server, self.username = server, username
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
+        self.cookies: dict[str, str] = {}
+
+    def login(self) -> None:
+        page = self.send("GET", reverse("login"))[0]
+        token = FORM_TOKEN.search(page.content.decode())
+        form = {"username": self.username, "password": synthetic.PASSWORD}
+        form["csrfmiddlewaretoken"] = token[1] if token else ""
+        reply = self.send("POST", reverse("login"), form)[0]
+        if reply.status_code != 302 or "sessionid" not in self.cookies:
+            raise bench.BenchError(f"{self.username} could not sign in ({reply.status_code})")
+
+    def send(self, method: str, url: str, data=None, headers=None) -> tuple[Reply, float, int]:
+        """The reply, the client's time in seconds, and the request's tag."""
+        tag = next(self.tags)
+        base = f"http://127.0.0.1:{self.server.port}"
+        sent = {
+            "Host": f"127.0.0.1:{self.server.port}",
+            "Accept-Language": "fr",
+            "Accept-Encoding": "gzip, deflate, br, zstd",
+            TAG: str(tag),
+            **(headers or {}),
+        }
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if method.upper() == "POST":
+            sent["Origin"] = base
+            sent["X-CSRFToken"] = self.cookies.get(settings.CSRF_COOKIE_NAME, "")
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+            body = urlencode(data or {}, doseq=True)
+        started = time.perf_counter()
+        try:
+            self.conn.request(method.upper(), url, body=body, headers=sent)
+            response = self.conn.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            raise
+        elapsed = time.perf_counter() - started
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if response.will_close:
+            self.conn.close()
+        return Reply(response.status, _decoded(response, raw), len(raw)), elapsed, tag
+
+
+def _decoded(response, raw: bytes) -> bytes:
+    encoding = response.headers.get("Content-Encoding", "")
+    if encoding == "gzip":
+        return gzip.decompress(raw)
+    if encoding == "deflate":
+        return zlib.decompress(raw)
+    if encoding:
+        raise bench.BenchError(f"unexpected Content-Encoding {encoding}")
+    return raw
+
+
+@dataclass
+class Figures:
+    """One path on one server."""
+
+    times: list[float] = field(default_factory=list)  # client side, seconds
+    tags: list[int] = field(default_factory=list)  # of the timed requests, for the server's times
+    server_times: list[float] = field(default_factory=list)
+    wire: int | None = None  # bytes of the last body as sent
+    size: int | None = None  # and decoded
+    error: str = ""
+
+    def as_json(self) -> dict:
+        return {
+            "n": len(self.times),
+            "p50_ms": bench._ms(bench.percentile(self.times, 50)),
+            "p95_ms": bench._ms(bench.percentile(self.times, 95)),
+            "server_p50_ms": bench._ms(bench.percentile(self.server_times, 50)),
+            "server_p95_ms": bench._ms(bench.percentile(self.server_times, 95)),
+            "wire_bytes": self.wire,
+            "bytes": self.size,
+            "error": self.error or None,
+        }
+
+
+@dataclass
+class Side:
+    """A server under test and its signed-in users."""
+
+    name: str  # "new" (this checkout) or "before"
+    server: loadtest.Server
+    log: Path
+    browsers: dict = field(default_factory=dict)  # id(test client) -> Browser
+    figures: dict = field(default_factory=dict)  # path name -> Figures
+
+
+def server_for(root: Path, folder: Path, name: str, export_rows: int, workers: int, threads: int):
+    log = folder / f"access-{name}.log"
+    env = {
+        "VERBATIM_ACCESS_LOG": str(log),
+        # The 10,000-excerpt downloads themselves, not the page offering a background job.
+        "VERBATIM_EXPORT_JOB_ROWS": str(export_rows),
+    }
+    args = ("--access-logformat", ACCESS_LOG_FORMAT)
+    server = loadtest.Server(workers=workers, threads=threads, env=env, args=args, root=root)
+    return Side(name, server, log)
+
+
+def run(
+    ctx: bench.Context,
+    options: bench.Settings,
+    *,
+    before: Path | None = None,
+    workers: int = 2,
+    threads: int = 4,
+    log=print,
+) -> dict[str, dict[str, Figures]]:
+    """{side name: {path name: Figures}} for this checkout ("new") and, with `before`, the other."""
+    export_rows = max(settings.VERBATIM_EXPORT_JOB_ROWS, ctx.export_count + 1)
+    with tempfile.TemporaryDirectory(prefix="verbatim-bench-http-") as folder:
+        roots = [("new", loadtest.ROOT)] + ([("before", Path(before))] if before else [])
+        sides = [
+            server_for(root, Path(folder), name, export_rows, workers, threads)
+            for name, root in roots
+        ]
+        started = []
+        try:
+            for side in sides:
+                side.server.__enter__()
+                started.append(side)
+                _sign_in(ctx, side)
+            for name in PATHS:
+                if options.only and name not in options.only:
+                    continue
+                _run_path(ctx, name, sides, options)
+                log(f"  {name}: " + ", ".join(_summary(s.name, s.figures[name]) for s in sides))
+        finally:
+            for side in started:
+                side.server.__exit__(None, None, None)
+            bench._cleanup(ctx)
+        for side in sides:
+            _server_times(side)
+    return {side.name: side.figures for side in sides}
+
+
+def _sign_in(ctx: bench.Context, side: Side) -> None:
+    users = {
+        id(ctx.researcher): ctx.researcher_user.username,
+        id(ctx.supervisor): synthetic.SUPERVISOR,
+        id(ctx.admin): synthetic.ADMIN,
+    }
+    for key, username in users.items():
+        browser = Browser(side.server, username)
+        browser.login()
+        side.browsers[key] = browser
+
+
+def _run_path(ctx: bench.Context, name: str, sides: list[Side], options: bench.Settings) -> None:
+    path = next(p for p in bench.PATHS if p.name == name)
+    for side in sides:
+        side.figures[name] = Figures()
+    started = time.perf_counter()
+    runs = 0
+    while runs < options.warmup + options.runs and (
+        runs < options.warmup + 3 or time.perf_counter() - started < options.budget
+    ):
+        for side in sides:  # interleaved: both servers meet the same moment of the machine
+            figures = side.figures[name]
+            if figures.error:
+                continue
+            try:
+                reply, elapsed, tag = _send(side, path.request(ctx))
+            except (bench.BenchError, OSError, http.client.HTTPException) as error:
+                figures.error = str(error) or type(error).__name__
+                continue
+            figures.wire, figures.size = reply.wire, len(reply.content)
+            if runs >= options.warmup:
+                figures.times.append(elapsed)
+                figures.tags.append(tag)
+        runs += 1
+
+
+def _send(side: Side, request: bench.Request) -> tuple[Reply, float, int]:
+    browser = side.browsers[id(request.client)]
+    # The test client's token is not this browser's: the browser sends its own.
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "x-csrftoken"}
+    reply, elapsed, tag = browser.send(request.method, request.url, request.data, headers)
+    if reply.status_code >= 400:
+        raise bench.BenchError(f"HTTP {reply.status_code}")
+    if request.after:
+        request.after(reply)
+    return reply, elapsed, tag
+
+
+def _server_times(side: Side) -> None:
+    """Gunicorn's own time for each timed request, from its access log (tag, microseconds)."""
+    found = {}
+    if side.log.exists():
+        for line in side.log.read_text().splitlines():
+            tag, _, micros = line.rpartition(" ")
+            if tag.isdigit() and micros.isdigit():
+                found[int(tag)] = int(micros) / 1e6
+    for figures in side.figures.values():
+        figures.server_times = [found[tag] for tag in figures.tags if tag in found]
+
+
+def _summary(name: str, figures: Figures) -> str:
+    if figures.error:
+        return f"{name} error: {figures.error}"
+    p50 = bench.percentile(figures.times, 50)
+    return f"{name} {len(figures.times)} runs, p50 {bench._fmt(bench._ms(p50))} ms"
+
+
+# --- Reporting ---------------------------------------------------------------------------------
+
+TARGETS = {  # issue 21: p50 over HTTP on loopback, ms (and KB on the wire)
+    "apply_code": "≤ 4",
+    "remove_coding": "≤ 4",
+    "open_interview": "≤ 15, ≤ 150 KB",
+    "open_long": "server < 1,000, < 5 MB",
+    "excerpts_first_page": "≤ 8",
+    "review_queue": "≤ 10",
+    "export_csv_code": "≤ 10",
+    "export_csv": "≤ 100",
+    "export_xlsx": "≤ 400",
+}
+
+
+def table(sides: dict[str, dict[str, Figures]], in_process: list[bench.Result]) -> str:
+    """One row per path and server: client p50/p95, server p50, bytes, beside in-process and floor."""
+    process = {r.name: r for r in in_process}
+    header = ["path", "server", "n", "p50", "p95", "server p50", "wire KB", "page KB"]
+    header += ["in-process p50", "floor p50", "target"]
+    rows = [header]
+    for name in PATHS:
+        for side, paths in sides.items():
+            if name not in paths:
+                continue
+            f, row = paths[name], paths[name].as_json()
+            r = process.get(name)
+            in_process = r.as_json() if r else {}
+            rows.append(
+                [
+                    name,
+                    side,
+                    str(row["n"]),
+                    bench._fmt(row["p50_ms"]),
+                    bench._fmt(row["p95_ms"]),
+                    bench._fmt(row["server_p50_ms"]),
+                    _kb(f.wire),
+                    _kb(f.size),
+                    bench._fmt(in_process.get("p50_ms")),
+                    bench._fmt(in_process.get("floor_p50_ms")),
+                    f"error: {f.error}" if f.error else TARGETS[name],
+                ]
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+            + [cell.rjust(width) for cell, width in zip(row[2:-1], widths[2:-1], strict=True)]
+            + [row[-1]]
+        ).rstrip()
+        for row in rows
+    )
+
+
+def _kb(size: int | None) -> str:
+    return "—" if size is None else f"{size / 1024:,.1f}"

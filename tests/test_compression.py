@@ -1,0 +1,43 @@
+"""Pages and fragments travel gzipped to browsers that accept it; downloads as they are."""
+
+import gzip
+
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+
+
+def test_the_interview_page_is_compressed_and_says_it_varies_with_the_encoding(
+    client, rita, project, interview
+):
+    client.force_login(rita)
+    url = f"/projects/{project.pk}/interviews/{interview.pk}/"
+    plain = client.get(url)
+    compressed = client.get(url, headers=GZIP)
+    assert plain.status_code == compressed.status_code == 200
+    assert "Content-Encoding" not in plain
+    assert compressed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in compressed["Vary"]
+    page = gzip.decompress(compressed.content)
+    assert b'id="transcript"' in page and interview.title.encode() in page
+    assert len(compressed.content) < len(page) / 2
+
+
+def test_an_htmx_action_answer_is_compressed_too(client, rita, project, interview, code):
+    client.force_login(rita)
+    url = f"/projects/{project.pk}/interviews/{interview.pk}/codings/"
+    data = {"start": 0, "end": 12, "code": code.pk, "since": 0}
+    response = client.post(url, data, headers={**GZIP, "HX-Request": "true"})
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert b'hx-swap-oob="true"' in gzip.decompress(response.content)
+
+
+def test_downloads_are_sent_as_they_are(client, rita, project, coding):
+    client.force_login(rita)
+    for kind in ("csv", "xlsx"):
+        url = f"/projects/{project.pk}/excerpts/export/?format={kind}"
+        response = client.get(url, headers=GZIP)
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment")
+        assert "Content-Encoding" not in response
+        body = b"".join(response.streaming_content)
+        assert body.startswith(b"\xef\xbb\xbf" if kind == "csv" else b"PK")
