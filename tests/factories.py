@@ -95,6 +95,11 @@ def time_turns(interview: Interview, seconds_apart: float = 2) -> list[Turn]:
     return turns
 
 
+def _wav_seconds(data: bytes) -> float:
+    with wave.open(io.BytesIO(data)) as sound:
+        return sound.getnframes() / sound.getframerate()
+
+
 def make_recording(interview: Interview, data: bytes | None = None) -> Recording:
     """A WAV stored as the interview's recording, as interviews.recordings.attach would store it."""
     data = wav_bytes() if data is None else data
@@ -103,7 +108,7 @@ def make_recording(interview: Interview, data: bytes | None = None) -> Recording
         original_name="entretien.wav",
         content_type="audio/wav",
         size=len(data),
-        duration=timedelta(seconds=3),
+        duration=timedelta(seconds=_wav_seconds(data)),
     )
     recording.file.save("test-recording.wav", ContentFile(data), save=False)
     recording.save()

@@ -159,11 +159,21 @@
     playFrom(player, cues[i][2], null);
   }
 
+  /* The offset of a point of the transcript, in the paragraph it is in: pointToOffset moves a start
+   * at a paragraph's end to the next paragraph (right for coding), where a caret at the end of a
+   * line means that line. */
+  function offsetAt(node, offset, root) {
+    var at = O.pointToOffset(node, offset, "end", root);
+    var paragraph = elementOf(node) && elementOf(node).closest("p[data-start]");
+    var start = paragraph ? parseInt(paragraph.getAttribute("data-start"), 10) : null;
+    return start !== null && (at === null || at < start) ? start : at;
+  }
+
   function caretOffset() {
     var selection = window.getSelection(), root = transcript();
     if (!root || !selection.rangeCount || !root.contains(selection.anchorNode)) return null;
     var range = selection.getRangeAt(0);
-    return O.pointToOffset(range.startContainer, range.startOffset, "start", root);
+    return offsetAt(range.startContainer, range.startOffset, root);
   }
 
   document.addEventListener("keydown", function (event) {
@@ -200,7 +210,7 @@
     var root = transcript();
     if (event.altKey && root && root.contains(event.target) && live() && document.caretRangeFromPoint) {
       var point = document.caretRangeFromPoint(event.clientX, event.clientY);
-      if (point) playAtOffset(O.pointToOffset(point.startContainer, point.startOffset, "start", root));
+      if (point) playAtOffset(offsetAt(point.startContainer, point.startOffset, root));
     }
   });
 

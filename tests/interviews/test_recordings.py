@@ -67,9 +67,7 @@ def test_a_large_upload_streams_to_a_temporary_file_and_is_read_from_there(
 
 def test_a_text_file_named_mp3_is_refused_and_nothing_is_stored(client, ada, interview, media):
     client.force_login(ada)
-    response = upload(
-        client, interview, "entretien.mp3", b"Intervieweuse : Bonjour.\n" * 50
-    )
+    response = upload(client, interview, "entretien.mp3", b"Intervieweuse : Bonjour.\n" * 50)
     assert not Recording.objects.exists() and stored(media) == []
     message = said(response)
     assert "« entretien.mp3 » n’est pas un enregistrement audio ou vidéo" in message
