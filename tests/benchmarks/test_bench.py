@@ -24,6 +24,7 @@ NAMES = [
     "agreement_table",
     "agreement_table_large",
     "side_by_side",
+    "seek_recording",
 ]
 TINY = {"size": "S", "interviews": 2, "codings": 60, "words": 600, "runs": 2, "budget": 1.0}
 
@@ -75,6 +76,30 @@ def test_explain_prints_the_plans_of_the_slowest_queries():
     call_command("bench", **TINY, only=["open_interview"], explain=True, stdout=out)
     assert "== open_interview" in out.getvalue()
     assert "Execution Time" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seeking_reads_64_kb_from_the_middle_of_a_90_minute_recording_then_removes_it(tmp_path):
+    from interviews.models import Recording
+
+    out = StringIO()
+    only = ["seek_recording"]
+    call_command("bench", **TINY, only=only, json=str(tmp_path / "b.json"), stdout=out)
+    [row] = json.loads((tmp_path / "b.json").read_text())["results"]
+    assert row["status"] == "ok" and row["n"] == 2 and row["floor_p50_ms"] > 0
+    assert row["note"] == "64 kB from the middle of a 90-minute WAV of 41 MB"
+    assert not Recording.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seeking_over_http_reads_the_first_64_kb_through_gunicorn():
+    from interviews.models import Recording
+
+    out = StringIO()
+    call_command("bench", **TINY, only=["seek_recording"], seek_http=True, stdout=out)
+    line = next(line for line in out.getvalue().splitlines() if "over HTTP" in line)
+    assert "request → first 64 kB: n=2" in line and "p50" in line
+    assert not Recording.objects.exists()
 
 
 def test_p95_is_an_observed_value():
