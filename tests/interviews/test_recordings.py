@@ -364,3 +364,17 @@ def test_a_new_member_sees_no_play_button_without_a_recording(client, project, i
     make_coding(interview, code, rose, 5, 20)
     client.force_login(rose)
     assert b"play-passage" not in client.get(f"/projects/{project.pk}/excerpts/").content
+
+
+def test_the_inspector_offers_to_listen_to_a_timed_coding(client, rita, interview, code):
+    from tests.factories import make_coding
+
+    turns = time_turns(interview)
+    coding = make_coding(interview, code, rita, turns[2].start, turns[2].end)
+    client.force_login(rita)
+    inspect = f"/projects/{interview.project_id}/interviews/{interview.pk}/codings/inspect/"
+    assert b"play-passage" not in client.get(f"{inspect}?ids={coding.pk}").content
+    make_recording(interview)
+    html = client.get(f"{inspect}?ids={coding.pk}").content.decode()
+    # From its turn's time to the next turn's; the page's own player plays it (no data-src).
+    assert 'class="play-passage" data-from="4.000" data-to="6.000" aria-pressed="false"' in html
