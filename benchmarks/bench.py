@@ -12,13 +12,17 @@ measured). The URL names and parameters of paths other issues are building are g
 `PATHS` below: adjust them there when the feature lands.
 """
 
+import http.client
 import io
 import math
 import random
 import re
+import shutil
 import statistics
+import tempfile
 import time
 import tracemalloc
+import wave
 import zipfile
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -35,7 +39,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, F
 from django.db.models.functions import Abs
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 
 from benchmarks import synthetic
@@ -44,7 +48,7 @@ from coding.audit import recorded_as
 from coding.models import Code, Coding
 from exchange import exporting, placeholders, plans, refi
 from exchange.models import Placeholder
-from interviews.models import Attribute, Interview, Project, Speaker, Turn
+from interviews.models import Attribute, Interview, Project, Recording, Speaker, Turn
 from interviews.transcripts import parse_turns
 
 TARGET_CODINGS = 500  # open_interview uses the interview whose number of codings is closest
@@ -173,6 +177,10 @@ class Context:
     imports: int = 0
     csv_code: Code | None = None  # a code with about one interview's worth of excerpts
     long: Interview | None = None  # the long interview (synthetic.long_interview), own project
+    # seek_recording's 90-minute WAV, in a temporary MEDIA_ROOT removed by cleanup.
+    recording: Recording | None = None
+    media: override_settings | None = None
+    media_folder: str = ""
 
 
 def project_for_size(size: synthetic.Size, *, seed: int, log) -> Project:
@@ -613,6 +621,20 @@ def pseudonymise_all(ctx: Context) -> Request:
     return Request("post", url, ctx.admin, data={}, headers=_csrf(ctx, ctx.admin), after=after)
 
 
+def seek_recording(ctx: Context) -> Request:
+    """A seek to the middle of a 90-minute recording: the first bytes a player reads there."""
+    recording = bench_recording(ctx)
+    first = recording.size // 2
+    url = reverse("interviews:recording", args=[ctx.project.pk, ctx.interview.pk])
+
+    def after(response):
+        if response.status_code != 206 or response["Content-Length"] != str(SEEK_BYTES):
+            raise BenchError(f"HTTP {response.status_code}, not {SEEK_BYTES} bytes of range")
+
+    headers = {"Range": f"bytes={first}-{first + SEEK_BYTES - 1}"}
+    return Request("get", url, ctx.researcher, headers=headers, after=after)
+
+
 class BenchError(Exception):
     """A path answered, but did not do what it should: its row shows the error."""
 
@@ -883,6 +905,19 @@ def floor_side_by_side(ctx: Context) -> Floor:
     )
 
 
+def floor_seek_recording(ctx: Context) -> Floor:
+    # What the view asks PostgreSQL: the member's interview and its recording's row.
+    return Floor(
+        """
+        SELECT r.file, r.size, r.content_type FROM interviews_recording r
+        JOIN interviews_interview i ON i.id = r.interview_id
+        JOIN interviews_membership m ON m.project_id = i.project_id AND m.user_id = %s
+        WHERE r.interview_id = %s AND i.project_id = %s
+        """,
+        [ctx.researcher_id, ctx.interview.pk, ctx.project.pk],
+    )
+
+
 def floor_import_docx(ctx: Context) -> Floor:
     run = ctx.rng.randrange(10**9)
     texts = [synthetic.generate_interview(run, i, 10_000).text for i in range(IMPORT_FILES)]
@@ -1083,6 +1118,7 @@ PATHS = [
         floor_agreement_table_large,
     ),
     Path("side_by_side", "agreement:compare", side_by_side, floor_side_by_side),
+    Path("seek_recording", "interviews:recording", seek_recording, floor_seek_recording),
     Path("export_qdpx", "exchange:export-project", export_qdpx, floor_export_qdpx, memory=True),
     Path("import_qdpx", "exchange:import", import_qdpx, floor_import_qdpx, once=True),
     Path(
@@ -1119,6 +1155,85 @@ PATHS = [
         runs=2,  # with the 2 warm-up runs, an even number of swaps: the names end as they were
     ),
 ]
+
+
+# --- Seeking in a recording --------------------------------------------------------------------
+
+RECORDING_MINUTES = 90
+# What a browser's player reads after a seek before it starts playing (Chromium asks for the rest of
+# the file, "bytes=N-", and plays as soon as its first few tens of kB are in).
+SEEK_BYTES = 64 * 1024
+
+
+def write_wav(path, minutes: int, rate: int = 8000) -> int:
+    """A WAV of `minutes` of a 440 Hz tone, 8 kHz mono 8-bit (about 0.5 MB a minute), written a
+    second at a time; its size in bytes."""
+    second = bytes(128 + int(60 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(rate))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(rate)
+        for _second in range(minutes * 60):
+            out.writeframesraw(second)
+    return path.stat().st_size
+
+
+def bench_recording(ctx: Context) -> Recording:
+    """The benchmark interview's recording: a 90-minute WAV in a temporary MEDIA_ROOT (made once,
+    removed by cleanup with its row)."""
+    if ctx.recording is not None:
+        return ctx.recording
+    if Recording.objects.filter(interview=ctx.interview).exists():
+        raise BenchError("the benchmark interview has a recording of its own")
+    from pathlib import Path as FilePath
+
+    ctx.media_folder = tempfile.mkdtemp(prefix="verbatim-bench-media-")
+    ctx.media = override_settings(MEDIA_ROOT=ctx.media_folder)
+    ctx.media.enable()
+    name = "recordings/bench-90-minutes.wav"
+    path = FilePath(ctx.media_folder) / name
+    path.parent.mkdir(parents=True)
+    size = write_wav(path, RECORDING_MINUTES)
+    ctx.recording = Recording.objects.create(
+        interview=ctx.interview,
+        file=name,
+        original_name="bench.wav",
+        content_type="audio/wav",
+        size=size,
+    )
+    return ctx.recording
+
+
+def seek_over_http(ctx: Context, server_url: str, runs: int) -> list[float]:
+    """Time to the first SEEK_BYTES of a seek in the middle of the recording, over HTTP on
+    127.0.0.1 (a server started by the caller on this database and MEDIA_ROOT): request sent →
+    those bytes read, in seconds."""
+    recording = bench_recording(ctx)
+    host, port = server_url.removeprefix("http://").split(":")
+    url = reverse("interviews:recording", args=[ctx.project.pk, ctx.interview.pk])
+    session = ctx.researcher.cookies[settings.SESSION_COOKIE_NAME].value
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session}"
+    times = []
+    for run in range(runs):
+        # A different place each time, in the middle half: no two seeks read the same bytes.
+        first = recording.size // 4 + (run * 7919 * SEEK_BYTES) % (recording.size // 2)
+        headers = {"Cookie": cookie, "Range": f"bytes={first}-", "X-Forwarded-Proto": "https"}
+        connection_ = http.client.HTTPConnection(host, int(port), timeout=30)
+        started = time.perf_counter()
+        connection_.request("GET", url, headers=headers)
+        response = connection_.getresponse()
+        received = 0
+        while response.status == 206 and received < SEEK_BYTES:
+            chunk = response.read(SEEK_BYTES - received)  # what one read of the socket holds
+            if not chunk:
+                break
+            received += len(chunk)
+        elapsed = time.perf_counter() - started
+        connection_.close()
+        if received != SEEK_BYTES:
+            raise BenchError(f"HTTP {response.status}, {received} bytes")
+        times.append(elapsed)
+    return times
 
 
 def url_names(patterns=None, prefix: str = "") -> set[str]:
@@ -1160,7 +1275,7 @@ def run_all(ctx: Context, options: Settings, log=print) -> list[Result]:
             result.note = note(ctx, path.name)
             log(f"  {path.name}: {result.status}, {result.n} runs, floor {len(result.floor_times)}")
             results.append(result)
-    _cleanup(ctx)
+    cleanup(ctx)
     return results
 
 
@@ -1176,6 +1291,12 @@ def note(ctx: Context, name: str) -> str:
         return f"{ctx.csv_code.n} excerpts"
     if name == "import_docx":
         return f"{IMPORT_FILES} files of ~10,000 words"
+    if name == "seek_recording" and ctx.recording is not None:
+        megabytes = ctx.recording.size / 2**20
+        return (
+            f"{SEEK_BYTES // 1024} kB from the middle of a {RECORDING_MINUTES}-minute "
+            f"WAV of {megabytes:.0f} MB"
+        )
     if name.startswith("agreement_table") and ctx.agreement:
         wanted = AGREEMENT_LARGE if name.endswith("large") else AGREEMENT
         coders, interviews = ctx.agreement.get(wanted, ([], []))
@@ -1290,7 +1411,7 @@ def _peak_mb(action: Callable[[], object]) -> float:
         tracemalloc.stop()
 
 
-def _cleanup(ctx: Context) -> None:
+def cleanup(ctx: Context) -> None:
     """Remove what apply_code created and remove_coding did not consume, and the correction's
     own interview."""
     leftovers = ctx.created + ctx.floor_created
@@ -1300,6 +1421,13 @@ def _cleanup(ctx: Context) -> None:
         Interview.objects.filter(project=ctx.project, title__startswith="Bench correction").delete()
     ctx.created.clear()
     ctx.floor_created.clear()
+    if ctx.recording is not None:
+        ctx.recording.delete()  # its file goes on commit (autocommit here: at once)
+        ctx.recording = None
+    if ctx.media is not None:
+        ctx.media.disable()
+        shutil.rmtree(ctx.media_folder, ignore_errors=True)
+        ctx.media = None
 
 
 # --- Reporting ---------------------------------------------------------------------------------

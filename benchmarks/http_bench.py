@@ -203,7 +203,7 @@ def run(
         finally:
             for side in started:
                 side.server.__exit__(None, None, None)
-            bench._cleanup(ctx)
+            bench.cleanup(ctx)
         for side in sides:
             _server_times(side)
     return {side.name: side.figures for side in sides}

@@ -5,8 +5,10 @@ the paragraphs whose highlights changed since the page's `since` event (whoever 
 counts of the codes involved, and the new `since`.
 """
 
+import json
 from collections import Counter
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
@@ -23,8 +25,8 @@ from coding.codebook import code_paths, fold
 from coding.forms import ApplyCodeForm, UpdateCodingForm
 from coding.highlights import paragraphs_html
 from coding.models import Code, Coding, ReviewEvent, TextChange
-from interviews import permissions
-from interviews.models import AttributeValue
+from interviews import permissions, recordings
+from interviews.models import AttributeValue, Recording
 from interviews.permissions import Action
 
 TEMPLATE = "coding/workspace.html"
@@ -129,9 +131,24 @@ def _coding_for(interview, coding_id: int, membership) -> Coding:
     return coding
 
 
+def _recording(interview) -> Recording | None:
+    recording = Recording.objects.filter(interview=interview).first()
+    if recording is not None:
+        recording.interview = interview  # its URL names the project: no query for it
+    return recording
+
+
+def _cues(interview) -> list[recordings.Cue] | None:
+    """The interview's timeline when it has a recording to play (None without one)."""
+    if not Recording.objects.filter(interview=interview).exists():
+        return None
+    return recordings.timeline([interview.pk])[interview.pk]
+
+
 def _cards(membership, interview, codings, codes: list[tuple[Code, str]]) -> list[dict]:
     """What the inspector shows of each coding; `codes` are the project's, with their paths."""
     paths = {code.pk: path for code, path in codes}
+    cues = _cues(interview)
     return [
         {
             "coding": coding,
@@ -139,6 +156,7 @@ def _cards(membership, interview, codings, codes: list[tuple[Code, str]]) -> lis
             "can_change": permissions.can_change_coding(membership, coding),
             "steps": workspace.word_steps(interview.text, coding.start, coding.end),
             "last_review": coding.latest_reviews[-1] if coding.latest_reviews else None,
+            "play": recordings.passage_times(cues, coding.start, coding.end) if cues else None,
         }
         for coding in codings
     ]
@@ -185,6 +203,7 @@ def interview_workspace(request: HttpRequest, project_id: int, interview_id: int
         "since": since,
         "coders": coders.value,
         "blind": interview.pk in seen.blind,  # a blind coding round's: say why others' are hidden
+        "recording": _recording(interview),
         "coder_choices": get_user_model()
         .objects.filter(Q(codings__interview=interview) & seen.q("codings__"))
         .distinct()
@@ -199,6 +218,10 @@ def interview_workspace(request: HttpRequest, project_id: int, interview_id: int
         .order_by("attribute__position", "attribute__name"),
         **_choices(request, project_id),
     )
+    if context["recording"]:
+        cues = recordings.timeline([interview.pk])[interview.pk]
+        context["cues"] = json.dumps([[c.start, c.end, c.time, c.until] for c in cues])
+    context["max_recording"] = settings.VERBATIM_MAX_RECORDING_BYTES
     return render(request, TEMPLATE, context)
 
 

@@ -25,8 +25,8 @@ from coding.models import Code, Coding, ReviewEvent
 from coding.visibility import Visibility, visible_codings
 from excerpts import queries
 from excerpts.filters import Filters, read_filters
-from interviews import permissions
-from interviews.models import Attribute, AttributeValue, Interview, Speaker
+from interviews import permissions, recordings
+from interviews.models import Attribute, AttributeValue, Interview, Recording, Speaker
 
 PER_PAGE = 50
 # Beyond this many matching excerpts the page says "more than 10,000" rather than counting them all:
@@ -126,6 +126,7 @@ def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
         return excerpt_page(filters, last)  # past the end (an old link): the last page
     queries.add_context(excerpts)  # one read of each interview's text rather than two per excerpt
     _add_display(excerpts, filters)
+    _add_playback(excerpts, filters)
     return ExcerptPage(
         number,
         excerpts,
@@ -169,6 +170,24 @@ def _add_display(excerpts: list[Coding], filters: Filters) -> None:
         coding.near_before = " ".join(before[-SHORT_CONTEXT_WORDS:])
         coding.near_after = " ".join(after[:SHORT_CONTEXT_WORDS])
         coding.far_after = " ".join(after[SHORT_CONTEXT_WORDS:])
+
+
+def _add_playback(excerpts: list[Coding], filters: Filters) -> None:
+    """`coding.play`: (recording URL, from, to) for an excerpt of a timed passage of an interview
+    with a recording (interviews.recordings.passage_times), else None."""
+    ids = {coding.interview_id for coding in excerpts}
+    found = Recording.objects.filter(interview_id__in=ids).values_list("interview_id", "pk")
+    urls = {
+        interview_id: reverse("interviews:recording", args=[filters.project.pk, interview_id])
+        + f"?v={pk}"
+        for interview_id, pk in found
+    }
+    cues = recordings.timeline(list(urls)) if urls else {}
+    for coding in excerpts:
+        times = cues.get(coding.interview_id) and recordings.passage_times(
+            cues[coding.interview_id], coding.start, coding.end
+        )
+        coding.play = (urls[coding.interview_id], times) if times else None
 
 
 def _filter_choices(project, filters: Filters) -> dict:

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class InterviewsConfig(AppConfig):
     name = "interviews"
     verbose_name = _("Interviews")
+
+    def ready(self):
+        from interviews import recordings  # noqa: F401 (a recording's file goes with its row)

@@ -263,6 +263,42 @@ class TimeMark(models.Model):
         return f"{self.interview_id} [{self.start}, {self.end}) {self.time_start}"
 
 
+class Recording(models.Model):
+    """The audio or video recording of an interview, one per interview (replacing it is allowed).
+    The file is on disk under MEDIA_ROOT through Django's storage API, never in the database;
+    interviews.recordings attaches it (its bytes checked first) and deletes it from disk with its
+    row, whatever deletes the row (the interview, the project)."""
+
+    interview = models.OneToOneField(Interview, on_delete=models.CASCADE, related_name="recording")
+    # Named at random by interviews.recordings.attach: nothing of the user's file name, nothing to
+    # guess (only a view that checks membership serves it).
+    file = models.FileField(upload_to="recordings/", max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveBigIntegerField(_("size"))
+    duration = models.DurationField(_("duration"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("attached"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self):
+        # The version changes with each new recording: a browser never mixes two files' bytes.
+        url = reverse("interviews:recording", args=[self.interview.project_id, self.interview_id])
+        return f"{url}?v={self.pk}"
+
+    @property
+    def is_video(self) -> bool:
+        return self.content_type.startswith("video/")
+
+
 class Pseudonym(models.Model):
     """One line of a project's replacement list, applied to every transcript before it is stored."""
 

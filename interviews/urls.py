@@ -1,6 +1,6 @@
 from django.urls import path
 
-from interviews import import_views, views
+from interviews import import_views, recording_views, views
 
 app_name = "interviews"
 
@@ -38,4 +38,15 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/pseudonyms/", import_views.pseudonym_list, name="pseudonyms"),
     # The interview page is the coding workspace: coding:workspace in coding/urls.py.
+    # /projects/<project_id>/interviews/<interview_id>/recording/ (served with ranges; attached by admins)
+    path(
+        "projects/<int:project_id>/interviews/<int:interview_id>/recording/",
+        recording_views.recording,
+        name="recording",
+    ),
+    path(
+        "projects/<int:project_id>/interviews/<int:interview_id>/recording/delete/",
+        recording_views.recording_delete,
+        name="recording-delete",
+    ),
 ]

@@ -1,9 +1,15 @@
 """Plain `make_*` functions for what the tests need; every row goes through the real database."""
 
+import io
+import math
+import wave
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 
 from coding.models import Code, Coding
-from interviews.models import Interview, Membership, Project, Speaker, Turn
+from interviews.models import Interview, Membership, Project, Recording, Speaker, TimeMark, Turn
 from interviews.transcripts import parse_turns
 
 TRANSCRIPT = (
@@ -56,3 +62,54 @@ def make_code(
 
 def make_coding(interview: Interview, code: Code, coder, start: int, end: int) -> Coding:
     return Coding.objects.create(interview=interview, code=code, coder=coder, start=start, end=end)
+
+
+def wav_bytes(seconds: float = 3, rate: int = 8000) -> bytes:
+    """A WAV of a 440 Hz tone, mono, 8-bit: what Chromium plays, made without any file."""
+    frames = bytes(
+        128 + int(100 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(int(seconds * rate))
+    )
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(rate)
+        out.writeframes(frames)
+    return buffer.getvalue()
+
+
+def time_turns(interview: Interview, seconds_apart: float = 2) -> list[Turn]:
+    """Give the interview's turns times 0, 2, 4… seconds, and a time mark each, as an import of a
+    timed transcript would."""
+    turns = list(Turn.objects.filter(interview=interview).order_by("start"))
+    for i, turn in enumerate(turns):
+        turn.timestamp = timedelta(seconds=i * seconds_apart)
+        turn.save(update_fields=["timestamp"])
+        TimeMark.objects.create(
+            interview=interview,
+            start=turn.start,
+            end=turn.end,
+            time_start=turn.timestamp,
+            time_end=turn.timestamp + timedelta(seconds=seconds_apart),
+        )
+    return turns
+
+
+def _wav_seconds(data: bytes) -> float:
+    with wave.open(io.BytesIO(data)) as sound:
+        return sound.getnframes() / sound.getframerate()
+
+
+def make_recording(interview: Interview, data: bytes | None = None) -> Recording:
+    """A WAV stored as the interview's recording, as interviews.recordings.attach would store it."""
+    data = wav_bytes() if data is None else data
+    recording = Recording(
+        interview=interview,
+        original_name="entretien.wav",
+        content_type="audio/wav",
+        size=len(data),
+        duration=timedelta(seconds=_wav_seconds(data)),
+    )
+    recording.file.save("test-recording.wav", ContentFile(data), save=False)
+    recording.save()
+    return recording

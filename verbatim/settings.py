@@ -271,7 +271,7 @@ VERBATIM_MAX_INTERVIEW_CHARS = envint("VERBATIM_MAX_INTERVIEW_CHARS", 2_000_000)
 VERBATIM_IMPORT_MEMORY_MB = envint("VERBATIM_IMPORT_MEMORY_MB", 512)
 VERBATIM_IMPORT_CPU_SECONDS = envint("VERBATIM_IMPORT_CPU_SECONDS", 30)
 # Modules the readers' fork server loads once, so that each child starts in milliseconds.
-VERBATIM_ISOLATED_MODULES = ["interviews.reading", "exchange.refi"]
+VERBATIM_ISOLATED_MODULES = ["interviews.reading", "interviews.readers.recording", "exchange.refi"]
 # Uploaded files up to the limit stay in memory, never in a temporary file: transcripts are read
 # and pseudonymised as they arrive, and their original text is never written anywhere.
 FILE_UPLOAD_MAX_MEMORY_SIZE = VERBATIM_MAX_UPLOAD_BYTES
@@ -295,6 +295,8 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": 10,
     "stalled_worker_timeout": VERBATIM_JOB_STALLED_SECONDS,
 }
+# Files kept on disk (recordings, finished exports), never in the database: back this folder up
+# beside the database dump (docs/operations.md).
 MEDIA_ROOT = Path(os.environ.get("VERBATIM_MEDIA_ROOT") or BASE_DIR / "media")
 # A REFI-QDA project (.qdpx) holds a whole study: its own, larger limit. Past
 # FILE_UPLOAD_MAX_MEMORY_SIZE Django spools the upload to a temporary file, deleted with the request.
@@ -303,6 +305,18 @@ VERBATIM_MAX_QDPX_BYTES = envint("VERBATIM_MAX_QDPX_MB", 200) * 1024 * 1024
 # and codings may need far more than one transcript's VERBATIM_IMPORT_MEMORY_MB.
 VERBATIM_QDPX_MEMORY_MB = envint("VERBATIM_QDPX_MEMORY_MB", 4096)
 VERBATIM_QDPX_CPU_SECONDS = envint("VERBATIM_QDPX_CPU_SECONDS", 300)
+
+# Recordings of interviews (docs/recordings.md): refused above this size, before being stored. Two
+# hours of video from a phone or a meeting tool weigh about 1 to 2 GB; audio, a tenth of that.
+VERBATIM_MAX_RECORDING_BYTES = envint("VERBATIM_MAX_RECORDING_MB", 2048) * 1024 * 1024
+# Every upload goes through verbatim.uploads.SizeCeiling first: no file of a request may exceed the
+# largest size any page accepts (a recording's), and the request's body is discarded unread past it.
+# Below it, files larger than FILE_UPLOAD_MAX_MEMORY_SIZE stream to a temporary file, not memory.
+FILE_UPLOAD_HANDLERS = [
+    "verbatim.uploads.SizeCeiling",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,

@@ -37,6 +37,7 @@ NAMES = [
     "near_query",
     "correct_word",
     "pseudonymise_all",
+    "seek_recording",
 ]
 TINY = {"size": "S", "interviews": 2, "codings": 60, "words": 600, "runs": 2, "budget": 1.0}
 
@@ -119,6 +120,30 @@ def test_bench_over_http_times_each_path_on_gunicorn_beside_in_process(tmp_path)
     assert over_http["export_csv"]["wire_bytes"] == over_http["export_csv"]["bytes"]
     assert "server p50" in out.getvalue() and "wire KB" in out.getvalue()
     assert synthetic_codings() == 60  # what apply_code made, remove_coding or the cleanup removed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seeking_reads_64_kb_from_the_middle_of_a_90_minute_recording_then_removes_it(tmp_path):
+    from interviews.models import Recording
+
+    out = StringIO()
+    only = ["seek_recording"]
+    call_command("bench", **TINY, only=only, json=str(tmp_path / "b.json"), stdout=out)
+    [row] = json.loads((tmp_path / "b.json").read_text())["results"]
+    assert row["status"] == "ok" and row["n"] == 2 and row["floor_p50_ms"] > 0
+    assert row["note"] == "64 kB from the middle of a 90-minute WAV of 41 MB"
+    assert not Recording.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seeking_over_http_reads_the_first_64_kb_through_gunicorn():
+    from interviews.models import Recording
+
+    out = StringIO()
+    call_command("bench", **TINY, only=["seek_recording"], seek_http=True, stdout=out)
+    line = next(line for line in out.getvalue().splitlines() if "over HTTP" in line)
+    assert "request → first 64 kB: n=2" in line and "p50" in line
+    assert not Recording.objects.exists()
 
 
 def test_p95_is_an_observed_value():

@@ -55,6 +55,12 @@ class Command(BaseCommand):
             help="With --http: also serve this checkout of the code, requests alternating.",
         )
         parser.add_argument(
+            "--seek-http",
+            action="store_true",
+            help="Also time a seek in a 90-minute recording over HTTP, through gunicorn on "
+            "127.0.0.1: request sent → its first 64 kB received.",
+        )
+        parser.add_argument(
             "--explain",
             action="store_true",
             help="Print EXPLAIN (ANALYZE, BUFFERS) of the slowest queries of each path.",
@@ -104,6 +110,8 @@ class Command(BaseCommand):
         if over_http:
             self.stdout.write("\nOver HTTP, ms (client side unless said):")
             self.stdout.write(http_bench.table(over_http, results))
+        if options["seek_http"]:
+            self.seek_http(context, options["runs"])
         if options["explain"]:
             self.stdout.write("")
             self.stdout.write(bench.explain(results))
@@ -124,6 +132,23 @@ class Command(BaseCommand):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
             self.stdout.write(f"Wrote {path}.")
+
+    def seek_http(self, context, runs: int) -> None:
+        bench.bench_recording(context)
+        try:
+            media = {"VERBATIM_MEDIA_ROOT": context.media_folder}
+            with loadtest.Server(workers=1, threads=4, env=media) as server:
+                times = bench.seek_over_http(context, server.url, runs)
+        finally:
+            bench.cleanup(context)
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        p50, p95 = bench.percentile(times, 50) * 1000, bench.percentile(times, 95) * 1000
+        self.stdout.write(
+            f"\nSeek in the middle of a {bench.RECORDING_MINUTES}-minute recording over HTTP "
+            f"(gunicorn, 127.0.0.1), request → first {bench.SEEK_BYTES // 1024} kB: n={len(times)}  "
+            f"p50 {p50:.1f} ms  p95 {p95:.1f} ms  max {max(times) * 1000:.1f} ms "
+            f"(load average {load})"
+        )
 
     def browser(self, runs: int, stripes: bool) -> None:
         project, interview = browser.make_interview()

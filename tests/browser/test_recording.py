@@ -1,0 +1,104 @@
+"""The recording plays along its transcript in Chromium: a turn's time seeks there, Alt+B goes back
+5 seconds, the turn being heard is marked and followed, an excerpt plays from its cue and stops at
+the next one; axe-core finds nothing serious on the page with its player (static/coding/player.js)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from interviews.models import Membership
+from tests.browser.test_a11y import problems
+from tests.factories import (
+    make_code,
+    make_coding,
+    make_interview,
+    make_project,
+    make_recording,
+    make_user,
+    time_turns,
+    wav_bytes,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PLAYER = "document.getElementById('recording-player')"
+
+
+@pytest.fixture
+def timed(live_server, settings, tmp_path):
+    """An interview of four turns at 0, 3, 6 and 9 s, with a 12-second recording."""
+    settings.MEDIA_ROOT = tmp_path
+    project = make_project("Proximité")
+    make_user("rita", project, Membership.Role.RESEARCHER)
+    make_user("ada", project, Membership.Role.ADMIN)
+    interview = make_interview(project)
+    turns = time_turns(interview, seconds_apart=3)
+    make_recording(interview, wav_bytes(12))
+    url = f"{live_server.url}/projects/{project.pk}/interviews/{interview.pk}/"
+    return project, interview, turns, url
+
+
+def test_a_turns_time_seeks_and_alt_b_goes_back_five_seconds(timed, log_in):
+    project, interview, turns, url = timed
+    page = log_in("rita")
+    page.goto(url)
+    page.get_by_role("button", name="Lire à partir de 0:00:09").click()
+    page.wait_for_function(f"() => {PLAYER}.currentTime >= 9 && {PLAYER}.currentTime < 11")
+    page.keyboard.press("Alt+KeyB")
+    page.wait_for_function(f"() => {PLAYER}.currentTime >= 4 && {PLAYER}.currentTime < 8")
+    page.keyboard.press("Alt+KeyP")  # pauses
+    page.wait_for_function(f"() => {PLAYER}.paused")
+
+
+def test_the_turn_being_heard_is_marked_and_followed(timed, log_in):
+    project, interview, turns, url = timed
+    page = log_in("rita")
+    page.set_viewport_size({"width": 1200, "height": 500})
+    page.goto(url)
+    page.get_by_label("Suivre dans la transcription").check()
+    page.get_by_role("button", name="Lire à partir de 0:00:06").click()
+    playing = page.locator("#transcript section.turn.playing")
+    expect(playing).to_have_count(1)
+    expect(playing).to_contain_text("Et quand il vous parle ?")
+    page.get_by_role("button", name="Lire à partir de 0:00:00").click()
+    expect(playing).to_contain_text("Comment est-ce que vous abordez")
+    page.keyboard.press("Alt+KeyP")
+    page.wait_for_function(f"() => {PLAYER}.paused")
+    # The follow choice is kept for the next visit.
+    page.reload()
+    expect(page.get_by_label("Suivre dans la transcription")).to_be_checked()
+
+
+def test_alt_l_plays_from_the_cue_of_the_caret(timed, log_in):
+    project, interview, turns, url = timed
+    page = log_in("rita")
+    page.goto(url)
+    page.locator("#transcript").get_by_text("Et quand il vous parle ?").click()
+    page.keyboard.press("Alt+KeyL")
+    page.wait_for_function(f"() => {PLAYER}.currentTime >= 6 && {PLAYER}.currentTime < 8.5")
+
+
+def test_an_excerpt_plays_from_its_cue_and_stops_at_the_next(timed, log_in):
+    project, interview, turns, url = timed
+    rita = project.memberships.get(role="researcher").user
+    make_coding(interview, make_code(project), rita, turns[1].start + 3, turns[1].start + 20)
+    page = log_in("rita")
+    page.goto(f"{url.split('/projects/')[0]}/projects/{project.pk}/excerpts/")
+    button = page.get_by_role("button", name="Écouter le passage")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    audio = "document.querySelector('audio[hidden]')"
+    page.wait_for_function(f"() => {audio} && {audio}.currentTime >= 3 && !{audio}.paused")
+    # Stopped at the next turn's time (6 s), not played on.
+    page.wait_for_function(f"() => {audio}.paused && {audio}.currentTime >= 5.9", timeout=15_000)
+    assert page.evaluate(f"() => {audio}.currentTime") < 6.5
+    expect(button).to_have_attribute("aria-pressed", "false")
+
+
+def test_the_page_with_its_player_has_no_serious_accessibility_problem(timed, log_in):
+    project, interview, turns, url = timed
+    page = log_in("ada")
+    page.goto(url)
+    expect(page.locator("#recording-player")).to_be_visible()
+    page.get_by_text("Remplacer ou retirer l’enregistrement").click()
+    expect(page.get_by_label("Fichier audio ou vidéo")).to_be_visible()
+    assert problems(page, "interview with its recording") == []
