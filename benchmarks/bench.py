@@ -48,8 +48,17 @@ from coding.audit import recorded_as
 from coding.models import Code, Coding
 from exchange import exporting, placeholders, plans, refi
 from exchange.models import Placeholder
-from interviews.models import Attribute, Interview, Project, Recording, Speaker, Turn
+from interviews.models import (
+    Attribute,
+    ImportBatch,
+    Interview,
+    Project,
+    Recording,
+    Speaker,
+    Turn,
+)
 from interviews.transcripts import parse_turns
+from jobs import runner
 
 TARGET_CODINGS = 500  # open_interview uses the interview whose number of codings is closest
 EXPORT_EXCERPTS = 10_000
@@ -456,18 +465,105 @@ def import_docx(ctx: Context) -> Request:
         data={"files": files},
         headers=headers,
         then=Request(
-            "post", confirm, ctx.admin, data={}, headers=headers, work=run_jobs, after=after
+            "post",
+            confirm,
+            ctx.admin,
+            data={},
+            headers=headers,
+            work=runner.run_queued,
+            after=after,
         ),
     )
 
 
-def run_jobs() -> None:
-    """Run the queued background jobs here, as the worker would (the import of a confirmed
-    draft), until the queue is empty."""
-    from procrastinate.contrib.django import app
+# Hostile files and a large background import (issue 14).
 
-    with app.replace_connector(app.connector.get_worker_connector()):
-        app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+BACKGROUND_FILES = 200
+
+
+def _hostile_files(ctx: Context) -> dict[str, bytes]:
+    """The hostile uploads of tests/interviews/fixtures/build.py (docs/security.md); a tiny corpus
+    (the bench's own tests) gets small ones, which the child reads to the end."""
+    from tests.interviews.fixtures import build
+
+    if ctx.project.interviews.count() < 10:
+        return {"fanout.pdf": build.pdf_fanout(pages=5, depth=2, width=3)}
+    return {
+        "fanout.pdf": build.pdf_fanout(),  # reads until the child's CPU ceiling
+        "bomb.pdf": build.pdf_bomb(),
+        "inflating.docx": build.docx_inflating(150 << 20),
+        "latin1.txt": build.latin1_text(),
+    }
+
+
+def import_hostile(ctx: Context) -> Request:
+    """The hostile files uploaded together: each is read (and refused) in the isolated child; the
+    web process's own time and peak memory must stay flat (the row's peak is this process's)."""
+    files = _hostile_files(ctx)
+    uploads = [SimpleUploadedFile(name, data) for name, data in files.items()]
+    url = reverse("interviews:import", args=[ctx.project.pk])
+
+    def after(response):
+        ImportBatch.objects.filter(project=ctx.project).delete()  # the drafts, refused or not
+
+    return Request(
+        "post", url, ctx.admin, data={"files": uploads}, headers=_csrf(ctx, ctx.admin), after=after
+    )
+
+
+def import_background(ctx: Context) -> Request:
+    """BACKGROUND_FILES transcripts of 2,000 words uploaded at once, confirmed, and imported by the
+    background job (run here as the worker would): what the admin waits for."""
+    small = ctx.project.interviews.count() < 10
+    count = 3 if small else BACKGROUND_FILES
+    run = ctx.rng.randrange(10**9)
+    uploads = [
+        SimpleUploadedFile(
+            f"bench-bg-{run}-{i:03d}.txt",
+            synthetic.generate_interview(run, i, 2_000).text.encode("utf-8"),
+        )
+        for i in range(count)
+    ]
+    last_id = Interview.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def after(response):
+        imported = Interview.objects.filter(project=ctx.project, pk__gt=last_id)
+        found = imported.count()
+        imported.delete()
+        if found != count:
+            raise BenchError(f"{found} of {count} interviews imported")
+
+    headers = _csrf(ctx, ctx.admin)
+    confirm = reverse("interviews:import-confirm", args=[ctx.project.pk])
+    return Request(
+        "post",
+        reverse("interviews:import", args=[ctx.project.pk]),
+        ctx.admin,
+        data={"files": uploads},
+        headers=headers,
+        then=Request(
+            "post",
+            confirm,
+            ctx.admin,
+            data={},
+            headers=headers,
+            work=runner.run_queued,
+            after=after,
+        ),
+    )
+
+
+def floor_round_trip(ctx: Context) -> Floor:
+    """Nothing is stored from a refused file: the floor is one round trip to the database."""
+    return Floor("SELECT 1", [])
+
+
+def floor_import_background(ctx: Context) -> Floor:
+    """The texts inserted in one statement (as floor_import_docx), at the background import's count."""
+    run = ctx.rng.randrange(10**9)
+    count = 3 if ctx.project.interviews.count() < 10 else BACKGROUND_FILES
+    texts = [synthetic.generate_interview(run, i, 2_000).text for i in range(count)]
+    return _floor_insert_texts([(f"bench-bg-{run}-{i:03d}", t) for i, t in enumerate(texts)])
 
 
 def export_qdpx(ctx: Context) -> Request:
@@ -1110,6 +1206,21 @@ PATHS = [
     Path("export_csv", "exports:excerpts", export_csv, floor_export_xlsx),
     Path("export_xlsx", "exports:excerpts", export_xlsx, floor_export_xlsx, memory=True),
     Path("import_docx", "interviews:import", import_docx, floor_import_docx, memory=True),
+    Path(
+        "import_hostile",
+        "interviews:import",
+        import_hostile,
+        floor_round_trip,
+        memory=True,
+        once=True,
+    ),
+    Path(
+        "import_background",
+        "interviews:import-confirm",
+        import_background,
+        floor_import_background,
+        once=True,
+    ),
     Path("agreement_table", "agreement:figures", agreement_table, floor_agreement_table),
     Path(
         "agreement_table_large",
@@ -1297,6 +1408,10 @@ def note(ctx: Context, name: str) -> str:
             f"{SEEK_BYTES // 1024} kB from the middle of a {RECORDING_MINUTES}-minute "
             f"WAV of {megabytes:.0f} MB"
         )
+    if name == "import_hostile":
+        return ", ".join(_hostile_files(ctx))
+    if name == "import_background":
+        return f"{BACKGROUND_FILES} files of 2,000 words, upload to job done"
     if name.startswith("agreement_table") and ctx.agreement:
         wanted = AGREEMENT_LARGE if name.endswith("large") else AGREEMENT
         coders, interviews = ctx.agreement.get(wanted, ([], []))

@@ -42,11 +42,20 @@ def project_list(request: HttpRequest) -> HttpResponse:
 def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id)
     project = membership.project
+    # coding/visibility.py's rule, which this layer cannot import: in an open blind round, a
+    # coder counts only their own codings (tests/agreement/test_visibility.py pins them together).
+    blind = []
+    if not permissions.can(membership, Action.REVIEW):
+        rounds = project.interviews.filter(
+            coding_rounds__closed_at=None, coding_rounds__coders=request.user
+        )
+        blind = list(rounds.values_list("pk", flat=True))
+    mine = Q(codings__coder=request.user)
     interviews = (
         project.interviews.defer("text")
         .annotate(
-            coding_count=Count("codings"),
-            my_coding_count=Count("codings", filter=Q(codings__coder=request.user)),
+            coding_count=Count("codings", filter=~Q(pk__in=blind) | mine),
+            my_coding_count=Count("codings", filter=mine),
         )
         .prefetch_related(Prefetch("attribute_values", queryset=_attribute_values()))
         .order_by("title")  # Meta.ordering does not apply to aggregating queries

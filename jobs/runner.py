@@ -208,6 +208,25 @@ def _blocking(coroutine_function):
     return in_thread
 
 
+def run_queued() -> None:
+    """Run the queued jobs in this process, as the worker would, until the queue is empty (the
+    tests and the benchmark do; servers run `manage.py procrastinate worker`). In a thread of its
+    own: the worker runs an event loop, which must not meet one already running here."""
+    failures = []
+
+    def work():
+        try:
+            with app.replace_connector(app.connector.get_worker_connector()):
+                app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+        except BaseException as error:  # noqa: BLE001 (raised again in the caller's thread)
+            failures.append(error)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(work).result()
+    if failures:
+        raise failures[0]
+
+
 def recover_stalled(seconds: float | None = None, jobs=None) -> list[Job]:
     """Jobs marked running whose worker stopped signalling life (killed, machine restarted):
     marked failed, with nothing of them kept (their transaction never committed), to be retried.

@@ -87,32 +87,8 @@ def own_pgdata():
 
 @pytest.fixture
 def run_jobs(transactional_db):
-    """Run procrastinate's worker in this process, against the test database, until the queue is
-    empty: the background jobs run for real (the worker sees only committed data, hence a
-    transactional test)."""
-    from procrastinate.contrib.django import app
+    """Run the background jobs for real until the queue is empty (jobs.runner.run_queued); the
+    worker sees only committed data, hence a transactional test."""
+    from jobs import runner
 
-    def work():
-        with app.replace_connector(app.connector.get_worker_connector()):
-            app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
-
-    def run():
-        # In a thread of its own: the worker runs an event loop, which must not meet the one
-        # Playwright's sync API keeps in the test's thread.
-        import threading
-
-        failures = []
-        thread = threading.Thread(target=lambda: _capture(work, failures))
-        thread.start()
-        thread.join()
-        if failures:
-            raise failures[0]
-
-    return run
-
-
-def _capture(function, failures: list) -> None:
-    try:
-        function()
-    except BaseException as error:  # noqa: BLE001 (re-raised in the test's thread)
-        failures.append(error)
+    return runner.run_queued

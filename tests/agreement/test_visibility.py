@@ -258,3 +258,15 @@ def test_other_interviews_and_other_members_see_as_before(
     # A researcher who does not code in the round sees its codings as before.
     rose = make_user("rose", project, Membership.Role.RESEARCHER)
     assert visible_codings(Membership.objects.get(project=project, user=rose)).everything
+
+
+def test_the_project_page_counts_only_the_blind_coders_own_codings_in_the_round(
+    client, project, rita, sam, blind
+):
+    client.force_login(rita)
+    shown = {i.pk: i for i in client.get(f"/projects/{project.pk}/").context["interviews"]}
+    one = shown[blind["interview"].pk]
+    assert one.coding_count == one.my_coding_count  # remi's codings are not counted
+    client.force_login(sam)
+    shown = {i.pk: i for i in client.get(f"/projects/{project.pk}/").context["interviews"]}
+    assert shown[blind["interview"].pk].coding_count > 1
