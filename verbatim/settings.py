@@ -259,6 +259,9 @@ SESSION_COOKIE_HTTPONLY = True
 VERBATIM_MAX_UPLOAD_BYTES = envint("VERBATIM_MAX_UPLOAD_MB", 20) * 1024 * 1024
 # Files in one upload, or inside one .zip.
 VERBATIM_MAX_FILES = envint("VERBATIM_MAX_FILES", 500)
+# Django's own ceiling (100 by default) answered a bare 400 to an upload of 101 to 500 files: one
+# more than ours, so that the import page can say "at most N files" itself.
+DATA_UPLOAD_MAX_NUMBER_FILES = VERBATIM_MAX_FILES + 1
 # What a .zip (or a .docx, .odt, .xlsx, which are zips) may unpack to, all members together, and
 # how many times larger than its compressed size one member may be (past either, a zip bomb).
 VERBATIM_MAX_UNPACKED_BYTES = envint("VERBATIM_MAX_UNPACKED_MB", 200) * 1024 * 1024

@@ -100,6 +100,18 @@ def test_an_upload_of_too_many_files_is_refused_before_reading_any(client, proje
     assert "At most 2 files at once" in page and not ImportFile.objects.exists()
 
 
+def test_an_upload_of_more_files_than_djangos_default_ceiling_is_read(client, project, ada):
+    # Django refuses more than 100 files by default (a bare 400); our limit is 500.
+    client.force_login(ada)
+    files = [
+        SimpleUploadedFile(f"{n:03d}.txt", build.txt(f"Intervieweuse : {n} ?")) for n in range(120)
+    ]
+    response = client.post(f"/projects/{project.pk}/import/", {"files": files})
+    assert response.status_code == 200
+    b"".join(response.streaming_content)  # the page reads the files as it streams
+    assert ImportFile.objects.count() == 120
+
+
 # The isolation itself ---------------------------------------------------------------------------
 
 
