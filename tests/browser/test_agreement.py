@@ -88,6 +88,8 @@ def test_a_blind_double_coding_ends_in_a_consensus(live_server, log_in):
     )
     table.get_by_role("link", name="Voisinage courtois").click()
     page.get_by_role("link", name="Entretien 1").click()
+    # Loaded, scripts included: the keys below need the page's script listening.
+    page.wait_for_url("**/agreement/compare/**", wait_until="load")
     cards = page.locator(".disagreement")
     expect(cards).to_have_count(2)
     expect(page.locator("#compare-text mark.region.boundary").first).to_be_visible()
@@ -112,6 +114,7 @@ def test_a_blind_double_coding_ends_in_a_consensus(live_server, log_in):
     first.get_by_label("Commentaire (pourquoi)").fill("L'attente fait partie du voisinage.")
     first.get_by_role("button", name="Régler").click()
     expect(page.locator(".messages")).to_contain_text("Réglé")
+    page.wait_for_load_state("load")  # the next card's form loads through the page's script
     expect(page.locator(".disagreement.settled")).to_contain_text("Réglé par sam")
     consensus = ConsensusCoder.objects.get(project=project).user
     assert list(Coding.objects.filter(coder=consensus).values_list("text", flat=True)) == [
