@@ -83,7 +83,8 @@ def test_the_embedded_postgresql_is_started_once_by_the_master_and_stops_with_it
         # Only the master holds the cluster: workers come and go without stopping it.
         assert holders == [master]
         assert (pgdata / "postmaster.pid").exists()
-    deadline = time.monotonic() + 30
+    # Bounded, not timed: a machine busy with other suites takes long to stop a cluster.
+    deadline = time.monotonic() + 120
     while (pgdata / "postmaster.pid").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not (pgdata / "postmaster.pid").exists(), "the cluster outlived the server"
