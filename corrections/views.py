@@ -24,9 +24,11 @@ from corrections import diffs, services
 from corrections import pseudonymise as sweep
 from corrections.forms import PassageForm, TextForm, UploadForm
 from corrections.models import TextVersion
+from corrections.tasks import PSEUDONYMISE_TASK
 from interviews import formats, permissions, pseudonyms
-from interviews.models import Pseudonym
+from interviews.models import Interview, Pseudonym
 from interviews.permissions import Action
+from jobs import runner
 
 PAGE = "corrections/correction.html"
 
@@ -315,30 +317,29 @@ def let_go(
 
 def pseudonymise(request: HttpRequest, project_id: int, rule_id: int) -> HttpResponse:
     """GET: every place of the stored interviews where a name of the replacement list is, in
-    context; POST: replace them all but those ticked to be left (corrections/pseudonymise.py)."""
+    context; POST: a background job replaces them all but those ticked to be left
+    (corrections/tasks.py), and its page shows how far it is."""
     membership = permissions.project_for(request.user, project_id, Action.IMPORT)
     rule = get_object_or_404(Pseudonym, pk=rule_id, project=membership.project)
     hits = sweep.find(membership.project, rule)
     if request.method == "POST":
         # Every place is replaced but those ticked to be left (a namesake, a street): a form with
         # a field per place would outgrow Django's DATA_UPLOAD_MAX_NUMBER_FIELDS on a big project.
-        left = set(request.POST.getlist("leave"))
-        chosen = {hit.key for hit in hits} - left
-        swept = sweep.apply(membership.project, request.user, rule, chosen)
-        messages.success(
-            request,
-            _(
-                "%(replaced)d places replaced in %(interviews)d interviews; %(others)d other texts "
-                "(memos, comments, titles…) cleaned; %(purged)d earlier versions purged."
-            )
-            % {
-                "replaced": swept.replaced,
-                "interviews": swept.interviews,
-                "others": swept.other_places,
-                "purged": swept.purged_versions,
-            },
+        left = set(request.POST.getlist("leave")) & {hit.key for hit in hits}
+        places = {int(key.split(":")[0]) for key in left}
+        interviews = Interview.objects.filter(project=membership.project, pk__in=places)
+        versions = dict(interviews.values_list("pk", "text_version"))
+        job = runner.start(
+            task=PSEUDONYMISE_TASK,
+            # The pseudonym only: the job list must not show the real name once it is replaced.
+            title=_("Replacing a name by « %(pseudonym)s » in %(project)s")
+            % {"pseudonym": rule.pseudonym, "project": membership.project.name},
+            user=request.user,
+            project=membership.project,
+            arguments={"rule": rule.pk, "leave": sorted(left), "versions": versions},
+            back_url=reverse("interviews:pseudonyms", args=[project_id]),
         )
-        return redirect("interviews:pseudonyms", project_id)
+        return redirect("jobs:detail", job.pk)
     context = {
         "project": membership.project,
         "membership": membership,

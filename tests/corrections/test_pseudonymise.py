@@ -9,6 +9,7 @@ from coding.models import Coding, CodingEvent, Memo, ReviewEvent
 from corrections import pseudonymise, services
 from corrections.models import TextVersion
 from interviews.models import ImportBatch, Interview, Pseudonym
+from jobs.models import Job
 from tests.factories import make_code, make_coding, make_interview
 
 # The messages read here are the English ones (the site default is French).
@@ -22,6 +23,7 @@ TEXT = (
 )
 
 
+ENGLISH = {"Accept-Language": "en"}
 NAME = re.compile(r"(?i)\b(?:hélène|helene)\b")
 
 
@@ -97,14 +99,57 @@ def test_only_admins_open_the_page_and_it_lists_the_places(client, project, rule
     url = f"/projects/{project.pk}/pseudonyms/{rule.pk}/apply/"
     client.force_login(rita)
     assert client.get(url).status_code == 403
+    assert client.post(url).status_code == 403
+    assert not Job.objects.exists()
     client.force_login(ada)
     page = client.get(url).content.decode()
     assert page.count('name="leave"') == 4 and "<mark>HÉLÈNE</mark>" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_applying_is_a_background_job_that_replaces_all_but_the_places_left(
+    client, project, rule, ada, run_jobs
+):
+    interview = make_interview(project, TEXT)
+    url = f"/projects/{project.pk}/pseudonyms/{rule.pk}/apply/"
+    client.force_login(ada)
     last = pseudonymise.find(project, rule)[-1]
-    client.post(url, {"leave": [last.key]})
-    text = Interview.objects.get().text
-    assert NAME.findall(text) == ["Helene"]  # the one left
-    assert Coding.objects.count() == 0
+    response = client.post(url, {"leave": [last.key]}, headers=ENGLISH)  # the job's language
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert "Hélène" in Interview.objects.get().text  # not in the request: in the worker
+    assert "Sophie" in job.title and "Hélène" not in job.title
+    run_jobs()
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE, job.errors
+    assert job.message.startswith("3 places replaced in 1 interviews")
+    assert (job.done, job.total) == (1, 1)
+    assert NAME.findall(Interview.objects.get(pk=interview.pk).text) == ["Helene"]  # the one left
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert f"/projects/{project.pk}/pseudonyms/" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_places_moved_or_whose_name_went_replaces_nothing(
+    client, project, rule, rita, ada, run_jobs
+):
+    interview = make_interview(project, TEXT)
+    url = f"/projects/{project.pk}/pseudonyms/{rule.pk}/apply/"
+    client.force_login(ada)
+    client.post(url, {"leave": [pseudonymise.find(project, rule)[-1].key]}, headers=ENGLISH)
+    # Corrected before the worker ran: the place left may now be another word.
+    services.correct(interview, rita, "Intervieweuse : " + interview.text, expected_version=1)
+    run_jobs()
+    job = Job.objects.get()
+    assert job.state == Job.State.FAILED
+    assert "corrected after you chose" in job.errors[0]
+    assert len(NAME.findall(Interview.objects.get().text)) == 4
+    client.post(url, headers=ENGLISH)
+    rule.delete()
+    run_jobs()
+    job = Job.objects.order_by("-pk").first()
+    assert job.state == Job.State.FAILED and "no longer on" in job.errors[0]
+    assert len(NAME.findall(Interview.objects.get().text)) == 4
 
 
 def test_another_projects_rule_answers_404(client, project, other_project, rule, olga, ada):
