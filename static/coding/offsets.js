@@ -34,7 +34,10 @@
    * (in a speaker header, between turns) snaps to the next paragraph's start for "start", to the
    * previous paragraph's end for "end"; so does a start at the very end of a paragraph or an end at the
    * very start of one: a coding should neither begin nor end with invisible text. null when there is
-   * no paragraph on that side. root (default: document) bounds the paragraphs considered. */
+   * no paragraph on that side. root (default: document) bounds the paragraphs considered.
+   * bias "caret": a collapsed point, which is where it is, even at the very end of a paragraph (a
+   * caret at the end of a line means that line, not the next one); outside any paragraph it snaps
+   * to the next paragraph's start, after the last one to its end. */
   function pointToOffset(node, offsetInNode, bias, root) {
     var all = paragraphs(root);
     var element = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
@@ -48,7 +51,7 @@
       var offset = startOf(p) + codePointLength(prefix);
       // A point between the two halves of a pair: take the whole character on either side.
       var last = prefix.charCodeAt(prefix.length - 1);
-      if (bias === "start" && last >= 0xd800 && last <= 0xdbff) offset -= 1;
+      if (bias !== "end" && last >= 0xd800 && last <= 0xdbff) offset -= 1;
       if (bias === "start" && offset === endOf(p) && i + 1 < all.length) return startOf(all[i + 1]);
       if (bias === "end" && offset === startOf(p) && i > 0) return endOf(all[i - 1]);
       return offset;
@@ -58,8 +61,8 @@
       var inside = document.createRange();
       inside.selectNodeContents(all[j]);
       var side = inside.comparePoint(node, offsetInNode); // -1: point before all[j], 1: after
-      if (bias === "start" && side < 0) return startOf(all[j]);
-      if (bias === "end" && side > 0) found = endOf(all[j]);
+      if (bias !== "end" && side < 0) return startOf(all[j]);
+      if (bias !== "start" && side > 0) found = endOf(all[j]);
     }
     return found;
   }

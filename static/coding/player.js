@@ -159,15 +159,9 @@
     playFrom(player, cues[i][2], null);
   }
 
-  /* The offset of a point of the transcript, in the paragraph it is in: pointToOffset moves a start
-   * at a paragraph's end to the next paragraph (right for coding), where a caret at the end of a
-   * line means that line. */
-  function offsetAt(node, offset, root) {
-    var at = O.pointToOffset(node, offset, "end", root);
-    var paragraph = elementOf(node) && elementOf(node).closest("p[data-start]");
-    var start = paragraph ? parseInt(paragraph.getAttribute("data-start"), 10) : null;
-    return start !== null && (at === null || at < start) ? start : at;
-  }
+  // The offset of a caret (or a click) in the transcript: at the end of a line, that line; in a
+  // speaker's header, the start of that speaker's text (offsets.js).
+  function offsetAt(node, offset, root) { return O.pointToOffset(node, offset, "caret", root); }
 
   function caretOffset() {
     var selection = window.getSelection(), root = transcript();

@@ -200,13 +200,20 @@
   function keep() {
     var sel = window.getSelection();
     if (!live() || document.activeElement !== root || !sel.rangeCount || !root.contains(sel.focusNode)) return;
-    // The selection's first point is a start, its last an end; a caret is a start.
+    // The selection's first point is a start, its last an end. A caret stays where it is: as a start,
+    // a caret at the end of a line would come back at the start of the next paragraph (and Alt+L,
+    // player.js, would then play the next turn).
     var first = sel.getRangeAt(0);
     var backward = !sel.isCollapsed && first.startContainer === sel.focusNode && first.startOffset === sel.focusOffset;
     var point = function (node, offset, bias) { return { at: O.pointToOffset(node, offset, bias, root), bias: bias }; };
+    if (sel.isCollapsed) {
+      var caret = point(sel.focusNode, sel.focusOffset, "caret");
+      kept = { anchor: caret, focus: caret };
+      return;
+    }
     kept = {
       anchor: point(sel.anchorNode, sel.anchorOffset, backward ? "end" : "start"),
-      focus: point(sel.focusNode, sel.focusOffset, backward || sel.isCollapsed ? "start" : "end"),
+      focus: point(sel.focusNode, sel.focusOffset, backward ? "start" : "end"),
     };
   }
   function restore() {

@@ -199,6 +199,31 @@ def test_a_caret_offset_round_trips_through_a_dom_point(page):
     )  # in the hidden speaker label
 
 
+def test_a_caret_stays_on_its_line_through_a_dom_point_and_back(page):
+    """bias "caret" (the keyboard caret kept across a redraw, Alt+L's caret): every point round-trips,
+    a paragraph's end included, where a start would move on to the next paragraph."""
+    transcript = open_transcript(page, MARKED_PAGE)
+    points = sorted(set().union(*(edges(start, text) for start, text in PARAGRAPHS)))
+    back = transcript.evaluate(
+        """(points) => points.map(k => {
+          const root = document.querySelector(".text");
+          const at = VerbatimOffsets.offsetToDom(root, k, "caret");
+          return at && VerbatimOffsets.pointToOffset(at[0], at[1], "caret", root);
+        })""",
+        points,
+    )
+    assert {E1, E2, E3} <= set(points)
+    assert back == points
+
+
+def test_a_caret_outside_the_text_snaps_to_the_next_paragraph_or_the_last_end(transcript):
+    caret = """([selector, i]) => VerbatimOffsets.pointToOffset(
+      document.querySelectorAll(selector)[i].firstChild, 1, "caret", document.querySelector(".text"))"""
+    assert transcript.evaluate(caret, [HEADER, 1]) == S2  # on "Martine": her turn
+    assert transcript.evaluate(caret, ["#outside", 0]) == E3  # after the text: its end
+    assert transcript.evaluate(caret, ["#title", 0]) == S1
+
+
 def test_hidden_text_at_the_edges_of_a_range_snaps_to_visible_text(transcript):
     label = TEXT.index("Martine : ")
     results = transcript.evaluate(
