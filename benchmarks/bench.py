@@ -621,6 +621,7 @@ def _import_request(ctx: Context, name: str, data: bytes, interviews: int) -> Re
             ctx.admin,
             data={"name": title, **ctx.import_fields[name]},
             headers=headers,
+            work=runner.run_queued,  # the project is stored by the background worker
             after=after,
         ),
     )

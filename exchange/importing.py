@@ -266,9 +266,13 @@ def _existing(project: Project, codes: list[refi.Code], parent: Code | None = No
 # Storing --------------------------------------------------------------------------------------
 
 
-def store_project(plan: Plan, *, name: str, admin, users: dict[str, object | None]) -> Project:
+def store_project(
+    plan: Plan, *, name: str, admin, users: dict[str, object | None], progress=None
+) -> Project:
     """A new project holding everything the plan holds, `admin` its admin. `users` maps each REFI
-    user's GUID to an account, or to None for a new placeholder account. One transaction."""
+    user's GUID to an account, or to None for a new placeholder account. One transaction.
+    `progress(done, total, message)`, if given, is told after each interview (a background job's)."""
+    progress = progress or (lambda done, total, message=None: None)
     if plan.kind != PROJECT:
         raise ValueError("store_project needs a project plan")
     with transaction.atomic():
@@ -282,16 +286,18 @@ def store_project(plan: Plan, *, name: str, admin, users: dict[str, object | Non
             project,
             [services.AttributePlan(a.name, a.type, a.choices) for a in plan.attributes],
         )
-        interviews = {
-            source.guid: services.import_interview(
+        interviews, total = {}, len(plan.sources) + 1  # the codings are the last step
+        for done, source in enumerate(plan.sources):
+            progress(done, total, _("Storing the interviews…"))
+            interviews[source.guid] = services.import_interview(
                 project=project, plan=source.interview, imported_by=admin, attributes=attributes
             )
-            for source in plan.sources
-        }
+        progress(len(plan.sources), total, _("Storing the codings and memos…"))
         memos = _Memos(plan, project, accounts, admin)
         with recorded_as(admin, undoable=False):
             _store_codings(plan, interviews, codes, accounts, admin, memos)
         memos.store(interviews, codes)
+        progress(total, total)
     return project
 
 

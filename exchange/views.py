@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
@@ -22,8 +23,10 @@ from django.views.decorators.http import require_GET, require_POST
 from exchange import exporting, importing, placeholders, plans, refi
 from exchange.forms import ConfirmProjectForm, HandOverForm, UploadForm
 from exchange.models import ImportDraft, Placeholder
+from exchange.tasks import IMPORT_TASK
 from interviews import permissions
 from interviews.permissions import Action
+from jobs import runner
 
 KINDS = {plans.PROJECT: ImportDraft.Kind.PROJECT, plans.CODEBOOK: ImportDraft.Kind.CODEBOOK}
 
@@ -94,12 +97,15 @@ def import_preview(request: HttpRequest) -> HttpResponse:
     candidates = placeholders.colleagues(request.user)
     form = ConfirmProjectForm(request.POST or None, plan=plan, candidates=candidates)
     if request.method == "POST" and form.is_valid():
-        project = importing.store_project(
-            plan, name=form.cleaned_data["name"], admin=request.user, users=form.accounts()
+        # Stored by the background worker (exchange/tasks.py); its page shows the progress.
+        job = runner.start(
+            task=IMPORT_TASK,
+            title=_("REFI-QDA import: %(name)s") % {"name": form.cleaned_data["name"]},
+            user=request.user,
+            arguments={"draft": draft.pk, "answers": {f: form.data.get(f) for f in form.fields}},
+            back_url=reverse("exchange:import-preview"),
         )
-        draft.delete()
-        messages.success(request, _imported(plan))
-        return redirect(project)
+        return redirect("jobs:detail", job.pk)
     context = {
         "draft": draft,
         "plan": plan,
@@ -115,16 +121,6 @@ def import_discard(request: HttpRequest) -> HttpResponse:
     ImportDraft.objects.filter(created_by=request.user, project=None).delete()
     messages.info(request, _("The import was discarded: nothing was stored."))
     return redirect("interviews:project-list")
-
-
-def _imported(plan: plans.Plan) -> str:
-    return _("Imported: %(interviews)s, %(codings)s, %(codes)s. The file was not kept.") % {
-        "interviews": ngettext("%d interview", "%d interviews", len(plan.sources))
-        % len(plan.sources),
-        "codings": ngettext("%d coding", "%d codings", plan.codings()) % plan.codings(),
-        "codes": ngettext("%d code", "%d codes", len(list(plan.project.all_codes())))
-        % len(list(plan.project.all_codes())),
-    }
 
 
 # /projects/<project_id>/exchange/: downloads, a codebook to import, imported accounts

@@ -17,7 +17,7 @@ from tests.factories import make_project, make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_import_is_previewed_mapped_and_confirmed(live_server, log_in, page):
+def test_an_import_is_previewed_mapped_and_confirmed(live_server, log_in, page, run_jobs):
     team = make_project("Équipe")
     rita = make_user("rita", team, Membership.Role.ADMIN)
     sam = make_user("sam", team, Membership.Role.SUPERVISOR)
@@ -48,7 +48,10 @@ def test_an_import_is_previewed_mapped_and_confirmed(live_server, log_in, page):
     expect(page.locator("input[name=name]")).to_have_value("Fait main")
     page.locator("input[name=name]").fill("Terrain de Rita")
     page.locator("form.exchange-confirm button[type=submit]").click()
-
+    # Stored in the background: the job's page polls until the worker is done.
+    expect(page.locator("#job-status")).to_be_visible()
+    run_jobs()
+    page.locator("#job-status a", has_text="Ouvrir le projet").click()
     page.wait_for_url("**/projects/*/")
     expect(page.locator("h1")).to_have_text("Terrain de Rita")
     expect(page.get_by_role("link", name="Entretien Martine")).to_be_visible()

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from coding.audit import recorded_as, remove
-from coding.models import Coding, CodingEvent, Memo, ReviewEvent
+from coding.models import CodingEvent, Memo, ReviewEvent
 from corrections import pseudonymise, services
 from corrections.models import TextVersion
 from interviews.models import ImportBatch, Interview, Pseudonym

@@ -13,6 +13,7 @@ from django.utils import timezone
 from coding.models import Code, Coding
 from exchange.models import ImportDraft, Placeholder
 from interviews.models import Interview, Membership, Project
+from jobs.models import Job
 from tests.factories import make_code, make_user
 
 from .builders import code_xml, one_source, project_xml, qdpx, text_source_xml
@@ -41,7 +42,8 @@ def test_the_project_list_offers_the_import(client, rita):
     assert b'href="/exchange/import/"' in client.get("/").content
 
 
-def test_an_import_goes_from_upload_to_preview_to_a_new_project(client, project, rita):
+@pytest.mark.django_db(transaction=True)
+def test_an_import_goes_from_upload_to_preview_to_a_new_project(client, project, rita, run_jobs):
     sam = make_user("sam", project, Membership.Role.SUPERVISOR)
     sam.first_name, sam.last_name = "Sam", "Superviseure"
     sam.save()
@@ -63,15 +65,38 @@ def test_an_import_goes_from_upload_to_preview_to_a_new_project(client, project,
         "/exchange/import/preview/",
         {"name": "Terrain importé", "user-0": str(rita.pk), "user-1": "new"},
     )
+    # Stored by the background worker; the job's page says how far it is, then links to it.
+    job = Job.objects.get(created_by=rita)
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert not Project.objects.filter(name="Terrain importé").exists()
+    run_jobs()
     created = Project.objects.get(name="Terrain importé")
-    assert response.status_code == 302 and response["Location"] == f"/projects/{created.pk}/"
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE and job.result["link"] == f"/projects/{created.pk}/"
+    assert (job.done, job.total) == (2, 2)  # its one interview, then the codings
     assert created.memberships.get(user=rita).role == Membership.Role.ADMIN
     placeholder = Placeholder.objects.get(project=created)
     assert placeholder.name == "Sam Superviseure" and not placeholder.user.is_active
     assert not ImportDraft.objects.exists()
     assert created.interviews.count() == 1
-    page = client.get(f"/projects/{created.pk}/").content.decode()
-    assert "Importé" in page or "Imported" in page
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "Importé : 1 entretien" in page and f'href="/projects/{created.pk}/"' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_colleague_left_meanwhile_stores_nothing(
+    client, project, rita, sam, run_jobs
+):
+    client.force_login(rita)
+    client.post("/exchange/import/", upload("terrain.qdpx", hand_made()))
+    answers = {"name": "Tardif", "user-0": str(rita.pk), "user-1": str(sam.pk)}
+    client.post("/exchange/import/preview/", answers)
+    Membership.objects.filter(user=sam).delete()  # sam is no longer rita's colleague
+    run_jobs()
+    job = Job.objects.get(created_by=rita)
+    assert job.state == Job.State.FAILED and job.errors
+    assert not Project.objects.filter(name="Tardif").exists()
+    assert ImportDraft.objects.filter(created_by=rita).exists()  # kept, to confirm again
 
 
 def test_the_user_mapping_offers_only_colleagues(client, project, rita, olga):
