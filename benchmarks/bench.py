@@ -1024,23 +1024,7 @@ def floor_import_docx(ctx: Context) -> Floor:
     run = ctx.rng.randrange(10**9)
     texts = [synthetic.generate_interview(run, i, 10_000).text for i in range(IMPORT_FILES)]
     titles = [f"bench-{run}-{i:02d}" for i in range(IMPORT_FILES)]
-
-    def after(rows):
-        Interview.objects.filter(pk__in=[row[0] for row in rows]).delete()
-
-    return Floor(
-        """
-        INSERT INTO interviews_interview (project_id, title, participant, language, source_name,
-            source_format, text, word_count, checksum, created_at)
-        SELECT %s, t.title, '', 'fr', t.title, 'docx', t.text,
-               array_length(regexp_split_to_array(trim(t.text), '\\s+'), 1),
-               encode(sha256(convert_to(t.text, 'UTF8')), 'hex'), now()
-        FROM unnest(%s::text[], %s::text[]) AS t(title, text)
-        RETURNING id
-        """,
-        [ctx.project.pk, titles, texts],
-        after=after,
-    )
+    return _floor_insert_texts(list(zip(titles, texts, strict=True)), source_format="docx")
 
 
 def floor_export_qdpx(ctx: Context) -> Floor:
@@ -1095,7 +1079,7 @@ def floor_import_nvivo(ctx: Context) -> Floor:
     return _floor_insert_texts([("nvivo", text)])
 
 
-def _floor_insert_texts(texts: list[tuple[str, str]]) -> Floor:
+def _floor_insert_texts(texts: list[tuple[str, str]], source_format: str = "qdpx") -> Floor:
     """The texts inserted as interviews of a scratch project (their own would refuse them as
     already imported), in one statement; the scratch project goes after."""
     scratch = Project.objects.create(name="bench floor scratch")
@@ -1108,13 +1092,13 @@ def _floor_insert_texts(texts: list[tuple[str, str]]) -> Floor:
         """
         INSERT INTO interviews_interview (project_id, title, participant, language, source_name,
             source_format, text, word_count, checksum, created_at)
-        SELECT %s, t.title, '', 'fr', t.title, 'qdpx', t.text,
+        SELECT %s, t.title, '', 'fr', t.title, %s, t.text,
                array_length(regexp_split_to_array(trim(t.text), '\\s+'), 1),
                encode(sha256(convert_to(t.text, 'UTF8')), 'hex'), now()
         FROM unnest(%s::text[], %s::text[]) AS t(title, text)
         RETURNING id
         """,
-        [scratch.pk, [t for t, _ in texts], [x for _, x in texts]],
+        [scratch.pk, source_format, [t for t, _ in texts], [x for _, x in texts]],
         after=after,
     )
 
