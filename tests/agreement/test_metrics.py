@@ -13,7 +13,6 @@ Published sources, and where their numbers were read:
   Communication, repository.upenn.edu/asc_papers/43): 4 observers × 12 units, missing values.
 """
 
-import time
 from collections import Counter
 from fractions import Fraction
 
@@ -578,8 +577,9 @@ def test_presence_data_refuses_overlapping_units():
 # --- Size ---------------------------------------------------------------------------------------
 
 
-def test_a_large_study_takes_well_under_a_second():
-    # 200 interviews × 150,000 characters, three coders × 5,000 codings, 20,000 paragraphs.
+def test_a_large_study_gives_the_figures_its_construction_implies():
+    # 200 interviews × 150,000 characters, three coders × 5,000 codings, 20,000 paragraphs: its
+    # speed is measured by `manage.py bench` (agreement_table_large), never asserted here.
     length, step = 200 * 150_000, 5_987
     coders = {
         name: [((i * step + shift) % (length - 3_000), (i * step + shift) % (length - 3_000) + 900)
@@ -587,9 +587,11 @@ def test_a_large_study_takes_well_under_a_second():
         for name, shift in (("ann", 0), ("bob", 40), ("cyd", 2_000))
     }  # fmt: skip
     paragraphs = [(i * 1_500, i * 1_500 + 1_400) for i in range(length // 1_500)]
-    started = time.perf_counter()
-    pairwise_mean(pairwise_tables(coders, length))
-    unitized_alpha(coders, length)
-    segment_agreement(coders["ann"], coders["bob"], length)
-    alpha_nominal(presence_data(coders, paragraphs, length))
-    assert time.perf_counter() - started < 1.0
+    pairs = pairwise_mean(pairwise_tables(coders, length)).pairs
+    # bob's passages are ann's moved by 40 of 900 characters; cyd's never meet hers.
+    assert pairs[("ann", "bob")].value > 0.9 and pairs[("ann", "cyd")].value < 0
+    segments = segment_agreement(coders["ann"], coders["bob"], length)
+    assert (segments.matched_a, segments.total_a) == (5_000, 5_000)
+    alpha_u = unitized_alpha(coders, length).value
+    assert pairs[("ann", "cyd")].value < alpha_u < pairs[("ann", "bob")].value
+    assert alpha_nominal(presence_data(coders, paragraphs, length)).value < 1
