@@ -176,18 +176,24 @@ def test_a_range_at_the_edges_of_a_mark_stays_inside_it(page):
     assert bounds == [piece, 0, piece, len(piece), "MARK", "MARK"]
 
 
+def round_trips(transcript, bias: str) -> tuple[list[int], list[int | None]]:
+    """Every paragraph edge, and where it comes back after offsetToDom then pointToOffset."""
+    points = sorted(set().union(*(edges(start, text) for start, text in PARAGRAPHS)))
+    back = transcript.evaluate(
+        """([points, bias]) => points.map(k => {
+          const root = document.querySelector(".text");
+          const at = VerbatimOffsets.offsetToDom(root, k, bias);
+          return at && VerbatimOffsets.pointToOffset(at[0], at[1], bias, root);
+        })""",
+        [points, bias],
+    )
+    return points, back
+
+
 def test_a_caret_offset_round_trips_through_a_dom_point(page):
     """offsetToDom (the keyboard caret kept across a redraw) is pointToOffset's inverse."""
     transcript = open_transcript(page, MARKED_PAGE)
-    points = sorted(set().union(*(edges(start, text) for start, text in PARAGRAPHS)))
-    back = transcript.evaluate(
-        """(points) => points.map(k => {
-          const root = document.querySelector(".text");
-          const at = VerbatimOffsets.offsetToDom(root, k, "start");
-          return at && VerbatimOffsets.pointToOffset(at[0], at[1], "start", root);
-        })""",
-        points,
-    )
+    points, back = round_trips(transcript, "start")
     inside = [k for k in points if k not in (E1, E2, E3)]  # a start at a paragraph's end moves on
     assert [found for k, found in zip(points, back, strict=True) if k in inside] == inside
     assert (
@@ -203,15 +209,7 @@ def test_a_caret_stays_on_its_line_through_a_dom_point_and_back(page):
     """bias "caret" (the keyboard caret kept across a redraw, Alt+L's caret): every point round-trips,
     a paragraph's end included, where a start would move on to the next paragraph."""
     transcript = open_transcript(page, MARKED_PAGE)
-    points = sorted(set().union(*(edges(start, text) for start, text in PARAGRAPHS)))
-    back = transcript.evaluate(
-        """(points) => points.map(k => {
-          const root = document.querySelector(".text");
-          const at = VerbatimOffsets.offsetToDom(root, k, "caret");
-          return at && VerbatimOffsets.pointToOffset(at[0], at[1], "caret", root);
-        })""",
-        points,
-    )
+    points, back = round_trips(transcript, "caret")
     assert {E1, E2, E3} <= set(points)
     assert back == points
 
