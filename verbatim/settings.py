@@ -194,7 +194,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "analysis_cache",
         "TIMEOUT": 24 * 3600,
-        "OPTIONS": {"MAX_ENTRIES": 500},  # about 100 kB each for 58 codes
+        "OPTIONS": {"MAX_ENTRIES": 500},  # about 60 kB each for 58 codes
     },
 }
 

@@ -15,7 +15,7 @@ from coding import actions, trash
 from coding.models import Code, CodingRound, TrashedCode
 from corrections import services as corrections
 from excerpts.filters import read_filters
-from interviews.models import Membership
+from interviews.models import Membership, Speaker
 from tests.analysis import brute
 from tests.factories import TRANSCRIPT, make_coding, make_interview, make_user
 
@@ -185,6 +185,16 @@ def test_a_correction_that_splits_a_paragraph_changes_the_paragraph_counts(
     after = shown(client, project, "near=paragraph")
     assert frozenset((b, c)) not in after
     assert after == computed_afresh(client, project, "near=paragraph")
+
+
+def test_a_speaker_filter_follows_the_speakers_roles(client, project, study, rita):
+    client.force_login(rita)
+    before = shown(client, project, "speaker=participant")
+    assert before  # Martine's words
+    study["interview"].speakers.filter(label="Martine").update(role=Speaker.Role.OTHER)
+    after = shown(client, project, "speaker=participant")
+    assert after != before
+    assert after == computed_afresh(client, project, "speaker=participant")
 
 
 def test_a_round_opened_for_a_blind_coder_hides_the_others_codings(
