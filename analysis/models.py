@@ -29,3 +29,19 @@ class SavedQuery(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CacheEntry(models.Model):
+    """A row of the "analysis" cache (settings.CACHES), which Django's DatabaseCache reads and
+    writes itself. The model is there so that a migration creates the table (rather than
+    `createcachetable` wherever a database is set up) and a test database's flush empties it."""
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "analysis_cache"
+
+    def __str__(self):
+        return self.cache_key

@@ -11,8 +11,10 @@ Codes come in groups: a code alone, or with `subcodes` the code and its sub-code
 `groups` maps each group (the id of the code that names it) to the code ids it counts.
 """
 
+import hashlib
 from dataclasses import dataclass, field, replace
 
+from django.core.cache import caches
 from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 
@@ -82,6 +84,63 @@ def _rows(sql: str, params: list) -> list[tuple]:
         raise
 
 
+# --- The cache -----------------------------------------------------------------------------
+# A statement's rows are kept in the "analysis" cache (settings.CACHES: a table of the database,
+# shared by every worker) under a key made of the statement itself, its parameters and the
+# project's stamp. The statement carries everything the request chose: the filters, the codes and
+# their groups, `near`, and who asks, since the rule of coding/visibility.py is in its WHERE with
+# a blind coder's id and interviews. Two requests share rows only when they would run the same
+# statement on the same data. docs/analysis.md says when the rows are computed again.
+
+CACHE = "analysis"
+CACHE_VERSION = 1  # in every key: raise it when a cached statement's rows change meaning
+# The stamp counts the project's audit events among the last RECENT_EVENTS ids: a change whose
+# events were numbered before another's but committed after it still changes the stamp.
+RECENT_EVENTS = 10_000
+STAMP = """
+    WITH i AS (SELECT id, text_version FROM interviews_interview WHERE project_id = %s),
+         e AS (SELECT i.id, i.text_version,
+                      (SELECT max(c.id) FROM coding_codingevent c WHERE c.interview_id = i.id) AS top
+                 FROM i)
+    SELECT md5(string_agg(concat_ws(':', e.id, e.text_version, e.top), ',' ORDER BY e.id)),
+           (SELECT count(*) FROM coding_codingevent c
+             WHERE c.id > (SELECT coalesce(max(top), 0) FROM e) - %s
+               AND c.interview_id IN (SELECT id FROM i))
+      FROM e"""
+SPEAKERS = """
+    SELECT md5(string_agg(concat_ws(':', s.id, s.role, s.label, s.name), ',' ORDER BY s.id))
+      FROM interviews_speaker s JOIN interviews_interview i ON i.id = s.interview_id
+     WHERE i.project_id = %s"""
+
+
+def stamp(project_id: int, sql: str) -> tuple:
+    """What changes whenever the project's data that `sql` reads changes: each interview with its
+    text version (a correction; an import or a deletion changes the list) and its latest coding
+    event (the database's audit trigger writes one for every coding created, changed or deleted:
+    applying, removing, merging, trashing, restoring, reviewing, re-anchoring after a correction),
+    and the speakers when the statement reads them (speaker and role filters). Paragraphs and
+    turns change only with the text. One statement, a few milliseconds."""
+    with connection.cursor() as cursor:
+        cursor.execute(STAMP, [project_id, RECENT_EVENTS])
+        found = cursor.fetchone()
+        if "interviews_speaker" in sql:
+            cursor.execute(SPEAKERS, [project_id])
+            found += cursor.fetchone()
+    return found
+
+
+def cached_rows(filters: Filters, name: str, sql: str, params: list) -> list[tuple]:
+    """The rows of `sql`, from the cache when the same statement ran on the same data before."""
+    project_id = filters.project.pk
+    material = repr((CACHE_VERSION, sql, params, stamp(project_id, sql)))
+    key = f"{name}:{project_id}:{hashlib.sha256(material.encode()).hexdigest()}"
+    rows = caches[CACHE].get(key)
+    if rows is None:
+        rows = _rows(sql, params)
+        caches[CACHE].set(key, rows)
+    return rows
+
+
 # --- Code frequencies ----------------------------------------------------------------------
 
 
@@ -122,28 +181,33 @@ def cooccurrence(
     filters: Filters, groups: dict[int, set[int]], near: Near
 ) -> tuple[dict[tuple[int, int], Pair], dict[int, int]]:
     """{(group A, group B): Pair} for every pair of groups that come together (both orders), and
-    each group's codings. One statement: the codings as intervals (excerpts/proximity.py), their
-    pairs in both directions, then per pair of groups the distinct codings, interviews and pairs."""
+    each group's codings. One statement, its rows cached (`cached_rows`): the codings as intervals
+    (excerpts/proximity.py), their pairs in both directions, then, in one grouping per pair of
+    groups, the distinct codings, the distinct interviews and the pairs."""
     start, params = cte(filters, groups)
     spans = proximity.spans_sql("v", near)
-    join = proximity.bucket_join("s", "s", proximity.pair_width(near), "l.code_id <> r.code_id")
+    if near.kind in ("paragraph", "turn"):
+        # A join with the units, computed once for both sides of the pairs.
+        start, side = f"{start}, s AS MATERIALIZED ({spans})", "s"
+    else:
+        # In characters the spans are v's own rows: read on each side rather than stored again.
+        side = f"({spans})"
+    join = proximity.bucket_join(side, side, proximity.pair_width(near), "l.code_id <> r.code_id")
     sql = f"""{start},
-        s AS MATERIALIZED ({spans}),
-        p AS (SELECT l.id AS a, l.code_id AS ac, r.code_id AS bc, l.interview_id {join}),
-        g AS (SELECT ma.grp AS ga, mb.grp AS gb, p.a, p.interview_id, count(*) AS n
-                FROM p JOIN m ma ON ma.code_id = p.ac JOIN m mb ON mb.code_id = p.bc
-               WHERE ma.grp <> mb.grp
-               GROUP BY ma.grp, mb.grp, p.a, p.interview_id)
-        SELECT ga, gb, count(*), count(DISTINCT interview_id), sum(n) FROM g GROUP BY ga, gb
+        p AS (SELECT l.id AS a, l.code_id AS ac, r.code_id AS bc, l.interview_id {join})
+        SELECT ma.grp, mb.grp, count(DISTINCT p.a), count(DISTINCT p.interview_id), count(*)
+          FROM p JOIN m ma ON ma.code_id = p.ac JOIN m mb ON mb.code_id = p.bc
+         WHERE ma.grp <> mb.grp
+         GROUP BY ma.grp, mb.grp
         UNION ALL
         SELECT m.grp, NULL, count(*), NULL, NULL FROM v JOIN m ON m.code_id = v.code_id
          GROUP BY m.grp"""
     directed, totals = {}, {}
-    for ga, gb, count, interviews, pairs in _rows(sql, params):
+    for ga, gb, count, interviews, pairs in cached_rows(filters, "cooccurrence", sql, params):
         if gb is None:
             totals[ga] = count
         else:
-            directed[(ga, gb)] = (count, interviews, int(pairs))
+            directed[(ga, gb)] = (count, interviews, pairs)
     cells = {}
     for (ga, gb), (count, interviews, pairs) in directed.items():
         back = directed.get((gb, ga), (0, interviews, pairs))[0]

@@ -34,6 +34,7 @@ from xml.sax.saxutils import escape
 import psycopg
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, F
@@ -42,6 +43,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 
+from analysis import queries as analysis_queries
 from benchmarks import synthetic
 from coding import workspace
 from coding.audit import recorded_as
@@ -1048,6 +1050,13 @@ def _analysis(name: str, query: str = ""):
     return request
 
 
+def cooccurrence_cold(ctx: Context) -> Request:
+    """The co-occurrence page as the first visit after a change: its cached rows are dropped
+    (untimed) before each request, which computes them again."""
+    caches[analysis_queries.CACHE].clear()
+    return _analysis("cooccurrence")(ctx)
+
+
 def portrait(ctx: Context) -> Request:
     url = reverse("analysis:portrait", args=[ctx.project.pk, ctx.interview.pk])
     return Request("get", url, ctx.researcher)
@@ -1232,7 +1241,9 @@ PATHS = [
     ),
     # Analysis (issue 19): every code, the attribute of the excerpts_filtered path, one interview,
     # the first 20 interviews' codeline, the two most used codes within 200 characters.
+    # The page as visited again (its rows cached), and as the first visit after a change.
     Path("cooccurrence", "analysis:cooccurrence", _analysis("cooccurrence"), floor_cooccurrence),
+    Path("cooccurrence_cold", "analysis:cooccurrence", cooccurrence_cold, floor_cooccurrence),
     Path(
         "crosstab",
         "analysis:crosstab",

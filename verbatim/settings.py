@@ -185,6 +185,19 @@ if STATEMENT_TIMEOUT:
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},  # Django's default
+    # The rows of the analysis tables (analysis/queries.py, cached_rows): in a table of the database
+    # (analysis.CacheEntry, created by a migration), so every gunicorn worker and thread shares
+    # them and a restart keeps them; a process's memory would compute them once per worker.
+    "analysis": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "analysis_cache",
+        "TIMEOUT": 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 500},  # about 60 kB each for 58 codes
+    },
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

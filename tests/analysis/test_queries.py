@@ -1,5 +1,6 @@
 """Counts of the analysis tables against hand-built codings, each computed here independently."""
 
+import random
 import re
 from itertools import combinations
 
@@ -10,7 +11,8 @@ from excerpts import queries as excerpt_queries
 from excerpts.filters import read_filters
 from excerpts.proximity import read_near
 from interviews.models import Turn
-from tests.factories import TRANSCRIPT, make_coding
+from tests.analysis import brute
+from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview
 
 MODES = ["", "0", "1", "5", "40", "paragraph", "turn"]
 
@@ -112,6 +114,50 @@ def test_filters_apply_to_both_sides_of_a_pair(project, scene, sam):
     )
     a, b = codes["A"].pk, codes["B"].pk
     assert everyone[(a, b)].pairs == 2 and rita_only[(a, b)].pairs == 1
+
+
+def random_codings(project, coders, seed: int) -> None:
+    """Three interviews, six codes (some the sub-codes of others) and about fifty codings of
+    random passages, short and long, nested, overlapping, touching or apart. A coder's codings of
+    one code never overlap or touch (the database merges them): such draws are skipped."""
+    rng = random.Random(seed)
+    interviews = [
+        make_interview(project, f"{TRANSCRIPT} ({n})", f"Entretien {n}") for n in range(3)
+    ]
+    codes = []
+    for n in range(6):
+        parent = rng.choice([None, None, *codes]) if codes else None
+        codes.append(make_code(project, f"Code {n}", parent=parent))
+    taken = []
+    for _draw in range(80):
+        interview, code, coder = rng.choice(interviews), rng.choice(codes), rng.choice(coders)
+        start = rng.randrange(len(TRANSCRIPT) - 2)
+        end = min(start + rng.choice([1, 3, 10, 30, 80, 200]), len(TRANSCRIPT))
+        same = [(s, e) for i, c, u, s, e in taken if (i, c, u) == (interview, code, coder)]
+        if any(s <= end and start <= e for s, e in same):
+            continue
+        taken.append((interview, code, coder, start, end))
+        make_coding(interview, code, coder, start, end)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("subcodes", [False, True])
+@pytest.mark.parametrize("mode", ["", "7"])
+def test_cooccurrence_counts_what_python_counts_on_random_codings(
+    project, rita, sam, seed, subcodes, mode
+):
+    random_codings(project, [rita, sam], seed)
+    filters = read_filters(project, {"subcodes": "1"} if subcodes else {})
+    assert filters.subcodes == subcodes
+    pks = list(filters.codes)
+    groups = dict(zip(pks, filters.code_groups(pks), strict=True))
+    near, _problem = read_near(mode)
+    cells, totals = queries.cooccurrence(filters, groups, near)
+    reach = 0 if mode == "" else int(mode) + 1
+    expected_cells, expected_totals = brute.cooccurrence(brute.codings_of(project), groups, reach)
+    assert expected_cells  # the draw made pairs to count
+    assert cells == expected_cells
+    assert totals == expected_totals
 
 
 def test_measures_follow_their_definitions():

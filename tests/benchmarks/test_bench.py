@@ -34,6 +34,7 @@ NAMES = [
     "import_qdpx",
     "import_nvivo",
     "cooccurrence",
+    "cooccurrence_cold",
     "crosstab",
     "portrait",
     "codeline",

@@ -1,0 +1,235 @@
+"""The co-occurrence page's cached rows (analysis.queries.cached_rows): after every kind of change
+the page shows the new counts, and people who may see different codings never share them."""
+
+import csv
+import io
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from analysis import queries
+from analysis.models import CacheEntry
+from coding import actions, trash
+from coding.models import Code, CodingRound, TrashedCode
+from corrections import services as corrections
+from excerpts.filters import read_filters
+from interviews.models import Membership, Speaker
+from tests.analysis import brute
+from tests.factories import TRANSCRIPT, make_coding, make_interview, make_user
+
+
+@pytest.fixture
+def remi(project):
+    return make_user("remi", project, Membership.Role.RESEARCHER)
+
+
+@pytest.fixture
+def study(project, scene, rita, sam):
+    """The scene (rita's codings A, B, C, D in one interview), sam's B over rita's first A, and a
+    second interview where rita's A and B overlap."""
+    interview, codes, codings = scene
+    make_coding(interview, codes["B"], sam, codings[0].start, codings[0].end)
+    second = make_interview(project, f"{TRANSCRIPT} (2)", "Entretien 2")
+    make_coding(second, codes["A"], rita, 10, 40)
+    make_coding(second, codes["B"], rita, 30, 60)
+    return {"interview": interview, "second": second, "codes": codes, "codings": codings}
+
+
+def shown(client, project, query: str = "") -> dict:
+    """The page's table as its download gives it (one row per pair of codes)."""
+    response = client.get(f"/projects/{project.pk}/analysis/cooccurrence/?format=csv&{query}")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return {
+        frozenset(row[:2]): (
+            int(row[2]),
+            int(row[3]),
+            int(row[4]),
+            frozenset(((row[0], int(row[7])), (row[1], int(row[8])))),
+        )
+        for row in list(csv.reader(io.StringIO(text)))[1:]
+    }
+
+
+def counted(project, visible=lambda row: True) -> dict:
+    """The same table counted in Python (tests/analysis/brute.py) over the codings `visible`
+    keeps of (id, interview, code, coder, start, end)."""
+    filters = read_filters(project, {})
+    groups = {pk: {pk} for pk in filters.codes}
+    cells, totals = brute.cooccurrence(brute.codings_of(project, visible), groups)
+    return brute.table(cells, totals, filters.paths)
+
+
+def computed_afresh(client, project, query: str = "") -> dict:
+    caches[queries.CACHE].clear()
+    return shown(client, project, query)
+
+
+def statements(client, project) -> list[str]:
+    """The co-occurrence statements a visit runs (none when its rows come from the cache)."""
+    with CaptureQueriesContext(connection) as captured:
+        shown(client, project)
+    return [q["sql"] for q in captured.captured_queries if "count(DISTINCT p.a)" in q["sql"]]
+
+
+def test_a_second_visit_reads_the_rows_from_the_cache(client, project, study, rita):
+    client.force_login(rita)
+    assert len(statements(client, project)) == 1
+    assert CacheEntry.objects.exists()
+    assert statements(client, project) == []
+    assert shown(client, project) == counted(project)
+
+
+def _apply(study, rita, sam):
+    passage = study["codings"][0]  # rita's A "Je m'assois"
+    actions.apply_code(
+        study["interview"],
+        rita,
+        code_id=study["codes"]["D"].pk,
+        new_code="",
+        start=passage.start,
+        end=passage.end,
+    )
+
+
+def _remove(study, rita, sam):
+    actions.remove_coding(study["codings"][1], rita)  # B over A's "m'assois"
+
+
+def _trash(study, rita, sam):
+    trash.delete(study["codes"]["C"], sam)
+
+
+def _merge(study, rita, sam):
+    trash.merge(study["codes"]["C"], study["codes"]["B"], sam)
+
+
+def _restore(study, rita, sam):
+    trash.restore(TrashedCode.objects.get(code_id=study["codes"]["C"].pk), sam)
+
+
+def _rename(study, rita, sam):
+    Code.objects.filter(pk=study["codes"]["A"].pk).update(name="Code A, renamed")
+
+
+def _delete_interview(study, rita, sam):
+    study["second"].delete()
+
+
+def _change_code(study, rita, sam):
+    actions.change(study["codings"][6], sam, code=study["codes"]["D"], start=None, end=None)
+
+
+CHANGES = {
+    "apply a code": _apply,
+    "remove a coding": _remove,
+    "trash a code": _trash,
+    "merge codes": _merge,
+    "delete an interview": _delete_interview,
+    "change a coding's code": _change_code,
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_after_each_change_the_page_shows_the_new_counts(client, project, study, rita, sam, change):
+    client.force_login(rita)
+    before = shown(client, project)
+    assert before == counted(project) and CacheEntry.objects.exists()
+    CHANGES[change](study, rita, sam)
+    after = shown(client, project)
+    assert after != before  # each change alters the table
+    assert after == counted(project)
+
+
+def test_a_restored_code_comes_back_in_the_counts(client, project, study, rita, sam):
+    client.force_login(rita)
+    with_c = shown(client, project)
+    _trash(study, rita, sam)
+    assert shown(client, project) != with_c
+    _restore(study, rita, sam)
+    assert shown(client, project) == with_c == counted(project)
+
+
+def test_a_renamed_code_is_named_anew_and_a_moved_one_rolls_up(client, project, study, rita):
+    client.force_login(rita)
+    codes = study["codes"]
+    shown(client, project)
+    _rename(study, rita, None)
+    assert any("Code A, renamed" in pair for pair in shown(client, project))
+    rolled = shown(client, project, "subcodes=1")
+    Code.objects.filter(pk=codes["C"].pk).update(parent=codes["A"])  # C under A: not A's pair
+    moved = shown(client, project, "subcodes=1")
+    assert moved != rolled
+    assert moved == computed_afresh(client, project, "subcodes=1")
+
+
+def test_a_correction_that_splits_a_paragraph_changes_the_paragraph_counts(
+    client, project, study, rita
+):
+    """A line break in place of a space: no coding moves (no audit event), the text version does."""
+    client.force_login(rita)
+    interview = study["interview"]
+    b, c = "Code B", "Code C"
+    before = shown(client, project, "near=paragraph")
+    assert frozenset((b, c)) in before  # "Là je peux" and C's "proposer…", one paragraph
+    space = TRANSCRIPT.index(" proposer")
+    corrections.correct(
+        interview,
+        rita,
+        None,
+        edits=[(space, space + 1, "\n")],
+        expected_version=interview.text_version,
+    )
+    after = shown(client, project, "near=paragraph")
+    assert frozenset((b, c)) not in after
+    assert after == computed_afresh(client, project, "near=paragraph")
+
+
+def test_a_speaker_filter_follows_the_speakers_roles(client, project, study, rita):
+    client.force_login(rita)
+    before = shown(client, project, "speaker=participant")
+    assert before  # Martine's words
+    study["interview"].speakers.filter(label="Martine").update(role=Speaker.Role.OTHER)
+    after = shown(client, project, "speaker=participant")
+    assert after != before
+    assert after == computed_afresh(client, project, "speaker=participant")
+
+
+def test_a_round_opened_for_a_blind_coder_hides_the_others_codings(
+    client, project, study, rita, sam
+):
+    client.force_login(rita)
+    assert shown(client, project) == counted(project)
+    blind = _open_round(study, [rita], sam)
+    assert shown(client, project) == counted(project, _sees(rita, blind))
+    assert shown(client, project) != counted(project)
+
+
+def test_people_who_see_different_codings_never_share_cells(
+    client, project, study, rita, remi, sam
+):
+    blind = _open_round(study, [rita, remi], sam)
+    first = study["codings"][0]
+    make_coding(blind, study["codes"]["C"], remi, first.start, first.end)  # over rita's A
+    tables = {}
+    for user in (sam, rita, remi, sam):  # sam's rows are in the cache before the others ask
+        client.force_login(user)
+        tables[user.username] = shown(client, project)
+    assert tables["sam"] == counted(project)
+    assert tables["rita"] == counted(project, _sees(rita, blind))
+    assert tables["remi"] == counted(project, _sees(remi, blind))
+    assert len({frozenset(table.items()) for table in tables.values()}) == 3
+
+
+def _open_round(study, coders, sam):
+    interview = study["interview"]
+    round_ = CodingRound.objects.create(project=interview.project, name="Aveugle", created_by=sam)
+    round_.coders.set(coders)
+    round_.interviews.set([interview])
+    return interview
+
+
+def _sees(user, blind):
+    return lambda row: row[1] != blind.pk or row[3] == user.pk
