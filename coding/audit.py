@@ -5,13 +5,14 @@ coding. `recorded_as` tells it who acts and opens an action group: every coding 
 `with recorded_as(user):` block is one action, which `undo_last` reverts as a whole.
 """
 
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from coding.models import Code, Coding, CodingEvent, Memo, ReviewEvent
+from coding.models import Code, Coding, CodingEvent, Memo, ReviewEvent, TextChange
 from interviews.models import Interview
 
 INTERVIEW_LOCK = 7301  # first key of the advisory locks that order an interview's writers
@@ -71,24 +72,49 @@ KEPT = {
 }
 
 
+def _removal() -> str:
+    """One statement that deletes a coding with every row that points at it (its memos, review
+    events and text changes: the models with a foreign key to Coding; a new one must join them,
+    or the deferred foreign key check refuses the removal at commit) and returns what KEPT keeps,
+    as JSON with ISO dates to the microsecond. One round trip where Django's cascade took six."""
+    kept = [
+        f"(SELECT coalesce(jsonb_agg(jsonb_build_object({_pairs(fields)}) ORDER BY id), '[]')"
+        f" FROM {name})"
+        for name, (_model, fields) in KEPT.items()
+    ]
+    ctes = [
+        f"{name} AS (DELETE FROM {model._meta.db_table} WHERE coding_id = %(id)s"
+        f" RETURNING {', '.join(fields)})"
+        for name, (model, fields) in KEPT.items()
+    ]
+    return (
+        f"WITH {', '.join(ctes)},"
+        f" changes AS (DELETE FROM {TextChange._meta.db_table} WHERE coding_id = %(id)s),"
+        f" gone AS (DELETE FROM {Coding._meta.db_table} WHERE id = %(id)s)"
+        f" SELECT {', '.join(kept)}"
+    )
+
+
+def _pairs(fields) -> str:
+    return ", ".join(f"'{field}', {field}" for field in fields)
+
+
 def remove(coding: Coding) -> int:
     """Delete a coding inside recorded_as(). Its memos and review history go with it, kept on its
     audit event so that undo_last brings them back too. The number of memos removed."""
-    coding_id = coding.pk
-    kept = {name: _rows(model, fields, coding_id) for name, (model, fields) in KEPT.items()}
-    coding.delete()
-    if any(kept.values()):
-        event = CodingEvent.objects.filter(coding_id=coding_id, action=CodingEvent.Action.DELETE)
-        CodingEvent.objects.filter(pk=event.order_by("-id").values("pk")[:1]).update(**kept)
-    return len(kept["memos"])
+    with connection.cursor() as cursor:
+        cursor.execute(REMOVAL, {"id": coding.pk})
+        memos, reviews = (json.loads(value) for value in cursor.fetchone())
+    if memos or reviews:
+        # The trigger wrote the event as the statement ended: it is there now.
+        event = CodingEvent.objects.filter(coding_id=coding.pk, action=CodingEvent.Action.DELETE)
+        CodingEvent.objects.filter(pk=event.order_by("-id").values("pk")[:1]).update(
+            memos=memos, reviews=reviews
+        )
+    return len(memos)
 
 
-def _rows(model, fields, coding_id: int) -> list[dict]:
-    # ISO dates, to the microsecond (DjangoJSONEncoder would keep milliseconds).
-    return [
-        {f: v.isoformat() if f.endswith("_at") else v for f, v in row.items()}
-        for row in model.objects.filter(coding_id=coding_id).values(*fields)
-    ]
+REMOVAL = _removal()
 
 
 def lock_interviews(interview_ids) -> None:

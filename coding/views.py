@@ -80,6 +80,7 @@ def _colors_link(project) -> str:
 def _respond(
     request,
     interview,
+    seen: visibility.Visibility,
     outcome: actions.Outcome | None = None,
     *,
     extra="",
@@ -88,10 +89,10 @@ def _respond(
 ):
     """Everything the page must redraw after an action, out of band (see the module docstring).
 
-    Without an `outcome`, the status line stays as it is.
+    Without an `outcome`, the status line stays as it is. `seen` is the view's own
+    `visible_codings(membership)`: read once per request.
     """
     since, coders = _state(request)
-    seen = visibility.visible_codings_for(request.user, interview.project_id)
     changes = changes or workspace.changes_since(interview, since, request.user, coders, seen=seen)
     context = {"since": changes.since, "oob": True}
     parts = [*changes.paragraphs, extra, render_to_string(f"{TEMPLATE}#since", context)]
@@ -117,13 +118,13 @@ def _respond(
     return response
 
 
-def _refused(request, interview, form) -> HttpResponse:
-    return _respond(request, interview, actions.Outcome(form.non_field_errors()[0], error=True))
+def _refused(request, interview, seen, form) -> HttpResponse:
+    outcome = actions.Outcome(form.non_field_errors()[0], error=True)
+    return _respond(request, interview, seen, outcome)
 
 
-def _coding_for(interview, coding_id: int, membership) -> Coding:
+def _coding_for(interview, coding_id: int, membership, seen: visibility.Visibility) -> Coding:
     # With its code: the messages name it. One the member may not see does not exist for them.
-    seen = visibility.visible_codings(membership)
     coding = get_object_or_404(
         Coding.objects.select_related("code").filter(seen.q()), pk=coding_id, interview=interview
     )
@@ -236,7 +237,7 @@ def code_choices(request: HttpRequest, project_id: int, interview_id: int) -> Ht
     }
     extra = render_to_string(f"{TEMPLATE}#code-choices", context)
     extra += _colors_link(membership.project)
-    return _respond(request, interview, extra=extra)
+    return _respond(request, interview, visibility.visible_codings(membership), extra=extra)
 
 
 @require_GET
@@ -248,7 +249,7 @@ def changes(request: HttpRequest, project_id: int, interview_id: int) -> HttpRes
     found = workspace.changes_since(interview, since, request.user, coders, seen=seen)
     if not found.paragraphs:
         return HttpResponse(status=204)
-    return _respond(request, interview, changes=found)
+    return _respond(request, interview, seen, changes=found)
 
 
 @require_GET
@@ -278,9 +279,10 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
     membership, interview = permissions.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
+    seen = visibility.visible_codings(membership)
     form = ApplyCodeForm(request.POST, interview=interview)
     if not form.is_valid():
-        return _refused(request, interview, form)
+        return _refused(request, interview, seen, form)
     data = form.cleaned_data
     outcome = actions.apply_code(
         interview,
@@ -292,7 +294,7 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
     )
     extra = _colors_link(membership.project) if outcome.new_code else ""  # its colour is new
     return _respond(
-        request, interview, outcome, extra=extra, codes_changed=outcome.new_code is not None
+        request, interview, seen, outcome, extra=extra, codes_changed=outcome.new_code is not None
     )
 
 
@@ -303,16 +305,17 @@ def update_coding(
     membership, interview = permissions.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
-    coding = _coding_for(interview, coding_id, membership)
+    seen = visibility.visible_codings(membership)
+    coding = _coding_for(interview, coding_id, membership, seen)
     form = UpdateCodingForm(request.POST, interview=interview)
     if not form.is_valid():
-        return _refused(request, interview, form)
+        return _refused(request, interview, seen, form)
     data = form.cleaned_data
     outcome = actions.change(
         coding, request.user, code=data["code"], start=data["start"], end=data["end"]
     )
     codes = code_paths(project_id)
-    inspected = _inspected(interview, [coding.pk], visibility.visible_codings(membership))
+    inspected = _inspected(interview, [coding.pk], seen)
     card = _cards(membership, interview, inspected, codes)[0]
     extra = render_to_string(
         f"{TEMPLATE}#coding-card",
@@ -325,7 +328,7 @@ def update_coding(
         },
         request,
     )
-    return _respond(request, interview, outcome, extra=extra)
+    return _respond(request, interview, seen, outcome, extra=extra)
 
 
 @require_POST
@@ -335,10 +338,11 @@ def remove_coding(
     membership, interview = permissions.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
-    coding = _coding_for(interview, coding_id, membership)
+    seen = visibility.visible_codings(membership)
+    coding = _coding_for(interview, coding_id, membership, seen)
     outcome = actions.remove_coding(coding, request.user)
     extra = f'<div id="coding-card-{coding_id}" hx-swap-oob="delete"></div>'
-    return _respond(request, interview, outcome, extra=extra)
+    return _respond(request, interview, seen, outcome, extra=extra)
 
 
 @require_POST
@@ -348,4 +352,4 @@ def undo(request: HttpRequest, project_id: int, interview_id: int) -> HttpRespon
     )
     group = request.POST.get("group", "")
     outcome = actions.undo(interview, request.user, int(group) if group.isdigit() else None)
-    return _respond(request, interview, outcome)
+    return _respond(request, interview, visibility.visible_codings(membership), outcome)

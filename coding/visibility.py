@@ -17,6 +17,7 @@ tries every URL.
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
 
 from coding.models import CodingRound
@@ -79,11 +80,18 @@ def visible_codings_for(user, project_id: int) -> Visibility:
     return visible_codings(permissions.membership_for(user, project_id))
 
 
+# The interviews of a user's open rounds in a project. Plain SQL: every coding action of a
+# researcher reads it, and building the ORM's three-table join cost more than running it.
+BLIND = f"""
+    SELECT ri.interview_id
+      FROM {CodingRound.interviews.through._meta.db_table} ri
+      JOIN {CodingRound._meta.db_table} r ON r.id = ri.codinground_id
+      JOIN {CodingRound.coders.through._meta.db_table} rc ON rc.codinground_id = r.id
+     WHERE r.project_id = %s AND r.closed_at IS NULL AND rc.user_id = %s"""
+
+
 def _blind(project_id: int, user_id: int) -> frozenset[int]:
     """The interviews of the user's open rounds in the project."""
-    rows = CodingRound.interviews.through.objects.filter(
-        codinground__project_id=project_id,
-        codinground__closed_at=None,
-        codinground__coders=user_id,
-    )
-    return frozenset(rows.values_list("interview_id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(BLIND, [project_id, user_id])
+        return frozenset(row[0] for row in cursor.fetchall())
