@@ -285,19 +285,24 @@ def add_context(codings: list[Coding]) -> None:
         coding.context_after = context_after(text, coding.end)
 
 
+# The word a context window cuts, with the spaces after it: at the window's start, and (matched on
+# the reversed window, which spares the regex a scan from every position) at its end.
+CUT_WORD = re.compile(f"{NOT_SPACE}*{SPACE}+")
+
+
 def context_before(text: str, start: int) -> str:
     """About 30 words before `start`, without the word the window cuts (as _context_before)."""
     window = text[max(start - CONTEXT_CHARS, 0) : start]
-    if start > CONTEXT_CHARS:
-        window = re.sub(f"^{NOT_SPACE}*{SPACE}+", "", window, count=1)
+    if start > CONTEXT_CHARS and (cut := CUT_WORD.match(window)):
+        window = window[cut.end() :]
     return window
 
 
 def context_after(text: str, end: int) -> str:
     """About 30 words after `end`, without the word the window cuts (as _context_after)."""
     window = text[end : end + CONTEXT_CHARS]
-    if end + CONTEXT_CHARS < len(text):
-        window = re.sub(f"{SPACE}+{NOT_SPACE}*\\Z", "", window, count=1)
+    if end + CONTEXT_CHARS < len(text) and (cut := CUT_WORD.match(window[::-1])):
+        window = window[: len(window) - cut.end()]
     return window
 
 

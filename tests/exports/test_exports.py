@@ -230,6 +230,11 @@ def test_xlsx_drops_control_characters_xml_cannot_hold(client, project, rita):
 
 def test_xlsx_cuts_text_beyond_what_an_excel_cell_holds():
     assert xlsx_cell("a" * 40_000) == "a" * 32_766 + "…"
+    # In a workbook, among rows the writer takes as they are (xlsx_cells' shortcut).
+    rows = [["court", "b"], ["a" * 40_000, "b\x0bc"], ["fin", "ok"]]
+    sheet = openpyxl.load_workbook(xlsx_file(Table("Excerpts", ["Text", "Other"], rows))).active
+    written = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+    assert written == [["court", "b"], ["a" * 32_766 + "…", "bc"], ["fin", "ok"]]
 
 
 def test_xlsx_stores_every_text_as_text_and_keeps_a_column_named_like_another():
