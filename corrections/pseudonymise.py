@@ -9,9 +9,11 @@ codings, drafts of imports — and purges the earlier text versions that held it
 name anywhere would defeat the purpose, so those versions can no longer be restored.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
 
@@ -22,6 +24,7 @@ from interviews.models import ImportBatch, Interview, Project, Pseudonym, Speake
 from interviews.pseudonyms import Pseudonymiser
 
 CONTEXT = 60
+KEY = re.compile(r"[0-9]{1,18}:[0-9]{1,18}")  # a Hit's key: its interview's id, its start
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,9 @@ def apply(
         "pseudonym": rule.pseudonym
     }
     total = len(by_interview)
+    # The text each interview had holds the name, so it is not kept as a version (keep_previous):
+    # those that had a row of their own are purged below, the others are counted with them.
+    unrecorded = total - _recorded(list(by_interview))
     if progress:
         progress(0, total, _("Replacing the name in the interviews…"))
     for done, (interview_id, hits) in enumerate(by_interview.items(), start=1):
@@ -103,6 +109,7 @@ def apply(
             reason=reason,
             expected_version=interview.text_version,
             in_round=True,  # a name must go even while coders compare: offsets move alike for all
+            keep_previous=False,
         )
         swept.outcomes.append(outcome)
         swept.interviews += 1
@@ -112,7 +119,7 @@ def apply(
     if progress:
         progress(total, total, _("Cleaning memos, comments, titles and earlier versions…"))
     with transaction.atomic():
-        swept.purged_versions = _purge_versions(project, pseudonymiser)
+        swept.purged_versions = unrecorded + _purge_versions(project, pseudonymiser)
         swept.other_places = _scrub(project, pseudonymiser)
     return swept
 
@@ -127,6 +134,14 @@ def summary(swept: Swept) -> str:
         "others": swept.other_places,
         "purged": swept.purged_versions,
     }
+
+
+def _recorded(interview_ids: list[int]) -> int:
+    """How many of these interviews have a row for their current version (written at their first
+    correction: an interview never corrected has its text as imported in itself only)."""
+    return TextVersion.objects.filter(
+        interview_id__in=interview_ids, number=F("interview__text_version")
+    ).count()
 
 
 def _purge_versions(project: Project, pseudonymiser: Pseudonymiser) -> int:

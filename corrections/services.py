@@ -109,12 +109,15 @@ def correct(
     expected_version: int,
     edits: list[tuple[int, int, str]] | None = None,
     in_round: bool = False,
+    keep_previous: bool = True,
 ) -> Outcome:
     """Replace the interview's text with `text`, re-anchoring everything (see the module docstring).
 
     With `edits` ([start, end) of the current text replaced by a string), the text is those edits
     applied, and no diff is needed to know what moved. `in_round` allows it while a blind round is
-    open on the interview (a pseudonymisation: names change, not what anyone coded)."""
+    open on the interview (a pseudonymisation: names change, not what anyone coded). Without
+    `keep_previous`, the text replaced is not recorded as a version one can restore: for a
+    pseudonymisation, which purges it anyway (it holds the name)."""
     with recorded_as(user, interview_id=interview.pk, undoable=False):
         locked = _locked(interview, expected_version, in_round=in_round)
         if edits is not None:
@@ -125,7 +128,7 @@ def correct(
             raise Refused(_("Nothing changed: the text is the same."))
         if edits is None:
             mapping = TextMap(locked.text, text)
-        version = _new_version(locked, user, text, reason=reason)
+        version = _new_version(locked, user, text, reason=reason, keep_previous=keep_previous)
         outcome = Outcome(version)
         outcome.turns_removed = _move_spans(Turn, locked, mapping)
         _move_spans(TimeMark, locked, mapping)
@@ -167,12 +170,20 @@ def _int_keys(anchors: dict) -> dict[int, list[int]]:
 
 
 def _new_version(
-    locked: Interview, user, text: str, *, reason: str, restores: int | None = None
+    locked: Interview,
+    user,
+    text: str,
+    *,
+    reason: str,
+    restores: int | None = None,
+    keep_previous: bool = True,
 ) -> TextVersion:
-    """Record where everything is in the current text, then make `text` the interview's."""
-    current = _current_version(locked)
-    current.anchors = _anchors(locked)
-    current.save(update_fields=["anchors"])
+    """Record where everything is in the current text (unless not `keep_previous`), then make
+    `text` the interview's."""
+    if keep_previous:
+        current = _current_version(locked)
+        current.anchors = _anchors(locked)
+        current.save(update_fields=["anchors"])
     number = locked.text_version + 1
     version = TextVersion.objects.create(
         interview=locked,

@@ -94,6 +94,18 @@ def test_the_name_leaves_memos_comments_titles_speakers_the_audit_trail_and_old_
     assert "Hélènette" in interview.text  # another word
 
 
+def test_the_text_an_interview_had_is_not_kept_as_a_version_since_it_holds_the_name(
+    project, rule, ada
+):
+    interview = make_interview(project, TEXT)  # never corrected: no version row yet
+    swept = pseudonymise.apply(
+        project, ada, rule, {hit.key for hit in pseudonymise.find(project, rule)}
+    )
+    assert swept.purged_versions == 1  # the text as imported, counted as purged
+    versions = list(TextVersion.objects.filter(interview=interview))
+    assert [v.number for v in versions] == [2] and not NAME.search(versions[0].text)
+
+
 def test_only_admins_open_the_page_and_it_lists_the_places(client, project, rule, rita, ada):
     make_interview(project, TEXT)
     url = f"/projects/{project.pk}/pseudonyms/{rule.pk}/apply/"
@@ -114,7 +126,9 @@ def test_applying_is_a_background_job_that_replaces_all_but_the_places_left(
     url = f"/projects/{project.pk}/pseudonyms/{rule.pk}/apply/"
     client.force_login(ada)
     last = pseudonymise.find(project, rule)[-1]
-    response = client.post(url, {"leave": [last.key]}, headers=ENGLISH)  # the job's language
+    # Keys that name no place (a forged form) leave nothing more.
+    leave = [last.key, "junk", "999999999:0"]
+    response = client.post(url, {"leave": leave}, headers=ENGLISH)  # the job's language
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
     assert "Hélène" in Interview.objects.get().text  # not in the request: in the worker
