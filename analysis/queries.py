@@ -86,59 +86,118 @@ def _rows(sql: str, params: list) -> list[tuple]:
 
 # --- The cache -----------------------------------------------------------------------------
 # A statement's rows are kept in the "analysis" cache (settings.CACHES: a table of the database,
-# shared by every worker) under a key made of the statement itself, its parameters and the
-# project's stamp. The statement carries everything the request chose: the filters, the codes and
-# their groups, `near`, and who asks, since the rule of coding/visibility.py is in its WHERE with
-# a blind coder's id and interviews. Two requests share rows only when they would run the same
-# statement on the same data. docs/analysis.md says when the rows are computed again.
+# shared by every worker) under a key made of the statement itself and its parameters. The
+# statement carries everything the request chose: the filters, the codes and their groups, `near`,
+# and who asks, since the rule of coding/visibility.py is in its WHERE with a blind coder's id and
+# interviews. Two requests share rows only when they would run the same statement on the same
+# data. docs/analysis.md says when the rows are computed again.
 
 CACHE = "analysis"
-CACHE_VERSION = 1  # in every key: raise it when a cached statement's rows change meaning
-# The stamp counts the project's audit events among the last RECENT_EVENTS ids: a change whose
-# events were numbered before another's but committed after it still changes the stamp.
+CACHE_VERSION = 2  # in every key: raise it when a cached statement's rows change meaning
+# An interview's stamp counts its audit events among the project's last RECENT_EVENTS ids: a
+# change whose events were numbered before another's but committed after it still changes it.
 RECENT_EVENTS = 10_000
-STAMP = """
+STAMPS = """
     WITH i AS (SELECT id, text_version FROM interviews_interview WHERE project_id = %s),
          e AS (SELECT i.id, i.text_version,
                       (SELECT max(c.id) FROM coding_codingevent c WHERE c.interview_id = i.id) AS top
-                 FROM i)
-    SELECT md5(string_agg(concat_ws(':', e.id, e.text_version, e.top), ',' ORDER BY e.id)),
-           (SELECT count(*) FROM coding_codingevent c
-             WHERE c.id > (SELECT coalesce(max(top), 0) FROM e) - %s
-               AND c.interview_id IN (SELECT id FROM i))
-      FROM e"""
+                 FROM i),
+         r AS (SELECT c.interview_id, count(*) AS n FROM coding_codingevent c
+                WHERE c.id > (SELECT coalesce(max(top), 0) FROM e) - %s
+                  AND c.interview_id IN (SELECT id FROM i)
+                GROUP BY c.interview_id)
+    SELECT e.id, concat_ws(':', e.text_version, e.top, r.n) FROM e LEFT JOIN r ON r.interview_id = e.id"""
 SPEAKERS = """
-    SELECT md5(string_agg(concat_ws(':', s.id, s.role, s.label, s.name), ',' ORDER BY s.id))
+    SELECT s.interview_id,
+           md5(string_agg(concat_ws(':', s.id, s.role, s.label, s.name), ',' ORDER BY s.id))
       FROM interviews_speaker s JOIN interviews_interview i ON i.id = s.interview_id
-     WHERE i.project_id = %s"""
+     WHERE i.project_id = %s
+     GROUP BY s.interview_id"""
 
 
-def stamp(project_id: int, sql: str) -> tuple:
-    """What changes whenever the project's data that `sql` reads changes: each interview with its
-    text version (a correction; an import or a deletion changes the list) and its latest coding
-    event (the database's audit trigger writes one for every coding created, changed or deleted:
-    applying, removing, merging, trashing, restoring, reviewing, re-anchoring after a correction),
-    and the speakers when the statement reads them (speaker and role filters). Paragraphs and
-    turns change only with the text. One statement, a few milliseconds."""
+def stamps(project_id: int, sql: str) -> dict[int, str]:
+    """For each interview of the project, what changes whenever its data that `sql` reads
+    changes: its text version (a correction) and its latest coding event (the database's audit
+    trigger writes one for every coding created, changed or deleted: applying, removing, merging,
+    trashing, restoring, reviewing, re-anchoring after a correction), and its speakers when the
+    statement reads them (speaker and role filters). An import or a deletion changes the list.
+    Paragraphs and turns change only with the text. One statement, a few milliseconds at M."""
     with connection.cursor() as cursor:
-        cursor.execute(STAMP, [project_id, RECENT_EVENTS])
-        found = cursor.fetchone()
+        cursor.execute(STAMPS, [project_id, RECENT_EVENTS])
+        found = dict(cursor.fetchall())
         if "interviews_speaker" in sql:
             cursor.execute(SPEAKERS, [project_id])
-            found += cursor.fetchone()
+            for interview_id, speakers in cursor.fetchall():
+                found[interview_id] = f"{found.get(interview_id)}:{speakers}"
     return found
 
 
-def cached_rows(filters: Filters, name: str, sql: str, params: list) -> list[tuple]:
-    """The rows of `sql`, from the cache when the same statement ran on the same data before."""
+# Numbers per (group A, group B), or (group, None) for a group's own count: the codings, the
+# interviews they are in, the pairs.
+Sums = dict[tuple[int, int | None], tuple[int, int, int]]
+
+
+def additive_rows(filters: Filters, name: str, build) -> Sums:
+    """The sums over interviews of a statement whose rows are per interview, `(interview, group A,
+    group B or None, codings, pairs)`: every pair of codings lies in one interview, so every number
+    adds up. `build(interviews)` makes the statement, for some interviews or (None) all.
+
+    Kept in the cache: the sums under the statement and the interviews' stamps (a visit when nothing
+    changed reads them back), and beside them each interview's own rows with its stamp. After a
+    change, only the interviews whose stamp moved are counted again: their old rows subtracted,
+    their new ones added. Stamps are read before the rows, so rows are never older than the stamp
+    stored with them; an entry the cache dropped is computed again."""
     project_id = filters.project.pk
-    material = repr((CACHE_VERSION, sql, params, stamp(project_id, sql)))
-    key = f"{name}:{project_id}:{hashlib.sha256(material.encode()).hexdigest()}"
-    rows = caches[CACHE].get(key)
-    if rows is None:
-        rows = _rows(sql, params)
-        caches[CACHE].set(key, rows)
-    return rows
+    sql, params = build(None)
+    now = stamps(project_id, sql)
+    statement = hashlib.sha256(repr((CACHE_VERSION, sql, params)).encode()).hexdigest()
+    cache = caches[CACHE]
+    whole = f"{name}:{project_id}:{statement}:{_digest(now)}"
+    sums = cache.get(whole)
+    if sums is not None:
+        return sums
+    parts_key = f"{name}-parts:{project_id}:{statement}"
+    parts = cache.get(parts_key)
+    if parts is None:
+        parts = {"stamps": {}, "rows": {}, "sums": {}}
+        changed = set(now)
+        fresh = _by_interview(_rows(sql, params))
+    else:
+        moved = now.keys() | parts["stamps"].keys()
+        changed = {pk for pk in moved if now.get(pk) != parts["stamps"].get(pk)}
+        present = sorted(changed & now.keys())
+        fresh = _by_interview(_rows(*build(present))) if present else {}
+    for pk in changed:
+        _add(parts["sums"], parts["rows"].pop(pk, ()), -1)
+        if pk in now:
+            parts["rows"][pk] = fresh.get(pk, [])
+            _add(parts["sums"], parts["rows"][pk], 1)
+    parts["stamps"] = now
+    cache.set(parts_key, parts)
+    cache.set(whole, parts["sums"])
+    return parts["sums"]
+
+
+def _digest(now: dict[int, str]) -> str:
+    return hashlib.sha256(repr(sorted(now.items())).encode()).hexdigest()
+
+
+def _by_interview(rows) -> dict[int, list[tuple]]:
+    found: dict[int, list[tuple]] = {}
+    for interview_id, *row in rows:
+        found.setdefault(interview_id, []).append(tuple(row))
+    return found
+
+
+def _add(sums: Sums, rows, sign: int) -> None:
+    """Add (sign 1) or take away (sign -1) one interview's rows; a cell left with no interview goes."""
+    for ga, gb, codings, pairs in rows:
+        was = sums.get((ga, gb), (0, 0, 0))
+        now = (was[0] + sign * codings, was[1] + sign, was[2] + sign * (pairs or 0))
+        if now[1]:
+            sums[(ga, gb)] = now
+        else:
+            sums.pop((ga, gb), None)
 
 
 # --- Code frequencies ----------------------------------------------------------------------
@@ -181,10 +240,30 @@ def cooccurrence(
     filters: Filters, groups: dict[int, set[int]], near: Near
 ) -> tuple[dict[tuple[int, int], Pair], dict[int, int]]:
     """{(group A, group B): Pair} for every pair of groups that come together (both orders), and
-    each group's codings. One statement, its rows cached (`cached_rows`): the codings as intervals
-    (excerpts/proximity.py), their pairs in both directions, then, in one grouping per pair of
-    groups, the distinct codings, the distinct interviews and the pairs."""
-    start, params = cte(filters, groups)
+    each group's codings: `_pairs_sql`'s rows per interview, summed and kept by `additive_rows`."""
+    directed, totals = {}, {}
+    sums = additive_rows(
+        filters, "cooccurrence", lambda some: _pairs_sql(filters, groups, near, some)
+    )
+    for (ga, gb), (count, interviews, pairs) in sums.items():
+        if gb is None:
+            totals[ga] = count
+        else:
+            directed[(ga, gb)] = (count, interviews, pairs)
+    cells = {}
+    for (ga, gb), (count, interviews, pairs) in directed.items():
+        back = directed.get((gb, ga), (0, interviews, pairs))[0]
+        cells[(ga, gb)] = measures(count + back, interviews, pairs, totals[ga], totals[gb])
+    return cells, totals
+
+
+def _pairs_sql(
+    filters: Filters, groups: dict[int, set[int]], near: Near, interviews: list[int] | None
+) -> tuple[str, list]:
+    """Per interview: each pair of groups' codings that come together and their pairs, and each
+    group's codings (additive_rows). The codings as intervals (excerpts/proximity.py), their pairs
+    in both directions, then one grouping per interview and pair of groups."""
+    start, params = cte(filters, groups, interviews=interviews)
     spans = proximity.spans_sql("v", near)
     if near.kind in ("paragraph", "turn"):
         # A join with the units, computed once for both sides of the pairs.
@@ -195,24 +274,14 @@ def cooccurrence(
     join = proximity.bucket_join(side, side, proximity.pair_width(near), "l.code_id <> r.code_id")
     sql = f"""{start},
         p AS (SELECT l.id AS a, l.code_id AS ac, r.code_id AS bc, l.interview_id {join})
-        SELECT ma.grp, mb.grp, count(DISTINCT p.a), count(DISTINCT p.interview_id), count(*)
+        SELECT p.interview_id, ma.grp, mb.grp, count(DISTINCT p.a), count(*)
           FROM p JOIN m ma ON ma.code_id = p.ac JOIN m mb ON mb.code_id = p.bc
          WHERE ma.grp <> mb.grp
-         GROUP BY ma.grp, mb.grp
+         GROUP BY p.interview_id, ma.grp, mb.grp
         UNION ALL
-        SELECT m.grp, NULL, count(*), NULL, NULL FROM v JOIN m ON m.code_id = v.code_id
-         GROUP BY m.grp"""
-    directed, totals = {}, {}
-    for ga, gb, count, interviews, pairs in cached_rows(filters, "cooccurrence", sql, params):
-        if gb is None:
-            totals[ga] = count
-        else:
-            directed[(ga, gb)] = (count, interviews, pairs)
-    cells = {}
-    for (ga, gb), (count, interviews, pairs) in directed.items():
-        back = directed.get((gb, ga), (0, interviews, pairs))[0]
-        cells[(ga, gb)] = measures(count + back, interviews, pairs, totals[ga], totals[gb])
-    return cells, totals
+        SELECT v.interview_id, m.grp, NULL, count(*), NULL FROM v JOIN m ON m.code_id = v.code_id
+         GROUP BY v.interview_id, m.grp"""
+    return sql, params
 
 
 def measures(codings: int, interviews: int, pairs: int, n1: int, n2: int) -> Pair:

@@ -1061,6 +1061,22 @@ def cooccurrence_cold(ctx: Context) -> Request:
     return _analysis("cooccurrence")(ctx)
 
 
+def cooccurrence_changed(ctx: Context) -> Request:
+    """The co-occurrence page as the first visit after a coding changed in one interview: a
+    coding is added there (untimed) before each request, which counts that interview again."""
+    start, end, code_id = _random_selection(ctx)
+    with recorded_as(ctx.researcher_user, interview_id=ctx.interview.pk):
+        coding = Coding.objects.create(
+            interview=ctx.interview,
+            code_id=code_id,
+            coder=ctx.researcher_user,
+            start=start,
+            end=end,
+        )
+    ctx.created.append(coding.pk)  # cleanup() removes it
+    return _analysis("cooccurrence")(ctx)
+
+
 def portrait(ctx: Context) -> Request:
     url = reverse("analysis:portrait", args=[ctx.project.pk, ctx.interview.pk])
     return Request("get", url, ctx.researcher)
@@ -1248,6 +1264,7 @@ PATHS = [
     # The page as visited again (its rows cached), and as the first visit after a change.
     Path("cooccurrence", "analysis:cooccurrence", _analysis("cooccurrence"), floor_cooccurrence),
     Path("cooccurrence_cold", "analysis:cooccurrence", cooccurrence_cold, floor_cooccurrence),
+    Path("cooccurrence_changed", "analysis:cooccurrence", cooccurrence_changed, floor_cooccurrence),
     Path(
         "crosstab",
         "analysis:crosstab",

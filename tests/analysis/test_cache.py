@@ -1,5 +1,6 @@
-"""The co-occurrence page's cached rows (analysis.queries.cached_rows): after every kind of change
-the page shows the new counts, and people who may see different codings never share them."""
+"""The co-occurrence page's cached rows (analysis.queries.additive_rows): after every kind of
+change the page shows the new counts, counting again only the interviews that changed, and people
+who may see different codings never share them."""
 
 import csv
 import io
@@ -79,6 +80,28 @@ def test_a_second_visit_reads_the_rows_from_the_cache(client, project, study, ri
     assert len(statements(client, project)) == 1
     assert CacheEntry.objects.exists()
     assert statements(client, project) == []
+    assert shown(client, project) == counted(project)
+
+
+def test_after_a_change_only_its_interview_is_counted_again(client, project, study, rita, sam):
+    client.force_login(rita)
+    (first,) = statements(client, project)  # the whole project, per interview
+    assert 'interview_id" IN' not in first
+    _apply(study, rita, sam)  # in the first interview only
+    (again,) = statements(client, project)
+    assert f'"coding_coding"."interview_id" IN ({study["interview"].pk})' in again
+    assert shown(client, project) == counted(project)
+
+
+def test_an_entry_the_cache_dropped_is_computed_again(client, project, study, rita, sam):
+    client.force_login(rita)
+    shown(client, project)
+    _apply(study, rita, sam)
+    CacheEntry.objects.filter(cache_key__contains="cooccurrence-parts").delete()  # culled
+    (again,) = statements(client, project)
+    assert 'interview_id" IN' not in again  # every interview, there being no parts to amend
+    _remove(study, rita, sam)
+    CacheEntry.objects.exclude(cache_key__contains="-parts").delete()  # the sums alone
     assert shown(client, project) == counted(project)
 
 

@@ -35,6 +35,7 @@ NAMES = [
     "import_nvivo",
     "cooccurrence",
     "cooccurrence_cold",
+    "cooccurrence_changed",
     "crosstab",
     "portrait",
     "codeline",
