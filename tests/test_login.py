@@ -8,8 +8,10 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils import timezone
 
 from verbatim.login import client_ip
 
@@ -47,6 +49,18 @@ def comparable(response, username: str) -> str:
 def test_a_right_password_logs_in(client, user):
     response = log_in(client, "rita", PASSWORD)
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_a_session_opens_doors_until_it_expires_or_is_ended(client, user):
+    """The session store (verbatim/sessions.py) reads a session only while it is valid."""
+    log_in(client, "rita", PASSWORD)
+    assert client.get("/").status_code == 200
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now())
+    assert client.get("/")["Location"].startswith("/login/")  # expired: signed out
+    log_in(client, "rita", PASSWORD)
+    client.post("/logout/")
+    assert client.get("/")["Location"].startswith("/login/")
 
 
 def test_the_limit_th_failure_locks_the_username_out_from_that_address(client, user):

@@ -266,6 +266,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_ENGINE = "verbatim.sessions"  # database sessions, read in one plain statement
 
 # Imports: every limit is checked before the work it guards (docs/importing.md, "Limits").
 # Uploads (transcripts, attribute sheets), and each file inside a .zip: refused above this size.
