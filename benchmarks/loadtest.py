@@ -213,7 +213,10 @@ class Server:
             return
         self.process.terminate()
         try:
-            self.process.wait(timeout=40)
+            # gunicorn's graceful_timeout (30 s) for its workers, then its exit hook stops the
+            # embedded cluster, whose shutdown checkpoint a busy machine can slow: a kill before
+            # that would leave the cluster running (tests/test_deploy.py checks it does not).
+            self.process.wait(timeout=120)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
