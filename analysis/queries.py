@@ -94,19 +94,15 @@ def _rows(sql: str, params: list) -> list[tuple]:
 
 CACHE = "analysis"
 CACHE_VERSION = 2  # in every key: raise it when a cached statement's rows change meaning
-# An interview's stamp counts its audit events among the project's last RECENT_EVENTS ids: a
-# change whose events were numbered before another's but committed after it still changes it.
-RECENT_EVENTS = 10_000
+# An interview's stamp counts all its audit events (nothing in the product deletes one): a change
+# whose events were numbered before another's but committed after it does not raise the latest
+# id, but it does raise the count. (A count over a window of recent ids could miss it: events of
+# the interview leaving the window as the late one arrives would leave the count as it was.)
 STAMPS = """
-    WITH i AS (SELECT id, text_version FROM interviews_interview WHERE project_id = %s),
-         e AS (SELECT i.id, i.text_version,
-                      (SELECT max(c.id) FROM coding_codingevent c WHERE c.interview_id = i.id) AS top
-                 FROM i),
-         r AS (SELECT c.interview_id, count(*) AS n FROM coding_codingevent c
-                WHERE c.id > (SELECT coalesce(max(top), 0) FROM e) - %s
-                  AND c.interview_id IN (SELECT id FROM i)
-                GROUP BY c.interview_id)
-    SELECT e.id, concat_ws(':', e.text_version, e.top, r.n) FROM e LEFT JOIN r ON r.interview_id = e.id"""
+    WITH i AS (SELECT id, text_version FROM interviews_interview WHERE project_id = %s)
+    SELECT i.id, concat_ws(':', i.text_version, e.top, e.n)
+      FROM i LEFT JOIN LATERAL (SELECT max(c.id) AS top, count(*) AS n FROM coding_codingevent c
+                                 WHERE c.interview_id = i.id) e ON TRUE"""
 SPEAKERS = """
     SELECT s.interview_id,
            md5(string_agg(concat_ws(':', s.id, s.role, s.label, s.name), ',' ORDER BY s.id))
@@ -123,7 +119,7 @@ def stamps(project_id: int, sql: str) -> dict[int, str]:
     statement reads them (speaker and role filters). An import or a deletion changes the list.
     Paragraphs and turns change only with the text. One statement, a few milliseconds at M."""
     with connection.cursor() as cursor:
-        cursor.execute(STAMPS, [project_id, RECENT_EVENTS])
+        cursor.execute(STAMPS, [project_id])
         found = dict(cursor.fetchall())
         if "interviews_speaker" in sql:
             cursor.execute(SPEAKERS, [project_id])

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from analysis import queries
 from analysis.models import CacheEntry
 from coding import actions, trash
-from coding.models import Code, CodingRound, TrashedCode
+from coding.models import Code, CodingEvent, CodingRound, TrashedCode
 from corrections import services as corrections
 from excerpts.filters import read_filters
 from interviews.models import Membership, Speaker
@@ -103,6 +103,28 @@ def test_an_entry_the_cache_dropped_is_computed_again(client, project, study, ri
     _remove(study, rita, sam)
     CacheEntry.objects.exclude(cache_key__contains="-parts").delete()  # the sums alone
     assert shown(client, project) == counted(project)
+
+
+def test_a_change_numbered_before_the_latest_event_still_changes_the_counts(
+    client, project, study, rita, sam
+):
+    """An event committed after another with a higher id (two writers): the latest id stays."""
+    client.force_login(rita)
+    interview = study["interview"]
+    with connection.cursor() as cursor:  # an event far ahead of the sequence, as if committed first
+        cursor.execute(
+            "INSERT INTO coding_codingevent (id, coding_id, project_id, interview_id, action, at)"
+            " SELECT (SELECT max(id) FROM coding_codingevent) + 1000, coding_id, project_id,"
+            " interview_id, action, at FROM coding_codingevent WHERE interview_id = %s LIMIT 1",
+            [interview.pk],
+        )
+    before = shown(client, project)
+    events = CodingEvent.objects.filter(interview_id=interview.pk).order_by("-id")
+    top = events.values_list("id", flat=True).first()
+    _apply(study, rita, sam)  # its event is numbered below that one
+    assert events.values_list("id", flat=True).first() == top
+    after = shown(client, project)
+    assert after != before and after == counted(project)
 
 
 def _apply(study, rita, sam):
