@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
@@ -25,6 +24,7 @@ from coding.models import Code, Coding, ReviewEvent
 from coding.visibility import Visibility, visible_codings
 from excerpts import queries
 from excerpts.filters import Filters, read_filters
+from excerpts.rows import rows_html
 from interviews import permissions, recordings
 from interviews.models import Attribute, AttributeValue, Interview, Recording, Speaker
 
@@ -32,7 +32,6 @@ PER_PAGE = 50
 # Beyond this many matching excerpts the page says "more than 10,000" rather than counting them all:
 # counting stays bounded whatever the project's size (a code's exact total is on the overview).
 COUNT_LIMIT = 10_000
-SHORT_CONTEXT_WORDS = 10  # of the ~30 the filter cuts, shown before the row is expanded
 MATRIX_COLUMNS = 40  # interviews per matrix page: 60 codes × 40 stay readable and cheap
 
 
@@ -51,6 +50,7 @@ class ExcerptPage:
 
     number: int
     excerpts: list[Coding]
+    rows: str  # their HTML (excerpts/rows.py)
     count: int
     more: bool
     has_next: bool
@@ -125,11 +125,11 @@ def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
         last = min(math.ceil(count / PER_PAGE), COUNT_LIMIT // PER_PAGE)
         return excerpt_page(filters, last)  # past the end (an old link): the last page
     queries.add_context(excerpts)  # one read of each interview's text rather than two per excerpt
-    _add_display(excerpts, filters)
     _add_playback(excerpts, filters)
     return ExcerptPage(
         number,
         excerpts,
+        rows_html(excerpts, filters),
         count,
         more,
         has_next=has_next,
@@ -141,35 +141,6 @@ def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
 def _last_comment() -> Subquery:
     latest = ReviewEvent.objects.filter(coding_id=OuterRef("pk")).order_by("-created_at", "-pk")
     return Subquery(latest.values("comment")[:1])
-
-
-def _add_display(excerpts: list[Coding], filters: Filters) -> None:
-    """What each row shows besides the annotations, in words: fifty rows of template tags (and of
-    {% blocktranslate %} above all) cost more than these few lines."""
-    workspace = {}
-    for coding in excerpts:
-        coding.path = filters.paths.get(coding.code_id, coding.code.name)
-        if coding.interview_id not in workspace:
-            args = [filters.project.pk, coding.interview_id]
-            workspace[coding.interview_id] = reverse("coding:workspace", args=args)
-        coding.open_url = f"{workspace[coding.interview_id]}?at={coding.start}-{coding.end}"
-        coding.coder_name = coding.coder.get_full_name() or coding.coder.username
-        coding.said_by = (
-            _("said by %(name)s") % {"name": coding.speaker_name} if coding.speaker_name else ""
-        )
-        coding.memo_label = (
-            ngettext("%(count)d memo", "%(count)d memos", coding.memo_count)
-            % {"count": coding.memo_count}
-            if coding.memo_count
-            else ""
-        )
-        # The context in two parts each side: near (shown) and far (unfolded on demand).
-        before = (coding.context_before or "").split()
-        after = (coding.context_after or "").split()
-        coding.far_before = " ".join(before[:-SHORT_CONTEXT_WORDS])
-        coding.near_before = " ".join(before[-SHORT_CONTEXT_WORDS:])
-        coding.near_after = " ".join(after[:SHORT_CONTEXT_WORDS])
-        coding.far_after = " ".join(after[SHORT_CONTEXT_WORDS:])
 
 
 def _add_playback(excerpts: list[Coding], filters: Filters) -> None:
@@ -299,7 +270,6 @@ def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
         "project": project,
         "filters": filters,
         "page": page,
-        "labels": {"more": _("More context"), "less": _("Less context")},
         **permissions.abilities(membership),
     }
     template = _fragment(request, "excerpts/excerpts.html", "excerpt-results")

@@ -15,8 +15,10 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -30,6 +32,7 @@ from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
 from review import workflow
+from review.cards import card_html
 from verbatim.next_page import next_page
 
 QUEUE = "review:queue"
@@ -125,6 +128,23 @@ def _cards(membership: Membership, filters: Filters, codings) -> list[dict]:
     ]
 
 
+def _cards_html(request: HttpRequest, membership: Membership, cards, oob=False) -> SafeString:
+    """The cards as HTML (review/cards.py), their forms signed with the request's CSRF token."""
+    csrf = csrf_input(request)
+    return mark_safe(  # noqa: S308 -- card_html escapes every value
+        "".join(
+            card_html(
+                card,
+                project_id=membership.project_id,
+                user_id=membership.user_id,
+                csrf=csrf,
+                oob=oob,
+            )
+            for card in cards
+        )
+    )
+
+
 def _fresh_cards(membership: Membership, coding_ids, **extra) -> list[dict]:
     """Fresh cards of these codings of the member's project (after a decision), in queue order."""
     filters = read_filters(membership.project, QueryDict(), user=membership.user)
@@ -209,7 +229,7 @@ def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
         page, codings = _page(filters, request.GET.get("page"))
         context.update(
             page=page,
-            cards=_cards(membership, filters, codings),
+            cards=_cards_html(request, membership, _cards(membership, filters, codings)),
             chips=_chips(filters),
             previous_query=filters.querystring(page=page.number - 1),
             next_query=filters.querystring(page=page.number + 1),
@@ -250,7 +270,7 @@ def review_decide(request: HttpRequest, project_id: int, coding_id: int) -> Http
     cards = _fresh_cards(membership, [coding.pk], **extra)
     if not cards:  # removed meanwhile
         return render(request, f"{TEMPLATE}#gone", {"coding_id": coding_id, **extra})
-    return render(request, f"{TEMPLATE}#excerpt", {"project": membership.project, "card": cards[0]})
+    return HttpResponse(_cards_html(request, membership, cards))
 
 
 @require_POST
@@ -270,11 +290,11 @@ def review_bulk(request: HttpRequest, project_id: int) -> HttpResponse:
     parts = [render_to_string(f"{TEMPLATE}#bulk-status", status)]
     if result is not None:
         reasons = result.skipped
-        for card in _fresh_cards(membership, result.approved + list(reasons), decided=False):
+        cards = _fresh_cards(membership, result.approved + list(reasons), decided=False)
+        for card in cards:
             card["message"] = reasons.get(card["coding"].pk)
             card["error"] = card["message"] is not None
-            context = {"project": membership.project, "card": card, "oob": True}
-            parts.append(render_to_string(f"{TEMPLATE}#excerpt", context, request))
+        parts.append(_cards_html(request, membership, cards, oob=True))
     return HttpResponse("".join(parts))
 
 

@@ -1,6 +1,7 @@
 """The excerpts page: filters in the address, counts, pages, each excerpt's facts, bad input."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -63,6 +64,29 @@ def test_each_excerpt_shows_speaker_coder_review_comment_and_memos(
     assert "rita" in page and "Needs change" in page
     assert "Trop court" in page and "Bien" not in page  # the last comment only
     assert "1 memo" in page
+
+
+def test_every_word_of_an_excerpt_row_is_escaped_and_dated(client, project, interview, rita):
+    """The rows are written in Python (excerpts/rows.py): nothing a member typed becomes markup."""
+    interview.title = "<b>Entretien</b>"
+    interview.participant = 'Martine "M" & co'
+    interview.save(update_fields=["title", "participant"])
+    code = make_code(project, "<i>Banc</i>")
+    start = interview.text.index("sur le même banc")
+    coding = make_coding(interview, code, rita, start, start + 5)
+    coding.created_at = datetime(2024, 3, 10, 2, 30, tzinfo=UTC)
+    coding.save(update_fields=["created_at"])
+    ReviewEvent.objects.create(coding=coding, reviewer=rita, status="approved", comment="<script>")
+    client.force_login(rita)
+    page = client.get(url(project, f"code={code.pk}"), headers=EN).content.decode()
+    row = page[page.index(f'id="excerpt-{coding.pk}"') :]
+    row = row[: row.index("</li>")]
+    assert "&lt;b&gt;Entretien&lt;/b&gt;" in row and "<b>" not in row
+    assert "Martine &quot;M&quot; &amp; co" in row
+    assert "&lt;i&gt;Banc&lt;/i&gt;" in row and "<i>" not in row
+    assert '<q class="review-comment">&lt;script&gt;</q>' in row
+    # In the site's time zone (Montreal), as the template's date filter showed it.
+    assert '<time datetime="2024-03-09T21:30:00-05:00">' in row
 
 
 def test_the_code_path_and_its_colour_mark_the_excerpt(client, project, interview, rita):

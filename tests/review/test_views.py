@@ -53,6 +53,29 @@ def test_the_queue_lists_pending_excerpts_oldest_first(client, project, intervie
     assert f"/interviews/{interview.pk}/?at=0-14" in page
 
 
+def test_a_card_escapes_what_members_typed_and_speaks_the_readers_language(
+    client, project, interview, rita, sam
+):
+    """The cards are written in Python (review/cards.py): nothing typed becomes markup, and the
+    sentences are the translated ones the templates used."""
+    interview.title = "<b>Entretien</b>"
+    interview.save(update_fields=["title"])
+    code = make_code(project, "<i>Banc</i>")
+    coding = make_coding(interview, code, rita, 0, 14)
+    ReviewEvent.objects.create(coding=coding, reviewer=sam, status="pending", comment="a\n<b>")
+    Memo.objects.create(project=project, coding=coding, author=rita, body="Note")
+    client.force_login(sam)
+    page = client.get(queue(project)).content.decode()  # French, the default
+    card = page[page.index(f'id="review-{coding.pk}"') :]
+    card = card[: card.index("</div>\n</li>")]
+    assert "<b>" not in card and "<i>" not in card
+    assert "&lt;b&gt;Entretien&lt;/b&gt;" in card and "&lt;i&gt;Banc&lt;/i&gt;" in card
+    assert '<div class="review-comment">a<br>&lt;b&gt;</div>' in card
+    assert "Codé par rita" in card and "1 mémo" in card
+    assert card.count('name="csrfmiddlewaretoken"') == 2  # approve, send back
+    assert 'aria-label="Sélectionner' in card
+
+
 def test_the_queue_for_htmx_is_the_results_fragment(client, project, coding, sam):
     client.force_login(sam)
     response = client.get(queue(project), headers=HTMX)
