@@ -60,3 +60,25 @@ def test_the_participant_panel_follows_the_attribute_order(client, interview, ri
         f"/projects/{interview.project_id}/interviews/{interview.pk}/"
     ).content.decode()
     assert page.index("<dt>Organisme<") < page.index("<dt>Rôle<") < page.index("<dt>Milieu<")
+
+
+def test_the_popover_lists_shortcuts_then_every_code_escaped(client, project, interview, rita):
+    from tests.factories import make_code, make_coding
+
+    parent = make_code(project, 'Lien "fort"')
+    child = make_code(project, "<i>Banc</i>", parent=parent)
+    make_coding(interview, child, rita, 0, 5)  # the most used: shortcut 1
+    client.force_login(rita)
+    page = client.get(f"/projects/{project.pk}/interviews/{interview.pk}/").content.decode()
+    choices = page[
+        page.index('<ul id="code-choices"') : page.index("</ul>", page.index("code-choices"))
+    ]
+    first = re.search(r'<li role="option"[^>]*>.*?</li>', choices).group(0)
+    assert f'id="choice-shortcut-{child.pk}"' in first and 'data-shortcut="1"' in first
+    assert 'data-leaf="&lt;i&gt;Banc&lt;/i&gt;"' in first and "<kbd>1</kbd>" in first
+    assert "Lien &quot;fort&quot; › &lt;i&gt;Banc&lt;/i&gt;" in first
+    assert f'id="choice-all-{parent.pk}"' in choices and f'id="choice-all-{child.pk}"' in choices
+    assert "<i>" not in choices
+    assert (
+        f'<option value="{child.pk}">&lt;i&gt;Banc&lt;/i&gt;</option>' in page
+    )  # the stripes' menu
