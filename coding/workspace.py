@@ -41,9 +41,28 @@ class CoderFilter:
         return int(self.value) if self.value.isdigit() else None
 
 
+class _Speaker(NamedTuple):
+    name: str
+    role: str
+
+
+class _Turn(NamedTuple):
+    """What a page shows of a turn (its bounds, time and speaker): read as tuples, a third of the
+    cost of 200 Turn and Speaker models."""
+
+    start: int
+    end: int
+    timestamp: object  # timedelta | None
+    speaker: _Speaker
+
+
 def display_blocks(interview: Interview):
-    turns = Turn.objects.filter(interview=interview).select_related("speaker")
-    return blocks(interview.text, turns)
+    turns = Turn.objects.filter(interview=interview).order_by("start")
+    rows = turns.values_list("start", "end", "timestamp", "speaker__name", "speaker__role")
+    return blocks(
+        interview.text,
+        [_Turn(start, end, time, _Speaker(name, role)) for start, end, time, name, role in rows],
+    )
 
 
 class _Bounds(NamedTuple):
