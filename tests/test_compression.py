@@ -43,3 +43,20 @@ def test_downloads_are_sent_as_they_are(client, rita, project, coding):
         assert "Content-Encoding" not in response
         body = b"".join(response.streaming_content)
         assert body.startswith(b"\xef\xbb\xbf" if kind == "csv" else b"PK")
+
+
+def test_pages_are_gzipped_fast_with_a_random_padding_against_breach(
+    client, rita, project, interview
+):
+    """Level 1 (verbatim.middleware.CompressPages), and a header field of random length, so two
+    answers of the same page differ in size (Django's "Heal the BREACH" padding, kept)."""
+    client.force_login(rita)
+    url = f"/projects/{project.pk}/interviews/{interview.pk}/"
+    answers = [client.get(url, headers=GZIP) for _ in range(8)]
+    bodies = [answer.content for answer in answers]
+    assert all(body[:3] == b"\x1f\x8b\x08" and body[3] & gzip.FNAME for body in bodies)
+    assert all(body[8] == 4 for body in bodies)  # XFL 4: the fastest compression
+    assert len({len(body) for body in bodies}) > 1
+    for answer, body in zip(answers, bodies, strict=True):
+        assert answer["Content-Length"] == str(len(body))
+        assert b'id="transcript"' in gzip.decompress(body)
