@@ -5,6 +5,7 @@ Merging and deleting, which remove codings, are in coding.trash: they keep a cop
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -61,8 +62,10 @@ class Node:
     match: bool = True
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """`text` without accents or case, for matching « Réseau » with “reseau”."""
+    """`text` without accents or case, for matching « Réseau » with “reseau”. Kept: pages fold the
+    same code paths and names on every request (the popover, the filter form's pick lists)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

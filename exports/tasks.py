@@ -34,7 +34,10 @@ def export_excerpts(job, progress) -> dict:
         raise runner.Failed(filters.errors)
     total = queries.count(filters)
     table = writers.excerpt_table(
-        project, writers.for_export(queries.codings(filters)), queries.detached(filters)
+        project,
+        writers.for_export(queries.codings(filters)),
+        queries.detached(filters),
+        paths=filters.paths,
     )
     table.rows = _reporting(table.rows, total, progress)
     kind = job.arguments["format"]

@@ -95,7 +95,10 @@ def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     if queries.count(excerpts, limit=limit) > limit:
         return _export_job(request, project, kind, back)
     table = writers.excerpt_table(
-        project, writers.for_export(queries.codings(excerpts)), queries.detached(excerpts)
+        project,
+        writers.for_export(queries.codings(excerpts)),
+        queries.detached(excerpts),
+        paths=excerpts.paths,
     )
     return _download(table, kind, _filename(project, "excerpts", kind))
 

@@ -152,17 +152,23 @@ class _Contexts:
         return context_before(self._text, start), context_after(self._text, end)
 
 
-def excerpt_table(project: Project, rows: QuerySet, detached: QuerySet | None = None) -> Table:
+def excerpt_table(
+    project: Project,
+    rows: QuerySet,
+    detached: QuerySet | None = None,
+    paths: dict[int, str] | None = None,
+) -> Table:
     """One row per coding of `rows` (made by `for_export`), one column per attribute; then one per
     coding a correction of the transcript detached (`detached`), which has words but no place.
 
     Five queries whatever the number of rows: attributes, their values for all the project's
-    interviews, code paths, then the rows through a server-side cursor and, alongside, the texts
-    of their interviews.
+    interviews, code paths (none when `paths` comes with the filters), then the rows through a
+    server-side cursor and, alongside, the texts of their interviews.
     """
     attributes = list(Attribute.objects.filter(project=project))
     values = attribute_values(Interview.objects.filter(project=project))
-    paths = {code.pk: path for code, path in code_paths(project.pk)}
+    if paths is None:  # the filters' own, when the caller has them (excerpts.filters)
+        paths = {code.pk: path for code, path in code_paths(project.pk)}
     states = {value: str(label) for value, label in Coding.Status.choices}
     attribute_ids = [attribute.pk for attribute in attributes]
     header = [

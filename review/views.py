@@ -34,6 +34,7 @@ from interviews.permissions import Action
 from review import workflow
 from review.cards import card_html
 from verbatim.next_page import next_page
+from verbatim.options import option_list
 
 QUEUE = "review:queue"
 TEMPLATE = "review/queue.html"
@@ -194,18 +195,23 @@ def _chips(filters: Filters):
     return [chip for chip in filters.chips() if "status=" in chip.query]
 
 
-def _filter_choices(project_id: int) -> dict:
+def _filter_choices(project_id: int, filters: Filters) -> dict:
+    """The filter form's menus, built as HTML (verbatim/options.py): a large project's thousands
+    of interviews cost the template milliseconds."""
     members = (
         get_user_model()
         .objects.filter(
             Q(memberships__project_id=project_id) | Q(consensus_of__project_id=project_id)
         )
         .distinct()
+        .order_by("username")
     )
     interviews = Interview.objects.filter(project_id=project_id).order_by("title")
+    coders = ((m.pk, m.get_full_name() or m.username, m.username) for m in members)
+    titles = ((pk, title, title) for pk, title in interviews.values_list("pk", "title"))
     return {
-        "coder_choices": members.order_by("username"),
-        "interview_choices": interviews.values_list("pk", "title"),
+        "coder_options": option_list(coders, filters.coders),
+        "interview_options": option_list(titles, filters.interviews),
         "status_choices": Coding.Status.choices,
     }
 
@@ -236,7 +242,7 @@ def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
         )
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{TEMPLATE}#review-results", context)
-    context.update(_filter_choices(project_id))
+    context.update(_filter_choices(project_id, filters))
     return render(request, TEMPLATE, context)
 
 

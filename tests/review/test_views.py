@@ -410,3 +410,17 @@ def test_bulk_approval_and_resubmitting_take_a_post(client, project, coding, sam
     client.force_login(sam)
     url = f"/projects/{project.pk}/" + path.format(coding=coding.pk)
     assert client.get(url).status_code == 405
+
+
+def test_the_queue_menus_list_interviews_and_coders_escaped_with_the_chosen_ones_selected(
+    client, project, interview, coding, sam
+):
+    other = make_interview(project, "Bonjour.", title='<b>"Deux"</b>')
+    client.force_login(sam)
+    page = client.get(queue(project) + f"?interview={other.pk}").content.decode()
+    assert (
+        f'<option value="{other.pk}" selected title="&lt;b&gt;&quot;Deux&quot;&lt;/b&gt;">'
+        "&lt;b&gt;&quot;Deux&quot;&lt;/b&gt;</option>"
+    ) in page
+    assert f'<option value="{interview.pk}" title=' in page  # listed, not chosen
+    assert f'<option value="{sam.pk}" title="sam">' in page
