@@ -207,8 +207,8 @@ def _filter_choices(project_id: int, filters: Filters) -> dict:
         .order_by("username")
     )
     interviews = Interview.objects.filter(project_id=project_id).order_by("title")
-    coders = ((m.pk, m.get_full_name() or m.username, m.username) for m in members)
-    titles = ((pk, title, title) for pk, title in interviews.values_list("pk", "title"))
+    coders = ((m.pk, m.get_full_name() or m.username) for m in members)
+    titles = interviews.values_list("pk", "title")
     return {
         "coder_options": option_list(coders, filters.coders),
         "interview_options": option_list(titles, filters.interviews),
