@@ -87,7 +87,13 @@ def test_the_embedded_postgresql_is_started_once_by_the_master_and_stops_with_it
     deadline = time.monotonic() + 120
     while (pgdata / "postmaster.pid").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not (pgdata / "postmaster.pid").exists(), "the cluster outlived the server"
+    supervisor, holders = pgdata / "verbatim-supervisor.json", pgdata / ".handle_pids.json"
+    assert not (pgdata / "postmaster.pid").exists(), (
+        "the cluster outlived the server: gunicorn's exit status "
+        f"{server.process.returncode} (-9: killed before its exit hook ran), the supervisor's "
+        f"last word {supervisor.read_text() if supervisor.exists() else None}, holders "
+        f"{holders.read_text() if holders.exists() else None}"
+    )
 
 
 def test_the_worker_count_follows_the_cores_unless_the_environment_sets_it(monkeypatch):

@@ -82,3 +82,43 @@ def test_a_killed_embedded_postgresql_is_restarted_and_the_app_recovers(own_pgda
                 break
             time.sleep(0.1)
         assert "restarting it" in log and "is running again" in log, log
+
+
+def test_the_supervisor_does_not_restart_the_cluster_its_process_stops_at_exit(
+    tmp_path, monkeypatch
+):
+    """At exit, pgserver's own hook stops the cluster: the supervisor, told first (atexit runs last
+    in, first out), must not start it again, or the cluster outlives the server."""
+    import threading
+    from contextlib import nullcontext
+    from types import SimpleNamespace
+
+    from verbatim import database
+
+    restarts = []
+    server = SimpleNamespace(
+        pgdata=tmp_path,  # no postmaster.pid: the cluster is stopped
+        _lock=nullcontext(),
+        ensure_postgres_running=lambda: restarts.append(time.monotonic()),
+        get_pid=lambda: 0,
+    )
+    monkeypatch.setattr(database, "SUPERVISE_EVERY", 0.01)
+
+    monkeypatch.setattr(database, "_exiting", threading.Event())
+    database._stop_watching()  # the process is exiting
+    quiet = threading.Thread(target=database._watch, args=(server,), daemon=True)
+    quiet.start()
+    quiet.join(timeout=10)
+    assert not quiet.is_alive() and restarts == []
+
+    monkeypatch.setattr(database, "_exiting", threading.Event())
+    watcher = threading.Thread(target=database._watch, args=(server,), daemon=True)
+    watcher.start()
+    for _ in range(TRIES):  # while the process lives, a stopped cluster is started again
+        if restarts:
+            break
+        time.sleep(0.01)
+    assert restarts, "the supervisor did not restart a stopped cluster"
+    database._stop_watching()
+    watcher.join(timeout=10)
+    assert not watcher.is_alive()

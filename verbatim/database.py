@@ -9,12 +9,12 @@ in runserver): a thread restarts the cluster if its postmaster dies, and `embedd
 /health/ what is going on meanwhile.
 """
 
+import atexit
 import json
 import logging
 import os
 import subprocess
 import threading
-import time
 import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
@@ -24,6 +24,17 @@ from django.core.exceptions import ImproperlyConfigured
 EMBEDDED_DATABASE = "verbatim"
 _server = None  # pgserver's handle for this process: it stops the cluster at exit if we are last
 _supervisor: threading.Thread | None = None
+# Set when this process exits: pgserver's exit hook is stopping the cluster on purpose. A restart
+# under way finishes first (_restarting), so that the hook stops the cluster it started.
+_exiting = threading.Event()
+_restarting = threading.Lock()
+
+
+def _stop_watching() -> None:
+    with _restarting:
+        _exiting.set()
+
+
 SUPERVISOR_FILE = "verbatim-supervisor.json"  # in the cluster's folder: who watches it, and how
 SUPERVISE_EVERY = 1.0  # seconds between two looks at the postmaster
 
@@ -142,6 +153,10 @@ def supervise() -> None:
     if _server is None or _supervisor is not None:
         return
     _write_state(_server.pgdata, "watching")
+    # Registered after pgserver's own exit hook (at get_server), so it runs before it (atexit is
+    # last in, first out): the supervisor must not restart the cluster that hook is stopping, or
+    # the cluster outlives the server (tests/test_deploy.py caught it, one run in a few).
+    atexit.register(_stop_watching)
     _supervisor = threading.Thread(
         target=_watch, args=(_server,), name="embedded-postgresql-supervisor", daemon=True
     )
@@ -149,24 +164,26 @@ def supervise() -> None:
 
 
 def _watch(server) -> None:
-    while True:
-        time.sleep(SUPERVISE_EVERY)
-        if postmaster_state(server.pgdata) != "stopped":
-            continue
-        logger.warning(
-            "The embedded PostgreSQL in %s is not running: restarting it.", server.pgdata
-        )
-        _write_state(server.pgdata, "restarting")
-        try:
-            # pgserver starts it only if it is not running, under its inter-process lock.
-            with server._lock:
-                server.ensure_postgres_running()
-        except (OSError, subprocess.SubprocessError, AssertionError) as error:
-            logger.error("Restarting the embedded PostgreSQL failed: %s", error)
-            _write_state(server.pgdata, "failed", str(error).splitlines()[0][:200])
-        else:
-            logger.warning("The embedded PostgreSQL is running again (pid %s).", server.get_pid())
-            _write_state(server.pgdata, "watching")
+    while not _exiting.wait(SUPERVISE_EVERY):
+        with _restarting:
+            if postmaster_state(server.pgdata) == "stopped" and not _exiting.is_set():
+                _restart(server)
+
+
+def _restart(server) -> None:
+    """Start the cluster again, saying so in the supervisor's file that /health/ reads."""
+    logger.warning("The embedded PostgreSQL in %s is not running: restarting it.", server.pgdata)
+    _write_state(server.pgdata, "restarting")
+    try:
+        # pgserver starts it only if it is not running, under its inter-process lock.
+        with server._lock:
+            server.ensure_postgres_running()
+    except (OSError, subprocess.SubprocessError, AssertionError) as error:
+        logger.error("Restarting the embedded PostgreSQL failed: %s", error)
+        _write_state(server.pgdata, "failed", str(error).splitlines()[0][:200])
+    else:
+        logger.warning("The embedded PostgreSQL is running again (pid %s).", server.get_pid())
+        _write_state(server.pgdata, "watching")
 
 
 def embedded_state() -> str | None:
