@@ -103,6 +103,7 @@ def test_the_supervisor_does_not_restart_the_cluster_its_process_stops_at_exit(
         get_pid=lambda: 0,
     )
     monkeypatch.setattr(database, "SUPERVISE_EVERY", 0.01)
+    monkeypatch.setattr(database, "_watcher_pid", os.getpid())  # as supervise() sets it
 
     monkeypatch.setattr(database, "_exiting", threading.Event())
     database._stop_watching()  # the process is exiting
@@ -122,3 +123,9 @@ def test_the_supervisor_does_not_restart_the_cluster_its_process_stops_at_exit(
     database._stop_watching()
     watcher.join(timeout=10)
     assert not watcher.is_alive()
+
+    # A forked worker inherits the exit hook but not the thread: there the hook does nothing.
+    monkeypatch.setattr(database, "_exiting", threading.Event())
+    monkeypatch.setattr(database, "_watcher_pid", os.getpid() + 1)
+    database._stop_watching()
+    assert not database._exiting.is_set()

@@ -28,9 +28,12 @@ _supervisor: threading.Thread | None = None
 # under way finishes first (_restarting), so that the hook stops the cluster it started.
 _exiting = threading.Event()
 _restarting = threading.Lock()
+_watcher_pid = 0  # the process whose thread watches
 
 
 def _stop_watching() -> None:
+    if os.getpid() != _watcher_pid:
+        return  # a forked worker inherits the hook, not the thread (nor a lock it may hold)
     with _restarting:
         _exiting.set()
 
@@ -149,13 +152,14 @@ def supervise() -> None:
     Without DATABASE_URL only, and once per process. Several processes may supervise one cluster
     (runserver's reloader and its child): pgserver's lock makes one of them restart it.
     """
-    global _supervisor
+    global _supervisor, _watcher_pid
     if _server is None or _supervisor is not None:
         return
     _write_state(_server.pgdata, "watching")
     # Registered after pgserver's own exit hook (at get_server), so it runs before it (atexit is
     # last in, first out): the supervisor must not restart the cluster that hook is stopping, or
     # the cluster outlives the server (tests/test_deploy.py caught it, one run in a few).
+    _watcher_pid = os.getpid()
     atexit.register(_stop_watching)
     _supervisor = threading.Thread(
         target=_watch, args=(_server,), name="embedded-postgresql-supervisor", daemon=True
