@@ -16,7 +16,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.crypto import get_random_string
-from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -31,6 +30,7 @@ from coding.turns import transcript_html
 from interviews import permissions, recordings
 from interviews.models import AttributeValue, Recording
 from interviews.permissions import Action
+from verbatim.options import option_list
 
 TEMPLATE = "coding/workspace.html"
 SHORTCUTS = 9
@@ -64,9 +64,7 @@ def _choices(request: HttpRequest, project_id: int) -> dict:
     return {
         "choice_items": _choice_items(paths, shortcut_ids),
         # The stripes' code menu.
-        "code_options": format_html_join(
-            "", '<option value="{}">{}</option>', ((code.pk, code.name) for code, _ in paths)
-        ),
+        "code_options": option_list(((code.pk, code.name) for code, _ in paths), ()),
     }
 
 
