@@ -8,10 +8,11 @@ counts of the codes involved, and the new `since`.
 import json
 from collections import Counter
 from html import escape
+from typing import NamedTuple
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -49,11 +50,13 @@ def _choices(request: HttpRequest, project_id: int) -> dict:
     in their last USAGE_WINDOW codings (stable while they work, unlike recency, and cheap however
     much they coded before), then the whole codebook."""
     paths = code_paths(project_id)
-    lately = list(
-        Coding.objects.filter(coder=request.user, code_id__in=[code.pk for code, _ in paths])
-        .order_by("-created_at")
-        .values_list("code_id", flat=True)[:USAGE_WINDOW]
-    )
+    with connection.cursor() as cursor:  # plain SQL: index (coder, code, -created_at), no ORM
+        cursor.execute(
+            "SELECT code_id FROM coding_coding WHERE coder_id = %s AND code_id = ANY(%s)"
+            " ORDER BY created_at DESC LIMIT %s",
+            [request.user.pk, [code.pk for code, _ in paths], USAGE_WINDOW],
+        )
+        lately = [code_id for (code_id,) in cursor.fetchall()]
     position = {code.pk: i for i, (code, _) in enumerate(paths)}
     uses = Counter(lately)
     shortcut_ids = sorted(uses, key=lambda code_id: (-uses[code_id], position[code_id]))
@@ -162,10 +165,42 @@ def _coding_for(interview, coding_id: int, membership, seen: visibility.Visibili
 
 
 def _recording(interview) -> Recording | None:
-    recording = Recording.objects.filter(interview=interview).first()
-    if recording is not None:
-        recording.interview = interview  # its URL names the project: no query for it
+    # Plain SQL: most interviews have none, and the ORM took longer to ask than PostgreSQL to answer.
+    fields = [f.attname for f in Recording._meta.concrete_fields]
+    columns = ", ".join(
+        connection.ops.quote_name(f.column) for f in Recording._meta.concrete_fields
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {Recording._meta.db_table}"  # noqa: S608 -- the model's names
+            " WHERE interview_id = %s ORDER BY id LIMIT 1",
+            [interview.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    recording = Recording.from_db(DEFAULT_DB_ALIAS, fields, row)
+    recording.interview = interview  # its URL names the project: no query for it
     return recording
+
+
+class Coder(NamedTuple):
+    pk: int
+    name: str
+
+
+def _coders(interview, seen: visibility.Visibility) -> list[Coder]:
+    """Who coded the interview, of the codings the member may see, for the page's menus."""
+    visible, params = seen.sql("k")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT u.id, coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username)"
+            " FROM auth_user u WHERE EXISTS (SELECT FROM coding_coding k"
+            f" WHERE k.interview_id = %s AND k.coder_id = u.id AND {visible})"
+            " ORDER BY u.username",
+            [interview.pk, *params],
+        )
+        return [Coder(*row) for row in cursor.fetchall()]
 
 
 def _cues(interview) -> list[recordings.Cue] | None:
@@ -235,10 +270,7 @@ def interview_workspace(request: HttpRequest, project_id: int, interview_id: int
         "coders": coders.value,
         "blind": interview.pk in seen.blind,  # a blind coding round's: say why others' are hidden
         "recording": recording,
-        "coder_choices": get_user_model()
-        .objects.filter(Q(codings__interview=interview) & seen.q("codings__"))
-        .distinct()
-        .order_by("username"),
+        "coder_choices": _coders(interview, seen),
         **permissions.abilities(membership),
     }
     if request.htmx and not request.htmx.history_restore_request:

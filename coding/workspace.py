@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Max
 
 from coding.highlights import Span, paragraphs_html
-from coding.models import CodingEvent
 from coding.visibility import Visibility
 from interviews.models import Interview, Turn
 from interviews.transcripts import blocks
@@ -151,7 +149,11 @@ def spans(
 
 
 def last_event_id(interview: Interview) -> int:
-    return CodingEvent.objects.filter(interview_id=interview.pk).aggregate(m=Max("id"))["m"] or 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT max(id) FROM coding_codingevent WHERE interview_id = %s", [interview.pk]
+        )
+        return cursor.fetchone()[0] or 0
 
 
 @dataclass

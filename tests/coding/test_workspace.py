@@ -82,3 +82,25 @@ def test_the_popover_lists_shortcuts_then_every_code_escaped(client, project, in
     assert (
         f'<option value="{child.pk}">&lt;i&gt;Banc&lt;/i&gt;</option>' in page
     )  # the stripes' menu
+
+
+def test_the_coder_menus_name_each_coder_of_the_interview_once(client, interview, code, rita, sam):
+    from tests.factories import make_coding, make_user
+
+    rita.first_name, rita.last_name = "Rita", "<Lévesque>"
+    rita.save()
+    make_coding(interview, code, rita, 0, 14)
+    make_coding(interview, code, rita, 20, 30)
+    make_coding(interview, code, sam, 0, 14)
+    make_user("zoe", interview.project, "researcher")  # a member who coded nothing here
+    client.force_login(rita)
+    page = client.get(f"/projects/{interview.project_id}/interviews/{interview.pk}/").content
+    page = page.decode()
+    shown = re.findall(r'<option value="(\d+)"[^>]*>les codages de ([^<]*)</option>', page)
+    # By username (rita before sam), a full name when there is one, escaped; nobody twice.
+    assert shown == [(str(rita.pk), "Rita &lt;Lévesque&gt;"), (str(sam.pk), "sam")]
+    stripes = page.split('id="stripes-coder"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\d+)">([^<]*)</option>', stripes) == [
+        (str(rita.pk), "Rita &lt;Lévesque&gt;"),
+        (str(sam.pk), "sam"),
+    ]
