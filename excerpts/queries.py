@@ -6,7 +6,9 @@ Shared by the excerpts page, the review queue, the exports and the analysis page
 
 import re
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -27,10 +29,10 @@ from django.db.models.functions import Coalesce, Greatest, Substr
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
-from coding.models import Coding, DetachedCoding, Memo
+from coding.models import Code, Coding, ConsensusCoder, DetachedCoding, Memo, ReviewEvent
 from excerpts import proximity
 from excerpts.filters import OPERATORS, ROLES, AttributeCondition, Filters
-from interviews.models import Attribute, AttributeValue, Interview, Speaker, Turn
+from interviews.models import Attribute, AttributeValue, Interview, Membership, Speaker, Turn
 
 CONTEXT_CHARS = 200  # about 30 words of French on each side of an excerpt
 # What separates words when a context is cut, spelled out so that PostgreSQL's regular expressions
@@ -64,7 +66,7 @@ def codings(filters: Filters, *, context: bool = True) -> QuerySet[Coding]:
         codings.select_related("code", "coder", "interview")
         .defer("interview__text")
         .annotate(speaker_name=speaker_name(), memo_count=_memo_count())
-        .order_by("interview__title", "interview_id", "start", "pk")
+        .order_by(*ORDER)
     )
 
 
@@ -78,6 +80,121 @@ def count(filters: Filters, limit: int | None = None) -> int:
     if limit is not None:
         codings = codings.values("pk")[: limit + 1]
     return codings.count()
+
+
+ORDER = ("interview__title", "interview_id", "start", "pk")  # the excerpts' order everywhere
+
+
+def page_ids(filters: Filters, offset: int, limit: int) -> list[int]:
+    """The ids of `limit` filtered codings from `offset`, in excerpt order: a slim statement (no
+    join but the interview, for its title) that pages read before `excerpt_rows`."""
+    assert filters.is_valid(), "page_ids() needs valid filters"
+    codings = Coding.objects.filter(_conditions(filters)).order_by(*ORDER)
+    return list(codings.values_list("pk", flat=True)[offset : offset + limit])
+
+
+class Excerpt:
+    """What a page shows of a coding (`excerpt_rows`), flat: no model instances to build. The page
+    adds `context_before` and `context_after` (add_context) and `play` (the excerpts view)."""
+
+    __slots__ = (
+        *("pk", "interview_id", "code_id", "coder_id", "start", "end", "text", "status"),
+        *("created_at", "code_name", "title", "participant", "coder_name", "speaker_name"),
+        *("memo_count", "last_comment", "context_before", "context_after", "play"),
+    )
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=False):
+            setattr(self, name, value)
+
+
+# One statement however many excerpts: the speaker of the turn where each starts (the last turn
+# starting at or before it, if it has not ended), its memos, its last review comment. Plain SQL:
+# the ORM took four times longer to build this than PostgreSQL to run it. The names are Django's.
+EXCERPT_ROWS = f"""
+    SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
+           k.created_at, code.name, i.title, i.participant,
+           coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username),
+           (SELECT CASE WHEN t."end" > k.start THEN s.name END
+              FROM {Turn._meta.db_table} t
+              LEFT JOIN {Speaker._meta.db_table} s ON s.id = t.speaker_id
+             WHERE t.interview_id = k.interview_id AND t.start <= k.start
+             ORDER BY t.start DESC LIMIT 1),
+           (SELECT count(*) FROM {Memo._meta.db_table} m WHERE m.coding_id = k.id),
+           (SELECT r.comment FROM {ReviewEvent._meta.db_table} r WHERE r.coding_id = k.id
+             ORDER BY r.created_at DESC, r.id DESC LIMIT 1)
+      FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
+      JOIN {Coding._meta.db_table} k ON k.id = page.id
+      JOIN {Code._meta.db_table} code ON code.id = k.code_id
+      JOIN {Interview._meta.db_table} i ON i.id = k.interview_id
+      JOIN auth_user u ON u.id = k.coder_id
+     ORDER BY page.n"""
+
+
+def excerpt_rows(ids: list[int]) -> list[Excerpt]:
+    """The excerpts of these codings, in the order of `ids` (which a page has filtered)."""
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(EXCERPT_ROWS, [ids])
+        return [Excerpt(*row) for row in cursor.fetchall()]
+
+
+# --- What the filter forms offer: plain SQL, read on every full page -------------------------------
+
+
+class Member(NamedTuple):
+    pk: int
+    name: str  # the full name, else the username
+    username: str
+
+
+MEMBER_ORDERS = {"name": "u.first_name, u.last_name, u.username", "username": "u.username"}
+
+
+def members(project_id: int, order: str = "name") -> list[Member]:
+    """Who may have coded in the project: its members, and its consensus identity."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT u.id, coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''),"
+            " u.username), u.username FROM auth_user u WHERE u.id IN ("
+            f" SELECT user_id FROM {Membership._meta.db_table} WHERE project_id = %s UNION"
+            f" SELECT user_id FROM {ConsensusCoder._meta.db_table} WHERE project_id = %s)"
+            f" ORDER BY {MEMBER_ORDERS[order]}",
+            [project_id, project_id],
+        )
+        return [Member(*row) for row in cursor.fetchall()]
+
+
+class AttributeChoice(NamedTuple):
+    pk: int
+    name: str
+    known_values: list[str]  # the values interviews have, else the attribute's choices
+
+
+def attribute_choices(project_id: int) -> list[AttributeChoice]:
+    """The project's attributes in their order, each with the values its interviews have."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.id, a.name, a.choices, ARRAY(SELECT DISTINCT v.text"
+            f" FROM {AttributeValue._meta.db_table} v"
+            " WHERE v.attribute_id = a.id AND v.text <> '' ORDER BY v.text)"
+            f" FROM {Attribute._meta.db_table} a WHERE a.project_id = %s"
+            " ORDER BY a.position, a.name",
+            [project_id],
+        )
+        return [
+            AttributeChoice(pk, name, known or choices)
+            for pk, name, choices, known in cursor.fetchall()
+        ]
+
+
+def interview_count(project_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {Interview._meta.db_table} WHERE project_id = %s", [project_id]
+        )
+        return cursor.fetchone()[0]
 
 
 def matching(filters: Filters) -> QuerySet[Coding]:

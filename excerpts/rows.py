@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from coding.models import Coding
 from excerpts.filters import Filters
+from excerpts.queries import Excerpt
 
 SHORT_CONTEXT_WORDS = 10  # of the ~30 the filter cuts, shown before the row is expanded
 
@@ -42,10 +43,11 @@ def _e(value) -> str:
     return escape(str(value)) if value else ""
 
 
-def rows_html(excerpts: list[Coding], filters: Filters) -> SafeString:
-    """The `<li>` of each excerpt (annotated by excerpts.queries and add_context, with `play` from
-    the view's _add_playback): interview, speaker, code path, the passage in its context folded to
-    SHORT_CONTEXT_WORDS each side, coder, date, review state, last comment, memos."""
+def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
+    """The `<li>` of each excerpt (excerpts.queries.excerpt_rows, with add_context's contexts and
+    `play` from the view's _add_playback): interview, speaker, code path, the passage in its
+    context folded to SHORT_CONTEXT_WORDS each side, coder, date, review state, last comment,
+    memos."""
     workspace: dict[int, str] = {}
     more = (
         '<details class="excerpt-more"><summary><span class="more">{}</span>'
@@ -66,23 +68,22 @@ def rows_html(excerpts: list[Coding], filters: Filters) -> SafeString:
         day = local.date()
         if day not in dates:
             dates[day] = _e(formats.date_format(day, "SHORT_DATE_FORMAT"))
-        coder = coding.coder.get_full_name() or coding.coder.username
         rows.append(
             ROW.format(
                 code=coding.code_id,
                 pk=coding.pk,
                 href=_e(f"{workspace[coding.interview_id]}?at={coding.start}-{coding.end}"),
-                title=_e(coding.interview.title),
-                participant=_span("", coding.interview.participant),
+                title=_e(coding.title),
+                participant=_span("", coding.participant),
                 said_by=_span(
                     ' class="excerpt-speaker"',
                     coding.speaker_name and _("said by %(name)s") % {"name": coding.speaker_name},
                 ),
-                path=_e(filters.paths.get(coding.code_id, coding.code.name)),
+                path=_e(filters.paths.get(coding.code_id, coding.code_name)),
                 before=_context_before(before, far_before),
                 text=_e(coding.text),
                 after=_context_after(after, far_after),
-                coder=_e(coder),
+                coder=_e(coding.coder_name),
                 iso=local.isoformat(),  # the date filter's "c"
                 date=dates[day],
                 status=_e(coding.status),

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, Func, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, Func, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,13 +20,13 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from coding.codebook import code_paths, fold
-from coding.models import Code, Coding, ReviewEvent
+from coding.models import Code, Coding
 from coding.visibility import Visibility, visible_codings
 from excerpts import queries
 from excerpts.filters import Filters, read_filters
 from excerpts.rows import rows_html
 from interviews import permissions, recordings
-from interviews.models import Attribute, AttributeValue, Interview, Recording, Speaker
+from interviews.models import Interview, Recording, Speaker
 from verbatim.options import option_list
 
 PER_PAGE = 50
@@ -50,7 +50,7 @@ class ExcerptPage:
     """One page of excerpts, counted up to COUNT_LIMIT (`more` when there are more than that)."""
 
     number: int
-    excerpts: list[Coding]
+    excerpts: list[queries.Excerpt]
     rows: str  # their HTML (excerpts/rows.py)
     count: int
     more: bool
@@ -80,13 +80,6 @@ class ExcerptPage:
         return (self.number - 1) * PER_PAGE + len(self.excerpts)
 
 
-EXCERPT_FIELDS = [
-    *("interview_id", "code_id", "coder_id", "start", "end", "text", "status", "created_at"),
-    *("code__name", "code__color", "interview__title", "interview__participant"),
-    *("coder__username", "coder__first_name", "coder__last_name"),
-]
-
-
 def _page_number(value: str | None) -> int:
     # Nine digits at most: a billion pages is past any project, and the offset stays a bigint.
     if value and value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0:
@@ -97,34 +90,23 @@ def _page_number(value: str | None) -> int:
 def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
     """One page of the filters' codings, with their context and the last review comment of each.
 
-    The first page is one query (PostgreSQL evaluates the per-row subqueries of the 51 rows LIMIT
-    keeps only). A later page first reads its ids, a slim query that skips the rows before it, then
-    those rows: OFFSET would otherwise evaluate the subqueries of every skipped row. Contexts are
-    cut from each interview's text read once (add_context), not twice per row in SQL. The count
-    is skipped when the first page holds everything, and stops at COUNT_LIMIT.
+    Two slim statements: the page's ids (the filters compiled by the ORM, nothing joined but what
+    they need), then what the rows show of those 51 codings (queries.excerpt_rows, plain SQL, no
+    model instances). Contexts are cut from each interview's text read once (add_context). The
+    count is skipped when the first page holds everything, and stops at COUNT_LIMIT.
     """
-    codings = (
-        queries.codings(filters, context=False)
-        .annotate(last_comment=_last_comment())
-        .only(*EXCERPT_FIELDS)  # of the related rows, only what a row shows
-    )
-    if number == 1:
-        excerpts = list(codings[: PER_PAGE + 1])
-        has_next = len(excerpts) > PER_PAGE
-        del excerpts[PER_PAGE:]
-    else:
-        offset = (number - 1) * PER_PAGE
-        ids = list(codings.values_list("pk", flat=True)[offset : offset + PER_PAGE + 1])
-        has_next = len(ids) > PER_PAGE
-        excerpts = list(codings.filter(pk__in=ids[:PER_PAGE])) if ids else []
+    offset = (number - 1) * PER_PAGE
+    ids = queries.page_ids(filters, offset, PER_PAGE + 1)
+    has_next = len(ids) > PER_PAGE
     if number == 1 and not has_next:
-        count, more = len(excerpts), False
+        count, more = len(ids), False
     else:
         count = queries.count(filters, limit=COUNT_LIMIT)
         more, count = count > COUNT_LIMIT, min(count, COUNT_LIMIT)
-    if not excerpts and number > 1 and count:
+    if not ids and number > 1 and count:
         last = min(math.ceil(count / PER_PAGE), COUNT_LIMIT // PER_PAGE)
         return excerpt_page(filters, last)  # past the end (an old link): the last page
+    excerpts = queries.excerpt_rows(ids[:PER_PAGE])
     queries.add_context(excerpts)  # one read of each interview's text rather than two per excerpt
     _add_playback(excerpts, filters)
     return ExcerptPage(
@@ -139,12 +121,7 @@ def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
     )
 
 
-def _last_comment() -> Subquery:
-    latest = ReviewEvent.objects.filter(coding_id=OuterRef("pk")).order_by("-created_at", "-pk")
-    return Subquery(latest.values("comment")[:1])
-
-
-def _add_playback(excerpts: list[Coding], filters: Filters) -> None:
+def _add_playback(excerpts: list[queries.Excerpt], filters: Filters) -> None:
     """`coding.play`: (recording URL, from, to) for an excerpt of a timed passage of an interview
     with a recording (interviews.recordings.passage_times), else None."""
     ids = {coding.interview_id for coding in excerpts}
@@ -164,45 +141,22 @@ def _add_playback(excerpts: list[Coding], filters: Filters) -> None:
 
 def _filter_choices(project, filters: Filters) -> dict:
     """The options of the filter form (full page only: htmx requests swap the results alone)."""
-    members = (
-        get_user_model()
-        .objects.filter(Q(memberships__project=project) | Q(consensus_of__project=project))
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-    attributes = list(Attribute.objects.filter(project=project))
-    # Known values of text and choice attributes, offered in a list beside the value box.
-    known = (
-        AttributeValue.objects.filter(attribute__project=project)
-        .exclude(text="")
-        .order_by("attribute_id", "text")
-        .values_list("attribute_id", "text")
-        .distinct()
-    )
-    values: dict[int, list[str]] = {}
-    for attribute_id, text in known:
-        values.setdefault(attribute_id, []).append(text)
-    for attribute in attributes:
-        attribute.known_values = values.get(attribute.pk, attribute.choices)
     conditions = [(c.attribute.pk, c.raw) for c in filters.attributes] + [("", "")]
     # Only the chosen interviews: the whole list (thousands in a large project, most of the page's
     # weight) comes when the list is opened (see INTERVIEW_SELECT).
     chosen = ((pk, title, title) for pk, title in filters.interviews.items())
+    members = queries.members(project.pk)
     return {
         "code_checks": _code_checks(filters),
         "coder_checks": _checks(
             "coder",
-            (
-                (m.pk, m.get_full_name() or m.username, f"{m.get_full_name()} {m.username}", 0)
-                for m in members
-            ),
+            ((m.pk, m.name, f"{m.name} {m.username}", 0) for m in members),
             filters.coders,
         ),
-        "members": members,
         "interview_options": option_list(chosen, filters.interviews),
-        "interview_count": Interview.objects.filter(project=project).count(),
+        "interview_count": queries.interview_count(project.pk),
         "interview_select": INTERVIEW_SELECT,
-        "attributes": attributes,
+        "attributes": queries.attribute_choices(project.pk),
         "attribute_rows": conditions,
         "speaker_roles": [(role, Speaker.Role(role).label) for role in ROLE_CHOICES],
         "named_speaker": "" if filters.speaker in ROLE_CHOICES else filters.speaker,

@@ -293,3 +293,42 @@ def test_a_member_of_any_role_may_read_excerpts(client, project, coding, sam, ad
 def test_post_is_not_allowed(client, project, rita):
     client.force_login(rita)
     assert client.post(url(project)).status_code == 405
+
+
+def test_the_filter_form_offers_the_members_attributes_and_interviews(
+    client, project, other_project, interview, rita, sam, olga
+):
+    from coding.models import ConsensusCoder
+    from interviews.models import Attribute, AttributeValue
+
+    rita.first_name, rita.last_name = "Rita", "Z"
+    rita.save()
+    consensus = ConsensusCoder.user_for(project)
+    make_interview(project, text="Autre : texte.", title="Entretien 2")
+    make_interview(other_project, title="Ailleurs")
+    role = Attribute.objects.create(project=project, name="Rôle", position=1)
+    AttributeValue.objects.create(interview=interview, attribute=role, text="pair-aidant")
+    level = Attribute.objects.create(
+        project=project, name="Niveau", position=0, choices=["bas", "haut"]
+    )
+    Attribute.objects.create(project=other_project, name="Secret")
+    client.force_login(sam)
+    page = client.get(url(project), headers=EN).content.decode()
+    coders = page.split('id="coder-picks"')[1].split("</ul>")[0]
+    offered = re.findall(r'name="coder" value="(\d+)"> ([^<]*)</label>', coders)
+    # The members and the consensus identity, by full name (else username); never olga.
+    assert offered == [
+        (str(sam.pk), "sam"),  # no first name: first
+        (str(consensus.pk), consensus.get_full_name()),
+        (str(rita.pk), "Rita Z"),
+    ]
+    assert "olga" not in coders
+    assert "Interviews (2)" in page
+    values = page.split('id="attribute-values"')[1].split("</datalist>")[0]
+    # The attributes in their order; the values interviews have, else the attribute's choices.
+    assert re.findall(r'<option value="([^"]*)">([^<]*)</option>', values) == [
+        ("bas", "Niveau"),
+        ("haut", "Niveau"),
+        ("pair-aidant", "Rôle"),
+    ]
+    assert f'<option value="{level.pk}">Niveau</option>' in page and "Secret" not in page
