@@ -108,21 +108,24 @@ class Excerpt:
             setattr(self, name, value)
 
 
-# One statement however many excerpts: the speaker of the turn where each starts (the last turn
-# starting at or before it, if it has not ended), its memos, its last review comment. Plain SQL:
-# the ORM took four times longer to build this than PostgreSQL to run it. The names are Django's.
+# What an excerpt shows of a coding aliased k, beside its own columns (plain SQL: the ORM took four
+# times longer to build these than PostgreSQL to run them). The speaker of the turn where it starts
+# is that of the last turn starting at or before it, if that turn has not ended (_starting_turn).
+SPEAKER_SQL = f"""(SELECT CASE WHEN t."end" > k.start THEN s.name END
+              FROM {Turn._meta.db_table} t
+              LEFT JOIN {Speaker._meta.db_table} s ON s.id = t.speaker_id
+             WHERE t.interview_id = k.interview_id AND t.start <= k.start
+             ORDER BY t.start DESC LIMIT 1)"""
+MEMO_COUNT_SQL = f"(SELECT count(*) FROM {Memo._meta.db_table} m WHERE m.coding_id = k.id)"
+LAST_COMMENT_SQL = f"""(SELECT r.comment FROM {ReviewEvent._meta.db_table} r
+             WHERE r.coding_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"""
+
+# The codings of a page by id, in the order of the ids, in one statement.
 EXCERPT_ROWS = f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
            k.created_at, code.name, i.title, i.participant,
            coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username),
-           (SELECT CASE WHEN t."end" > k.start THEN s.name END
-              FROM {Turn._meta.db_table} t
-              LEFT JOIN {Speaker._meta.db_table} s ON s.id = t.speaker_id
-             WHERE t.interview_id = k.interview_id AND t.start <= k.start
-             ORDER BY t.start DESC LIMIT 1),
-           (SELECT count(*) FROM {Memo._meta.db_table} m WHERE m.coding_id = k.id),
-           (SELECT r.comment FROM {ReviewEvent._meta.db_table} r WHERE r.coding_id = k.id
-             ORDER BY r.created_at DESC, r.id DESC LIMIT 1)
+           {SPEAKER_SQL}, {MEMO_COUNT_SQL}, {LAST_COMMENT_SQL}
       FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
       JOIN {Coding._meta.db_table} k ON k.id = page.id
       JOIN {Code._meta.db_table} code ON code.id = k.code_id

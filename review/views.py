@@ -12,8 +12,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from coding.models import Coding, ReviewEvent
+from coding.models import Coding
 from coding.visibility import visible_codings
 from excerpts import queries
 from excerpts.filters import Filters, read_filters
@@ -33,6 +33,7 @@ from interviews.models import Interview, Membership
 from interviews.permissions import Action
 from review import workflow
 from review.cards import card_html
+from review.queries import reviewed_codings
 from verbatim.next_page import next_page
 from verbatim.options import option_list
 
@@ -55,15 +56,14 @@ def _queue_params(params: QueryDict) -> QueryDict:
     return params
 
 
-def _with_history(codings):
-    events = ReviewEvent.objects.select_related("reviewer").order_by("created_at", "id")
-    return codings.prefetch_related(Prefetch("reviews", queryset=events, to_attr="history"))
-
-
-def _excerpts(filters: Filters):
-    """The filtered codings as excerpt cards show them, oldest first (the queue's order); their
-    context comes from excerpts.add_context, which reads each transcript once."""
-    return _with_history(queries.codings(filters, context=False)).order_by(*QUEUE_ORDER)
+def _excerpts(filters: Filters, ids) -> list[Coding]:
+    """Those of these codings that pass the filters, as excerpt cards show them (with their
+    history), oldest first (the queue's order), with their context (excerpts.add_context, which
+    reads each transcript once)."""
+    passing = queries.matching(filters).filter(pk__in=list(ids)).order_by(*QUEUE_ORDER)
+    codings = reviewed_codings(list(passing.values_list("pk", flat=True)))
+    queries.add_context(codings)
+    return codings
 
 
 class _CappedIds:
@@ -72,9 +72,7 @@ class _CappedIds:
 
     def __init__(self, filters: Filters, order):
         self.filters = filters
-        self.ids = (
-            queries.codings(filters, context=False).order_by(*order).values_list("pk", flat=True)
-        )
+        self.ids = queries.matching(filters).order_by(*order).values_list("pk", flat=True)
 
     def count(self) -> int:
         return queries.count(self.filters, limit=COUNT_LIMIT)
@@ -87,8 +85,7 @@ def _page(filters: Filters, number, order=QUEUE_ORDER) -> tuple:
     """One page of excerpts: its ids first, then the cards' data for those ids alone, since
     whatever the select list computes is computed for every row an OFFSET skips."""
     page = Paginator(_CappedIds(filters, order), PER_PAGE).get_page(number)
-    found = {coding.pk: coding for coding in _excerpts(filters).filter(pk__in=list(page))}
-    codings = [found[pk] for pk in page if pk in found]
+    codings = reviewed_codings(list(page))
     queries.add_context(codings)
     page.more = page.paginator.count > COUNT_LIMIT
     return page, codings
@@ -149,8 +146,7 @@ def _cards_html(request: HttpRequest, membership: Membership, cards, oob=False) 
 def _fresh_cards(membership: Membership, coding_ids, **extra) -> list[dict]:
     """Fresh cards of these codings of the member's project (after a decision), in queue order."""
     filters = read_filters(membership.project, QueryDict(), user=membership.user)
-    codings = list(_excerpts(filters).filter(pk__in=coding_ids))
-    queries.add_context(codings)
+    codings = _excerpts(filters, coding_ids)
     cards = _cards(membership, filters, codings)
     for card in cards:
         card.update(extra)
@@ -364,15 +360,10 @@ def _bulk_message(result: workflow.BulkResult) -> str:
 @require_GET
 def review_history(request: HttpRequest, project_id: int, coding_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id)
-    coding = get_object_or_404(
-        _with_history(
-            Coding.objects.filter(visible_codings(membership).q())
-            .select_related("interview", "code", "coder")
-            .defer("interview__text")
-        ),
-        pk=coding_id,
-        interview__project_id=project_id,
-    )
+    seen = Coding.objects.filter(visible_codings(membership).q(), interview__project_id=project_id)
+    if not seen.filter(pk=coding_id).exists():  # another project's, or hidden by a blind round
+        raise Http404
+    coding = reviewed_codings([coding_id])[0]
     context = {"project": membership.project, "membership": membership, "coding": coding}
     return render(request, _fragment(request, HISTORY_TEMPLATE, "history"), context)
 
@@ -413,7 +404,7 @@ def resubmit(request: HttpRequest, project_id: int, coding_id: int) -> HttpRespo
         messages.add_message(request, messages.ERROR if error else messages.SUCCESS, message)
         return redirect(next_page(request, reverse("review:to-revise", args=[project_id])))
     filters = read_filters(membership.project, QueryDict(), user=request.user)
-    coding = _excerpts(filters).filter(pk=coding.pk).first()
+    coding = next(iter(_excerpts(filters, [coding.pk])), None)
     if coding is None:
         return render(request, f"{TEMPLATE}#gone", {"coding_id": coding_id, "message": message})
     card = {
