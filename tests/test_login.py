@@ -63,6 +63,25 @@ def test_a_session_opens_doors_until_it_expires_or_is_ended(client, user):
     assert client.get("/")["Location"].startswith("/login/")
 
 
+def test_a_signed_in_user_is_read_afresh_on_each_request(client, user):
+    """The user's lookup (verbatim.login.Accounts): deactivated, deleted or with a new password,
+    the next request is signed out; otherwise it is the user as stored."""
+    log_in(client, "rita", PASSWORD)
+    get_user_model().objects.filter(pk=user.pk).update(first_name="Rita")
+    response = client.get("/")
+    assert response.status_code == 200 and response.wsgi_request.user.first_name == "Rita"
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    assert client.get("/")["Location"].startswith("/login/")
+    get_user_model().objects.filter(pk=user.pk).update(is_active=True)
+    log_in(client, "rita", PASSWORD)
+    user.set_password("another-password")
+    user.save()
+    assert client.get("/")["Location"].startswith("/login/")  # the session's hash no longer holds
+    log_in(client, "rita", "another-password")
+    get_user_model().objects.filter(pk=user.pk).delete()
+    assert client.get("/")["Location"].startswith("/login/")
+
+
 def test_the_limit_th_failure_locks_the_username_out_from_that_address(client, user):
     statuses = fail(client, "rita", LIMIT)
     assert statuses == [200] * (LIMIT - 1) + [429]

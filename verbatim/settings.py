@@ -213,7 +213,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # VERBATIM_LOGIN_LOCKOUT_MINUTES (not extended by further tries). Other users and addresses go on.
 AUTHENTICATION_BACKENDS = [
     "verbatim.login.LoginThrottle",
-    "django.contrib.auth.backends.ModelBackend",
+    "verbatim.login.Accounts",  # Django's ModelBackend, the user read in plain SQL
 ]
 AXES_FAILURE_LIMIT = envint("VERBATIM_LOGIN_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("VERBATIM_LOGIN_LOCKOUT_MINUTES", 15))
