@@ -192,6 +192,17 @@ def attribute_choices(project_id: int) -> list[AttributeChoice]:
         ]
 
 
+def interview_titles(project_id: int) -> list[tuple[int, str]]:
+    """(id, title) of the project's interviews, by title."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, title FROM {Interview._meta.db_table} WHERE project_id = %s"
+            " ORDER BY title",
+            [project_id],
+        )
+        return cursor.fetchall()
+
+
 def interview_count(project_id: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(

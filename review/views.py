@@ -9,10 +9,8 @@ decided in review/workflow.py.
 import re
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.backends.utils import csrf_input
@@ -29,7 +27,7 @@ from coding.visibility import visible_codings
 from excerpts import queries
 from excerpts.filters import Filters, read_filters
 from interviews import permissions
-from interviews.models import Interview, Membership
+from interviews.models import Membership
 from interviews.permissions import Action
 from review import workflow
 from review.cards import card_html
@@ -194,20 +192,10 @@ def _chips(filters: Filters):
 def _filter_choices(project_id: int, filters: Filters) -> dict:
     """The filter form's menus, built as HTML (verbatim/options.py): a large project's thousands
     of interviews cost the template milliseconds."""
-    members = (
-        get_user_model()
-        .objects.filter(
-            Q(memberships__project_id=project_id) | Q(consensus_of__project_id=project_id)
-        )
-        .distinct()
-        .order_by("username")
-    )
-    interviews = Interview.objects.filter(project_id=project_id).order_by("title")
-    coders = ((m.pk, m.get_full_name() or m.username) for m in members)
-    titles = interviews.values_list("pk", "title")
+    coders = ((m.pk, m.name) for m in queries.members(project_id, order="username"))
     return {
         "coder_options": option_list(coders, filters.coders),
-        "interview_options": option_list(titles, filters.interviews),
+        "interview_options": option_list(queries.interview_titles(project_id), filters.interviews),
         "status_choices": Coding.Status.choices,
     }
 

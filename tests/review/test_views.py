@@ -423,3 +423,25 @@ def test_the_queue_menus_list_interviews_and_coders_escaped_with_the_chosen_ones
     ) in page
     assert f'<option value="{interview.pk}">{interview.title}</option>' in page  # not chosen
     assert f'<option value="{sam.pk}">sam</option>' in page
+
+
+def test_the_queue_menus_offer_the_projects_coders_and_interviews(
+    client, project, other_project, interview, sam, rita, olga
+):
+    rita.first_name = "Rita"
+    rita.save()
+    second = make_interview(project, text="Autre : texte.", title="A <premier>")
+    make_interview(other_project, title="Ailleurs")
+    client.force_login(sam)
+    page = client.get(queue(project) + f"?interview={second.pk}").content.decode()
+    coders = page.split('<select name="coder"')[1].split("</select>")[0]
+    interviews = page.split('<select name="interview"')[1].split("</select>")[0]
+    # Members by username, named in full when they have a name; never another project's.
+    assert re.findall(r'<option value="(\d+)">([^<]*)</option>', coders) == [
+        (str(rita.pk), "Rita"),
+        (str(sam.pk), "sam"),
+    ]
+    assert re.findall(r'<option value="(\d+)"( selected)?>([^<]*)</option>', interviews) == [
+        (str(second.pk), " selected", "A &lt;premier&gt;"),
+        (str(interview.pk), "", "Entretien 1"),
+    ]
