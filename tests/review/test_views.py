@@ -445,3 +445,18 @@ def test_the_queue_menus_offer_the_projects_coders_and_interviews(
         (str(second.pk), " selected", "A &lt;premier&gt;"),
         (str(interview.pk), "", "Entretien 1"),
     ]
+
+
+@pytest.mark.parametrize("pk", [1, 12, 987, 98765432198, 10**12])
+def test_the_cards_urls_are_reversed_urls(pk):
+    from django.urls import reverse, set_script_prefix
+
+    from review.cards import _path
+
+    for prefix in ("/", "/verbatim/"):
+        set_script_prefix(prefix)
+        try:
+            for name in ("review:decide", "coding:workspace"):
+                assert _path(name, 7, pk) == reverse(name, args=[7, pk])
+        finally:
+            set_script_prefix("/")
