@@ -16,9 +16,10 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import DEFAULT_DB_ALIAS, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from verbatim import plain_sql
 
 
 class LoginThrottle(AxesStandaloneBackend):
@@ -41,23 +42,12 @@ class Accounts(ModelBackend):
 
     def get_user(self, user_id):
         model = get_user_model()
-        meta = model._meta
-        fields = meta.concrete_fields
-        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
         try:
-            user_id = meta.pk.to_python(user_id)  # the session holds it as text
+            user_id = model._meta.pk.to_python(user_id)  # the session holds it as text
         except ValidationError:
             return None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {columns} FROM {meta.db_table} WHERE {meta.pk.column} = %s",  # noqa: S608
-                [user_id],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        user = model.from_db(DEFAULT_DB_ALIAS, [field.attname for field in fields], row)
-        return user if self.user_can_authenticate(user) else None
+        found = plain_sql.fetch(model, f"t.{model._meta.pk.column} = %s", [user_id])
+        return found[0] if found and self.user_can_authenticate(found[0]) else None
 
 
 class LoginForm(AuthenticationForm):

@@ -1,0 +1,26 @@
+"""verbatim/plain_sql.py: models read by hand-written statements are the ORM's own."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.forms.models import model_to_dict
+
+from coding.models import Code
+from tests.factories import make_code, make_user
+from verbatim import plain_sql
+
+pytestmark = pytest.mark.django_db
+
+
+def test_fetched_instances_equal_the_orms_field_for_field(project):
+    parent = make_code(project, "Lien « social »")
+    make_code(project, "Premier contact", parent=parent)
+    make_code(project, "Autre")
+    user = make_user("rita", project, "researcher")
+    found = plain_sql.fetch(Code, "t.project_id = %s", [project.pk], order="t.position, t.name")
+    expected = list(Code.objects.filter(project=project).order_by("position", "name"))
+    assert [model_to_dict(c) for c in found] == [model_to_dict(c) for c in expected]
+    assert [c.created_at for c in found] == [c.created_at for c in expected]
+    assert not any(c.get_deferred_fields() for c in found) and found[0]._state.adding is False
+    (read,) = plain_sql.fetch(get_user_model(), "t.id = %s", [user.pk])
+    assert (read.pk, read.password, read.date_joined) == (user.pk, user.password, user.date_joined)
+    assert plain_sql.fetch(Code, "t.project_id = %s", [0]) == []
