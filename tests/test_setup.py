@@ -96,26 +96,3 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
-
-
-@pytest.mark.django_db
-def test_a_statement_run_twice_on_a_connection_is_prepared_there():
-    """Server-side binding with prepared statements (settings.py, DJANGO_DB_PREPARED)."""
-    from django.db import connection
-
-    query = "SELECT count(*) FROM interviews_project WHERE id = %s"
-    with connection.cursor() as cursor:
-        for pk in (1, 2, 3):
-            cursor.execute(query, [pk])
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [statement for (statement,) in cursor.fetchall()]
-    assert "SELECT count(*) FROM interviews_project WHERE id = $1" in prepared
-
-
-@pytest.mark.parametrize(("value", "prepared"), [("", True), ("0", False)])
-def test_prepared_statements_can_be_turned_off_for_an_old_pgbouncer(value, prepared):
-    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
-    result = run_manage("shell", "-c", code, DJANGO_DEBUG="1", DJANGO_DB_PREPARED=value)
-    assert result.returncode == 0, result.stderr
-    assert ("'server_side_binding': True" in result.stdout) is prepared
-    assert ("'prepare_threshold': 2" in result.stdout) is prepared

@@ -164,12 +164,7 @@ if DB_POOL_SIZE:
         "timeout": 10,  # seconds a request waits for a free connection before failing
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0 if DB_POOL_SIZE else envint("DJANGO_CONN_MAX_AGE", 60)
-# Prepared statements: with server-side binding, psycopg sends a statement's text apart from its
-# values, and one run twice on a connection is prepared there, so PostgreSQL parses and plans it
-# once instead of on every request (applying a code, 8 statements: 6.0 → 5.2 ms in process; every
-# page gains 1–2 ms; docs/benchmarks.md). DJANGO_DB_PREPARED=0 turns this off, for a PgBouncer in
-# transaction mode older than 1.21 or without max_prepared_statements (docs/operations.md).
-if envbool("DJANGO_DB_PREPARED", True):
+if envbool("VERBATIM_PREPARED", False):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=2
     )
