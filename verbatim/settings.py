@@ -164,10 +164,6 @@ if DB_POOL_SIZE:
         "timeout": 10,  # seconds a request waits for a free connection before failing
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0 if DB_POOL_SIZE else envint("DJANGO_CONN_MAX_AGE", 60)
-if envbool("VERBATIM_PREPARED", False):
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=2
-    )
 # How long one SQL statement may run before PostgreSQL cancels it. A web request is bounded
 # (VERBATIM_WEB_STATEMENT_TIMEOUT seconds; its page then says so with a 503, verbatim.errors), so a
 # runaway query never holds a worker thread and a connection; gunicorn's own timeout cannot stop a
