@@ -51,9 +51,13 @@ def _choices(request: HttpRequest, project_id: int) -> dict:
     in their last USAGE_WINDOW codings (stable while they work, unlike recency, and cheap however
     much they coded before), then the whole codebook."""
     paths = code_paths(project_id)
-    with connection.cursor() as cursor:  # plain SQL: index (coder, code, -created_at), no ORM
+    # The user's codings newest first (index (coder, -created_at) with the code), kept if of this
+    # project's codes. The codes as a bigint array, as the column: PostgreSQL then looks each row's
+    # up in a hash of them, where a smallint array was compared item by item (4× slower at M, where
+    # the bench's researcher has 80,000 codings in another project to skip).
+    with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT code_id FROM coding_coding WHERE coder_id = %s AND code_id = ANY(%s)"
+            "SELECT code_id FROM coding_coding WHERE coder_id = %s AND code_id = ANY(%s::bigint[])"
             " ORDER BY created_at DESC LIMIT %s",
             [request.user.pk, [code.pk for code, _ in paths], USAGE_WINDOW],
         )
