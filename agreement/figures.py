@@ -22,9 +22,10 @@ from django.db import connection
 from django.utils.translation import gettext_lazy
 
 from agreement import metrics
-from agreement.selection import Selection, name
+from agreement.selection import Selection
 from interviews.models import Interview, Turn
 from interviews.transcripts import blocks
+from verbatim.people import name
 
 # Krippendorff's (2004) thresholds for α, applied to every chance-corrected figure.
 RELIABLE, TENTATIVE = 0.800, 0.667

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 from coding.codebook import code_paths
 from coding.models import Code, CodingRound
 from interviews.models import Interview, Project
+from verbatim import people
 
 
 class RoundForm(forms.ModelForm):
@@ -32,7 +33,7 @@ class RoundForm(forms.ModelForm):
         members = get_user_model().objects.filter(memberships__project=project).order_by("username")
         self.fields["interviews"].queryset = Interview.objects.filter(project=project).defer("text")
         self.fields["coders"].queryset = members
-        self.fields["coders"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["coders"].label_from_instance = people.name
         self.fields["reference_coder"].queryset = members
         self.fields["reference_coder"].label_from_instance = self.fields[
             "coders"

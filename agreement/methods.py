@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from agreement.figures import TENTATIVE, Figures
+from verbatim import people
 
 LANGUAGES = ("fr", "en")
 
@@ -85,7 +86,7 @@ def paragraph(computed: Figures, decisions: int = 0) -> str:
     if s.reference is not None:
         sentences.append(
             _("Each coder was compared with a reference coding by %(name)s.")
-            % {"name": s.reference.get_full_name() or s.reference.username}
+            % {"name": people.name(s.reference)}
         )
     per_code = [c.alpha_u.value for c in computed.codes if c.alpha_u.value is not None]
     if o.alpha_u.value is not None:

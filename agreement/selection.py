@@ -22,6 +22,7 @@ from coding.codebook import code_paths
 from coding.models import Code, Coding, CodingRound, ConsensusCoder
 from coding.visibility import EVERYTHING, Visibility
 from interviews.models import Interview, Membership, Project
+from verbatim import people
 
 UNITS = ("paragraph", "turn")  # what Krippendorff's α on presence counts as a unit
 DEFAULT_OVERLAP = Fraction(9, 10)  # MAXQDA's default: 90 %
@@ -86,10 +87,6 @@ class Selection:
             "unit": self.unit,
             "codes": "all" if self.every_code else "chosen",
         }
-
-
-def name(user) -> str:
-    return user.get_full_name() or user.username
 
 
 def read_selection(
@@ -266,7 +263,7 @@ def _round_coders(chosen: CodingRound, notes: list[str], problems: list[str]) ->
                 "%(names)s left the project: their codings are not compared.",
                 len(left),
             )
-            % {"names": ", ".join(name(coder) for coder in left)}
+            % {"names": ", ".join(people.name(coder) for coder in left)}
         )
     kept = [coder for coder in coders if coder.pk in members]
     if len(kept) < 2 and left:

@@ -36,6 +36,7 @@ from coding.visibility import visible_codings
 from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
+from verbatim import people
 from verbatim.next_page import next_page
 
 TEMPLATE = "agreement/figures.html"
@@ -330,7 +331,7 @@ def _comparison(membership, interview, code, chosen: selection.Selection) -> dic
     return {
         **_settle_context(interview, code, chosen),
         "discuss_url": reverse("review:discuss", args=[interview.project_id]),
-        "coders": [(lane, c, selection.name(c)) for lane, c in enumerate(coders)],
+        "coders": [(lane, c, people.name(c)) for lane, c in enumerate(coders)],
         "consensus_lane": len(coders),
         "blocks": blocks,
         "stripes": comparison.stylesheet(len(coders), stripes),
@@ -346,7 +347,7 @@ def _comparison(membership, interview, code, chosen: selection.Selection) -> dic
 def _items(found: list, interview, chosen: selection.Selection, by_coder: dict) -> list[dict]:
     """What each disagreement's card shows: each coder's version quoted, the codings it involves
     (to send to review), the consensus so far."""
-    names = {coder.pk: selection.name(coder) for coder in chosen.coders}
+    names = {coder.pk: people.name(coder) for coder in chosen.coders}
     labels = {pk: _("%(name)s’s version") % {"name": name} for pk, name in names.items()}
     items = []
     for region in found:

@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 
 from agreement import methods
 from agreement.figures import Figure, Figures
-from agreement.selection import name
+from verbatim.people import name
 
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 PERCENT, DECIMAL = "0.0%", "0.000"

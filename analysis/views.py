@@ -46,6 +46,7 @@ from interviews import permissions
 from interviews.models import Attribute, Interview
 from interviews.permissions import Action
 from interviews.services import number_fits
+from verbatim import people
 
 PAIRS_SHOWN = 50
 CODELINE_PAGE = 20
@@ -813,10 +814,7 @@ def progress(request: HttpRequest, project_id: int) -> HttpResponse:
     )
     coder_ids = sorted({c for _i, c in found})
     coders = {m.user_id: m.user for m in membership.project.memberships.select_related("user")}
-    names = [
-        coders[c].get_full_name() or coders[c].username if c in coders else str(c)
-        for c in coder_ids
-    ]
+    names = [people.name(coders[c]) if c in coders else str(c) for c in coder_ids]
     cells, lines = {}, []
     for i, interview in enumerate(interviews):
         for j, coder in enumerate(coder_ids):

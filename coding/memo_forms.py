@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coding.models import Memo
 from interviews.models import Project
+from verbatim import people
 
 
 class MemoForm(forms.ModelForm):
@@ -55,9 +56,7 @@ class MemoFilterForm(forms.Form):
         self.fields["author"].queryset = (
             get_user_model().objects.filter(memberships__project=project).order_by("username")
         )
-        self.fields["author"].label_from_instance = lambda user: (
-            user.get_full_name() or user.username
-        )
+        self.fields["author"].label_from_instance = people.name
 
     def filter(self, memos):
         """`memos` narrowed by the valid filters."""

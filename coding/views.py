@@ -31,7 +31,7 @@ from coding.turns import transcript_html
 from interviews import permissions, recordings
 from interviews.models import AttributeValue, Recording
 from interviews.permissions import Action
-from verbatim import plain_sql
+from verbatim import people, plain_sql
 from verbatim.options import option_list
 
 TEMPLATE = "coding/workspace.html"
@@ -201,8 +201,8 @@ def _coders(interview, seen: visibility.Visibility) -> list[Coder]:
     visible, params = seen.sql("k")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT u.id, coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username)"
-            " FROM auth_user u WHERE EXISTS (SELECT FROM coding_coding k"
+            f"SELECT u.id, {people.name_sql('u')} FROM auth_user u"
+            " WHERE EXISTS (SELECT FROM coding_coding k"
             f" WHERE k.interview_id = %s AND k.coder_id = u.id AND {visible})"
             " ORDER BY u.username",
             [interview.pk, *params],

@@ -19,6 +19,7 @@ from coding.highlights import Span, paragraphs_html
 from coding.visibility import Visibility
 from interviews.models import Interview, Turn
 from interviews.transcripts import blocks
+from verbatim import people
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,7 @@ def spans(
     the member may see (`seen`, coding/visibility.py)."""
     # With the names a highlight's title and stripes show (primary-key joins: cheap).
     sql = (
-        'SELECT k.id, k.code_id, k.start, k."end", k.coder_id, code.name,'
-        " coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username)"
+        f'SELECT k.id, k.code_id, k.start, k."end", k.coder_id, code.name, {people.name_sql("u")}'
         " FROM coding_coding k JOIN coding_code code ON code.id = k.code_id"
         " JOIN auth_user u ON u.id = k.coder_id WHERE k.interview_id = %s"
     )

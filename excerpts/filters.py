@@ -58,6 +58,7 @@ from coding.models import Code, Coding, ConsensusCoder
 from coding.visibility import EVERYTHING, Visibility, visible_codings_for
 from excerpts.proximity import OVERLAP, ROLE_RULES, Near, read_near
 from interviews.models import Attribute, Interview, Membership, Project, Speaker
+from verbatim import people
 
 MAX_VALUES = 200  # per parameter: beyond this a query string is not a researcher's
 ID = re.compile(r"[0-9]{1,18}", re.ASCII)
@@ -245,7 +246,7 @@ class Filters:
             chips.append(Chip(label, without(("followed_by", str(self.followed_by)))))
         for value in dict.fromkeys(self.coder_params):
             user = self.coders.get(self.user.pk if value == "me" else int(value))
-            name = user.get_full_name() or user.username
+            name = people.name(user)
             chips.append(Chip(_("Coder: %(name)s") % {"name": name}, without(("coder", value))))
         for pk, title in self.interviews.items():
             chips.append(

@@ -33,6 +33,7 @@ from coding.models import Code, Coding, ConsensusCoder, DetachedCoding, Memo, Re
 from excerpts import proximity
 from excerpts.filters import OPERATORS, ROLES, AttributeCondition, Filters
 from interviews.models import Attribute, AttributeValue, Interview, Membership, Speaker, Turn
+from verbatim import people
 
 CONTEXT_CHARS = 200  # about 30 words of French on each side of an excerpt
 # What separates words when a context is cut, spelled out so that PostgreSQL's regular expressions
@@ -124,7 +125,7 @@ LAST_COMMENT_SQL = f"""(SELECT r.comment FROM {ReviewEvent._meta.db_table} r
 EXCERPT_ROWS = f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
            k.created_at, code.name, i.title, i.participant,
-           coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username),
+           {people.name_sql("u")},
            {SPEAKER_SQL}, {MEMO_COUNT_SQL}, {LAST_COMMENT_SQL}
       FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
       JOIN {Coding._meta.db_table} k ON k.id = page.id
@@ -159,8 +160,7 @@ def members(project_id: int, order: str = "name") -> list[Member]:
     """Who may have coded in the project: its members, and its consensus identity."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT u.id, coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''),"
-            " u.username), u.username FROM auth_user u WHERE u.id IN ("
+            f"SELECT u.id, {people.name_sql('u')}, u.username FROM auth_user u WHERE u.id IN ("
             f" SELECT user_id FROM {Membership._meta.db_table} WHERE project_id = %s UNION"
             f" SELECT user_id FROM {ConsensusCoder._meta.db_table} WHERE project_id = %s)"
             f" ORDER BY {MEMBER_ORDERS[order]}",

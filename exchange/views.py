@@ -27,6 +27,7 @@ from exchange.tasks import IMPORT_TASK
 from interviews import permissions
 from interviews.permissions import Action
 from jobs import runner
+from verbatim import people
 
 KINDS = {plans.PROJECT: ImportDraft.Kind.PROJECT, plans.CODEBOOK: ImportDraft.Kind.CODEBOOK}
 
@@ -249,6 +250,6 @@ def hand_over(request: HttpRequest, project_id: int) -> HttpResponse:
     messages.success(
         request,
         _("The work of « %(name)s » now belongs to %(user)s.")
-        % {"name": placeholder.name, "user": member.get_full_name() or member.get_username()},
+        % {"name": placeholder.name, "user": people.name(member)},
     )
     return redirect("exchange:project", project_id)

@@ -50,6 +50,7 @@ from interviews.models import (
     Project,
     plain_number,
 )
+from verbatim import people
 
 CHUNK = 2000  # rows per server-side cursor fetch
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -232,7 +233,7 @@ def excerpt_table(
                 item.text,
                 None,
                 None,
-                person(item.coder),
+                people.name(item.coder),
                 state,
                 None,
                 None,
@@ -259,10 +260,6 @@ def attribute_values(interviews: QuerySet[Interview]) -> dict[int, dict[int, obj
             value = text
         values[interview_id][attribute_id] = value
     return values
-
-
-def person(user) -> str:
-    return user.get_full_name() or user.username
 
 
 # --- Codebook ---------------------------------------------------------------------------------
@@ -568,7 +565,7 @@ def excerpt_byline(coding: Coding, report: CodeReport) -> str:
     """Who said it, who coded it (and with sub-codes, which code; with every state, which state)
     and where: `Martine · coded by rita · Salutations · 120–180`."""
     parts = [coding.speaker_name] if coding.speaker_name else []
-    parts.append(_("coded by %(coder)s") % {"coder": person(coding.coder)})
+    parts.append(_("coded by %(coder)s") % {"coder": people.name(coding.coder)})
     if report.codes_shown:
         parts.append(coding.code.name)
     if report.every_state:
@@ -578,7 +575,7 @@ def excerpt_byline(coding: Coding, report: CodeReport) -> str:
 
 
 def _memo_byline(memo: Memo, *, show_code: bool) -> str:
-    parts = [person(memo.author)] if memo.author else []
+    parts = [people.name(memo.author)] if memo.author else []
     if show_code:
         parts.append(memo.code.name)
     parts.append(timezone.localtime(memo.created_at).strftime("%Y-%m-%d"))

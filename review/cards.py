@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from coding.models import Coding, ReviewEvent
+from verbatim import people
 
 CARD = """<li class="card review-card {status}" id="review-{pk}" tabindex="-1" \
 aria-labelledby="review-{pk}-title"{autofocus}{oob}>
@@ -123,7 +124,7 @@ def card_html(
         path=_e(card["path"]),
         state=_e(coding.get_status_display()),
         quote=_quote(coding, card["context"]),
-        coder=_e(coding.coder.get_full_name() or coding.coder.username),
+        coder=_e(people.name(coding.coder)),
         href=_e(
             f"{_path('coding:workspace', project_id, coding.interview_id)}"
             f"?at={coding.start}-{coding.end}"
@@ -199,7 +200,7 @@ def history_html(coding: Coding) -> SafeString:
     """Who decided what on a coding, and when: its coding, then each review event (`history`,
     prefetched by review/views.py `_with_history`), oldest first."""
     iso, when = _moment(coding.created_at)
-    name = coding.coder.get_full_name() or coding.coder.username
+    name = people.name(coding.coder)
     parts = [
         f'<ol class="review-history" id="review-history-{coding.pk}" '
         f'aria-label="{_e(_("Review history"))}">\n'
@@ -229,7 +230,7 @@ def history_html(coding: Coding) -> SafeString:
 
 
 def _event_text(event: ReviewEvent) -> str:
-    name = event.reviewer.get_full_name() or event.reviewer.username
+    name = people.name(event.reviewer)
     if event.undo:
         return _("%(state)s again: %(name)s undid the change") % {
             "state": event.get_status_display(),

@@ -9,11 +9,12 @@ page read them as they always did.
 """
 
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import connection
 
 from coding.models import Code, Coding, ReviewEvent
 from excerpts.queries import MEMO_COUNT_SQL, SPEAKER_SQL
 from interviews.models import Interview
+from verbatim.plain_sql import instance
 
 User = get_user_model()
 
@@ -45,10 +46,6 @@ HISTORY = f"""
      ORDER BY e.created_at, e.id"""
 
 
-def _model(model, fields: list[str], values):
-    return model.from_db(DEFAULT_DB_ALIAS, fields, values)
-
-
 def reviewed_codings(ids: list[int]) -> list[Coding]:
     """These codings in this order, each with its code, coder and interview (its text left out),
     `speaker_name`, `memo_count` and `history` (its review events, oldest first)."""
@@ -61,18 +58,18 @@ def reviewed_codings(ids: list[int]) -> list[Coding]:
         events = cursor.fetchall()
     codings = []
     for row in rows:
-        coding = _model(Coding, CODING_FIELDS, row[:10])
+        coding = instance(Coding, row[:10], CODING_FIELDS)
         project_id, title, code_name, username, first, last, speaker, memos = row[10:]
-        coding.interview = _model(
-            Interview, ["id", "project_id", "title"], (coding.interview_id, project_id, title)
+        coding.interview = instance(
+            Interview, (coding.interview_id, project_id, title), ["id", "project_id", "title"]
         )
-        coding.code = _model(Code, ["id", "name"], (coding.code_id, code_name))
-        coding.coder = _model(User, USER_FIELDS, (coding.coder_id, username, first, last))
+        coding.code = instance(Code, (coding.code_id, code_name), ["id", "name"])
+        coding.coder = instance(User, (coding.coder_id, username, first, last), USER_FIELDS)
         coding.speaker_name, coding.memo_count, coding.history = speaker, memos, []
         codings.append(coding)
     by_id = {coding.pk: coding for coding in codings}
     for row in events:
-        event = _model(ReviewEvent, EVENT_FIELDS, row[:7])
-        event.reviewer = _model(User, USER_FIELDS, (event.reviewer_id, *row[7:]))
+        event = instance(ReviewEvent, row[:7], EVENT_FIELDS)
+        event.reviewer = instance(User, (event.reviewer_id, *row[7:]), USER_FIELDS)
         by_id[event.coding_id].history.append(event)
     return codings

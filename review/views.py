@@ -32,6 +32,7 @@ from interviews.permissions import Action
 from review import workflow
 from review.cards import card_html
 from review.queries import reviewed_codings
+from verbatim import people
 from verbatim.next_page import next_page
 from verbatim.options import option_list
 
@@ -244,7 +245,7 @@ def review_decide(request: HttpRequest, project_id: int, coding_id: int) -> Http
     elif decision == "send_back":
         error = _attempt(request, workflow.send_back, coding, membership, comment)
         message = _("Sent back to %(name)s with your comment.") % {
-            "name": coding.coder.get_full_name() or coding.coder.username
+            "name": people.name(coding.coder)
         }
     else:
         error = _("Unknown decision: approve or send back.")

@@ -22,6 +22,7 @@ from coding.models import Coding, ReviewEvent
 from interviews import permissions
 from interviews.models import Membership
 from interviews.permissions import Action
+from verbatim import people
 
 Status = Coding.Status
 
@@ -130,7 +131,7 @@ def _stale_message(coding: Coding) -> str:
         .order_by("-created_at", "-id")
         .first()
     )
-    who = (last.reviewer.get_full_name() or last.reviewer.username) if last else None
+    who = people.name(last.reviewer) if last else None
     if coding.status == Status.APPROVED:
         if who:
             return _("This coding was already approved by %(name)s.") % {"name": who}

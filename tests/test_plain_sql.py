@@ -24,3 +24,10 @@ def test_fetched_instances_equal_the_orms_field_for_field(project):
     (read,) = plain_sql.fetch(get_user_model(), "t.id = %s", [user.pk])
     assert (read.pk, read.password, read.date_joined) == (user.pk, user.password, user.date_joined)
     assert plain_sql.fetch(Code, "t.project_id = %s", [0]) == []
+
+
+def test_an_instance_from_some_fields_defers_the_others(project):
+    code = make_code(project, "Voisinage courtois")
+    built = plain_sql.instance(Code, (code.pk, "Voisinage courtois"), ["id", "name"])
+    assert (built.pk, built.name) == (code.pk, "Voisinage courtois")
+    assert "project_id" in built.get_deferred_fields() and built._state.adding is False

@@ -15,9 +15,10 @@ def columns(model, alias: str) -> str:
     return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
-def instance(model, values):
-    """A model instance from a row of `columns(model, …)`, as a queryset would have built it."""
-    names = [field.attname for field in model._meta.concrete_fields]
+def instance(model, values, fields: list[str] | None = None):
+    """A model instance from a row of `columns(model, …)`, as a queryset would have built it; or
+    from the values of some `fields` only (attnames), the others deferred, as `.only()` builds it."""
+    names = fields or [field.attname for field in model._meta.concrete_fields]
     return model.from_db(DEFAULT_DB_ALIAS, names, values)
 
 
