@@ -92,13 +92,15 @@ def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     if not excerpts.is_valid():
         return _refused(project, excerpts.errors, back)
     limit = settings.VERBATIM_EXPORT_JOB_ROWS
-    if queries.count(excerpts, limit=limit) > limit:
+    count = queries.count(excerpts, limit=limit)
+    if count > limit:
         return _export_job(request, project, kind, back)
     table = writers.excerpt_table(
         project,
         writers.for_export(queries.codings(excerpts)),
         queries.detached(excerpts),
         paths=excerpts.paths,
+        count=count,
     )
     return _download(table, kind, _filename(project, "excerpts", kind))
 

@@ -18,6 +18,7 @@ from coding.models import Code, Coding, Memo, ReviewEvent
 from excerpts import queries
 from excerpts.filters import read_filters
 from excerpts.queries import context_after, context_before
+from exports import writers
 from exports.writers import Table, xlsx_cell, xlsx_file
 from interviews.models import Attribute, AttributeValue
 from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview, make_project
@@ -437,3 +438,26 @@ def test_the_export_links_keep_the_filters(project):
     assert f'href="{base}?format=xlsx&amp;code=4"' in html
     html = render_to_string("exports/links.html#codebook-links", {"project": project})
     assert f'href="/projects/{project.pk}/codebook/export/?format=xlsx"' in html
+
+
+def test_a_small_export_is_read_at_once_and_a_large_one_streamed_with_the_same_rows(
+    project, rita, study
+):
+    """exports/writers.py `_rows_and_texts`: the page-sized export a view makes (its count known
+    and small) reads rows and texts in two plain statements; a job's (count unknown) streams them
+    through server-side cursors. Both give the same table."""
+    excerpts = read_filters(project, QueryDict(""), user=rita)
+
+    def table(count):
+        rows = writers.for_export(queries.codings(excerpts))
+        with CaptureQueriesContext(connection) as seen:
+            lines = list(
+                writers.excerpt_table(project, rows, paths=excerpts.paths, count=count).rows
+            )
+        return lines, [query["sql"] for query in seen.captured_queries]
+
+    at_once, statements = table(queries.count(excerpts, limit=10))
+    streamed, streamed_statements = table(None)
+    assert len(at_once) == 4 and at_once == streamed
+    assert not any("DECLARE" in sql for sql in statements)
+    assert sum("DECLARE" in sql for sql in streamed_statements) == 2
