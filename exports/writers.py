@@ -4,7 +4,8 @@
 A `Table` (translated header, lazily built rows) is written by either writer, so the CSV and the
 Excel file of one export always have the same columns. Large exports never sit in memory: the CSV is
 written row by row as the response streams, and the Excel file row by row into a temporary file,
-both fed by a server-side cursor.
+both fed by a server-side cursor (an export of one fetch or less is read at once:
+`_rows_and_texts`).
 
 Cells are guarded against formula injection: in CSV a text starting with = + - @ (or a tab or
 carriage return, as OWASP advises) gets a leading apostrophe; in Excel every text is stored as a
@@ -354,8 +355,8 @@ def csv_line(values: Iterable) -> str:
 
     Written here because the csv module examines its text character by character, in C but
     through a function call each: with the guard, about 135 ms of the 10,000-excerpt export's 320,
-    against 57 ms for these string methods, which scan in C at memory speed. tests/exports/test_csv.py holds the two
-    to the same output.
+    against 57 ms for these string methods, which scan in C at memory speed.
+    tests/exports/test_csv.py holds the two to the same output.
     """
     cells = [_csv_cell(value) for value in values]
     if cells == [""]:
