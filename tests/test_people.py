@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.template import engines
 
@@ -31,3 +32,10 @@ def test_the_template_filter_escapes_the_name():
     user = get_user_model().objects.create_user("x", first_name="<b>Rémi</b>")
     rendered = engines["django"].from_string("{{ user|person }}").render({"user": user})
     assert rendered == "&lt;b&gt;Rémi&lt;/b&gt;"
+
+
+def test_no_one_is_named_nothing_in_python_and_templates():
+    for nobody in (None, AnonymousUser()):
+        assert people.name(nobody) == ""
+        rendered = engines["django"].from_string('{{ who|person|default:"—" }}')
+        assert rendered.render({"who": nobody}) == "—"

@@ -11,6 +11,10 @@ register = template.Library()
 
 @register.filter(name="person")
 def name(user) -> str:
+    """Nothing for no one: a memo's deleted author, a trash entry's, a visitor signed out (whose
+    names templates used to read as empty)."""
+    if user is None or not user.is_authenticated:
+        return ""
     return user.get_full_name() or user.username
 
 

@@ -219,3 +219,14 @@ def test_the_docx_of_an_empty_report_says_so(client, project, rita):
     response = client.get(url(project, code, "?format=docx"), headers=EN)
     texts = [p.text for p in open_docx(response).paragraphs]
     assert "No approved excerpts yet." in texts
+
+
+def test_a_memo_whose_author_left_still_shows_in_the_report(client, project, rita, report):
+    banc = report["codings"]["banc"]
+    Memo.objects.create(project=project, author=None, coding=banc, body="Note d'une ancienne")
+    client.force_login(rita)
+    for query in ("", "?format=docx"):
+        response = client.get(url(project, report["code"], query), headers=EN)
+        assert response.status_code == 200
+    page = client.get(url(project, report["code"]), headers=EN).content.decode()
+    assert "Note d&#x27;une ancienne" in page and "Le banc revient souvent" in page
