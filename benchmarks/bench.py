@@ -281,6 +281,13 @@ def open_interview(ctx: Context) -> Request:
     return Request("get", url, ctx.researcher)
 
 
+def open_interview_changed(ctx: Context) -> Request:
+    """The interview page as first opened after its codings changed: a coding is added (untimed)
+    before each request, so the transcript's HTML cannot come from coding.workspace's cache."""
+    _add_coding(ctx)
+    return open_interview(ctx)
+
+
 def open_long(ctx: Context) -> Request:
     url = reverse("coding:workspace", args=[ctx.long.project_id, ctx.long.pk])
     return Request("get", url, ctx.researcher)
@@ -1061,9 +1068,8 @@ def cooccurrence_cold(ctx: Context) -> Request:
     return _analysis("cooccurrence")(ctx)
 
 
-def cooccurrence_changed(ctx: Context) -> Request:
-    """The co-occurrence page as the first visit after a coding changed in one interview: a
-    coding is added there (untimed) before each request, which counts that interview again."""
+def _add_coding(ctx: Context) -> None:
+    """A coding added to the bench's interview (untimed: before the request), as a coder would."""
     start, end, code_id = _random_selection(ctx)
     with recorded_as(ctx.researcher_user, interview_id=ctx.interview.pk):
         coding = Coding.objects.create(
@@ -1074,6 +1080,12 @@ def cooccurrence_changed(ctx: Context) -> Request:
             end=end,
         )
     ctx.created.append(coding.pk)  # cleanup() removes it
+
+
+def cooccurrence_changed(ctx: Context) -> Request:
+    """The co-occurrence page as the first visit after a coding changed in one interview: a
+    coding is added there (untimed) before each request, which counts that interview again."""
+    _add_coding(ctx)
     return _analysis("cooccurrence")(ctx)
 
 
@@ -1213,6 +1225,9 @@ class Path:
 
 PATHS = [
     Path("open_interview", "coding:workspace", open_interview, floor_open_interview),
+    Path(
+        "open_interview_changed", "coding:workspace", open_interview_changed, floor_open_interview
+    ),
     Path("open_long", "coding:workspace", open_long, floor_open_long),
     Path("apply_code", "coding:apply-code", apply_code, floor_apply_code),
     Path("remove_coding", "coding:remove-coding", remove_coding, floor_remove_coding),
@@ -1416,6 +1431,8 @@ def note(ctx: Context, name: str) -> str:
     """What a path's row is about, when its name does not say it all."""
     if name == "open_interview":
         return f"interview with {ctx.interview_codings} codings"
+    if name == "open_interview_changed":
+        return "the same, a coding added before each request"
     if name == "open_long":
         return f"{ctx.long.text_length:,} characters, {ctx.long.codings.count():,} codings"
     if name in ("export_csv", "export_xlsx"):

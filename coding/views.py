@@ -25,9 +25,7 @@ from django_htmx.http import trigger_client_event
 from coding import actions, visibility, workspace
 from coding.codebook import code_paths, fold
 from coding.forms import ApplyCodeForm, UpdateCodingForm
-from coding.highlights import paragraphs_html
 from coding.models import Code, Coding, ReviewEvent, TextChange
-from coding.turns import transcript_html
 from interviews import permissions, recordings
 from interviews.models import AttributeValue, Recording
 from interviews.permissions import Action
@@ -262,17 +260,15 @@ def interview_workspace(request: HttpRequest, project_id: int, interview_id: int
     coders = workspace.CoderFilter.parse(request.GET.get("coders"))
     seen = visibility.visible_codings(membership)
     since = workspace.last_event_id(interview)  # before reading codings: nothing falls in between
-    blocks = workspace.display_blocks(interview)
-    paragraphs = [p for block in blocks for p in block.paragraphs]
-    htmls = paragraphs_html(paragraphs, workspace.spans(interview, request.user, coders, seen=seen))
-    for paragraph, html in zip(paragraphs, htmls, strict=True):
-        paragraph.html = html  # built from escaped text by coding.highlights
     recording = _recording(interview)
+    turns = workspace.transcript(
+        interview, request.user, coders, seen=seen, playable=recording is not None
+    )
     context = {
         "project": membership.project,
         "membership": membership,
         "interview": interview,
-        "turns": transcript_html(blocks, playable=recording is not None),
+        "turns": turns,
         "since": since,
         "coders": coders.value,
         "blind": interview.pk in seen.blind,  # a blind coding round's: say why others' are hidden

@@ -12,6 +12,7 @@ from tests.factories import make_code, make_coding
 
 NAMES = [
     "open_interview",
+    "open_interview_changed",
     "open_long",
     "apply_code",
     "remove_coding",
