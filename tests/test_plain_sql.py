@@ -31,3 +31,21 @@ def test_an_instance_from_some_fields_defers_the_others(project):
     built = plain_sql.instance(Code, (code.pk, "Voisinage courtois"), ["id", "name"])
     assert (built.pk, built.name) == (code.pk, "Voisinage courtois")
     assert "project_id" in built.get_deferred_fields() and built._state.adding is False
+
+
+def test_a_joined_row_gives_each_models_instance(project, interview):
+    from django.db import connection
+
+    from interviews.models import Attribute, AttributeValue
+
+    attribute = Attribute.objects.create(project=project, name="Milieu", position=3)
+    AttributeValue.objects.create(interview=interview, attribute=attribute, text="Rue")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {plain_sql.columns(AttributeValue, 'v')}, {plain_sql.columns(Attribute, 'a')}"
+            " FROM interviews_attributevalue v JOIN interviews_attribute a ON a.id = v.attribute_id"
+        )
+        value, read = plain_sql.instances(cursor.fetchone(), AttributeValue, Attribute)
+    expected = AttributeValue.objects.select_related("attribute").get()
+    assert model_to_dict(value) == model_to_dict(expected)
+    assert model_to_dict(read) == model_to_dict(expected.attribute) and read.position == 3

@@ -22,6 +22,17 @@ def instance(model, values, fields: list[str] | None = None):
     return model.from_db(DEFAULT_DB_ALIAS, names, values)
 
 
+def instances(row, *models) -> list:
+    """One instance of each model from a row of their `columns`, side by side in that order (a
+    join: the second is usually what the first points at)."""
+    found, start = [], 0
+    for model in models:
+        width = len(model._meta.concrete_fields)
+        found.append(instance(model, row[start : start + width]))
+        start += width
+    return found
+
+
 def fetch(model, condition: str, params: list, *, order: str = "") -> list:
     """The instances of `model` (aliased `t` in `condition` and `order`) that meet `condition`."""
     sql = f"SELECT {columns(model, 't')} FROM {model._meta.db_table} t WHERE {condition}"
