@@ -94,21 +94,22 @@ def transcript(
     coder's name, a speaker, the text after a correction, the language) is a different key, so no
     entry can be stale, and another member's codings are part of another key: nothing to invalidate.
     """
-    span_rows = tuple(_span_rows(interview, user, coders, seen=seen))
-    html = _transcript(interview.text, _turn_rows(interview), span_rows, playable, get_language())
+    shown = tuple(span_rows(interview, user, coders, seen=seen))
+    html = _transcript(interview.text, _turn_rows(interview), shown, playable, get_language())
     return mark_safe(html)  # noqa: S308 -- escaped by coding.turns and coding.highlights
 
 
-# Entries hold a transcript, its rows and its HTML (about 0.5 MB for a 90-minute interview).
+# Entries hold a transcript, its rows and its HTML: about 0.5 MB for a 90-minute interview, 4 MB
+# for the bench's million-character one.
 TRANSCRIPT_CACHE_SIZE = 32
 
 
 @lru_cache(maxsize=TRANSCRIPT_CACHE_SIZE)
-def _transcript(text: str, turn_rows, span_rows, playable: bool, language: str | None) -> str:
+def _transcript(text: str, turn_rows, shown, playable: bool, language: str | None) -> str:
     """A pure function of its arguments (the active `language` names unknown speakers)."""
     found = _blocks(text, turn_rows)
     paragraphs = [p for block in found for p in block.paragraphs]
-    htmls = paragraphs_html(paragraphs, [Span(*row) for row in span_rows])
+    htmls = paragraphs_html(paragraphs, [Span(*row) for row in shown])
     for paragraph, html in zip(paragraphs, htmls, strict=True):
         paragraph.html = html  # built from escaped text by coding.highlights
     return transcript_html(found, playable)
@@ -160,11 +161,11 @@ def touched_paragraphs(interview: Interview, ranges) -> list:
     return [cut.items[i] for i in sorted(touched)]
 
 
-# spans() and changes_since() run on every workspace action: plain SQL saves more time than
+# span_rows() and changes_since() run on every workspace action: plain SQL saves more time than
 # PostgreSQL needs to run them, which the ORM would spend compiling the same statements.
 
 
-def _span_rows(
+def span_rows(
     interview: Interview,
     user,
     coders: CoderFilter,
@@ -196,18 +197,6 @@ def _span_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def spans(
-    interview: Interview,
-    user,
-    coders: CoderFilter,
-    start: int = 0,
-    end: int | None = None,
-    *,
-    seen: Visibility,
-) -> list[Span]:
-    return [Span(*row) for row in _span_rows(interview, user, coders, start, end, seen=seen)]
 
 
 def last_event_id(interview: Interview) -> int:
@@ -251,7 +240,8 @@ def changes_since(
     if not touched:
         return Changes([], code_ids, next_since)
     low, high = touched[0].start, touched[-1].start + len(touched[-1].text)
-    html = paragraphs_html(touched, spans(interview, user, coders, low, high, seen=seen), oob=True)
+    shown = [Span(*row) for row in span_rows(interview, user, coders, low, high, seen=seen)]
+    html = paragraphs_html(touched, shown, oob=True)
     return Changes(html, code_ids, next_since)
 
 
