@@ -32,6 +32,7 @@ from django.utils import timezone
 from coding.models import Code, Coding, ConsensusCoder, DetachedCoding, Memo, ReviewEvent
 from excerpts import proximity
 from excerpts.filters import OPERATORS, ROLES, AttributeCondition, Filters
+from interviews import texts as interview_texts
 from interviews.models import Attribute, AttributeValue, Interview, Membership, Speaker, Turn
 from verbatim import people
 
@@ -407,11 +408,11 @@ def _day_start(day: date) -> datetime:
 
 def add_context(codings: list[Coding]) -> None:
     """Give fetched `codings` (from `codings(context=False)`) the `context_before` and
-    `context_after` that `codings()` annotates, reading each of their interviews' text once."""
-    interview_ids = {coding.interview_id for coding in codings}
-    texts = dict(Interview.objects.filter(pk__in=interview_ids).values_list("pk", "text"))
+    `context_after` that `codings()` annotates, from each of their interviews' text read once
+    (or kept from an earlier read: interviews.texts)."""
+    texts = interview_texts.texts(coding.interview_id for coding in codings)
     for coding in codings:
-        text = texts[coding.interview_id]
+        text = texts.get(coding.interview_id, "")  # deleted meanwhile: no context, no error
         coding.context_before = context_before(text, coding.start)
         coding.context_after = context_after(text, coding.end)
 

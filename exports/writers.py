@@ -43,6 +43,7 @@ from coding.codebook import code_paths, subtree_ids
 from coding.models import Code, Coding, Memo, ReviewEvent
 from coding.visibility import EVERYTHING, Visibility
 from excerpts.queries import context_after, context_before, speaker_name
+from interviews import texts as interview_texts
 from interviews.models import (
     Attribute,
     AttributeValue,
@@ -154,17 +155,19 @@ class _Contexts:
 
 
 def _rows_and_texts(rows: QuerySet, count: int | None) -> tuple[Iterable[dict], Iterable]:
-    """The export's rows and their interviews' texts. A small export (`count` rows, at most a
-    fetch) is read at once, then the texts of the interviews it names: two statements. A larger
-    one streams both through server-side cursors (a cursor's declaring, fetching and closing cost
-    a few milliseconds, which the page-sized exports a researcher makes all day would feel)."""
-    texts = Interview.objects.order_by("title", "pk").values_list("pk", "text")
+    """The export's rows and their interviews' texts (interviews.texts, which keeps those it has
+    read). A small export (`count` rows, at most a fetch) is read at once, then the texts of the
+    interviews it names. A larger one streams its rows through a server-side cursor (whose
+    declaring, fetching and closing cost a few milliseconds, which the page-sized exports a
+    researcher makes all day would feel), and the texts a few at a time."""
+    interviews = Interview.objects.order_by("title", "pk")
     if count is not None and count <= CHUNK:
         fetched = list(rows)
-        return fetched, texts.filter(pk__in={row["interview_id"] for row in fetched})
-    # 16 transcripts per fetch (about 1 MB): round trips stay few, memory small.
-    texts = texts.filter(pk__in=rows.values("interview_id")).iterator(chunk_size=16)
-    return rows.iterator(chunk_size=CHUNK), texts
+        interviews = interviews.filter(pk__in={row["interview_id"] for row in fetched})
+    else:
+        fetched = rows.iterator(chunk_size=CHUNK)
+        interviews = interviews.filter(pk__in=rows.values("interview_id"))
+    return fetched, interview_texts.in_order(interviews.values_list("pk", "checksum"))
 
 
 def excerpt_table(

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
+from interviews import texts
 from interviews.models import Interview, Membership, Project
 
 Role = Membership.Role
@@ -83,12 +84,13 @@ def project_for(user, project_id: int, action: Action = Action.VIEW) -> Membersh
     return membership
 
 
-def _columns(model, alias: str) -> tuple[list[str], str]:
-    fields = model._meta.concrete_fields
+def _columns(model, alias: str, leave_out: tuple[str, ...] = ()) -> tuple[list[str], str]:
+    fields = [f for f in model._meta.concrete_fields if f.attname not in leave_out]
     return [f.attname for f in fields], ", ".join(f'{alias}."{f.column}"' for f in fields)
 
 
-_INTERVIEW_FIELDS, _interview_columns = _columns(Interview, "i")
+# The text comes from interviews.texts, by the row's checksum: most actions find it kept.
+_INTERVIEW_FIELDS, _interview_columns = _columns(Interview, "i", leave_out=("text",))
 _PROJECT_FIELDS, _project_columns = _columns(Project, "p")
 _MEMBERSHIP_FIELDS, _membership_columns = _columns(Membership, "m")
 
@@ -113,7 +115,8 @@ _INTERVIEW_FOR = f"""
 def interview_for(
     user, project_id: int, interview_id: int, action: Action = Action.VIEW
 ) -> tuple[Membership, Interview]:
-    """The membership and the interview, in one query: every coding action starts here."""
+    """The membership and the interview, in one query (and its text from interviews.texts, a
+    second only when this process has not kept it): every coding action starts here."""
     if not user.is_authenticated:
         raise Http404
     with connection.cursor() as cursor:
@@ -129,6 +132,7 @@ def interview_for(
     membership_id, role = row[-2:]
     membership = Membership(pk=membership_id, project=project, user=user, role=role)
     require(membership, action)
+    interview.text = texts.text(interview.pk, interview.checksum)
     return membership, interview
 
 

@@ -186,6 +186,10 @@ if STATEMENT_TIMEOUT:
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Transcripts each process keeps in memory, by content (interviews/texts.py), in MB: excerpts'
+# contexts and redrawn paragraphs then skip reading and decompressing them.
+TEXT_CACHE_MB = envint("VERBATIM_TEXT_CACHE_MB", 32)
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},  # Django's default
     # The rows of the analysis tables (analysis/queries.py, cached_rows): in a table of the database
