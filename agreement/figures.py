@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from agreement import metrics
 from agreement.selection import Selection
+from interviews import texts as interview_texts
 from interviews.models import Interview, Turn
 from interviews.transcripts import blocks
 from verbatim.people import name
@@ -264,7 +265,7 @@ def _unit_bounds(selection: Selection) -> Units:
     keys = {pk: (pk, checksums[pk], selection.unit) for pk in ids}
     missing = [pk for pk in ids if keys[pk] not in _unit_cache]
     if missing:
-        texts = dict(Interview.objects.filter(pk__in=missing).values_list("pk", "text"))
+        texts = dict(interview_texts.in_order((pk, checksums[pk]) for pk in missing))
         turns: dict[int, list] = {}
         rows = Turn.objects.filter(interview_id__in=missing).order_by("interview_id", "start")
         for interview_id, start, end in rows.values_list("interview_id", "start", "end"):
