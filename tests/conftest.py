@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from interviews import texts
 from interviews.models import Membership
 from tests.factories import make_code, make_coding, make_interview, make_project, make_user
 
@@ -17,6 +18,13 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def no_kept_texts():
+    """Each test starts as a fresh process would, with no transcript kept (interviews/texts.py):
+    query counts then do not depend on which tests ran before."""
+    texts.clear()
 
 
 @pytest.fixture
