@@ -84,6 +84,43 @@ def test_the_popover_lists_shortcuts_then_every_code_escaped(client, project, in
     )  # the stripes' menu
 
 
+@pytest.mark.parametrize("elsewhere", [0, 6], ids=["coded-here-last", "coded-elsewhere-since"])
+def test_the_shortcuts_count_the_last_codings_in_this_project(
+    project, interview, rita, monkeypatch, elsewhere
+):
+    """The window is the user's last USAGE_WINDOW codings of this project's codes, found by the
+    first walk or, when the user coded more than RECENT_WALK times elsewhere since, by the merge
+    of each code's newest: the same codes either way, and the other project's never."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from coding import views
+    from coding.models import Coding
+    from tests.factories import make_code, make_coding, make_interview, make_project
+
+    monkeypatch.setattr(views, "USAGE_WINDOW", 4)
+    monkeypatch.setattr(views, "RECENT_WALK", 5)
+    a, b, c = (make_code(project, name) for name in "ABC")
+    other = make_project("Ailleurs")
+    there = make_code(other, "Là-bas")
+    moments = iter(timezone.now() - timedelta(minutes=100 - n) for n in range(100))
+    # Oldest first: B three times (outside the window of four), then C, A, A, C.
+    for code in [b, b, b, c, a, a, c]:
+        coding = make_coding(interview, code, rita, 0, 5)
+        Coding.objects.filter(pk=coding.pk).update(created_at=next(moments))
+    elsewhere_interview = make_interview(other)
+    for _ in range(elsewhere):
+        coding = make_coding(elsewhere_interview, there, rita, 0, 5)
+        Coding.objects.filter(pk=coding.pk).update(created_at=next(moments))
+    with CaptureQueriesContext(connection) as queries:
+        lately = views._lately(rita.pk, [a.pk, b.pk, c.pk])
+    assert lately == [c.pk, a.pk, a.pk, c.pk]
+    assert len(queries) == (2 if elsewhere else 1)  # the merge only when the walk fell short
+
+
 def test_the_coder_menus_name_each_coder_of_the_interview_once(client, interview, code, rita, sam):
     from tests.factories import make_coding, make_user
 
