@@ -64,7 +64,7 @@ class Row:
 
 def _setup(request: HttpRequest, project_id: int, action: Action = Action.VIEW):
     membership = permissions.project_for(request.user, project_id, action)
-    filters = read_filters(membership.project, request.GET, user=request.user)
+    filters = read_filters(membership.project, request.GET, member=membership)
     return membership, filters
 
 
@@ -676,7 +676,7 @@ def _lanes(strip: queries.Strip, rows: list[Row], href: str) -> list[charts.Lane
 @_bounded
 def portrait(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
     membership, interview = permissions.interview_for(request.user, project_id, interview_id)
-    filters = read_filters(membership.project, request.GET, user=request.user)
+    filters = read_filters(membership.project, request.GET, member=membership)
     context = _context(request, membership, filters, interview=interview)
     if not filters.is_valid():
         return render(request, "analysis/portrait.html", context)

@@ -1,6 +1,6 @@
 """Reading the excerpt filters of a project from a query string: URL → `Filters`, typed and checked.
 
-`read_filters(project, request.GET, user=…)` checks every value against the project (another
+`read_filters(project, request.GET, member=…)` checks every value against the project (another
 project's ids are "unknown", exactly like ids that do not exist) and names each problem in
 `Filters.errors`. `Filters` also writes itself back as a query string and as removable chips.
 The excerpts page, the review queue, the exports and the analysis pages share it; excerpts/queries.py
@@ -55,7 +55,7 @@ from django.utils.translation import gettext as _
 
 from coding.codebook import code_paths
 from coding.models import Code, Coding, ConsensusCoder
-from coding.visibility import EVERYTHING, Visibility, visible_codings_for
+from coding.visibility import EVERYTHING, Visibility, visible_codings, visible_codings_for
 from excerpts.proximity import OVERLAP, ROLE_RULES, Near, read_near
 from interviews.models import Attribute, Interview, Membership, Project, Speaker
 from verbatim import people
@@ -281,12 +281,17 @@ class Filters:
         return chips
 
 
-def read_filters(project: Project, data, *, user=None) -> Filters:
+def read_filters(project: Project, data, *, user=None, member: Membership | None = None) -> Filters:
     """The filters that `data` (a QueryDict, or a dict of strings or lists) asks for, on the
-    codings `user` may see (all of them without a user: scripts)."""
-    filters = Filters(project=project, user=user)
-    if user is not None and user.is_authenticated:
-        filters.seen = visible_codings_for(user, project.pk)
+    codings `user` may see (all of them without a user: scripts). A view holding the user's
+    membership passes it as `member` instead: what a supervisor sees is then known without asking
+    the database."""
+    if member is not None:
+        filters = Filters(project=project, user=member.user, seen=visible_codings(member))
+    else:
+        filters = Filters(project=project, user=user)
+        if user is not None and user.is_authenticated:
+            filters.seen = visible_codings_for(user, project.pk)
     for code, path in code_paths(project.pk):
         filters.paths[code.pk] = path
         filters.codes[code.pk] = code

@@ -199,7 +199,7 @@ def _code_checks(filters: Filters) -> str:
 def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id)
     project = membership.project
-    filters = read_filters(project, request.GET, user=request.user)
+    filters = read_filters(project, request.GET, member=membership)
     if request.htmx and request.htmx.target == INTERVIEW_SELECT:
         # Every interview as an option, asked for when the form's interview list is opened.
         interviews = Interview.objects.filter(project=project).order_by("title", "pk")

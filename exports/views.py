@@ -88,7 +88,7 @@ def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     back = f"{reverse('excerpts:list', args=[project.pk])}?{params.urlencode()}"
     if kind not in ("csv", "xlsx"):
         return _refused(project, [_("Choose CSV or Excel (xlsx).")], back)
-    excerpts = read_filters(project, request.GET, user=request.user)
+    excerpts = read_filters(project, request.GET, member=membership)
     if not excerpts.is_valid():
         return _refused(project, excerpts.errors, back)
     limit = settings.VERBATIM_EXPORT_JOB_ROWS

@@ -144,7 +144,7 @@ def _cards_html(request: HttpRequest, membership: Membership, cards, oob=False) 
 
 def _fresh_cards(membership: Membership, coding_ids, **extra) -> list[dict]:
     """Fresh cards of these codings of the member's project (after a decision), in queue order."""
-    filters = read_filters(membership.project, QueryDict(), user=membership.user)
+    filters = read_filters(membership.project, QueryDict(), member=membership)
     codings = _excerpts(filters, coding_ids)
     cards = _cards(membership, filters, codings)
     for card in cards:
@@ -209,7 +209,7 @@ def _filter_choices(project_id: int, filters: Filters) -> dict:
 def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id, Action.REVIEW)
     project = membership.project
-    filters = read_filters(project, _queue_params(request.GET), user=request.user)
+    filters = read_filters(project, _queue_params(request.GET), member=membership)
     context = {
         "project": project,
         "membership": membership,
@@ -365,7 +365,7 @@ def review_history(request: HttpRequest, project_id: int, coding_id: int) -> Htt
 def to_revise(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id, Action.CODE)
     mine = QueryDict(f"status={Coding.Status.NEEDS_CHANGE}&coder={membership.user_id}")
-    filters = read_filters(membership.project, mine, user=request.user)
+    filters = read_filters(membership.project, mine, member=membership)
     page, codings = _page(filters, request.GET.get("page"), REVISE_ORDER)
     cards = [
         {"coding": coding, "path": filters.paths.get(coding.code_id, coding.code.name)}
@@ -392,7 +392,7 @@ def resubmit(request: HttpRequest, project_id: int, coding_id: int) -> HttpRespo
     if not request.htmx:
         messages.add_message(request, messages.ERROR if error else messages.SUCCESS, message)
         return redirect(next_page(request, reverse("review:to-revise", args=[project_id])))
-    filters = read_filters(membership.project, QueryDict(), user=request.user)
+    filters = read_filters(membership.project, QueryDict(), member=membership)
     coding = next(iter(_excerpts(filters, [coding.pk])), None)
     if coding is None:
         return render(request, f"{TEMPLATE}#gone", {"coding_id": coding_id, "message": message})

@@ -446,3 +446,29 @@ def test_each_chip_names_a_filter_and_links_to_the_others(project, codes, attrib
 def test_a_sub_code_chip_shows_its_path(project, codes):
     (chip,) = read_filters(project, QueryDict(f"code={codes['banc'].pk}")).chips()
     assert chip.label == "Lien › Banc" and chip.query == ""
+
+
+@pytest.mark.parametrize("role", ["researcher", "supervisor"])
+def test_a_membership_gives_what_its_member_sees_without_asking_again(
+    project, interview, codes, rita, sam, role
+):
+    """`member=` reads the blind rounds only for a researcher (a supervisor sees everything), and
+    gives the same filters as `user=`."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from coding.models import CodingRound
+    from interviews import permissions
+
+    round_ = CodingRound.objects.create(project=project, name="Aveugle", created_by=sam)
+    round_.coders.set([rita])
+    round_.interviews.set([interview])
+    user = rita if role == "researcher" else sam
+    membership = permissions.membership_for(user, project.pk)
+    with CaptureQueriesContext(connection) as queries_seen:
+        given = read_filters(project, QueryDict(""), member=membership)
+    asked = read_filters(project, QueryDict(""), user=user)
+    assert given.seen == asked.seen and given.user == user
+    assert given.seen.blind == ({interview.pk} if role == "researcher" else set())
+    rounds_read = [q for q in queries_seen.captured_queries if "codinground" in q["sql"]]
+    assert len(rounds_read) == (1 if role == "researcher" else 0)
