@@ -131,15 +131,22 @@ class Coding(models.Model):
             models.Index(fields=["code", "interview"]),
             models.Index(fields=["coder", "interview"]),
             models.Index(fields=["status", "code"]),
-            # The review queue: pending codings, oldest first, one page at a time.
+            # The review queue: pending codings, oldest first, one page at a time...
             models.Index(fields=["status", "created_at", "id"], name="coding_review_queue"),
+            # ...and how many a project has (up to 10,001): an index-only scan of its interviews'
+            # entries, where counting read the table (3.2 to 1.4 ms for 9,000 at S).
+            models.Index(
+                fields=["interview"],
+                condition=models.Q(status="pending"),
+                name="coding_pending",
+            ),
             # The coding popover ranks a user's codes by their latest codings in the project: an
             # index-only scan, newest first, that stops after a few hundred of the project's...
             models.Index(
                 fields=["coder", "-created_at"], include=["code"], name="coding_coder_recent"
             ),
             # ...unless the user's newer codings are mostly in other projects, which that scan
-            # would wade through (270,000 of them in the bench's S, 75 ms): then these, by code.
+            # would wade through: then these, by code (coding/views.py, _lately).
             models.Index(fields=["coder", "code", "-created_at"], name="coding_coder_code_recent"),
         ]
         verbose_name = _("coding")
