@@ -35,7 +35,7 @@ from verbatim.options import option_list
 TEMPLATE = "coding/workspace.html"
 SHORTCUTS = 9
 USAGE_WINDOW = 500
-RECENT_WALK = 4 * USAGE_WINDOW  # how far _lately first looks
+RECENT_WALK = 20 * USAGE_WINDOW  # how far _lately first looks (about 1 ms at most)
 
 
 def _state(request: HttpRequest) -> tuple[int, workspace.CoderFilter]:
