@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 EMBEDDED_DATABASE = "verbatim"
+# Django's PostgreSQL backend, its connection check made cheaper (verbatim/postgresql/base.py).
+ENGINE = "verbatim.postgresql"
 _server = None  # pgserver's handle for this process: it stops the cluster at exit if we are last
 _supervisor: threading.Thread | None = None
 # Set when this process exits: pgserver's exit hook is stopping the cluster on purpose. A restart
@@ -64,7 +66,7 @@ def settings_from_url(url: str) -> dict:
         raise ImproperlyConfigured("DATABASE_URL names no database (postgres://…/NAME).")
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": ENGINE,
         "NAME": name,
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
@@ -112,7 +114,7 @@ def _embedded_settings(pgdata: Path) -> dict:
             conn.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
     options = parse_qs(urlsplit(uri).query)
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": ENGINE,
         "NAME": EMBEDDED_DATABASE,
         "USER": urlsplit(uri).username or "postgres",
         "HOST": options["host"][0],  # the cluster's unix socket folder

@@ -183,6 +183,8 @@ if STATEMENT_TIMEOUT:
     _options["options"] = (
         _options.get("options", "") + f" -c statement_timeout={STATEMENT_TIMEOUT * 1000}"
     ).strip()
+# A kept connection is checked before each request's first query: by a look at its socket, and by
+# a round trip only when the server has closed it (verbatim/postgresql/base.py).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
