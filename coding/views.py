@@ -149,17 +149,24 @@ def _respond(
     """Everything the page must redraw after an action, out of band (see the module docstring).
 
     Without an `outcome`, the status line stays as it is. `seen` is the view's own
-    `visible_codings(membership)`: read once per request.
+    `visibility.interview_for`'s: read once per request.
     """
     since, coders = _state(request)
-    changes = changes or workspace.changes_since(interview, since, request.user, coders, seen=seen)
+    changed = frozenset(outcome.code_ids if outcome else ())
+    changes = changes or workspace.changes_since(
+        interview, since, request.user, coders, seen=seen, also_count=changed
+    )
     context = {"since": changes.since, "oob": True}
     parts = [*changes.paragraphs, extra, render_to_string(f"{TEMPLATE}#since", context)]
     if outcome is not None:
         status = {"message": outcome.message, "error": outcome.error, "oob": True}
         parts.insert(0, render_to_string(f"{TEMPLATE}#status", status))
-    code_ids = changes.code_ids | (outcome.code_ids if outcome else set())
-    counted = workspace.counted_codes(interview.project_id, interview.pk, code_ids, seen=seen)
+    code_ids = changes.code_ids | changed
+    counted = (
+        changes.counts
+        if changes.counts is not None and code_ids <= changes.counted
+        else workspace.counted_codes(interview.project_id, interview.pk, code_ids, seen=seen)
+    )
     for code in counted:
         count_context = {"code": code, "interview": interview, "oob": True}
         parts.append(render_to_string("coding/codebook.html#code-count", count_context))
@@ -296,9 +303,8 @@ def _inspected(interview, ids, seen: visibility.Visibility):
 @vary_on_headers("HX-Request")
 @require_GET
 def interview_workspace(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
-    membership, interview = permissions.interview_for(request.user, project_id, interview_id)
+    membership, interview, seen = visibility.interview_for(request.user, project_id, interview_id)
     coders = workspace.CoderFilter.parse(request.GET.get("coders"))
-    seen = visibility.visible_codings(membership)
     since = workspace.last_event_id(interview)  # before reading codings: nothing falls in between
     recording = _recording(interview)
     turns = workspace.transcript(
@@ -333,22 +339,21 @@ def interview_workspace(request: HttpRequest, project_id: int, interview_id: int
 def code_choices(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
     """After the codebook changed: the popover's code list, the colours, and the highlights that a
     merge or a deletion changed."""
-    membership, interview = permissions.interview_for(request.user, project_id, interview_id)
+    membership, interview, seen = visibility.interview_for(request.user, project_id, interview_id)
     context = {
         **_choices(request, project_id),
         "oob": True,
     }
     extra = render_to_string(f"{TEMPLATE}#code-choices", context)
     extra += _colors_link(membership.project)
-    return _respond(request, interview, visibility.visible_codings(membership), extra=extra)
+    return _respond(request, interview, seen, extra=extra)
 
 
 @require_GET
 def changes(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
     """Light polling: others' new codings, out of band; 204 when nothing changed."""
-    membership, interview = permissions.interview_for(request.user, project_id, interview_id)
+    _, interview, seen = visibility.interview_for(request.user, project_id, interview_id)
     since, coders = _state(request)
-    seen = visibility.visible_codings(membership)
     found = workspace.changes_since(interview, since, request.user, coders, seen=seen)
     if not found.paragraphs:
         return HttpResponse(status=204)
@@ -357,7 +362,7 @@ def changes(request: HttpRequest, project_id: int, interview_id: int) -> HttpRes
 
 @require_GET
 def inspect_codings(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
-    membership, interview = permissions.interview_for(request.user, project_id, interview_id)
+    membership, interview, seen = visibility.interview_for(request.user, project_id, interview_id)
     ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip().isdigit()]
     codes = code_paths(project_id)
     context = {
@@ -366,7 +371,7 @@ def inspect_codings(request: HttpRequest, project_id: int, interview_id: int) ->
         "cards": _cards(
             membership,
             interview,
-            _inspected(interview, ids, visibility.visible_codings(membership)),
+            _inspected(interview, ids, seen),
             codes,
         ),
         "codes": codes,
@@ -379,10 +384,9 @@ def inspect_codings(request: HttpRequest, project_id: int, interview_id: int) ->
 
 @require_POST
 def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
-    membership, interview = permissions.interview_for(
+    membership, interview, seen = visibility.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
-    seen = visibility.visible_codings(membership)
     form = ApplyCodeForm(request.POST, interview=interview)
     if not form.is_valid():
         return _refused(request, interview, seen, form)
@@ -405,10 +409,9 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
 def update_coding(
     request: HttpRequest, project_id: int, interview_id: int, coding_id: int
 ) -> HttpResponse:
-    membership, interview = permissions.interview_for(
+    membership, interview, seen = visibility.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
-    seen = visibility.visible_codings(membership)
     coding = _coding_for(interview, coding_id, membership, seen)
     form = UpdateCodingForm(request.POST, interview=interview)
     if not form.is_valid():
@@ -438,10 +441,9 @@ def update_coding(
 def remove_coding(
     request: HttpRequest, project_id: int, interview_id: int, coding_id: int
 ) -> HttpResponse:
-    membership, interview = permissions.interview_for(
+    membership, interview, seen = visibility.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
-    seen = visibility.visible_codings(membership)
     coding = _coding_for(interview, coding_id, membership, seen)
     outcome = actions.remove_coding(coding, request.user)
     extra = f'<div id="coding-card-{coding_id}" hx-swap-oob="delete"></div>'
@@ -450,9 +452,9 @@ def remove_coding(
 
 @require_POST
 def undo(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
-    membership, interview = permissions.interview_for(
+    _, interview, seen = visibility.interview_for(
         request.user, project_id, interview_id, Action.CODE
     )
     group = request.POST.get("group", "")
     outcome = actions.undo(interview, request.user, int(group) if group.isdigit() else None)
-    return _respond(request, interview, visibility.visible_codings(membership), outcome)
+    return _respond(request, interview, seen, outcome)

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Q
+from django.http import Http404
 
 from coding.models import CodingRound
 from interviews import permissions
-from interviews.models import Membership
+from interviews.models import Interview, Membership
 from interviews.permissions import Action
+from verbatim import plain_sql
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,31 @@ class Visibility:
 EVERYTHING = Visibility()
 
 
-def visible_codings(membership: Membership) -> Visibility:
+def visible_codings(membership: Membership, blind: frozenset[int] | None = None) -> Visibility:
     """What `membership`'s user may see of the project's codings (one small query for a
-    researcher, none for supervisors and admins)."""
+    researcher, none for supervisors and admins). `blind`: the interviews of the user's open
+    rounds in the project, when the caller has read them already (interview_for)."""
     if permissions.can(membership, Action.REVIEW):
         return EVERYTHING
-    return Visibility(membership.user_id, _blind(membership.project_id, membership.user_id))
+    if blind is None:
+        blind = _blind(membership.project_id, membership.user_id)
+    return Visibility(membership.user_id, blind)
+
+
+def interview_for(
+    user, project_id: int, interview_id: int, action: Action = Action.VIEW
+) -> tuple[Membership, Interview, Visibility]:
+    """permissions.interview_for, and visible_codings of its membership, in one round trip: every
+    page and action of the coding workspace starts here. The blind rounds are read alongside
+    whatever the role (a supervisor's are not used): asking for them costs less than a second trip."""
+    if not user.is_authenticated:
+        raise Http404
+    found, blind = plain_sql.batch(
+        permissions.interview_query(user, project_id, interview_id),
+        (BLIND, [project_id, user.pk]),
+    )
+    membership, interview = permissions.interview_from(user, found[0] if found else None, action)
+    return membership, interview, visible_codings(membership, frozenset(row[0] for row in blind))
 
 
 def visible_codings_for(user, project_id: int) -> Visibility:

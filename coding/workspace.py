@@ -23,7 +23,7 @@ from coding.turns import transcript_html
 from coding.visibility import Visibility
 from interviews.models import Interview, Turn
 from interviews.transcripts import blocks
-from verbatim import people
+from verbatim import people, plain_sql
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,14 @@ def span_rows(
 ):
     """The codings shown on [start, end) of the interview (the whole of it by default), of those
     the member may see (`seen`, coding/visibility.py), as the fields of a Span."""
+    with connection.cursor() as cursor:
+        cursor.execute(*_span_query(interview, user, coders, start, end, seen=seen))
+        return cursor.fetchall()
+
+
+def _span_query(
+    interview: Interview, user, coders: CoderFilter, start: int, end: int | None, *, seen
+) -> tuple[str, list]:
     # With the names a highlight's title and stripes show (primary-key joins: cheap).
     sql = (
         f'SELECT k.id, k.code_id, k.start, k."end", k.coder_id, code.name, {people.name_sql("u")}'
@@ -194,9 +202,7 @@ def span_rows(
     if coder_id is not None:
         sql += " AND k.coder_id = %s"
         params.append(coder_id)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return sql, params
 
 
 def last_event_id(interview: Interview) -> int:
@@ -207,6 +213,12 @@ def last_event_id(interview: Interview) -> int:
         return cursor.fetchone()[0] or 0
 
 
+class CodeCount(NamedTuple):
+    pk: int
+    interview_count: int
+    project_count: int
+
+
 @dataclass
 class Changes:
     """What changed in an interview after event `since`: paragraphs to redraw, codes to recount."""
@@ -214,11 +226,22 @@ class Changes:
     paragraphs: list[str]
     code_ids: set[int]
     since: int  # what the page should send next time
+    counts: list[CodeCount] | None = None  # of `counted`, when read along (changes_since)
+    counted: frozenset[int] = frozenset()
 
 
 def changes_since(
-    interview: Interview, since: int, user, coders: CoderFilter, *, seen: Visibility
+    interview: Interview,
+    since: int,
+    user,
+    coders: CoderFilter,
+    *,
+    seen: Visibility,
+    also_count: frozenset[int] = frozenset(),
 ) -> Changes:
+    """The changes after event `since`, and the counts of the codes they touched and of
+    `also_count` (those the caller's action changed): the touched paragraphs' codings and the
+    counts are read in one round trip (plain_sql.batch)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, before, after FROM coding_codingevent WHERE interview_id = %s AND id > %s",
@@ -236,46 +259,45 @@ def changes_since(
     rows = [row for row in rows if seen.shows(row["interview_id"], row["coder_id"])]
     ranges = [(row["start"], row["end"]) for row in rows]
     code_ids = {row["code_id"] for row in rows}
+    counted = frozenset(code_ids | also_count)
     touched = touched_paragraphs(interview, ranges)
-    if not touched:
-        return Changes([], code_ids, next_since)
-    low, high = touched[0].start, touched[-1].start + len(touched[-1].text)
-    shown = [Span(*row) for row in span_rows(interview, user, coders, low, high, seen=seen)]
-    html = paragraphs_html(touched, shown, oob=True)
-    return Changes(html, code_ids, next_since)
-
-
-class CodeCount(NamedTuple):
-    pk: int
-    interview_count: int
-    project_count: int
+    statements = []
+    if counted:
+        statements.append(_count_query(interview.project_id, interview.pk, counted, seen=seen))
+    if touched:
+        low, high = touched[0].start, touched[-1].start + len(touched[-1].text)
+        statements.append(_span_query(interview, user, coders, low, high, seen=seen))
+    results = plain_sql.batch(*statements) if statements else []
+    counts = results.pop(0) if counted else []
+    spans = [Span(*row) for row in results.pop(0)] if touched else []
+    html = paragraphs_html(touched, spans, oob=True) if touched else []
+    return Changes(html, code_ids, next_since, [CodeCount(*row) for row in counts], counted)
 
 
 def counted_codes(
     project_id: int, interview_id: int, code_ids, *, seen: Visibility
 ) -> list[CodeCount]:
     """The counts the codebook shows for these codes (`code-count` partial), for out-of-band updates,
-    of the codings the member may see.
-
-    Plain SQL on the hottest path: an index-only scan of (code, interview), no ORM compilation.
-    """
+    of the codings the member may see."""
     if not code_ids:
         return []
-    visible, params = seen.sql("coding")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT code.id,
-                   count(coding.code_id) FILTER (WHERE coding.interview_id = %s),
-                   count(coding.code_id)
-              FROM coding_code code
-              LEFT JOIN coding_coding coding ON coding.code_id = code.id AND {visible}
-             WHERE code.project_id = %s AND code.id = ANY(%s)
-             GROUP BY code.id
-            """,
-            [interview_id, *params, project_id, list(code_ids)],
-        )
+        cursor.execute(*_count_query(project_id, interview_id, code_ids, seen=seen))
         return [CodeCount(*row) for row in cursor.fetchall()]
+
+
+def _count_query(project_id: int, interview_id: int, code_ids, *, seen) -> tuple[str, list]:
+    # Plain SQL on the hottest path: an index-only scan of (code, interview), no ORM compilation.
+    visible, params = seen.sql("coding")
+    sql = f"""
+        SELECT code.id,
+               count(coding.code_id) FILTER (WHERE coding.interview_id = %s),
+               count(coding.code_id)
+          FROM coding_code code
+          LEFT JOIN coding_coding coding ON coding.code_id = code.id AND {visible}
+         WHERE code.project_id = %s AND code.id = ANY(%s)
+         GROUP BY code.id"""
+    return sql, [interview_id, *params, project_id, list(code_ids)]
 
 
 WORD = re.compile(r"\w+(?:['’-]\w+)*")

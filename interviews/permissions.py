@@ -120,8 +120,19 @@ def interview_for(
     if not user.is_authenticated:
         raise Http404
     with connection.cursor() as cursor:
-        cursor.execute(_INTERVIEW_FOR, [user.pk, interview_id, project_id])
+        cursor.execute(*interview_query(user, project_id, interview_id))
         row = cursor.fetchone()
+    return interview_from(user, row, action)
+
+
+def interview_query(user, project_id: int, interview_id: int) -> tuple[str, list]:
+    """interview_for's statement, for a caller sending it with others in one round trip
+    (coding.visibility.interview_for); `interview_from` reads its row. The user is signed in."""
+    return _INTERVIEW_FOR, [user.pk, interview_id, project_id]
+
+
+def interview_from(user, row: tuple | None, action: Action) -> tuple[Membership, Interview]:
+    """interview_for's answer from the row of `interview_query` (None: 404), or 403."""
     if row is None:
         raise Http404
     split = len(_INTERVIEW_FIELDS)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.forms.models import model_to_dict
 
 from coding.models import Code
@@ -49,3 +50,28 @@ def test_a_joined_row_gives_each_models_instance(project, interview):
     expected = AttributeValue.objects.select_related("attribute").get()
     assert model_to_dict(value) == model_to_dict(expected)
     assert model_to_dict(read) == model_to_dict(expected.attribute) and read.position == 3
+
+
+def test_a_batch_answers_each_statement_in_one_round_trip(project, interview):
+    """Rows per statement, parameters in order, and a statement sees what an earlier one wrote."""
+    sent = []
+
+    def count(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        created, found, titles = plain_sql.batch(
+            (
+                "INSERT INTO coding_code (project_id, name, color, description, inclusion,"
+                " exclusion, position, created_at) VALUES (%s, %s, '#aabbcc', '', '', '', 0, now())"
+                " RETURNING id",
+                [project.pk, "Voisinage 50 % courtois"],
+            ),
+            ("SELECT name FROM coding_code WHERE project_id = %s ORDER BY id", [project.pk]),
+            ("SELECT title FROM interviews_interview WHERE id = %s", [interview.pk]),
+        )
+    assert len(sent) == 1
+    assert Code.objects.get(pk=created[0][0]).name == "Voisinage 50 % courtois"
+    assert found == [("Voisinage 50 % courtois",)]
+    assert titles == [(interview.title,)]

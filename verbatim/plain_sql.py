@@ -41,3 +41,22 @@ def fetch(model, condition: str, params: list, *, order: str = "") -> list:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [instance(model, row) for row in cursor.fetchall()]
+
+
+def batch(*statements: tuple[str, list]) -> list[list[tuple]]:
+    """The rows of each (sql, params) statement, all sent in one round trip.
+
+    Statements that need nothing of each other's answers need not wait for them: on a busy path a
+    round trip costs more than a small statement (about 0.19 ms against 0.15 for a whole one
+    alone, docs/benchmarks.md). Django's psycopg cursor binds parameters on the client and sends
+    the statements as one simple query, which PostgreSQL runs in order, each seeing what the
+    previous ones wrote, in one transaction. Each must return rows (a SELECT, or RETURNING).
+    """
+    sql = ";\n".join(statement for statement, _ in statements)
+    params = [param for _, values in statements for param in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        results = [cursor.fetchall()]
+        while cursor.nextset():
+            results.append(cursor.fetchall())
+    return results
