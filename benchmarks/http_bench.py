@@ -183,7 +183,7 @@ def run(
     log=print,
 ) -> dict[str, dict[str, Figures]]:
     """{side name: {path name: Figures}} for this checkout ("new") and, with `before`, the other."""
-    export_rows = max(settings.VERBATIM_EXPORT_JOB_ROWS, ctx.export_count + 1)
+    export_rows = max(settings.VERBATIM_EXPORT_JOB_ROWS, 2 * ctx.export_count)
     with tempfile.TemporaryDirectory(prefix="verbatim-bench-http-") as folder:
         roots = [("new", loadtest.ROOT)] + ([("before", Path(before))] if before else [])
         sides = [

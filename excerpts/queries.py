@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -33,8 +34,16 @@ from coding.models import Code, Coding, ConsensusCoder, DetachedCoding, Memo, Re
 from excerpts import proximity
 from excerpts.filters import OPERATORS, ROLES, AttributeCondition, Filters
 from interviews import texts as interview_texts
-from interviews.models import Attribute, AttributeValue, Interview, Membership, Speaker, Turn
-from verbatim import people
+from interviews.models import (
+    Attribute,
+    AttributeValue,
+    Interview,
+    Membership,
+    Recording,
+    Speaker,
+    Turn,
+)
+from verbatim import people, plain_sql
 
 CONTEXT_CHARS = 200  # about 30 words of French on each side of an excerpt
 # What separates words when a context is cut, spelled out so that PostgreSQL's regular expressions
@@ -75,24 +84,53 @@ def codings(filters: Filters, *, context: bool = True) -> QuerySet[Coding]:
 def count(filters: Filters, limit: int | None = None) -> int:
     """How many codings pass the filters, counting at most `limit + 1` (so that "more than
     `limit`" costs the same whatever the project's size)."""
+    return plain_sql.batch(_count_query(filters, limit))[0][0][0]
+
+
+def _count_query(filters: Filters, limit: int | None) -> tuple[str, tuple]:
     assert filters.is_valid(), "count() needs valid filters"
     # Without ORDER BY, a project implied by the codes or interviews needs no join.
     implied = bool(filters.code_ids or filters.interviews)
-    codings = Coding.objects.filter(_conditions(filters, state_project=not implied)).order_by()
+    conditions = _conditions(filters, state_project=not implied)
+    codings = Coding.objects.filter(conditions).order_by().values("pk")
     if limit is not None:
-        codings = codings.values("pk")[: limit + 1]
-    return codings.count()
+        codings = codings[: limit + 1]
+    sql, params = _sql(codings, "SELECT 1 LIMIT 0")
+    return f"SELECT count(*) FROM ({sql}) counted", params
+
+
+def _sql(queryset: QuerySet, nothing: str) -> tuple[str, tuple]:
+    """The queryset's statement, to send with others (plain_sql.batch); `nothing` when the ORM
+    knows it matches nothing (filters naming no code, say), where it would send no statement."""
+    try:
+        return queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return nothing, ()
 
 
 ORDER = ("interview__title", "interview_id", "start", "pk")  # the excerpts' order everywhere
 
 
-def page_ids(filters: Filters, offset: int, limit: int) -> list[int]:
-    """The ids of `limit` filtered codings from `offset`, in excerpt order: a slim statement (no
-    join but the interview, for its title) that pages read before `excerpt_rows`."""
+def page_ids(filters: Filters, offset: int, limit: int, order=ORDER) -> list[int]:
+    """The ids of `limit` filtered codings from `offset`, in excerpt order (or `order`): a slim
+    statement (no join but the interview, for its title) that pages read before their rows."""
+    return [pk for (pk,) in plain_sql.batch(_page_ids_query(filters, offset, limit, order))[0]]
+
+
+def page_ids_and_count(
+    filters: Filters, offset: int, limit: int, count_limit: int, order=ORDER
+) -> tuple[list[int], int]:
+    """`page_ids` and `count(filters, count_limit)`, in one round trip."""
+    ids, ((counted,),) = plain_sql.batch(
+        _page_ids_query(filters, offset, limit, order), _count_query(filters, count_limit)
+    )
+    return [pk for (pk,) in ids], counted
+
+
+def _page_ids_query(filters: Filters, offset: int, limit: int, order) -> tuple[str, tuple]:
     assert filters.is_valid(), "page_ids() needs valid filters"
-    codings = Coding.objects.filter(_conditions(filters)).order_by(*ORDER)
-    return list(codings.values_list("pk", flat=True)[offset : offset + limit])
+    codings = Coding.objects.filter(_conditions(filters)).order_by(*order)
+    return _sql(codings.values_list("pk", flat=True)[offset : offset + limit], "SELECT 1 LIMIT 0")
 
 
 class Excerpt:
@@ -102,7 +140,8 @@ class Excerpt:
     __slots__ = (
         *("pk", "interview_id", "code_id", "coder_id", "start", "end", "text", "status"),
         *("created_at", "code_name", "title", "participant", "coder_name", "speaker_name"),
-        *("memo_count", "last_comment", "context_before", "context_after", "play"),
+        *("memo_count", "last_comment", "checksum", "recording_id"),
+        *("context_before", "context_after", "play"),
     )
 
     def __init__(self, *values):
@@ -127,7 +166,8 @@ EXCERPT_ROWS = f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
            k.created_at, code.name, i.title, i.participant,
            {people.name_sql("u")},
-           {SPEAKER_SQL}, {MEMO_COUNT_SQL}, {LAST_COMMENT_SQL}
+           {SPEAKER_SQL}, {MEMO_COUNT_SQL}, {LAST_COMMENT_SQL}, i.checksum,
+           (SELECT min(r.id) FROM {Recording._meta.db_table} r WHERE r.interview_id = i.id)
       FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
       JOIN {Coding._meta.db_table} k ON k.id = page.id
       JOIN {Code._meta.db_table} code ON code.id = k.code_id
@@ -157,17 +197,15 @@ class Member(NamedTuple):
 MEMBER_ORDERS = {"name": "u.first_name, u.last_name, u.username", "username": "u.username"}
 
 
-def members(project_id: int, order: str = "name") -> list[Member]:
-    """Who may have coded in the project: its members, and its consensus identity."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT u.id, {people.name_sql('u')}, u.username FROM auth_user u WHERE u.id IN ("
-            f" SELECT user_id FROM {Membership._meta.db_table} WHERE project_id = %s UNION"
-            f" SELECT user_id FROM {ConsensusCoder._meta.db_table} WHERE project_id = %s)"
-            f" ORDER BY {MEMBER_ORDERS[order]}",
-            [project_id, project_id],
-        )
-        return [Member(*row) for row in cursor.fetchall()]
+def _members_query(project_id: int, order: str) -> tuple[str, list]:
+    # Who may have coded in the project: its members, and its consensus identity.
+    return (
+        f"SELECT u.id, {people.name_sql('u')}, u.username FROM auth_user u WHERE u.id IN ("
+        f" SELECT user_id FROM {Membership._meta.db_table} WHERE project_id = %s UNION"
+        f" SELECT user_id FROM {ConsensusCoder._meta.db_table} WHERE project_id = %s)"
+        f" ORDER BY {MEMBER_ORDERS[order]}",
+        [project_id, project_id],
+    )
 
 
 class AttributeChoice(NamedTuple):
@@ -176,40 +214,51 @@ class AttributeChoice(NamedTuple):
     known_values: list[str]  # the values interviews have, else the attribute's choices
 
 
-def attribute_choices(project_id: int) -> list[AttributeChoice]:
-    """The project's attributes in their order, each with the values its interviews have."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT a.id, a.name, a.choices, ARRAY(SELECT DISTINCT v.text"
-            f" FROM {AttributeValue._meta.db_table} v"
-            " WHERE v.attribute_id = a.id AND v.text <> '' ORDER BY v.text)"
-            f" FROM {Attribute._meta.db_table} a WHERE a.project_id = %s"
-            " ORDER BY a.position, a.name",
-            [project_id],
-        )
-        return [
-            AttributeChoice(pk, name, known or choices)
-            for pk, name, choices, known in cursor.fetchall()
-        ]
+def _attributes_query(project_id: int) -> tuple[str, list]:
+    # The project's attributes in their order, each with the values its interviews have.
+    return (
+        "SELECT a.id, a.name, a.choices, ARRAY(SELECT DISTINCT v.text"
+        f" FROM {AttributeValue._meta.db_table} v"
+        " WHERE v.attribute_id = a.id AND v.text <> '' ORDER BY v.text)"
+        f" FROM {Attribute._meta.db_table} a WHERE a.project_id = %s"
+        " ORDER BY a.position, a.name",
+        [project_id],
+    )
 
 
-def interview_titles(project_id: int) -> list[tuple[int, str]]:
-    """(id, title) of the project's interviews, by title."""
-    with connection.cursor() as cursor:
-        cursor.execute(
+def _attribute_choices(rows) -> list[AttributeChoice]:
+    return [AttributeChoice(pk, name, known or choices) for pk, name, choices, known in rows]
+
+
+class FormChoices(NamedTuple):
+    members: list[Member]
+    interview_count: int
+    attributes: list[AttributeChoice]
+
+
+def form_choices(project_id: int) -> FormChoices:
+    """What the excerpts page's filter form offers (members, how many interviews, attributes), in
+    one round trip."""
+    members, ((count,),), attributes = plain_sql.batch(
+        _members_query(project_id, "name"),
+        (f"SELECT count(*) FROM {Interview._meta.db_table} WHERE project_id = %s", [project_id]),
+        _attributes_query(project_id),
+    )
+    return FormChoices([Member(*row) for row in members], count, _attribute_choices(attributes))
+
+
+def coders_and_interviews(project_id: int) -> tuple[list[Member], list[tuple[int, str]]]:
+    """The review queue's menus in one round trip: the members by username, and (id, title) of
+    the project's interviews by title."""
+    members, titles = plain_sql.batch(
+        _members_query(project_id, "username"),
+        (
             f"SELECT id, title FROM {Interview._meta.db_table} WHERE project_id = %s"
             " ORDER BY title",
             [project_id],
-        )
-        return cursor.fetchall()
-
-
-def interview_count(project_id: int) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FROM {Interview._meta.db_table} WHERE project_id = %s", [project_id]
-        )
-        return cursor.fetchone()[0]
+        ),
+    )
+    return [Member(*row) for row in members], titles
 
 
 def matching(filters: Filters) -> QuerySet[Coding]:
@@ -406,11 +455,16 @@ def _day_start(day: date) -> datetime:
 # --- The annotations: correlated subqueries (see ExcerptFilter.codings) ---------------------------
 
 
-def add_context(codings: list[Coding]) -> None:
-    """Give fetched `codings` (from `codings(context=False)`) the `context_before` and
-    `context_after` that `codings()` annotates, from each of their interviews' text read once
-    (or kept from an earlier read: interviews.texts)."""
-    texts = interview_texts.texts(coding.interview_id for coding in codings)
+def add_context(codings: list[Coding] | list[Excerpt]) -> None:
+    """Give fetched `codings` (from `codings(context=False)`, or excerpt_rows) the
+    `context_before` and `context_after` that `codings()` annotates, from each of their
+    interviews' text read once (or kept from an earlier read: interviews.texts). Codings that carry
+    their interview's `checksum` (excerpt_rows, review.queries) need no statement for kept texts."""
+    if all(getattr(coding, "checksum", None) for coding in codings):
+        keys = {(coding.interview_id, coding.checksum) for coding in codings}
+        texts = dict(interview_texts.in_order(keys))
+    else:
+        texts = interview_texts.texts(coding.interview_id for coding in codings)
     for coding in codings:
         text = texts.get(coding.interview_id, "")  # deleted meanwhile: no context, no error
         coding.context_before = context_before(text, coding.start)

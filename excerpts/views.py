@@ -26,7 +26,7 @@ from excerpts import queries
 from excerpts.filters import Filters, read_filters
 from excerpts.rows import rows_html
 from interviews import permissions, recordings
-from interviews.models import Interview, Recording, Speaker
+from interviews.models import Interview, Speaker
 from verbatim.options import option_list
 
 PER_PAGE = 50
@@ -96,13 +96,9 @@ def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
     count is skipped when the first page holds everything, and stops at COUNT_LIMIT.
     """
     offset = (number - 1) * PER_PAGE
-    ids = queries.page_ids(filters, offset, PER_PAGE + 1)
+    ids, count = queries.page_ids_and_count(filters, offset, PER_PAGE + 1, COUNT_LIMIT)
     has_next = len(ids) > PER_PAGE
-    if number == 1 and not has_next:
-        count, more = len(ids), False
-    else:
-        count = queries.count(filters, limit=COUNT_LIMIT)
-        more, count = count > COUNT_LIMIT, min(count, COUNT_LIMIT)
+    more, count = count > COUNT_LIMIT, min(count, COUNT_LIMIT)
     if not ids and number > 1 and count:
         last = min(math.ceil(count / PER_PAGE), COUNT_LIMIT // PER_PAGE)
         return excerpt_page(filters, last)  # past the end (an old link): the last page
@@ -124,8 +120,7 @@ def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
 def _add_playback(excerpts: list[queries.Excerpt], filters: Filters) -> None:
     """`coding.play`: (recording URL, from, to) for an excerpt of a timed passage of an interview
     with a recording (interviews.recordings.passage_times), else None."""
-    ids = {coding.interview_id for coding in excerpts}
-    found = Recording.objects.filter(interview_id__in=ids).values_list("interview_id", "pk")
+    found = {(e.interview_id, e.recording_id) for e in excerpts if e.recording_id is not None}
     urls = {
         interview_id: reverse("interviews:recording", args=[filters.project.pk, interview_id])
         + f"?v={pk}"
@@ -145,18 +140,18 @@ def _filter_choices(project, filters: Filters) -> dict:
     # Only the chosen interviews: the whole list (thousands in a large project, most of the page's
     # weight) comes when the list is opened (see INTERVIEW_SELECT).
     chosen = ((pk, title, title) for pk, title in filters.interviews.items())
-    members = queries.members(project.pk)
+    choices = queries.form_choices(project.pk)
     return {
         "code_checks": _code_checks(filters),
         "coder_checks": _checks(
             "coder",
-            ((m.pk, m.name, f"{m.name} {m.username}", 0) for m in members),
+            ((m.pk, m.name, f"{m.name} {m.username}", 0) for m in choices.members),
             filters.coders,
         ),
         "interview_options": option_list(chosen, filters.interviews),
-        "interview_count": queries.interview_count(project.pk),
+        "interview_count": choices.interview_count,
         "interview_select": INTERVIEW_SELECT,
-        "attributes": queries.attribute_choices(project.pk),
+        "attributes": choices.attributes,
         "attribute_rows": conditions,
         "speaker_roles": [(role, Speaker.Role(role).label) for role in ROLE_CHOICES],
         "named_speaker": "" if filters.speaker in ROLE_CHOICES else filters.speaker,

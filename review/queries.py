@@ -1,5 +1,5 @@
-"""The codings a review page shows, read by id in two plain statements: the codings with what a card
-shows (code, coder, interview, speaker, memo count), then their review history.
+"""The codings a review page shows, read by id in two plain statements sent together: the codings
+with what a card shows (code, coder, interview, speaker, memo count), and their review history.
 
 The queue's page used to be one ORM query with three joins, two correlated subqueries and a
 prefetch of the history: building it took longer than PostgreSQL took to run it. The ids come
@@ -9,12 +9,11 @@ page read them as they always did.
 """
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from coding.models import Code, Coding, ReviewEvent
 from excerpts.queries import MEMO_COUNT_SQL, SPEAKER_SQL
 from interviews.models import Interview
-from verbatim.plain_sql import instance
+from verbatim.plain_sql import batch, instance
 
 User = get_user_model()
 
@@ -29,7 +28,7 @@ EVENT_FIELDS = ["id", "coding_id", "reviewer_id", "status", "comment", "undo", "
 CODINGS = f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
            k.created_at, k.updated_at, i.project_id, i.title, code.name, u.username,
-           u.first_name, u.last_name, {SPEAKER_SQL}, {MEMO_COUNT_SQL}
+           u.first_name, u.last_name, {SPEAKER_SQL}, {MEMO_COUNT_SQL}, i.checksum
       FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
       JOIN {Coding._meta.db_table} k ON k.id = page.id
       JOIN {Code._meta.db_table} code ON code.id = k.code_id
@@ -48,24 +47,22 @@ HISTORY = f"""
 
 def reviewed_codings(ids: list[int]) -> list[Coding]:
     """These codings in this order, each with its code, coder and interview (its text left out),
-    `speaker_name`, `memo_count` and `history` (its review events, oldest first)."""
+    `speaker_name`, `memo_count`, `history` (its review events, oldest first) and `checksum` (its
+    interview's: excerpts.queries.add_context finds a kept text without asking)."""
     if not ids:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(CODINGS, [ids])
-        rows = cursor.fetchall()
-        cursor.execute(HISTORY, [ids])
-        events = cursor.fetchall()
+    rows, events = batch((CODINGS, [ids]), (HISTORY, [ids]))
     codings = []
     for row in rows:
         coding = instance(Coding, row[:10], CODING_FIELDS)
-        project_id, title, code_name, username, first, last, speaker, memos = row[10:]
+        project_id, title, code_name, username, first, last, speaker, memos, checksum = row[10:]
         coding.interview = instance(
             Interview, (coding.interview_id, project_id, title), ["id", "project_id", "title"]
         )
         coding.code = instance(Code, (coding.code_id, code_name), ["id", "name"])
         coding.coder = instance(User, (coding.coder_id, username, first, last), USER_FIELDS)
         coding.speaker_name, coding.memo_count, coding.history = speaker, memos, []
+        coding.checksum = checksum
         codings.append(coding)
     by_id = {coding.pk: coding for coding in codings}
     for row in events:

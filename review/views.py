@@ -67,23 +67,31 @@ def _excerpts(filters: Filters, ids) -> list[Coding]:
 
 class _CappedIds:
     """The ids of the filtered codings for Paginator, counted up to COUNT_LIMIT + 1: counting all
-    85,000 pending codings of a large project costs more than the whole page."""
+    85,000 pending codings of a large project costs more than the whole page. The count and the
+    ids of the page asked for are read in one round trip; Paginator asks for others (past the
+    end, it shows the last page) on their own."""
 
-    def __init__(self, filters: Filters, order):
-        self.filters = filters
-        self.ids = queries.matching(filters).order_by(*order).values_list("pk", flat=True)
+    def __init__(self, filters: Filters, order, number):
+        self.filters, self.order = filters, order
+        asked = str(number or "")
+        self.offset = (int(asked) - 1) * PER_PAGE if asked.isdigit() and 0 < len(asked) < 10 else 0
+        self.ids, self.counted = queries.page_ids_and_count(
+            filters, max(self.offset, 0), PER_PAGE, COUNT_LIMIT, order=order
+        )
 
     def count(self) -> int:
-        return queries.count(self.filters, limit=COUNT_LIMIT)
+        return self.counted
 
-    def __getitem__(self, index):
-        return self.ids[index]
+    def __getitem__(self, index: slice):
+        if index.start == self.offset:
+            return self.ids[: index.stop - index.start]
+        return queries.page_ids(self.filters, index.start, index.stop - index.start, self.order)
 
 
 def _page(filters: Filters, number, order=QUEUE_ORDER) -> tuple:
     """One page of excerpts: its ids first, then the cards' data for those ids alone, since
     whatever the select list computes is computed for every row an OFFSET skips."""
-    page = Paginator(_CappedIds(filters, order), PER_PAGE).get_page(number)
+    page = Paginator(_CappedIds(filters, order, number), PER_PAGE).get_page(number)
     codings = reviewed_codings(list(page))
     queries.add_context(codings)
     page.more = page.paginator.count > COUNT_LIMIT
@@ -193,10 +201,10 @@ def _chips(filters: Filters):
 def _filter_choices(project_id: int, filters: Filters) -> dict:
     """The filter form's menus, built as HTML (verbatim/options.py): a large project's thousands
     of interviews cost the template milliseconds."""
-    coders = ((m.pk, m.name) for m in queries.members(project_id, order="username"))
+    members, titles = queries.coders_and_interviews(project_id)
     return {
-        "coder_options": option_list(coders, filters.coders),
-        "interview_options": option_list(queries.interview_titles(project_id), filters.interviews),
+        "coder_options": option_list(((m.pk, m.name) for m in members), filters.coders),
+        "interview_options": option_list(titles, filters.interviews),
         "status_choices": Coding.Status.choices,
     }
 

@@ -53,6 +53,24 @@ def test_the_queue_lists_pending_excerpts_oldest_first(client, project, intervie
     assert f"/interviews/{interview.pk}/?at=0-14" in page
 
 
+@pytest.mark.parametrize(
+    ("asked", "shown"), [("", 0), ("2", 1), ("99", 1), ("abc", 0), ("9" * 30, 1)]
+)
+def test_the_queue_pages_through_every_pending_excerpt_once(
+    client, project, interview, code, rita, sam, asked, shown
+):
+    """25 cards a page, oldest first: the page asked for, the last one past the end, the first
+    for a page number that is none (the count and the page's ids are read together)."""
+    codings = [make_coding(interview, code, rita, n, n + 5) for n in range(30)]
+    client.force_login(sam)
+    address = queue(project) + (f"?page={asked}" if asked else "")
+    page = client.get(address, headers=EN).content.decode()
+    pages = [[c.pk for c in codings[:25]], [c.pk for c in codings[25:]]]
+    assert card_ids(page) == pages[shown]
+    assert '<p class="review-count"><strong>30 excerpts</strong>' in page
+    assert f"Page {shown + 1} of 2" in page
+
+
 def test_a_card_escapes_what_members_typed_and_speaks_the_readers_language(
     client, project, interview, rita, sam
 ):
