@@ -82,6 +82,46 @@ def test_a_signed_in_user_is_read_afresh_on_each_request(client, user):
     assert client.get("/")["Location"].startswith("/login/")
 
 
+def _reads(client, path="/"):
+    """The request's statements that read the session or the signed-in user (verbatim/sessions.py,
+    verbatim.login.Accounts), and the user the request ran as."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    sqls = [q["sql"] for q in queries.captured_queries]
+    sessions = [sql for sql in sqls if "django_session" in sql]
+    users = [sql for sql in sqls if "FROM auth_user t WHERE t.id =" in sql]
+    return sessions, users, response.wsgi_request.user
+
+
+def test_a_session_and_its_user_are_read_together_once_the_process_knows_them(client, user):
+    log_in(client, "rita", PASSWORD)
+    sessions, users, signed_in = _reads(client)  # the first request of the session, here
+    assert (len(sessions), len(users), signed_in) == (1, 1, user)
+    sessions, users, signed_in = _reads(client)
+    assert (len(sessions), len(users), signed_in) == (1, 0, user)
+    assert "auth_user" in sessions[0]
+    # Read with the session, the row is as fresh: a new password signs the session out.
+    user.set_password("another-password")
+    user.save()
+    assert client.get("/")["Location"].startswith("/login/")
+
+
+def test_a_wrong_hint_costs_a_statement_never_the_wrong_user(client, user):
+    from verbatim import sessions as store
+
+    other = get_user_model().objects.create_user("sam", "sam@example.org", PASSWORD)
+    log_in(client, "rita", PASSWORD)
+    client.get("/")
+    store._users[client.cookies[settings.SESSION_COOKIE_NAME].value] = other.pk
+    sessions, users, signed_in = _reads(client)
+    assert (len(sessions), len(users), signed_in) == (1, 1, user)
+    sessions, users, signed_in = _reads(client)  # the hint is right again
+    assert (len(sessions), len(users), signed_in) == (1, 0, user)
+
+
 def test_the_limit_th_failure_locks_the_username_out_from_that_address(client, user):
     statuses = fail(client, "rita", LIMIT)
     assert statuses == [200] * (LIMIT - 1) + [429]

@@ -19,7 +19,7 @@ from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from verbatim import plain_sql
+from verbatim import plain_sql, sessions
 
 
 class LoginThrottle(AxesStandaloneBackend):
@@ -36,9 +36,9 @@ class LoginThrottle(AxesStandaloneBackend):
 
 
 class Accounts(ModelBackend):
-    """Django's ModelBackend, with the lookup of the signed-in user that every request makes written
-    as one plain statement (as the session's, verbatim/sessions.py): through the ORM, building it
-    took longer than running it."""
+    """Django's ModelBackend, with the lookup of the signed-in user that every request makes read
+    with the session, in its statement (verbatim/sessions.py), or else in one plain statement of its
+    own: through the ORM, building it took longer than running it."""
 
     def get_user(self, user_id):
         model = get_user_model()
@@ -46,8 +46,11 @@ class Accounts(ModelBackend):
             user_id = model._meta.pk.to_python(user_id)  # the session holds it as text
         except ValidationError:
             return None
-        found = plain_sql.fetch(model, f"t.{model._meta.pk.column} = %s", [user_id])
-        return found[0] if found and self.user_can_authenticate(found[0]) else None
+        user = sessions.signed_in.get()
+        if user is None or user.pk != user_id:
+            found = plain_sql.fetch(model, f"t.{model._meta.pk.column} = %s", [user_id])
+            user = found[0] if found else None
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class LoginForm(AuthenticationForm):

@@ -1,24 +1,80 @@
 """The session store (settings.SESSION_ENGINE): Django's database sessions, with the lookup every
-request makes written as one plain statement. Through the ORM, building the query took twice as
-long as running it (0.58 ms against 0.18 ms at rest, docs/benchmarks.md, issue 21); everything
-else (saving, rotating, expiring, `clearsessions`) is Django's own."""
+request makes written as one plain statement, which also reads the signed-in user's row.
 
+Through the ORM, building the session's query took twice as long as running it (0.58 ms against
+0.18 ms at rest, docs/benchmarks.md, issue 21); and the user's row, asked for next
+(verbatim.login.Accounts), was a second round trip on every request. A session names its user only
+in its signed data, which PostgreSQL cannot read: so each process remembers which user each session
+it has seen signed in (`_users`, a hint), and the session's statement reads that user's row beside
+it. The row is used only when the session, decoded, names that same user: a hint that is missing
+(a new session, another process) or wrong costs the second round trip, never a wrong user. The row
+is read in the session's own statement, so it is as fresh as it was before. Everything else
+(saving, rotating, expiring, `clearsessions`) is Django's own.
+"""
+
+import threading
+from contextvars import ContextVar
+
+from cachetools import LRUCache
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends import db
+from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils import timezone
 
+from verbatim import plain_sql
+
+# Session key → the id of the user it signed in, for the sessions this process has seen.
+_users: LRUCache = LRUCache(maxsize=10_000)
+_users_lock = threading.Lock()  # gunicorn's threads share it
+# The user row read with the current request's session, when the session names that user. Each
+# request's store resets it (SessionMiddleware makes one per request), in its own thread's context.
+signed_in: ContextVar = ContextVar("signed_in", default=None)
+
 
 class SessionStore(db.SessionStore):
+    def __init__(self, session_key=None):
+        super().__init__(session_key)
+        self._user_row = None
+        signed_in.set(None)
+
     def _get_session_from_db(self):
         table = self.model._meta.db_table
+        user_model = get_user_model()
+        with _users_lock:
+            hint = _users.get(self.session_key)
         with connections[router.db_for_read(self.model)].cursor() as cursor:
             cursor.execute(
-                f"SELECT session_data, expire_date FROM {table}"  # noqa: S608 (the model's table)
-                " WHERE session_key = %s AND expire_date > %s",
-                [self.session_key, timezone.now()],
+                f"SELECT s.session_data, s.expire_date, {plain_sql.columns(user_model, 'u')}"
+                f" FROM {table} s"  # noqa: S608 (the models' tables)
+                f" LEFT JOIN {user_model._meta.db_table} u ON u.id = %s"
+                " WHERE s.session_key = %s AND s.expire_date > %s",
+                [hint, self.session_key, timezone.now()],
             )
             found = cursor.fetchone()
         if found is None:
             self._session_key = None  # as Django's: an unknown or expired key is dropped
             return None
+        if hint is not None and found[2] is not None:
+            self._user_row = plain_sql.instance(user_model, found[2:])
         return self.model(session_key=self.session_key, session_data=found[0], expire_date=found[1])
+
+    def load(self):
+        data = super().load()
+        user_id = _user_id(data.get(SESSION_KEY))
+        if user_id is not None and self.session_key is not None:
+            with _users_lock:
+                _users[self.session_key] = user_id
+        row = self._user_row
+        signed_in.set(row if row is not None and row.pk == user_id else None)
+        return data
+
+
+def _user_id(value):
+    """The user id a session holds (as text), as the user model's key; None if none or malformed."""
+    if value is None:
+        return None
+    try:
+        return get_user_model()._meta.pk.to_python(value)
+    except ValidationError:
+        return None
