@@ -19,6 +19,7 @@ from coding.codebook import next_color, next_position
 from coding.forms import CODE_GONE
 from coding.models import Code, Coding
 from interviews.models import Interview
+from verbatim.plain_sql import batch
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Outcome:
     new_code: Code | None = None  # a code created by the action (in vivo): not on the page yet
     group: int | None = None  # the action group an undo of this action names
     label: str = ""  # what an undo of it would undo ("« Voisinage » applied to ‘Pis rien…’")
+    then_rows: list | None = None  # the rows of a statement read along with the action
 
 
 def _passage(text: str) -> str:
@@ -54,25 +56,36 @@ class Applied:
     code_name: str | None
     outcome: str  # 'no code', 'created', 'merged' or 'already' (see coding_apply)
     group: int | None = None  # the action group of the change
+    then_rows: list | None = None  # the rows of apply()'s `then` statement
 
 
 def apply(
-    interview: Interview, code_id: int, coder, start: int, end: int, *, group=None, actor=None
+    interview: Interview,
+    code_id: int,
+    coder,
+    start: int,
+    end: int,
+    *,
+    group=None,
+    actor=None,
+    then: tuple[str, list] | None = None,
 ) -> Applied:
     """Code [start, end) with the project's code `code_id` for `coder`: one statement, one action
     (or part of action `group`). A passage meeting the coder's codings of that code merges with them.
     With `actor`, someone else acts for the coder (a supervisor writing the consensus coder's
-    codings): the audit trail and Ctrl+Z are the actor's."""
+    codings): the audit trail and Ctrl+Z are the actor's. `then`: a statement to run right after,
+    in the same round trip, seeing the change (the workspace's events since its page's: what it
+    redraws); its rows are the result's `then_rows`."""
     actor = actor or coder
-    with connection.cursor() as cursor:
-        # The group is drawn here rather than inside coding_apply, so that undo can name it.
-        cursor.execute(
-            "SELECT a.coding_id, a.code_name, a.outcome, g.id"
-            " FROM (SELECT coalesce(%s::bigint, nextval('coding_action_group')) AS id) g,"
-            " LATERAL coding_apply(%s, %s, %s, %s, %s, %s, g.id, %s) a",
-            [group, actor.pk, interview.project_id, interview.pk, code_id, start, end, coder.pk],
-        )
-        return Applied(*cursor.fetchone())
+    # The group is drawn here rather than inside coding_apply, so that undo can name it.
+    applied = (
+        "SELECT a.coding_id, a.code_name, a.outcome, g.id"
+        " FROM (SELECT coalesce(%s::bigint, nextval('coding_action_group')) AS id) g,"
+        " LATERAL coding_apply(%s, %s, %s, %s, %s, %s, g.id, %s) a",
+        [group, actor.pk, interview.project_id, interview.pk, code_id, start, end, coder.pk],
+    )
+    rows, *then_rows = batch(applied, *([then] if then else []))
+    return Applied(*rows[0], then_rows=then_rows[0] if then else None)
 
 
 def apply_each(interview: Interview, code_id: int, coder, ranges, *, group: int) -> list[str]:
@@ -88,19 +101,26 @@ def apply_each(interview: Interview, code_id: int, coder, ranges, *, group: int)
 
 
 def apply_code(
-    interview: Interview, user, *, code_id: int | None, new_code: str, start: int, end: int
+    interview: Interview,
+    user,
+    *,
+    code_id: int | None,
+    new_code: str,
+    start: int,
+    end: int,
+    then: tuple[str, list] | None = None,
 ) -> Outcome:
     """The workspace's "apply": an existing code, or a new top-level one named `new_code` (in vivo),
-    which exists only with its first coding."""
+    which exists only with its first coding. `then`: as apply()'s, its rows the outcome's."""
     created = None
     # The common apply is one statement, its own transaction: no BEGIN/COMMIT round trips.
     with transaction.atomic() if code_id is None else nullcontext():
         if code_id is None:
             code, is_new = _in_vivo_code(interview.project_id, new_code, user)
             code_id, created = code.pk, code if is_new else None
-        applied = apply(interview, code_id, user, start, end)
+        applied = apply(interview, code_id, user, start, end, then=then)
     if applied.outcome == "no code":
-        return Outcome(str(CODE_GONE), error=True)
+        return Outcome(str(CODE_GONE), error=True, then_rows=applied.then_rows)
     name = {"code": applied.code_name}
     if applied.outcome == "already":
         message = _("Already coded « %(code)s ».") % name
@@ -109,7 +129,7 @@ def apply_code(
     else:
         message = _("« %(code)s » applied.") % name
     if applied.outcome == "already":
-        return Outcome(message, code_ids={code_id})
+        return Outcome(message, code_ids={code_id}, then_rows=applied.then_rows)
     text = interview.text[start:end]
     return Outcome(
         message,
@@ -117,6 +137,7 @@ def apply_code(
         new_code=created,
         group=applied.group,
         label=label("apply", applied.code_name, text),
+        then_rows=applied.then_rows,
     )
 
 

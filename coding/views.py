@@ -154,7 +154,13 @@ def _respond(
     since, coders = _state(request)
     changed = frozenset(outcome.code_ids if outcome else ())
     changes = changes or workspace.changes_since(
-        interview, since, request.user, coders, seen=seen, also_count=changed
+        interview,
+        since,
+        request.user,
+        coders,
+        seen=seen,
+        also_count=changed,
+        events=outcome.then_rows if outcome else None,
     )
     context = {"since": changes.since, "oob": True}
     parts = [*changes.paragraphs, extra, render_to_string(f"{TEMPLATE}#since", context)]
@@ -398,6 +404,7 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
         new_code=data["new_code"],
         start=data["start"],
         end=data["end"],
+        then=workspace.events_query(interview, _state(request)[0]),  # the redraw's, read along
     )
     extra = _colors_link(membership.project) if outcome.new_code else ""  # its colour is new
     return _respond(

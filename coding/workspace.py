@@ -230,6 +230,14 @@ class Changes:
     counted: frozenset[int] = frozenset()
 
 
+def events_query(interview: Interview, since: int) -> tuple[str, list]:
+    """The interview's audit events after event `since` (what changes_since redraws)."""
+    return (
+        "SELECT id, before, after FROM coding_codingevent WHERE interview_id = %s AND id > %s",
+        [interview.pk, since],
+    )
+
+
 def changes_since(
     interview: Interview,
     since: int,
@@ -238,16 +246,14 @@ def changes_since(
     *,
     seen: Visibility,
     also_count: frozenset[int] = frozenset(),
+    events: list[tuple] | None = None,
 ) -> Changes:
     """The changes after event `since`, and the counts of the codes they touched and of
     `also_count` (those the caller's action changed): the touched paragraphs' codings and the
-    counts are read in one round trip (plain_sql.batch)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, before, after FROM coding_codingevent WHERE interview_id = %s AND id > %s",
-            [interview.pk, since],
-        )
-        events = cursor.fetchall()
+    counts are read in one round trip (plain_sql.batch). `events`: the rows of `events_query`, when
+    the caller read them along with its action."""
+    if events is None:
+        events = plain_sql.batch(events_query(interview, since))[0]
     if not events:
         return Changes([], set(), since)
     # Writers of one interview take turns (coding.audit.recorded_as), so no event below the

@@ -215,12 +215,12 @@ def test_the_audit_trail_credits_the_coder(client, interview, rita):
     assert (event.actor, event.action, event.interview_id) == (rita, "create", interview.pk)
 
 
-def test_an_apply_and_its_redraw_take_five_round_trips(
+def test_an_apply_and_its_redraw_take_four_round_trips(
     client, interview, rita, django_assert_max_num_queries
 ):
-    """The session with its user, the interview with its blind rounds (one batch), the apply,
-    what changed since the page's event, then the touched paragraph's codings with the code's
-    counts (one batch): the redraw is whole (paragraph and count) with nothing read twice."""
+    """The session with its user, the interview with its blind rounds, the apply with what changed
+    since the page's event, then the touched paragraph's codings with the code's counts (each
+    pair one batch): the redraw is whole (paragraph and count) with nothing read twice."""
     code = make_code(interview.project)
     start, end = passage(TRANSCRIPT, "sur le même banc")
     client.force_login(rita)
@@ -229,7 +229,7 @@ def test_an_apply_and_its_redraw_take_five_round_trips(
     first, last = passage(TRANSCRIPT, "café")
     post(client, interview, start=first, end=last, code=code.pk)
     since = CodingEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         response = client.post(
             url(interview),
             {"since": since, "start": start, "end": end, "code": code.pk},
