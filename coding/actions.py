@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from coding.audit import recorded_as, remove, undo_last
+from coding.audit import recorded_as, remove_alone, undo_last
 from coding.codebook import next_color, next_position
 from coding.forms import CODE_GONE
 from coding.models import Code, Coding
@@ -178,8 +178,7 @@ def change(
 
 def remove_coding(coding: Coding, user) -> Outcome:
     text = coding.text
-    with recorded_as(user, interview_id=coding.interview_id) as group:
-        memos = remove(coding)
+    group, memos = remove_alone(coding, user)
     names = {"code": coding.code.name, "count": memos}
     if memos:
         message = ngettext(

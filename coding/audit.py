@@ -14,6 +14,7 @@ from django.db.models import OuterRef, Subquery
 
 from coding.models import Code, Coding, CodingEvent, Memo, ReviewEvent, TextChange
 from interviews.models import Interview
+from verbatim.plain_sql import batch
 
 INTERVIEW_LOCK = 7301  # first key of the advisory locks that order an interview's writers
 
@@ -43,26 +44,32 @@ def recorded_as(
     """
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('verbatim.actor_id', %s, true),"
-                " set_config('verbatim.group', CASE WHEN %s THEN"
-                " coalesce(%s::bigint, nextval('coding_action_group'))::text ELSE '' END, true),"
-                " set_config('verbatim.undo_of', %s, true),"
-                # One round trip on the hot path: the interview's lock goes with the settings.
-                " CASE WHEN %s::bigint IS NULL THEN NULL"
-                " ELSE pg_advisory_xact_lock(%s, %s::bigint::int) END",
-                [
-                    str(user.pk),
-                    undoable,
-                    group,
-                    "" if undo_of is None else str(undo_of),
-                    interview_id,
-                    INTERVIEW_LOCK,
-                    interview_id,
-                ],
-            )
+            cursor.execute(*_settings(user, interview_id, undo_of, group, undoable))
             group = cursor.fetchone()[1]
         yield int(group) if group else None
+
+
+def _settings(user, interview_id, undo_of, group, undoable) -> tuple[str, list]:
+    """recorded_as's statement: the actor, the group (its second column) and the undone group as
+    transaction-local settings, and the interview's writer lock."""
+    return (
+        "SELECT set_config('verbatim.actor_id', %s, true),"
+        " set_config('verbatim.group', CASE WHEN %s THEN"
+        " coalesce(%s::bigint, nextval('coding_action_group'))::text ELSE '' END, true),"
+        " set_config('verbatim.undo_of', %s, true),"
+        # One round trip on the hot path: the interview's lock goes with the settings.
+        " CASE WHEN %s::bigint IS NULL THEN NULL"
+        " ELSE pg_advisory_xact_lock(%s, %s::bigint::int) END",
+        [
+            str(user.pk),
+            undoable,
+            group,
+            "" if undo_of is None else str(undo_of),
+            interview_id,
+            INTERVIEW_LOCK,
+            interview_id,
+        ],
+    )
 
 
 # What a removal keeps of the coding's memos and review events, to restore them as they were.
@@ -87,11 +94,14 @@ def _removal() -> str:
         f" RETURNING {', '.join(fields)})"
         for name, (model, fields) in KEPT.items()
     ]
+    # What it keeps is also left in a transaction-local setting, for KEEP (remove_alone).
     return (
         f"WITH {', '.join(ctes)},"
         f" changes AS (DELETE FROM {TextChange._meta.db_table} WHERE coding_id = %(id)s),"
-        f" gone AS (DELETE FROM {Coding._meta.db_table} WHERE id = %(id)s)"
-        f" SELECT {', '.join(kept)}"
+        f" gone AS (DELETE FROM {Coding._meta.db_table} WHERE id = %(id)s),"
+        f" kept (memos, reviews) AS (SELECT {', '.join(kept)})"
+        " SELECT memos, reviews,"
+        " set_config('verbatim.kept', jsonb_build_array(memos, reviews)::text, true) FROM kept"
     )
 
 
@@ -104,7 +114,7 @@ def remove(coding: Coding) -> int:
     audit event so that undo_last brings them back too. The number of memos removed."""
     with connection.cursor() as cursor:
         cursor.execute(REMOVAL, {"id": coding.pk})
-        memos, reviews = (json.loads(value) for value in cursor.fetchone())
+        memos, reviews = (json.loads(value) for value in cursor.fetchone()[:2])
     if memos or reviews:
         # The trigger wrote the event as the statement ended: it is there now.
         event = CodingEvent.objects.filter(coding_id=coding.pk, action=CodingEvent.Action.DELETE)
@@ -115,6 +125,28 @@ def remove(coding: Coding) -> int:
 
 
 REMOVAL = _removal()
+# The removal's audit event (the trigger wrote it as the removal ended) keeps what the removal
+# left in 'verbatim.kept', when there is anything: as remove() does in a second step.
+KEEP = f"""
+    UPDATE {CodingEvent._meta.db_table} e SET memos = kept.value -> 0, reviews = kept.value -> 1
+      FROM (SELECT current_setting('verbatim.kept')::jsonb AS value) kept
+     WHERE e.id = (SELECT max(id) FROM {CodingEvent._meta.db_table}
+                    WHERE coding_id = %s AND action = '{CodingEvent.Action.DELETE}')
+       AND kept.value <> '[[], []]'::jsonb
+    RETURNING e.id"""
+
+
+def remove_alone(coding: Coding, user) -> tuple[int | None, int]:
+    """remove() as an action of its own by `user` (recorded_as), in one round trip: the settings
+    and the interview's lock, the removal, and what it keeps on its audit event, one transaction.
+    The action's group, and the number of memos removed."""
+    settings, removed, _ = batch(
+        _settings(user, coding.interview_id, None, None, True),
+        (REMOVAL.replace("%(id)s", "%s"), [coding.pk] * REMOVAL.count("%(id)s")),
+        (KEEP, [coding.pk]),
+    )
+    group, memos = settings[0][1], json.loads(removed[0][0])
+    return (int(group) if group else None), len(memos)
 
 
 def lock_interviews(interview_ids) -> None:

@@ -180,6 +180,28 @@ def test_undo_of_a_removal_brings_back_the_codings_memos_as_they_were(client, in
     assert list(Memo.objects.order_by("pk").values()) == before
 
 
+def test_a_removal_and_its_redraw_take_six_round_trips(
+    client, interview, rita, django_assert_max_num_queries
+):
+    """The session with its user, the interview with its blind rounds, the coding, then the
+    removal in one transaction (settings and lock, the delete, its memos kept on its event), what
+    changed since the page's event, and the paragraph's codings with the code's count."""
+    code = make_code(interview.project)
+    kept, gone = (
+        make_coding(interview, code, rita, 0, 14),
+        make_coding(interview, code, rita, 20, 30),
+    )
+    Memo.objects.create(project=interview.project, coding=gone, author=rita, body="À garder")
+    client.force_login(rita)
+    client.post(f"{base(interview)}{kept.pk}/delete/", {"since": 0}, headers=HTMX)  # a first one
+    with django_assert_max_num_queries(6):
+        response = client.post(f"{base(interview)}{gone.pk}/delete/", {"since": 0}, headers=HTMX)
+    assert "and its memo removed" in response.content.decode()
+    assert f'id="code-count-{code.pk}"' in response.content.decode()
+    client.post(f"{base(interview)}undo/", headers=HTMX)
+    assert Memo.objects.get().body == "À garder" and Coding.objects.get().pk == gone.pk
+
+
 def test_memos_on_passages_that_merge_stay_with_the_merged_coding(client, interview, rita):
     code = make_code(interview.project)
     first, second = (
