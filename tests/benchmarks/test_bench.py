@@ -167,6 +167,7 @@ def test_opening_an_interview_costs_as_many_queries_with_forty_codings_as_with_o
     codes = [make_code(project, f"Code {i}") for i in range(4)]
     make_coding(interview, codes[0], rita, 0, 10)
     client.force_login(rita)
+    client.get("/")  # this process now knows the session's user (verbatim/sessions.py)
     url = f"/projects/{project.pk}/interviews/{interview.pk}/"
 
     def queries():

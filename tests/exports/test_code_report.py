@@ -131,6 +131,7 @@ def test_the_report_needs_the_same_queries_for_many_excerpts(
     client, project, rita, sam, report, django_assert_max_num_queries
 ):
     client.force_login(rita)
+    client.get("/")  # this process now knows the session's user (verbatim/sessions.py)
 
     def count() -> int:
         with CaptureQueriesContext(connection) as captured:

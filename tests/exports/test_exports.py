@@ -322,6 +322,7 @@ def test_queries_do_not_grow_with_rows(
     client, project, rita, study, kind, django_assert_max_num_queries
 ):
     client.force_login(rita)
+    client.get("/")  # this process now knows the session's user (verbatim/sessions.py)
 
     def count_queries() -> int:
         texts.clear()  # read every time, as by a process that has not kept them
