@@ -114,19 +114,14 @@ def remove(coding: Coding) -> int:
     audit event so that undo_last brings them back too. The number of memos removed."""
     with connection.cursor() as cursor:
         cursor.execute(REMOVAL, {"id": coding.pk})
-        memos, reviews = (json.loads(value) for value in cursor.fetchone()[:2])
-    if memos or reviews:
-        # The trigger wrote the event as the statement ended: it is there now.
-        event = CodingEvent.objects.filter(coding_id=coding.pk, action=CodingEvent.Action.DELETE)
-        CodingEvent.objects.filter(pk=event.order_by("-id").values("pk")[:1]).update(
-            memos=memos, reviews=reviews
-        )
+        memos = json.loads(cursor.fetchone()[0])
+        cursor.execute(KEEP, [coding.pk])
     return len(memos)
 
 
 REMOVAL = _removal()
 # The removal's audit event (the trigger wrote it as the removal ended) keeps what the removal
-# left in 'verbatim.kept', when there is anything: as remove() does in a second step.
+# left in 'verbatim.kept', when there is anything.
 KEEP = f"""
     UPDATE {CodingEvent._meta.db_table} e SET memos = kept.value -> 0, reviews = kept.value -> 1
       FROM (SELECT current_setting('verbatim.kept')::jsonb AS value) kept
