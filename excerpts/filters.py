@@ -593,3 +593,11 @@ def _parse_date(value: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def page_number(value: str | None) -> int:
+    """The page a `page` parameter asks for: 1 unless it is a positive number."""
+    # Nine digits at most: a billion pages is past any project, and the offset stays a bigint.
+    if value and value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0:
+        return int(value)
+    return 1

@@ -95,17 +95,17 @@ def _count_query(filters: Filters, limit: int | None) -> tuple[str, tuple]:
     codings = Coding.objects.filter(conditions).order_by().values("pk")
     if limit is not None:
         codings = codings[: limit + 1]
-    sql, params = _sql(codings, "SELECT 1 LIMIT 0")
+    sql, params = _sql(codings)
     return f"SELECT count(*) FROM ({sql}) counted", params
 
 
-def _sql(queryset: QuerySet, nothing: str) -> tuple[str, tuple]:
-    """The queryset's statement, to send with others (plain_sql.batch); `nothing` when the ORM
-    knows it matches nothing (filters naming no code, say), where it would send no statement."""
+def _sql(queryset: QuerySet) -> tuple[str, tuple]:
+    """The queryset's statement, to send with others (plain_sql.batch); one that returns nothing
+    when the ORM knows it matches nothing (filters naming no code, say) and would send none."""
     try:
         return queryset.query.sql_with_params()
     except EmptyResultSet:
-        return nothing, ()
+        return "SELECT 1 LIMIT 0", ()
 
 
 ORDER = ("interview__title", "interview_id", "start", "pk")  # the excerpts' order everywhere
@@ -130,7 +130,7 @@ def page_ids_and_count(
 def _page_ids_query(filters: Filters, offset: int, limit: int, order) -> tuple[str, tuple]:
     assert filters.is_valid(), "page_ids() needs valid filters"
     codings = Coding.objects.filter(_conditions(filters)).order_by(*order)
-    return _sql(codings.values_list("pk", flat=True)[offset : offset + limit], "SELECT 1 LIMIT 0")
+    return _sql(codings.values_list("pk", flat=True)[offset : offset + limit])
 
 
 class Excerpt:

@@ -23,7 +23,7 @@ from coding.codebook import code_paths, fold
 from coding.models import Code, Coding
 from coding.visibility import Visibility, visible_codings
 from excerpts import queries
-from excerpts.filters import Filters, read_filters
+from excerpts.filters import Filters, page_number, read_filters
 from excerpts.rows import rows_html
 from interviews import permissions, recordings
 from interviews.models import Interview, Speaker
@@ -78,13 +78,6 @@ class ExcerptPage:
     @property
     def end_index(self) -> int:
         return (self.number - 1) * PER_PAGE + len(self.excerpts)
-
-
-def _page_number(value: str | None) -> int:
-    # Nine digits at most: a billion pages is past any project, and the offset stays a bigint.
-    if value and value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0:
-        return int(value)
-    return 1
 
 
 def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
@@ -201,7 +194,7 @@ def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
         choices = ((pk, title, title) for pk, title in interviews.values_list("pk", "title"))
         return HttpResponse(option_list(choices, filters.interviews))
     page = (
-        excerpt_page(filters, _page_number(request.GET.get("page"))) if filters.is_valid() else None
+        excerpt_page(filters, page_number(request.GET.get("page"))) if filters.is_valid() else None
     )
     context = {
         "project": project,
@@ -350,7 +343,7 @@ def code_matrix(request: HttpRequest, project_id: int) -> HttpResponse:
     interviews = Interview.objects.filter(project=project).order_by("title", "pk")
     total_interviews = interviews.count()
     pages = max(1, math.ceil(total_interviews / MATRIX_COLUMNS))
-    number = min(_page_number(request.GET.get("page")), pages)
+    number = min(page_number(request.GET.get("page")), pages)
     columns = list(
         interviews.values("pk", "title", "participant")[
             (number - 1) * MATRIX_COLUMNS : number * MATRIX_COLUMNS

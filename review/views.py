@@ -25,7 +25,7 @@ from django.views.decorators.vary import vary_on_headers
 from coding.models import Coding
 from coding.visibility import visible_codings
 from excerpts import queries
-from excerpts.filters import Filters, read_filters
+from excerpts.filters import Filters, page_number, read_filters
 from interviews import permissions
 from interviews.models import Membership
 from interviews.permissions import Action
@@ -73,10 +73,9 @@ class _CappedIds:
 
     def __init__(self, filters: Filters, order, number):
         self.filters, self.order = filters, order
-        asked = str(number or "")
-        self.offset = (int(asked) - 1) * PER_PAGE if asked.isdigit() and 0 < len(asked) < 10 else 0
+        self.offset = (page_number(number) - 1) * PER_PAGE
         self.ids, self.counted = queries.page_ids_and_count(
-            filters, max(self.offset, 0), PER_PAGE, COUNT_LIMIT, order=order
+            filters, self.offset, PER_PAGE, COUNT_LIMIT, order=order
         )
 
     def count(self) -> int:

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -42,9 +41,8 @@ class Accounts(ModelBackend):
 
     def get_user(self, user_id):
         model = get_user_model()
-        try:
-            user_id = model._meta.pk.to_python(user_id)  # the session holds it as text
-        except ValidationError:
+        user_id = sessions.user_key(user_id)  # the session holds it as text
+        if user_id is None:
             return None
         user = sessions.signed_in.get()
         if user is None or user.pk != user_id:

@@ -47,7 +47,7 @@ class SessionStore(db.SessionStore):
             cursor.execute(
                 f"SELECT s.session_data, s.expire_date, {plain_sql.columns(user_model, 'u')}"
                 f" FROM {table} s"  # noqa: S608 (the models' tables)
-                f" LEFT JOIN {user_model._meta.db_table} u ON u.id = %s"
+                f" LEFT JOIN {user_model._meta.db_table} u ON u.{user_model._meta.pk.column} = %s"
                 " WHERE s.session_key = %s AND s.expire_date > %s",
                 [hint, self.session_key, timezone.now()],
             )
@@ -61,7 +61,7 @@ class SessionStore(db.SessionStore):
 
     def load(self):
         data = super().load()
-        user_id = _user_id(data.get(SESSION_KEY))
+        user_id = user_key(data.get(SESSION_KEY))
         if user_id is not None and self.session_key is not None:
             with _users_lock:
                 _users[self.session_key] = user_id
@@ -70,7 +70,7 @@ class SessionStore(db.SessionStore):
         return data
 
 
-def _user_id(value):
+def user_key(value):
     """The user id a session holds (as text), as the user model's key; None if none or malformed."""
     if value is None:
         return None

@@ -54,7 +54,7 @@ def test_the_queue_lists_pending_excerpts_oldest_first(client, project, intervie
 
 
 @pytest.mark.parametrize(
-    ("asked", "shown"), [("", 0), ("2", 1), ("99", 1), ("abc", 0), ("9" * 30, 1)]
+    ("asked", "shown"), [("", 0), ("2", 1), ("99", 1), ("abc", 0), ("²", 0), ("9" * 30, 1)]
 )
 def test_the_queue_pages_through_every_pending_excerpt_once(
     client, project, interview, code, rita, sam, asked, shown
