@@ -83,10 +83,10 @@ class ExcerptPage:
 def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
     """One page of the filters' codings, with their context and the last review comment of each.
 
-    Two slim statements: the page's ids (the filters compiled by the ORM, nothing joined but what
-    they need), then what the rows show of those 51 codings (queries.excerpt_rows, plain SQL, no
-    model instances). Contexts are cut from each interview's text read once (add_context). The
-    count is skipped when the first page holds everything, and stops at COUNT_LIMIT.
+    Two round trips: the page's ids (the filters compiled by the ORM, nothing joined but what they
+    need) with their count (which stops at COUNT_LIMIT), then what the rows show of those 51
+    codings (queries.excerpt_rows, plain SQL, no model instances). Contexts are cut from each
+    interview's text read once (add_context).
     """
     offset = (number - 1) * PER_PAGE
     ids, count = queries.page_ids_and_count(filters, offset, PER_PAGE + 1, COUNT_LIMIT)
