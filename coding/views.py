@@ -52,10 +52,8 @@ def _lately(user_id: int, code_ids: list[int]) -> list[int]:
     (index coding_coder_recent, which holds the code) finds the window at once. But a user who has
     since coded much in another project would walk all of that first (at M, the bench's researcher
     has 255,000 newer codings in L: 5.8 ms). So the walk stops after RECENT_WALK codings; only if it
-    found fewer than the window there are the newest codings of each code merged (index
-    coding_coder_code_recent: at most the window per code, whatever else the user did; cheap too for
-    a user with few codings). Both give the same window: a full one from the walk skipped no coding
-    of the project newer than its last.
+    found fewer than the window there are the newest codings of each code merged (MERGE). Both give
+    the same window: a full one from the walk skipped no coding of the project newer than its last.
     """
     # The codes as a bigint array, as the column: PostgreSQL then looks each row's up in a hash of
     # them, where a smallint array (what psycopg picks for small numbers) is compared item by item.
@@ -68,14 +66,44 @@ def _lately(user_id: int, code_ids: list[int]) -> list[int]:
         lately = [code_id for (code_id,) in cursor.fetchall()]
         if len(lately) == USAGE_WINDOW:
             return lately
-        cursor.execute(
-            "SELECT k.code_id FROM unnest(%s::bigint[]) c(id) CROSS JOIN LATERAL"
-            " (SELECT code_id, created_at FROM coding_coding WHERE coder_id = %s AND code_id = c.id"
-            "  ORDER BY created_at DESC LIMIT %s) k"
-            " ORDER BY k.created_at DESC LIMIT %s",
-            [code_ids, user_id, USAGE_WINDOW, USAGE_WINDOW],
-        )
+        parameters = {
+            "codes": code_ids,
+            "user": user_id,
+            "first": FIRST_LOOK,
+            "window": USAGE_WINDOW,
+        }
+        cursor.execute(MERGE, parameters)
         return [code_id for (code_id,) in cursor.fetchall()]
+
+
+# The newest USAGE_WINDOW codings of the user among several codes (index coding_coder_code_recent:
+# coder, code, newest first), without reading the whole window of every code. First each code's
+# newest FIRST_LOOK; `cutoff` is the moment of the window's last among them. A code whose FIRST_LOOK
+# all lie in that window ("fuller") may have more there, so it is read again down to the cutoff;
+# any other code's older codings are older than the cutoff, so the window stays exact. At M (58
+# codes, the bench's researcher) 1.4 ms where reading up to the window's size of each code took 2.5.
+FIRST_LOOK = 20
+MERGE = """
+WITH first AS MATERIALIZED (
+  SELECT k.code_id, k.created_at FROM unnest(%(codes)s::bigint[]) c(id) CROSS JOIN LATERAL
+    (SELECT code_id, created_at FROM coding_coding WHERE coder_id = %(user)s AND code_id = c.id
+      ORDER BY created_at DESC LIMIT %(first)s) k
+), cutoff AS MATERIALIZED (
+  SELECT coalesce((SELECT created_at FROM first ORDER BY created_at DESC
+                   OFFSET %(window)s - 1 LIMIT 1), '-infinity') AS at
+), fuller AS MATERIALIZED (
+  SELECT code_id FROM first GROUP BY code_id
+  HAVING count(*) = %(first)s AND min(created_at) >= (SELECT at FROM cutoff)
+)
+SELECT code_id FROM (
+  SELECT code_id, created_at FROM first WHERE code_id NOT IN (SELECT code_id FROM fuller)
+  UNION ALL
+  SELECT k.code_id, k.created_at FROM fuller CROSS JOIN LATERAL
+    (SELECT code_id, created_at FROM coding_coding WHERE coder_id = %(user)s
+        AND code_id = fuller.code_id AND created_at >= (SELECT at FROM cutoff)
+      ORDER BY created_at DESC LIMIT %(window)s) k
+) window_ ORDER BY created_at DESC LIMIT %(window)s
+"""
 
 
 def _choices(request: HttpRequest, project_id: int) -> dict:

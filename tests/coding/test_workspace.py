@@ -84,13 +84,16 @@ def test_the_popover_lists_shortcuts_then_every_code_escaped(client, project, in
     )  # the stripes' menu
 
 
+@pytest.mark.parametrize("first_look", [1, 2, 20])
 @pytest.mark.parametrize("elsewhere", [0, 6], ids=["coded-here-last", "coded-elsewhere-since"])
 def test_the_shortcuts_count_the_last_codings_in_this_project(
-    project, interview, rita, monkeypatch, elsewhere
+    project, interview, rita, monkeypatch, elsewhere, first_look
 ):
     """The window is the user's last USAGE_WINDOW codings of this project's codes, found by the
     first walk or, when the user coded more than RECENT_WALK times elsewhere since, by the merge
-    of each code's newest: the same codes either way, and the other project's never."""
+    of each code's newest: the same codes either way, and the other project's never. The merge
+    reads a code again when its FIRST_LOOK newest all fall in the window (A and C with a first look
+    of one or two, B too with one, as the window is not full then)."""
     from datetime import timedelta
 
     from django.db import connection
@@ -103,6 +106,7 @@ def test_the_shortcuts_count_the_last_codings_in_this_project(
 
     monkeypatch.setattr(views, "USAGE_WINDOW", 4)
     monkeypatch.setattr(views, "RECENT_WALK", 5)
+    monkeypatch.setattr(views, "FIRST_LOOK", first_look)
     a, b, c = (make_code(project, name) for name in "ABC")
     other = make_project("Ailleurs")
     there = make_code(other, "Là-bas")
