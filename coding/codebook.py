@@ -108,6 +108,11 @@ def code_tree(
 
 def code_paths(project_id: int) -> list[tuple[Code, str]]:
     """Every code with its path ("Parent › Child"), in codebook order, without counting codings."""
+    return paths_of(_codes(project_id))
+
+
+def paths_of(codes: list[Code]) -> list[tuple[Code, str]]:
+    """code_paths of `codes`, a project's codes in sibling order (codes_query's)."""
     paths = []
 
     def walk(nodes, prefix):
@@ -116,14 +121,19 @@ def code_paths(project_id: int) -> list[tuple[Code, str]]:
             paths.append((node.code, path))
             walk(node.children, path)
 
-    walk(_nest(_codes(project_id)), "")
+    walk(_nest(codes), "")
     return paths
 
 
-def _codes(project_id: int) -> list[Code]:
+def codes_query(project_id: int) -> tuple[str, list]:
     """The project's codes in sibling order. Nearly every page asks for them (as paths): plain SQL
     reads them in a third of the time the ORM takes to build and run the same statement."""
-    return plain_sql.fetch(Code, "t.project_id = %s", [project_id], order="t.position, t.name")
+    return plain_sql.select(Code, "t.project_id = %s", [project_id], order="t.position, t.name")
+
+
+def _codes(project_id: int) -> list[Code]:
+    (rows,) = plain_sql.batch(codes_query(project_id))
+    return [plain_sql.instance(Code, row) for row in rows]
 
 
 def _nest(codes) -> list[Node]:

@@ -8,7 +8,6 @@ counts of the codes involved, and the new `since`.
 import json
 from collections import Counter
 from html import escape
-from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -22,14 +21,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from coding import actions, visibility, workspace
+from coding import actions, page, visibility, workspace
 from coding.codebook import code_paths, fold
 from coding.forms import ApplyCodeForm, UpdateCodingForm
 from coding.models import Code, Coding, ReviewEvent, TextChange
 from interviews import permissions, recordings
-from interviews.models import Attribute, AttributeValue, Recording
+from interviews.models import Recording
 from interviews.permissions import Action
-from verbatim import people, plain_sql
+from verbatim import plain_sql
 from verbatim.options import option_list
 
 TEMPLATE = "coding/workspace.html"
@@ -106,11 +105,11 @@ SELECT code_id FROM (
 """
 
 
-def _choices(request: HttpRequest, project_id: int) -> dict:
-    """The popover's codes: shortcuts 1–9 first, in digit order, on the codes the user applied most
-    in their last USAGE_WINDOW codings of the project (stable while they work, unlike recency, and
-    cheap however much they coded before: _lately), then the whole codebook."""
-    paths = code_paths(project_id)
+def _choices(request: HttpRequest, paths: list[tuple[Code, str]]) -> dict:
+    """The popover's codes (`paths`, the project's: coding.codebook.code_paths): shortcuts 1–9
+    first, in digit order, on the codes the user applied most in their last USAGE_WINDOW codings of
+    the project (stable while they work, unlike recency, and cheap however much they coded before:
+    _lately), then the whole codebook."""
     lately = _lately(request.user.pk, [code.pk for code, _ in paths])
     position = {code.pk: i for i, (code, _) in enumerate(paths)}
     uses = Counter(lately)
@@ -243,52 +242,6 @@ def _coding_for(interview, coding_id: int, membership, seen: visibility.Visibili
     return coding
 
 
-def _recording(interview) -> Recording | None:
-    # Plain SQL: most interviews have none, and the ORM took longer to ask than PostgreSQL to answer.
-    found = plain_sql.fetch(Recording, "t.interview_id = %s", [interview.pk], order="t.id")
-    if not found:
-        return None
-    found[0].interview = interview  # its URL names the project: no query for it
-    return found[0]
-
-
-class Coder(NamedTuple):
-    pk: int
-    name: str
-
-
-def _coders(interview, seen: visibility.Visibility) -> list[Coder]:
-    """Who coded the interview, of the codings the member may see, for the page's menus."""
-    visible, params = seen.sql("k")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT u.id, {people.name_sql('u')} FROM auth_user u"
-            " WHERE EXISTS (SELECT FROM coding_coding k"
-            f" WHERE k.interview_id = %s AND k.coder_id = u.id AND {visible})"
-            " ORDER BY u.username",
-            [interview.pk, *params],
-        )
-        return [Coder(*row) for row in cursor.fetchall()]
-
-
-def _attribute_values(interview) -> list[AttributeValue]:
-    """The participant's attributes in their order, each value with its attribute (plain SQL, as
-    the recording's: the ORM's join took longer to build than to run)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {plain_sql.columns(AttributeValue, 'v')}, {plain_sql.columns(Attribute, 'a')}"
-            " FROM interviews_attributevalue v JOIN interviews_attribute a ON a.id = v.attribute_id"
-            " WHERE v.interview_id = %s ORDER BY a.position, a.name",
-            [interview.pk],
-        )
-        rows = cursor.fetchall()
-    values = []
-    for row in rows:
-        value, value.attribute = plain_sql.instances(row, AttributeValue, Attribute)
-        values.append(value)
-    return values
-
-
 def _cues(interview) -> list[recordings.Cue] | None:
     """The interview's timeline when it has a recording to play (None without one)."""
     if not Recording.objects.filter(interview=interview).exists():
@@ -339,32 +292,25 @@ def _inspected(interview, ids, seen: visibility.Visibility):
 def interview_workspace(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
     membership, interview, seen = visibility.interview_for(request.user, project_id, interview_id)
     coders = workspace.CoderFilter.parse(request.GET.get("coders"))
-    since = workspace.last_event_id(interview)  # before reading codings: nothing falls in between
-    recording = _recording(interview)
-    turns = workspace.transcript(
-        interview, request.user, coders, seen=seen, playable=recording is not None
-    )
+    fragment = request.htmx and not request.htmx.history_restore_request
+    reads = page.read(interview, request.user, coders, seen, whole_page=not fragment)
     context = {
         "project": membership.project,
         "membership": membership,
         "interview": interview,
-        "turns": turns,
-        "since": since,
+        "turns": reads.transcript,
+        "since": reads.since,
         "coders": coders.value,
         "blind": interview.pk in seen.blind,  # a blind coding round's: say why others' are hidden
-        "recording": recording,
-        "coder_choices": _coders(interview, seen),
+        "recording": reads.recording,
+        "coder_choices": reads.coders,
         **permissions.abilities(membership),
     }
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragment:
         return render(request, f"{TEMPLATE}#transcript", context)
-    context.update(
-        attribute_values=_attribute_values(interview),
-        **_choices(request, project_id),
-    )
-    if context["recording"]:
-        cues = recordings.timeline([interview.pk])[interview.pk]
-        context["cues"] = json.dumps([[c.start, c.end, c.time, c.until] for c in cues])
+    context.update(attribute_values=reads.attribute_values, **_choices(request, reads.paths))
+    if reads.recording:
+        context["cues"] = json.dumps([[c.start, c.end, c.time, c.until] for c in reads.cues])
     context["max_recording"] = settings.VERBATIM_MAX_RECORDING_BYTES
     return render(request, TEMPLATE, context)
 
@@ -375,7 +321,7 @@ def code_choices(request: HttpRequest, project_id: int, interview_id: int) -> Ht
     merge or a deletion changed."""
     membership, interview, seen = visibility.interview_for(request.user, project_id, interview_id)
     context = {
-        **_choices(request, project_id),
+        **_choices(request, code_paths(project_id)),
         "oob": True,
     }
     extra = render_to_string(f"{TEMPLATE}#code-choices", context)

@@ -59,15 +59,19 @@ class _Turn(NamedTuple):
     speaker: _Speaker
 
 
-def _turn_rows(interview: Interview) -> tuple[tuple, ...]:
+def turns_query(interview: Interview) -> tuple[str, list]:
     """The interview's turns as (start, end, timestamp, speaker name, speaker role), in order."""
+    return (
+        'SELECT t.start, t."end", t.timestamp, s.name, s.role FROM interviews_turn t'
+        " LEFT JOIN interviews_speaker s ON s.id = t.speaker_id"
+        " WHERE t.interview_id = %s ORDER BY t.start",
+        [interview.pk],
+    )
+
+
+def _turn_rows(interview: Interview) -> tuple[tuple, ...]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            'SELECT t.start, t."end", t.timestamp, s.name, s.role FROM interviews_turn t'
-            " LEFT JOIN interviews_speaker s ON s.id = t.speaker_id"
-            " WHERE t.interview_id = %s ORDER BY t.start",
-            [interview.pk],
-        )
+        cursor.execute(*turns_query(interview))
         return tuple(cursor.fetchall())
 
 
@@ -82,11 +86,10 @@ def display_blocks(interview: Interview):
     return _blocks(interview.text, _turn_rows(interview))
 
 
-def transcript(
-    interview: Interview, user, coders: CoderFilter, *, seen: Visibility, playable: bool
-) -> SafeString:
-    """The interview page's transcript: its turns and paragraphs with the codings the member sees
-    drawn in (coding.turns, coding.highlights); `playable` when a recording plays from its times.
+def transcript(interview: Interview, turn_rows, shown, *, playable: bool) -> SafeString:
+    """The interview page's transcript: its turns (rows of turns_query) and paragraphs with the
+    codings the member sees (rows of span_query) drawn in (coding.turns, coding.highlights);
+    `playable` when a recording plays from its times. coding/page.py reads the rows.
 
     Built from what is read here, and cached by all of it: a page opened again with nothing changed
     (back from the excerpts, a reload, another coder of the same round) reuses the HTML, 5–6 ms of a
@@ -94,8 +97,8 @@ def transcript(
     coder's name, a speaker, the text after a correction, the language) is a different key, so no
     entry can be stale, and another member's codings are part of another key: nothing to invalidate.
     """
-    shown = tuple(span_rows(interview, user, coders, seen=seen))
-    html = _transcript(interview.text, _turn_rows(interview), shown, playable, get_language())
+    shown, turn_rows = tuple(shown), tuple(turn_rows)  # hashable: the cache's key
+    html = _transcript(interview.text, turn_rows, shown, playable, get_language())
     return mark_safe(html)  # noqa: S308 -- escaped by coding.turns and coding.highlights
 
 
@@ -177,12 +180,12 @@ def span_rows(
     """The codings shown on [start, end) of the interview (the whole of it by default), of those
     the member may see (`seen`, coding/visibility.py), as the fields of a Span."""
     with connection.cursor() as cursor:
-        cursor.execute(*_span_query(interview, user, coders, start, end, seen=seen))
+        cursor.execute(*span_query(interview, user, coders, start, end, seen=seen))
         return cursor.fetchall()
 
 
-def _span_query(
-    interview: Interview, user, coders: CoderFilter, start: int, end: int | None, *, seen
+def span_query(
+    interview: Interview, user, coders: CoderFilter, start: int = 0, end: int | None = None, *, seen
 ) -> tuple[str, list]:
     # With the names a highlight's title and stripes show (primary-key joins: cheap).
     sql = (
@@ -205,12 +208,14 @@ def _span_query(
     return sql, params
 
 
+# The page's `since`: its last audit event, 0 before any.
+LAST_EVENT = "SELECT coalesce(max(id), 0) FROM coding_codingevent WHERE interview_id = %s"
+
+
 def last_event_id(interview: Interview) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT max(id) FROM coding_codingevent WHERE interview_id = %s", [interview.pk]
-        )
-        return cursor.fetchone()[0] or 0
+        cursor.execute(LAST_EVENT, [interview.pk])
+        return cursor.fetchone()[0]
 
 
 class CodeCount(NamedTuple):
@@ -272,7 +277,7 @@ def changes_since(
         statements.append(_count_query(interview.project_id, interview.pk, counted, seen=seen))
     if touched:
         low, high = touched[0].start, touched[-1].start + len(touched[-1].text)
-        statements.append(_span_query(interview, user, coders, low, high, seen=seen))
+        statements.append(span_query(interview, user, coders, low, high, seen=seen))
     results = plain_sql.batch(*statements) if statements else []
     counts = results.pop(0) if counted else []
     spans = [Span(*row) for row in results.pop(0)] if touched else []

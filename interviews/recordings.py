@@ -112,22 +112,39 @@ class Cue:
 
 
 def timeline(interview_ids) -> dict[int, list[Cue]]:
-    """Each interview's cues in text order: its time marks (a subtitle cue, the text between two
-    timestamps), and the timed turns that no mark starts (a timestamp written before a speaker's
-    label). One query each way, whatever the number of interviews."""
-    found: dict[int, dict[int, Cue]] = {pk: {} for pk in interview_ids}
-    marks = TimeMark.objects.filter(interview_id__in=found).values_list(
+    """Each interview's cues in text order (`cues`). One query each way, whatever the number of
+    interviews."""
+    marks: dict[int, list] = {pk: [] for pk in interview_ids}
+    turns: dict[int, list] = {pk: [] for pk in interview_ids}
+    rows = TimeMark.objects.filter(interview_id__in=marks).values_list(
         "interview_id", "start", "end", "time_start", "time_end"
     )
-    for interview_id, start, end, time_start, time_end in marks:
-        until = time_end.total_seconds() if time_end is not None else None
-        found[interview_id][start] = Cue(start, end, time_start.total_seconds(), until)
-    turns = Turn.objects.filter(interview_id__in=found, timestamp__isnull=False).values_list(
+    for interview_id, *mark in rows:
+        marks[interview_id].append(mark)
+    rows = Turn.objects.filter(interview_id__in=marks, timestamp__isnull=False).values_list(
         "interview_id", "start", "end", "timestamp"
     )
-    for interview_id, start, end, timestamp in turns:
-        found[interview_id].setdefault(start, Cue(start, end, timestamp.total_seconds(), None))
-    return {pk: [cues[start] for start in sorted(cues)] for pk, cues in found.items()}
+    for interview_id, *turn in rows:
+        turns[interview_id].append(turn)
+    return {pk: cues(marks[pk], turns[pk]) for pk in marks}
+
+
+# One interview's time marks, for `cues` (the interview page reads them with the rest: coding/page.py).
+MARKS = 'SELECT start, "end", time_start, time_end FROM interviews_timemark WHERE interview_id = %s'
+
+
+def cues(marks, turns) -> list[Cue]:
+    """An interview's cues in text order: its time marks (a subtitle cue, the text between two
+    timestamps: rows of MARKS), and the timed turns that no mark starts (a timestamp written before
+    a speaker's label: rows starting with a turn's start, end and timestamp)."""
+    found: dict[int, Cue] = {}
+    for start, end, time_start, time_end in marks:
+        until = time_end.total_seconds() if time_end is not None else None
+        found[start] = Cue(start, end, time_start.total_seconds(), until)
+    for start, end, timestamp, *_speaker in turns:
+        if timestamp is not None:
+            found.setdefault(start, Cue(start, end, timestamp.total_seconds(), None))
+    return [found[start] for start in sorted(found)]
 
 
 def passage_times(cues: list[Cue], start: int, end: int) -> tuple[float, float | None] | None:

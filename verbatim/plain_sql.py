@@ -33,13 +33,19 @@ def instances(row, *models) -> list:
     return found
 
 
-def fetch(model, condition: str, params: list, *, order: str = "") -> list:
-    """The instances of `model` (aliased `t` in `condition` and `order`) that meet `condition`."""
+def select(model, condition: str, params: list, *, order: str = "") -> tuple[str, list]:
+    """The statement reading the rows of `model` (aliased `t` in `condition` and `order`) that meet
+    `condition`, for `fetch` or a `batch`."""
     sql = f"SELECT {columns(model, 't')} FROM {model._meta.db_table} t WHERE {condition}"
     if order:
         sql += f" ORDER BY {order}"
+    return sql, params
+
+
+def fetch(model, condition: str, params: list, *, order: str = "") -> list:
+    """The instances of `model` (aliased `t` in `condition` and `order`) that meet `condition`."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*select(model, condition, params, order=order))
         return [instance(model, row) for row in cursor.fetchall()]
 
 

@@ -145,3 +145,42 @@ def test_the_coder_menus_name_each_coder_of_the_interview_once(client, interview
         (str(rita.pk), "Rita &lt;Lévesque&gt;"),
         (str(sam.pk), "sam"),
     ]
+
+
+@pytest.mark.parametrize("fragment", [False, True], ids=["page", "transcript-fragment"])
+def test_the_interview_page_reads_in_one_batch(
+    client, interview, rita, sam, fragment, django_assert_max_num_queries, monkeypatch
+):
+    """The session with its user, the interview with its blind rounds, then everything else the
+    page shows in one batch (coding/page.py), and for the whole page the shortcuts' walk (which
+    finds rita's window of one at once): each answer in its place, the recording's cues too."""
+    from datetime import timedelta
+
+    from coding import views
+    from coding.models import CodingEvent
+    from interviews.models import Attribute, AttributeValue, TimeMark
+    from tests.factories import make_code, make_coding, make_recording
+
+    code = make_code(interview.project, "Voisinage courtois")
+    start = TRANSCRIPT.index("café")
+    coding = make_coding(interview, code, sam, start, start + len("café"))
+    monkeypatch.setattr(views, "USAGE_WINDOW", 1)
+    make_coding(interview, code, rita, 0, 5)
+    attribute = Attribute.objects.create(project=interview.project, name="Organisme")
+    AttributeValue.objects.create(interview=interview, attribute=attribute, text="Cactus")
+    make_recording(interview)
+    TimeMark.objects.create(interview=interview, start=16, end=86, time_start=timedelta(seconds=2))
+    client.force_login(rita)
+    url = f"/projects/{interview.project_id}/interviews/{interview.pk}/"
+    headers = {"HX-Request": "true"} if fragment else {}
+    client.get(url, headers=headers)  # this process then knows the session's user
+    with django_assert_max_num_queries(3 if fragment else 5):
+        page = client.get(url, headers=headers).content.decode()
+    since = CodingEvent.objects.filter(interview_id=interview.pk).latest("id").pk
+    assert f'data-codings="{coding.pk}"' in page  # the transcript's highlight
+    assert f'id="since" value="{since}"' in page
+    if not fragment:
+        assert f'<option value="{sam.pk}">sam</option>' in page  # the stripes' coder menu
+        assert "Cactus" in page
+        assert f'id="choice-all-{code.pk}"' in page
+        assert "<audio" in page and 'data-cues="[[16, 86, 2.0, null]]"' in page
