@@ -34,7 +34,9 @@ from verbatim.options import option_list
 TEMPLATE = "coding/workspace.html"
 SHORTCUTS = 9
 USAGE_WINDOW = 500
-RECENT_WALK = 20 * USAGE_WINDOW  # how far _lately first looks (about 1 ms at most)
+# How far _lately first looks: 0.4 ms at most, where 10,000 codings took 1 ms when they held fewer
+# than the window (MERGE then answers in about 1.4 ms more).
+RECENT_WALK = 4 * USAGE_WINDOW
 
 
 def _state(request: HttpRequest) -> tuple[int, workspace.CoderFilter]:
