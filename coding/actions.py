@@ -32,7 +32,7 @@ class Outcome:
     new_code: Code | None = None  # a code created by the action (in vivo): not on the page yet
     group: int | None = None  # the action group an undo of this action names
     label: str = ""  # what an undo of it would undo ("« Voisinage » applied to ‘Pis rien…’")
-    then_rows: list | None = None  # the rows of a statement read along with the action
+    then_rows: list | None = None  # the rows of each statement read along with the action
 
 
 def _passage(text: str) -> str:
@@ -56,7 +56,7 @@ class Applied:
     code_name: str | None
     outcome: str  # 'no code', 'created', 'merged' or 'already' (see coding_apply)
     group: int | None = None  # the action group of the change
-    then_rows: list | None = None  # the rows of apply()'s `then` statement
+    then_rows: list | None = None  # the rows of each of apply()'s `then` statements
 
 
 def apply(
@@ -68,14 +68,14 @@ def apply(
     *,
     group=None,
     actor=None,
-    then: tuple[str, list] | None = None,
+    then: list[tuple[str, list]] | None = None,
 ) -> Applied:
     """Code [start, end) with the project's code `code_id` for `coder`: one statement, one action
     (or part of action `group`). A passage meeting the coder's codings of that code merges with them.
     With `actor`, someone else acts for the coder (a supervisor writing the consensus coder's
-    codings): the audit trail and Ctrl+Z are the actor's. `then`: a statement to run right after,
-    in the same round trip, seeing the change (the workspace's events since its page's: what it
-    redraws); its rows are the result's `then_rows`."""
+    codings): the audit trail and Ctrl+Z are the actor's. `then`: statements to run right after,
+    in the same round trip, seeing the change (the workspace's events since its page's and what it
+    expects to redraw); their rows are the result's `then_rows`."""
     actor = actor or coder
     # The group is drawn here rather than inside coding_apply, so that undo can name it.
     applied = (
@@ -84,8 +84,8 @@ def apply(
         " LATERAL coding_apply(%s, %s, %s, %s, %s, %s, g.id, %s) a",
         [group, actor.pk, interview.project_id, interview.pk, code_id, start, end, coder.pk],
     )
-    rows, *then_rows = batch(applied, *([then] if then else []))
-    return Applied(*rows[0], then_rows=then_rows[0] if then else None)
+    rows, *then_rows = batch(applied, *(then or ()))
+    return Applied(*rows[0], then_rows=then_rows if then else None)
 
 
 def apply_each(interview: Interview, code_id: int, coder, ranges, *, group: int) -> list[str]:
@@ -108,10 +108,10 @@ def apply_code(
     new_code: str,
     start: int,
     end: int,
-    then: tuple[str, list] | None = None,
+    then: list[tuple[str, list]] | None = None,
 ) -> Outcome:
     """The workspace's "apply": an existing code, or a new top-level one named `new_code` (in vivo),
-    which exists only with its first coding. `then`: as apply()'s, its rows the outcome's."""
+    which exists only with its first coding. `then`: as apply()'s, their rows the outcome's."""
     created = None
     # The common apply is one statement, its own transaction: no BEGIN/COMMIT round trips.
     with transaction.atomic() if code_id is None else nullcontext():

@@ -174,11 +174,13 @@ def _respond(
     extra="",
     changes: workspace.Changes | None = None,
     codes_changed=False,
+    expected: workspace.Expected | None = None,
 ):
     """Everything the page must redraw after an action, out of band (see the module docstring).
 
     Without an `outcome`, the status line stays as it is. `seen` is the view's own
-    `visibility.interview_for`'s: read once per request.
+    `visibility.interview_for`'s: read once per request. `expected`: the reads the action sent
+    along (workspace.expect), its `then_rows` after the events.
     """
     since, coders = _state(request)
     changed = frozenset(outcome.code_ids if outcome else ())
@@ -189,7 +191,8 @@ def _respond(
         coders,
         seen=seen,
         also_count=changed,
-        events=outcome.then_rows if outcome else None,
+        events=outcome.then_rows[0] if outcome and outcome.then_rows else None,
+        expected=expected,
     )
     context = {"since": changes.since, "oob": True}
     parts = [*changes.paragraphs, extra, render_to_string(f"{TEMPLATE}#since", context)]
@@ -373,6 +376,17 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
     if not form.is_valid():
         return _refused(request, interview, seen, form)
     data = form.cleaned_data
+    since, coders = _state(request)
+    # The redraw's reads, sent with the apply: the events since the page's, and the paragraphs and
+    # count the apply is expected to change (read again only if the events say otherwise).
+    expected = workspace.expect(
+        interview,
+        request.user,
+        coders,
+        seen=seen,
+        ranges=[(data["start"], data["end"])],
+        code_ids=[data["code"]] if data["code"] else [],
+    )
     outcome = actions.apply_code(
         interview,
         request.user,
@@ -380,11 +394,18 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
         new_code=data["new_code"],
         start=data["start"],
         end=data["end"],
-        then=workspace.events_query(interview, _state(request)[0]),  # the redraw's, read along
+        then=[workspace.events_query(interview, since), *expected.statements],
     )
+    expected.rows = outcome.then_rows[1:]
     extra = _colors_link(membership.project) if outcome.new_code else ""  # its colour is new
     return _respond(
-        request, interview, seen, outcome, extra=extra, codes_changed=outcome.new_code is not None
+        request,
+        interview,
+        seen,
+        outcome,
+        extra=extra,
+        codes_changed=outcome.new_code is not None,
+        expected=expected,
     )
 
 

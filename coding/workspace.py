@@ -235,6 +235,44 @@ class Changes:
     counted: frozenset[int] = frozenset()
 
 
+@dataclass
+class Expected:
+    """What an action expects to redraw (`expect`): the paragraphs its ranges touch and the codes
+    it recounts, with the statements reading them, sent with the action itself. When the changes
+    it finds are within these (no one else's, no merge beyond them), its redraw needs no round
+    trip of its own (changes_since)."""
+
+    touched: list
+    counted: frozenset[int]
+    statements: list[tuple[str, list]]
+    rows: list | None = None  # each statement's, once read
+
+    def covers(self, touched: list, counted: frozenset[int]) -> bool:
+        paragraphs = {paragraph.start for paragraph in self.touched}
+        return counted <= self.counted and all(p.start in paragraphs for p in touched)
+
+
+def expect(
+    interview: Interview, user, coders: CoderFilter, *, seen: Visibility, ranges, code_ids
+) -> Expected:
+    touched = touched_paragraphs(interview, ranges)
+    counted = frozenset(code_ids)
+    return Expected(
+        touched, counted, _redraw_queries(interview, user, coders, seen, touched, counted)
+    )
+
+
+def _redraw_queries(interview, user, coders, seen, touched, counted) -> list[tuple[str, list]]:
+    """The counts of `counted` (if any), then the codings of the `touched` paragraphs (if any)."""
+    statements = []
+    if counted:
+        statements.append(_count_query(interview.project_id, interview.pk, counted, seen=seen))
+    if touched:
+        low, high = touched[0].start, touched[-1].start + len(touched[-1].text)
+        statements.append(span_query(interview, user, coders, low, high, seen=seen))
+    return statements
+
+
 def events_query(interview: Interview, since: int) -> tuple[str, list]:
     """The interview's audit events after event `since` (what changes_since redraws)."""
     return (
@@ -252,11 +290,12 @@ def changes_since(
     seen: Visibility,
     also_count: frozenset[int] = frozenset(),
     events: list[tuple] | None = None,
+    expected: Expected | None = None,
 ) -> Changes:
     """The changes after event `since`, and the counts of the codes they touched and of
     `also_count` (those the caller's action changed): the touched paragraphs' codings and the
-    counts are read in one round trip (plain_sql.batch). `events`: the rows of `events_query`, when
-    the caller read them along with its action."""
+    counts are read in one round trip (plain_sql.batch), or none when `expected` read them along
+    with the caller's action. `events`: the rows of `events_query`, when the caller read them so."""
     if events is None:
         events = plain_sql.batch(events_query(interview, since))[0]
     if not events:
@@ -272,16 +311,16 @@ def changes_since(
     code_ids = {row["code_id"] for row in rows}
     counted = frozenset(code_ids | also_count)
     touched = touched_paragraphs(interview, ranges)
-    statements = []
-    if counted:
-        statements.append(_count_query(interview.project_id, interview.pk, counted, seen=seen))
-    if touched:
-        low, high = touched[0].start, touched[-1].start + len(touched[-1].text)
-        statements.append(span_query(interview, user, coders, low, high, seen=seen))
-    results = plain_sql.batch(*statements) if statements else []
-    counts = results.pop(0) if counted else []
-    spans = [Span(*row) for row in results.pop(0)] if touched else []
-    html = paragraphs_html(touched, spans, oob=True) if touched else []
+    if expected is not None and expected.rows is not None and expected.covers(touched, counted):
+        results, counted = list(expected.rows), expected.counted
+        counts = results.pop(0) if counted else []
+        spans = results.pop(0) if expected.touched else []
+    else:
+        statements = _redraw_queries(interview, user, coders, seen, touched, counted)
+        results = plain_sql.batch(*statements) if statements else []
+        counts = results.pop(0) if counted else []
+        spans = results.pop(0) if touched else []
+    html = paragraphs_html(touched, [Span(*row) for row in spans], oob=True) if touched else []
     return Changes(html, code_ids, next_since, [CodeCount(*row) for row in counts], counted)
 
 

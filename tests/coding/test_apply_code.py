@@ -215,12 +215,12 @@ def test_the_audit_trail_credits_the_coder(client, interview, rita):
     assert (event.actor, event.action, event.interview_id) == (rita, "create", interview.pk)
 
 
-def test_an_apply_and_its_redraw_take_four_round_trips(
+def test_an_apply_and_its_redraw_take_three_round_trips(
     client, interview, rita, django_assert_max_num_queries
 ):
-    """The session with its user, the interview with its blind rounds, the apply with what changed
-    since the page's event, then the touched paragraph's codings with the code's counts (each
-    pair one batch): the redraw is whole (paragraph and count) with nothing read twice."""
+    """The session with its user, the interview with its blind rounds, then the apply with what
+    changed since the page's event, the paragraph it touches and its code's counts, in one batch
+    (workspace.expect): the redraw is whole (paragraph and count) with nothing read twice."""
     code = make_code(interview.project)
     start, end = passage(TRANSCRIPT, "sur le même banc")
     client.force_login(rita)
@@ -229,7 +229,7 @@ def test_an_apply_and_its_redraw_take_four_round_trips(
     first, last = passage(TRANSCRIPT, "café")
     post(client, interview, start=first, end=last, code=code.pk)
     since = CodingEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(3):
         response = client.post(
             url(interview),
             {"since": since, "start": start, "end": end, "code": code.pk},
@@ -238,3 +238,68 @@ def test_an_apply_and_its_redraw_take_four_round_trips(
     page = response.content.decode()
     assert 'hx-swap-oob="true">' in page and f'id="code-count-{code.pk}"' in page
     assert f'data-codings="{Coding.objects.latest("pk").pk}"' in page
+
+
+def test_a_change_by_someone_else_since_the_page_is_redrawn_with_the_apply(
+    client, interview, rita, sam, django_assert_max_num_queries
+):
+    """Sam coded another paragraph since rita's page last heard: her apply's answer redraws it too,
+    and counts his code, reading what the apply did not expect in one more round trip."""
+    mine, his = make_code(interview.project, "Mien"), make_code(interview.project, "Sien")
+    client.force_login(rita)
+    first, last = passage(TRANSCRIPT, "café")
+    post(client, interview, start=first, end=last, code=mine.pk)
+    since = CodingEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    start, end = passage(TRANSCRIPT, "sur le même banc")
+    other = make_coding(interview, his, sam, *passage(TRANSCRIPT, "Et quand il vous parle"))
+    with django_assert_max_num_queries(4):
+        response = client.post(
+            url(interview),
+            {"since": since, "start": start, "end": end, "code": mine.pk},
+            headers=HTMX,
+        )
+    page = response.content.decode()
+    ours = Coding.objects.latest("pk")
+    assert ours.pk != other.pk
+    assert f'data-codings="{ours.pk}"' in page and f'data-codings="{other.pk}"' in page
+    assert f'id="code-count-{mine.pk}"' in page and f'id="code-count-{his.pk}"' in page
+
+
+def test_the_expected_reads_redraw_what_reading_afterwards_redraws(interview, rita, sam):
+    """workspace.changes_since gives the same paragraphs and counts from the reads an apply sent
+    along (workspace.expect) as from its own, whether they cover the changes or not."""
+    from coding import actions, workspace
+    from coding.visibility import EVERYTHING
+
+    code = make_code(interview.project)
+    everyone = workspace.CoderFilter()
+    for who, words in [(rita, "sur le même banc"), (sam, "quelqu'un")]:
+        start, end = passage(TRANSCRIPT, words)
+        expected = workspace.expect(
+            interview, rita, everyone, seen=EVERYTHING, ranges=[(start, end)], code_ids=[code.pk]
+        )
+        since = CodingEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        if who == sam:  # a change the apply below does not expect
+            make_coding(interview, code, sam, *passage(TRANSCRIPT, "café"))
+        outcome = actions.apply_code(
+            interview,
+            rita,
+            code_id=code.pk,
+            new_code="",
+            start=start,
+            end=end,
+            then=[workspace.events_query(interview, since), *expected.statements],
+        )
+        expected.rows = outcome.then_rows[1:]
+        arguments = (interview, since, rita, everyone)
+        events = outcome.then_rows[0]
+        along = workspace.changes_since(
+            *arguments, seen=EVERYTHING, events=events, expected=expected
+        )
+        after = workspace.changes_since(*arguments, seen=EVERYTHING, events=events)
+        assert along.paragraphs == after.paragraphs and len(after.paragraphs) == (
+            1 if who == rita else 2
+        )
+        assert along.since == after.since
+        counts = {count.pk: count for count in after.counts}
+        assert {count.pk: count for count in along.counts} == counts
