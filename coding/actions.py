@@ -176,9 +176,10 @@ def change(
     )
 
 
-def remove_coding(coding: Coding, user) -> Outcome:
+def remove_coding(coding: Coding, user, then: list[tuple[str, list]] | None = None) -> Outcome:
+    """The workspace's "remove"; `then`: as apply()'s, their rows the outcome's."""
     text = coding.text
-    group, memos = remove_alone(coding, user)
+    group, memos, then_rows = remove_alone(coding, user, then or ())
     names = {"code": coding.code.name, "count": memos}
     if memos:
         message = ngettext(
@@ -189,7 +190,13 @@ def remove_coding(coding: Coding, user) -> Outcome:
     else:
         message = _("Coding « %(code)s » removed. Undo with Ctrl+Z.")
     what = label("remove", coding.code.name, text)
-    return Outcome(message % names, code_ids={coding.code_id}, group=group, label=what)
+    return Outcome(
+        message % names,
+        code_ids={coding.code_id},
+        group=group,
+        label=what,
+        then_rows=then_rows if then else None,
+    )
 
 
 def undo(interview: Interview, user, group: int | None = None) -> Outcome:

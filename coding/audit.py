@@ -131,17 +131,19 @@ KEEP = f"""
     RETURNING e.id"""
 
 
-def remove_alone(coding: Coding, user) -> tuple[int | None, int]:
+def remove_alone(coding: Coding, user, then=()) -> tuple[int | None, int, list]:
     """remove() as an action of its own by `user` (recorded_as), in one round trip: the settings
-    and the interview's lock, the removal, and what it keeps on its audit event, one transaction.
-    The action's group, and the number of memos removed."""
-    settings, removed, _ = batch(
+    and the interview's lock, the removal, and what it keeps on its audit event, one transaction;
+    then the statements `then` (reads seeing the removal: what the page redraws). The action's
+    group, the number of memos removed, and the rows of each statement of `then`."""
+    settings, removed, _, *then_rows = batch(
         _settings(user, coding.interview_id, None, None, True),
         (REMOVAL.replace("%(id)s", "%s"), [coding.pk] * REMOVAL.count("%(id)s")),
         (KEEP, [coding.pk]),
+        *then,
     )
     group, memos = settings[0][1], json.loads(removed[0][0])
-    return (int(group) if group else None), len(memos)
+    return (int(group) if group else None), len(memos), then_rows
 
 
 def lock_interviews(interview_ids) -> None:

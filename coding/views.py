@@ -222,6 +222,22 @@ def _respond(
     return response
 
 
+def _redraw_reads(request, interview, seen, start: int, end: int, code_id: int | None):
+    """The reads of an action's redraw, to send with the action: the events since the page's, then
+    the paragraphs and count the action on [start, end) with `code_id` is expected to change
+    (workspace.expect; read again only if the events say otherwise)."""
+    since, coders = _state(request)
+    expected = workspace.expect(
+        interview,
+        request.user,
+        coders,
+        seen=seen,
+        ranges=[(start, end)],
+        code_ids=[code_id] if code_id else [],
+    )
+    return [workspace.events_query(interview, since), *expected.statements], expected
+
+
 def _refused(request, interview, seen, form) -> HttpResponse:
     outcome = actions.Outcome(form.non_field_errors()[0], error=True)
     return _respond(request, interview, seen, outcome)
@@ -376,16 +392,8 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
     if not form.is_valid():
         return _refused(request, interview, seen, form)
     data = form.cleaned_data
-    since, coders = _state(request)
-    # The redraw's reads, sent with the apply: the events since the page's, and the paragraphs and
-    # count the apply is expected to change (read again only if the events say otherwise).
-    expected = workspace.expect(
-        interview,
-        request.user,
-        coders,
-        seen=seen,
-        ranges=[(data["start"], data["end"])],
-        code_ids=[data["code"]] if data["code"] else [],
+    then, expected = _redraw_reads(
+        request, interview, seen, data["start"], data["end"], data["code"]
     )
     outcome = actions.apply_code(
         interview,
@@ -394,7 +402,7 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
         new_code=data["new_code"],
         start=data["start"],
         end=data["end"],
-        then=[workspace.events_query(interview, since), *expected.statements],
+        then=then,
     )
     expected.rows = outcome.then_rows[1:]
     extra = _colors_link(membership.project) if outcome.new_code else ""  # its colour is new
@@ -449,9 +457,13 @@ def remove_coding(
         request.user, project_id, interview_id, Action.CODE
     )
     coding = _coding_for(interview, coding_id, membership, seen)
-    outcome = actions.remove_coding(coding, request.user)
+    then, expected = _redraw_reads(
+        request, interview, seen, coding.start, coding.end, coding.code_id
+    )
+    outcome = actions.remove_coding(coding, request.user, then=then)
+    expected.rows = outcome.then_rows[1:]
     extra = f'<div id="coding-card-{coding_id}" hx-swap-oob="delete"></div>'
-    return _respond(request, interview, seen, outcome, extra=extra)
+    return _respond(request, interview, seen, outcome, extra=extra, expected=expected)
 
 
 @require_POST
