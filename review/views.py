@@ -199,9 +199,10 @@ def _chips(filters: Filters):
 
 def _filter_choices(project_id: int, filters: Filters) -> dict:
     """The filter form's menus, built as HTML (verbatim/options.py): a large project's thousands
-    of interviews cost the template milliseconds."""
+    of interviews cost the template milliseconds, and its codebook's paths most of a millisecond."""
     members, titles = queries.coders_and_interviews(project_id)
     return {
+        "code_options": option_list(filters.paths.items(), filters.code_ids),
         "coder_options": option_list(((m.pk, m.name) for m in members), filters.coders),
         "interview_options": option_list(titles, filters.interviews),
         "status_choices": Coding.Status.choices,

@@ -434,13 +434,18 @@ def test_the_queue_menus_list_interviews_and_coders_escaped_with_the_chosen_ones
     client, project, interview, coding, sam
 ):
     other = make_interview(project, "Bonjour.", title='<b>"Deux"</b>')
+    parent = make_code(project, "<i>Lieux</i>")
+    child = make_code(project, "Banc", parent=parent)
     client.force_login(sam)
-    page = client.get(queue(project) + f"?interview={other.pk}").content.decode()
+    chosen = f"?interview={other.pk}&code={child.pk}"
+    page = client.get(queue(project) + chosen).content.decode()
     assert (
         f'<option value="{other.pk}" selected>&lt;b&gt;&quot;Deux&quot;&lt;/b&gt;</option>'
     ) in page
     assert f'<option value="{interview.pk}">{interview.title}</option>' in page  # not chosen
     assert f'<option value="{sam.pk}">sam</option>' in page
+    assert f'<option value="{child.pk}" selected>&lt;i&gt;Lieux&lt;/i&gt; › Banc</option>' in page
+    assert f'<option value="{parent.pk}">&lt;i&gt;Lieux&lt;/i&gt;</option>' in page
 
 
 def test_the_queue_menus_offer_the_projects_coders_and_interviews(
