@@ -147,7 +147,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "builtins": ["verbatim.people"],  # the `person` filter: how a person is named
+            "builtins": ["verbatim.people", "verbatim.navigation"],  # `person`, `project_nav`
         },
     },
 ]
