@@ -230,12 +230,8 @@ def test_an_apply_and_its_redraw_take_three_round_trips(
     post(client, interview, start=first, end=last, code=code.pk)
     since = CodingEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     with django_assert_max_num_queries(3):
-        response = client.post(
-            url(interview),
-            {"since": since, "start": start, "end": end, "code": code.pk},
-            headers=HTMX,
-        )
-    page = response.content.decode()
+        page = post(client, interview, since=since, start=start, end=end, code=code.pk)
+        page = page.content.decode()
     assert 'hx-swap-oob="true">' in page and f'id="code-count-{code.pk}"' in page
     assert f'data-codings="{Coding.objects.latest("pk").pk}"' in page
 
@@ -253,12 +249,8 @@ def test_a_change_by_someone_else_since_the_page_is_redrawn_with_the_apply(
     start, end = passage(TRANSCRIPT, "sur le même banc")
     other = make_coding(interview, his, sam, *passage(TRANSCRIPT, "Et quand il vous parle"))
     with django_assert_max_num_queries(4):
-        response = client.post(
-            url(interview),
-            {"since": since, "start": start, "end": end, "code": mine.pk},
-            headers=HTMX,
-        )
-    page = response.content.decode()
+        page = post(client, interview, since=since, start=start, end=end, code=mine.pk)
+        page = page.content.decode()
     ours = Coding.objects.latest("pk")
     assert ours.pk != other.pk
     assert f'data-codings="{ours.pk}"' in page and f'data-codings="{other.pk}"' in page
