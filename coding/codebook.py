@@ -125,6 +125,11 @@ def paths_of(codes: list[Code]) -> list[tuple[Code, str]]:
     return paths
 
 
+def paths_of_rows(rows) -> list[tuple[Code, str]]:
+    """code_paths from the rows of codes_query."""
+    return paths_of([plain_sql.instance(Code, row) for row in rows])
+
+
 def codes_query(project_id: int) -> tuple[str, list]:
     """The project's codes in sibling order. Nearly every page asks for them (as paths): plain SQL
     reads them in a third of the time the ORM takes to build and run the same statement."""

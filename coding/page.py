@@ -73,7 +73,7 @@ def read(
     if whole_page:
         attribute_rows, code_rows, marks = rest
         reads.attribute_values = [_attribute_value(row) for row in attribute_rows]
-        reads.paths = codebook.paths_of([plain_sql.instance(Code, row) for row in code_rows])
+        reads.paths = codebook.paths_of_rows(code_rows)
         if recording is not None:
             reads.cues = cues(marks, turns)
     return reads

@@ -92,6 +92,22 @@ def interview_for(
     return membership, interview, visible_codings(membership, frozenset(row[0] for row in blind))
 
 
+def project_for(
+    user, project_id: int, action: Action = Action.VIEW, also: list[tuple[str, list]] = ()
+) -> tuple[Membership, Visibility, list]:
+    """permissions.project_for and visible_codings of its membership in one round trip, with the
+    statements `also`, which a page reads whatever the answer (its codebook, its form's lists):
+    their rows come third, and nothing of them leaves when the answer is 404 or 403."""
+    if not user.is_authenticated:
+        raise Http404
+    found, blind, *rows = plain_sql.batch(
+        permissions.membership_query(user, project_id), (BLIND, [project_id, user.pk]), *also
+    )
+    membership = permissions.membership_from(user, found[0] if found else None)
+    permissions.require(membership, action)
+    return membership, visible_codings(membership, frozenset(row[0] for row in blind)), rows
+
+
 def visible_codings_for(user, project_id: int) -> Visibility:
     """`visible_codings` for a member whose membership the caller does not hold: one small query,
     and the membership's only when the user codes in an open round (404 for an outsider then)."""

@@ -281,18 +281,28 @@ class Filters:
         return chips
 
 
-def read_filters(project: Project, data, *, user=None, member: Membership | None = None) -> Filters:
+def read_filters(
+    project: Project,
+    data,
+    *,
+    user=None,
+    member: Membership | None = None,
+    seen: Visibility | None = None,
+    paths: list[tuple[Code, str]] | None = None,
+) -> Filters:
     """The filters that `data` (a QueryDict, or a dict of strings or lists) asks for, on the
     codings `user` may see (all of them without a user: scripts). A view holding the user's
     membership passes it as `member` instead: what a supervisor sees is then known without asking
-    the database."""
+    the database; with `seen`, its visible_codings, and `paths`, the project's code_paths, when
+    the view read them already (coding.visibility.project_for)."""
     if member is not None:
-        filters = Filters(project=project, user=member.user, seen=visible_codings(member))
+        seen = seen if seen is not None else visible_codings(member)
+        filters = Filters(project=project, user=member.user, seen=seen)
     else:
         filters = Filters(project=project, user=user)
         if user is not None and user.is_authenticated:
             filters.seen = visible_codings_for(user, project.pk)
-    for code, path in code_paths(project.pk):
+    for code, path in paths if paths is not None else code_paths(project.pk):
         filters.paths[code.pk] = path
         filters.codes[code.pk] = code
     _Reader(filters, data).read()

@@ -236,28 +236,35 @@ class FormChoices(NamedTuple):
     attributes: list[AttributeChoice]
 
 
-def form_choices(project_id: int) -> FormChoices:
-    """What the excerpts page's filter form offers (members, how many interviews, attributes), in
-    one round trip."""
-    members, ((count,),), attributes = plain_sql.batch(
+def form_choices_queries(project_id: int) -> list[tuple[str, list]]:
+    """What the excerpts page's filter form offers (members, how many interviews, attributes): the
+    statements, for a batch (coding.visibility.project_for); `form_choices` reads their rows."""
+    return [
         _members_query(project_id, "name"),
         (f"SELECT count(*) FROM {Interview._meta.db_table} WHERE project_id = %s", [project_id]),
         _attributes_query(project_id),
-    )
+    ]
+
+
+def form_choices(members, counted, attributes) -> FormChoices:
+    ((count,),) = counted
     return FormChoices([Member(*row) for row in members], count, _attribute_choices(attributes))
 
 
-def coders_and_interviews(project_id: int) -> tuple[list[Member], list[tuple[int, str]]]:
-    """The review queue's menus in one round trip: the members by username, and (id, title) of
-    the project's interviews by title."""
-    members, titles = plain_sql.batch(
+def menu_queries(project_id: int) -> list[tuple[str, list]]:
+    """The review queue's menus: the members by username, and (id, title) of the project's
+    interviews by title; `menus` reads their rows."""
+    return [
         _members_query(project_id, "username"),
         (
             f"SELECT id, title FROM {Interview._meta.db_table} WHERE project_id = %s"
             " ORDER BY title",
             [project_id],
         ),
-    )
+    ]
+
+
+def menus(members, titles) -> tuple[list[Member], list[tuple[int, str]]]:
     return [Member(*row) for row in members], titles
 
 

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from coding.codebook import code_paths, fold
+from coding import visibility
+from coding.codebook import code_paths, codes_query, fold, paths_of_rows
 from coding.models import Code, Coding
 from coding.visibility import Visibility, visible_codings
 from excerpts import queries
@@ -127,13 +128,12 @@ def _add_playback(excerpts: list[queries.Excerpt], filters: Filters) -> None:
         coding.play = (urls[coding.interview_id], times) if times else None
 
 
-def _filter_choices(project, filters: Filters) -> dict:
+def _filter_choices(filters: Filters, choices: queries.FormChoices) -> dict:
     """The options of the filter form (full page only: htmx requests swap the results alone)."""
     conditions = [(c.attribute.pk, c.raw) for c in filters.attributes] + [("", "")]
     # Only the chosen interviews: the whole list (thousands in a large project, most of the page's
     # weight) comes when the list is opened (see INTERVIEW_SELECT).
     chosen = ((pk, title, title) for pk, title in filters.interviews.items())
-    choices = queries.form_choices(project.pk)
     return {
         "code_checks": _code_checks(filters),
         "coder_checks": _checks(
@@ -196,9 +196,19 @@ def _code_checks(filters: Filters) -> str:
 @require_GET
 @vary_on_headers("HX-Request")
 def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
-    membership = permissions.project_for(request.user, project_id)
+    template = _fragment(request, "excerpts/excerpts.html", "excerpt-results")
+    whole_page = template == "excerpts/excerpts.html"
+    # The member, the blind rounds, the codebook and the form's lists in one round trip.
+    also = [
+        codes_query(project_id),
+        *(queries.form_choices_queries(project_id) if whole_page else []),
+    ]
+    membership, seen, (code_rows, *form_rows) = visibility.project_for(
+        request.user, project_id, also=also
+    )
     project = membership.project
-    filters = read_filters(project, request.GET, member=membership)
+    paths = paths_of_rows(code_rows)
+    filters = read_filters(project, request.GET, member=membership, seen=seen, paths=paths)
     if request.htmx and request.htmx.target == INTERVIEW_SELECT:
         # Every interview as an option, asked for when the form's interview list is opened.
         interviews = Interview.objects.filter(project=project).order_by("title", "pk")
@@ -213,9 +223,8 @@ def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
         "page": page,
         **permissions.abilities(membership),
     }
-    template = _fragment(request, "excerpts/excerpts.html", "excerpt-results")
-    if template == "excerpts/excerpts.html":
-        context.update(_filter_choices(project, filters))
+    if whole_page:
+        context.update(_filter_choices(filters, queries.form_choices(*form_rows)))
     response = render(request, template, context)
     if template != "excerpts/excerpts.html" and page is not None:
         # The address the form pushes, without its empty fields: the same filters, one spelling.

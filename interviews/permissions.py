@@ -61,8 +61,18 @@ def membership_for(user, project_id: int) -> Membership:
     if not user.is_authenticated:
         raise Http404
     with connection.cursor() as cursor:
-        cursor.execute(_MEMBERSHIP_FOR, [project_id, user.pk])
-        row = cursor.fetchone()
+        cursor.execute(*membership_query(user, project_id))
+        return membership_from(user, cursor.fetchone())
+
+
+def membership_query(user, project_id: int) -> tuple[str, list]:
+    """membership_for's statement, for a caller sending it with others in one round trip
+    (coding.visibility.project_for); `membership_from` reads its row. The user is signed in."""
+    return _MEMBERSHIP_FOR, [project_id, user.pk]
+
+
+def membership_from(user, row: tuple | None) -> Membership:
+    """membership_for's answer from the row of `membership_query` (None: 404)."""
     if row is None:
         raise Http404
     split = len(_MEMBERSHIP_FIELDS)

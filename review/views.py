@@ -22,6 +22,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from coding import visibility
+from coding.codebook import codes_query, paths_of_rows
 from coding.models import Coding
 from coding.visibility import visible_codings
 from excerpts import queries
@@ -197,10 +199,9 @@ def _chips(filters: Filters):
     return [chip for chip in filters.chips() if "status=" in chip.query]
 
 
-def _filter_choices(project_id: int, filters: Filters) -> dict:
+def _filter_choices(filters: Filters, members, titles) -> dict:
     """The filter form's menus, built as HTML (verbatim/options.py): a large project's thousands
     of interviews cost the template milliseconds, and its codebook's paths most of a millisecond."""
-    members, titles = queries.coders_and_interviews(project_id)
     return {
         "code_options": option_list(filters.paths.items(), filters.code_ids),
         "coder_options": option_list(((m.pk, m.name) for m in members), filters.coders),
@@ -215,9 +216,15 @@ def _filter_choices(project_id: int, filters: Filters) -> dict:
 @vary_on_headers("HX-Request")
 @require_GET
 def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
-    membership = permissions.project_for(request.user, project_id, Action.REVIEW)
+    fragment = request.htmx and not request.htmx.history_restore_request
+    # The member, the codebook and the form's menus in one round trip.
+    also = [codes_query(project_id), *([] if fragment else queries.menu_queries(project_id))]
+    membership, seen, (code_rows, *menu_rows) = visibility.project_for(
+        request.user, project_id, Action.REVIEW, also=also
+    )
     project = membership.project
-    filters = read_filters(project, _queue_params(request.GET), member=membership)
+    params, paths = _queue_params(request.GET), paths_of_rows(code_rows)
+    filters = read_filters(project, params, member=membership, seen=seen, paths=paths)
     context = {
         "project": project,
         "membership": membership,
@@ -233,9 +240,9 @@ def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
             previous_query=filters.querystring(page=page.number - 1),
             next_query=filters.querystring(page=page.number + 1),
         )
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragment:
         return render(request, f"{TEMPLATE}#review-results", context)
-    context.update(_filter_choices(project_id, filters))
+    context.update(_filter_choices(filters, *queries.menus(*menu_rows)))
     return render(request, TEMPLATE, context)
 
 

@@ -332,3 +332,27 @@ def test_the_filter_form_offers_the_members_attributes_and_interviews(
         ("pair-aidant", "Rôle"),
     ]
     assert f'<option value="{level.pk}">Niveau</option>' in page and "Secret" not in page
+
+
+@pytest.mark.parametrize("fragment", [False, True], ids=["page", "results-fragment"])
+def test_the_excerpts_page_reads_in_four_round_trips(
+    client, project, interview, code, coding, rita, fragment, django_assert_max_num_queries
+):
+    """The session with its user; the membership, blind rounds, codebook and (whole page) the
+    form's lists in one batch (coding.visibility.project_for); the page's ids with their count;
+    their rows. Each answer in its place."""
+    from interviews.models import Attribute, AttributeValue
+
+    attribute = Attribute.objects.create(project=project, name="Organisme")
+    AttributeValue.objects.create(interview=interview, attribute=attribute, text="Cactus")
+    client.force_login(rita)
+    headers = {**EN, **(HTMX if fragment else {})}
+    client.get(url(project), headers=headers)  # this process then knows the session's user
+    with django_assert_max_num_queries(4):
+        page = client.get(url(project, f"code={code.pk}"), headers=headers).content.decode()
+    assert excerpt_ids(page) == [coding.pk]
+    assert "1 excerpt" in page
+    if not fragment:
+        assert f'name="code" value="{code.pk}" checked> Banc</label>' in page
+        assert f'name="coder" value="{rita.pk}">' in page
+        assert '<option value="Cactus">Organisme</option>' in page

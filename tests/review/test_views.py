@@ -483,3 +483,21 @@ def test_the_cards_urls_are_reversed_urls(pk):
                 assert _path(name, 7, pk) == reverse(name, args=[7, pk])
         finally:
             set_script_prefix("/")
+
+
+@pytest.mark.parametrize("fragment", [False, True], ids=["page", "results-fragment"])
+def test_the_review_queue_reads_in_four_round_trips(
+    client, project, interview, coding, sam, fragment, django_assert_max_num_queries
+):
+    """The session with its user; the membership, codebook and (whole page) the form's menus in
+    one batch (coding.visibility.project_for); the page's ids with their count; the cards with
+    their histories."""
+    client.force_login(sam)
+    headers = HTMX if fragment else {}
+    client.get(queue(project), headers=headers)  # this process then knows the session's user
+    with django_assert_max_num_queries(4):
+        page = client.get(queue(project), headers=headers).content.decode()
+    assert f'id="review-{coding.pk}"' in page
+    if not fragment:
+        assert f'<option value="{coding.code_id}">' in page
+        assert f'<option value="{interview.pk}">{interview.title}</option>' in page
