@@ -84,10 +84,10 @@ def codings(filters: Filters, *, context: bool = True) -> QuerySet[Coding]:
 def count(filters: Filters, limit: int | None = None) -> int:
     """How many codings pass the filters, counting at most `limit + 1` (so that "more than
     `limit`" costs the same whatever the project's size)."""
-    return plain_sql.batch(_count_query(filters, limit))[0][0][0]
+    return plain_sql.batch(count_query(filters, limit))[0][0][0]
 
 
-def _count_query(filters: Filters, limit: int | None) -> tuple[str, tuple]:
+def count_query(filters: Filters, limit: int | None) -> tuple[str, tuple]:
     assert filters.is_valid(), "count() needs valid filters"
     # Without ORDER BY, a project implied by the codes or interviews needs no join.
     implied = bool(filters.code_ids or filters.interviews)
@@ -95,11 +95,11 @@ def _count_query(filters: Filters, limit: int | None) -> tuple[str, tuple]:
     codings = Coding.objects.filter(conditions).order_by().values("pk")
     if limit is not None:
         codings = codings[: limit + 1]
-    sql, params = _sql(codings)
+    sql, params = statement_of(codings)
     return f"SELECT count(*) FROM ({sql}) counted", params
 
 
-def _sql(queryset: QuerySet) -> tuple[str, tuple]:
+def statement_of(queryset: QuerySet) -> tuple[str, tuple]:
     """The queryset's statement, to send with others (plain_sql.batch); one that returns nothing
     when the ORM knows it matches nothing (filters naming no code, say) and would send none."""
     try:
@@ -122,7 +122,7 @@ def page_ids_and_count(
 ) -> tuple[list[int], int]:
     """`page_ids` and `count(filters, count_limit)`, in one round trip."""
     ids, ((counted,),) = plain_sql.batch(
-        _page_ids_query(filters, offset, limit, order), _count_query(filters, count_limit)
+        _page_ids_query(filters, offset, limit, order), count_query(filters, count_limit)
     )
     return [pk for (pk,) in ids], counted
 
@@ -130,7 +130,7 @@ def page_ids_and_count(
 def _page_ids_query(filters: Filters, offset: int, limit: int, order) -> tuple[str, tuple]:
     assert filters.is_valid(), "page_ids() needs valid filters"
     codings = Coding.objects.filter(_conditions(filters)).order_by(*order)
-    return _sql(codings.values_list("pk", flat=True)[offset : offset + limit])
+    return statement_of(codings.values_list("pk", flat=True)[offset : offset + limit])
 
 
 class Excerpt:

@@ -9,7 +9,6 @@ from django.http import Http404, QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from excerpts import queries
 from excerpts.filters import read_filters
 from exports import writers
 from interviews import permissions
@@ -32,13 +31,8 @@ def export_excerpts(job, progress) -> dict:
     filters = read_filters(project, QueryDict(job.arguments["query"]), user=job.created_by)
     if not filters.is_valid():
         raise runner.Failed(filters.errors)
-    total = queries.count(filters)
-    table = writers.excerpt_table(
-        project,
-        writers.for_export(queries.codings(filters)),
-        queries.detached(filters),
-        paths=filters.paths,
-    )
+    table = writers.excerpt_table(project, filters)
+    total = table.count
     table.rows = _reporting(table.rows, total, progress)
     kind = job.arguments["format"]
     filename = writers.download_name(project, "excerpts", kind)

@@ -24,9 +24,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from coding import visibility
+from coding.codebook import codes_query, paths_of_rows
 from coding.models import Code
 from coding.visibility import visible_codings
-from excerpts import queries
 from excerpts.filters import read_filters
 from exports import writers
 from exports.tasks import EXCERPTS_TASK
@@ -79,7 +80,10 @@ def _download(table: writers.Table, kind: str, filename: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
-    membership = permissions.project_for(request.user, project_id, Action.EXPORT)
+    # The member, the blind rounds and the codebook in one round trip; the export in a second.
+    membership, seen, (code_rows,) = visibility.project_for(
+        request.user, project_id, Action.EXPORT, also=[codes_query(project_id)]
+    )
     project = membership.project
     kind = request.GET.get("format", "csv")
     # Back to the excerpts page with the same filters: it names what is wrong there too.
@@ -88,20 +92,14 @@ def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     back = f"{reverse('excerpts:list', args=[project.pk])}?{params.urlencode()}"
     if kind not in ("csv", "xlsx"):
         return _refused(project, [_("Choose CSV or Excel (xlsx).")], back)
-    excerpts = read_filters(project, request.GET, member=membership)
+    paths = paths_of_rows(code_rows)
+    excerpts = read_filters(project, request.GET, member=membership, seen=seen, paths=paths)
     if not excerpts.is_valid():
         return _refused(project, excerpts.errors, back)
     limit = settings.VERBATIM_EXPORT_JOB_ROWS
-    count = queries.count(excerpts, limit=limit)
-    if count > limit:
+    table = writers.excerpt_table(project, excerpts, limit=limit)
+    if table.count > limit:
         return _export_job(request, project, kind, back)
-    table = writers.excerpt_table(
-        project,
-        writers.for_export(queries.codings(excerpts)),
-        queries.detached(excerpts),
-        paths=excerpts.paths,
-        count=count,
-    )
     return _download(table, kind, _filename(project, "excerpts", kind))
 
 

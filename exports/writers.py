@@ -5,7 +5,7 @@ A `Table` (translated header, lazily built rows) is written by either writer, so
 Excel file of one export always have the same columns. Large exports never sit in memory: the CSV is
 written row by row as the response streams, and the Excel file row by row into a temporary file,
 both fed by a server-side cursor (an export of one fetch or less is read at once:
-`_rows_and_texts`).
+exports/excerpt_rows.py).
 
 Cells are guarded against formula injection: in CSV a text starting with = + - @ (or a tab or
 carriage return, as OWASP advises) gets a leading apostrophe; in Excel every text is stored as a
@@ -20,17 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
-from django.contrib.postgres.aggregates import StringAgg
-from django.db.models import (
-    Count,
-    DateTimeField,
-    F,
-    Func,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Value,
-)
+from django.contrib.auth.models import User
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -40,20 +31,14 @@ from docx.shared import Cm, Pt, RGBColor
 from rustpy_xlsxwriter import FastExcel
 
 from coding.codebook import code_paths, subtree_ids
-from coding.models import Code, Coding, Memo, ReviewEvent
+from coding.models import Code, Coding, Memo
 from coding.visibility import EVERYTHING, Visibility
+from excerpts.filters import Filters
 from excerpts.queries import context_after, context_before, speaker_name
-from interviews import texts as interview_texts
-from interviews.models import (
-    Attribute,
-    AttributeValue,
-    Interview,
-    Project,
-    plain_number,
-)
+from exports import excerpt_rows
+from interviews.models import Attribute, Interview, Project
 from verbatim import people
 
-CHUNK = 2000  # rows per server-side cursor fetch
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 refuses: openpyxl and python-docx raise on them, and PDF imports can carry them.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -71,68 +56,10 @@ class Table:
     sheet: str  # the worksheet's name in Excel
     header: list[str]
     rows: Iterable[list]  # lazily built: iterated once, by one writer
+    count: int | None = None  # how many rows, when known before they are written
 
 
 # --- Excerpts ---------------------------------------------------------------------------------
-
-
-# What an export row reads from the database: no model instances, and not the excerpt filter's
-# context annotations (which cut the transcript once per row: see `_Contexts`).
-EXPORT_FIELDS = (
-    "interview_id",
-    "interview__title",
-    "interview__participant",
-    "speaker_name",
-    "code_id",
-    "code__name",
-    "text",
-    "coder__username",
-    "coder__first_name",
-    "coder__last_name",
-    "status",
-    "last_review_comment",
-    "memo_text",
-    "start",
-    "end",
-    "created",
-)
-# Interviews one after the other, as `_Contexts` reads their texts alongside.
-EXPORT_ORDER = ("interview__title", "interview_id", "start", "pk")
-
-
-def for_export(codings: QuerySet[Coding]) -> QuerySet:
-    """`codings` (from coding.excerpts.Filters, which annotates the speaker) as the rows an
-    export needs: dicts of EXPORT_FIELDS, ordered interview by interview.
-
-    The last review comment and the memos come from correlated subqueries (on the coding_id
-    indexes of reviews and memos): one query however many rows.
-    """
-    last_review = ReviewEvent.objects.filter(coding_id=OuterRef("pk")).order_by(
-        "-created_at", "-pk"
-    )
-    memos = (
-        Memo.objects.filter(coding_id=OuterRef("pk"))
-        .order_by()
-        .values("coding_id")
-        .annotate(joined=StringAgg("body", delimiter="\n\n", order_by="created_at"))
-    )
-    return (
-        codings.annotate(
-            last_review_comment=Subquery(last_review.values("comment")[:1]),
-            memo_text=Subquery(memos.values("joined")),
-            created=_wall_clock("created_at"),
-        )
-        .order_by(*EXPORT_ORDER)
-        .values(*EXPORT_FIELDS)
-    )
-
-
-def _wall_clock(field: str) -> Func:
-    """The moment in the site's time zone, to the second and without zone (spreadsheets have none),
-    converted by PostgreSQL: psycopg then reads it in C, where Django's loader for aware values
-    parses each one in Python (about a fifth of the CSV export's Python time)."""
-    local = Func(Value(timezone.get_current_timezone_name()), F(field), function="timezone")
-    return Func(Value("second"), local, function="date_trunc", output_field=DateTimeField())
 
 
 class _Contexts:
@@ -154,48 +81,23 @@ class _Contexts:
         return context_before(self._text, start), context_after(self._text, end)
 
 
-def _rows_and_texts(rows: QuerySet, count: int | None) -> tuple[Iterable[dict], Iterable]:
-    """The export's rows and their interviews' texts (interviews.texts, which keeps those it has
-    read). A small export (`count` rows, at most a fetch) is read at once, then the texts of the
-    interviews it names. A larger one streams its rows through a server-side cursor (whose
-    declaring, fetching and closing cost a few milliseconds, which the page-sized exports a
-    researcher makes all day would feel), and the texts a few at a time."""
-    interviews = Interview.objects.order_by("title", "pk")
-    if count is not None and count <= CHUNK:
-        fetched = list(rows)
-        interviews = interviews.filter(pk__in={row["interview_id"] for row in fetched})
-    else:
-        fetched = rows.iterator(chunk_size=CHUNK)
-        interviews = interviews.filter(pk__in=rows.values("interview_id"))
-    return fetched, interview_texts.in_order(interviews.values_list("pk", "checksum"))
+def excerpt_table(project: Project, filters: Filters, limit: int | None = None) -> Table:
+    """One row per coding `filters` passes, one column per attribute; then one per coding a
+    correction of the transcript detached, which has words but no place.
 
-
-def excerpt_table(
-    project: Project,
-    rows: QuerySet,
-    detached: QuerySet | None = None,
-    paths: dict[int, str] | None = None,
-    count: int | None = None,
-) -> Table:
-    """One row per coding of `rows` (made by `for_export`), one column per attribute; then one per
-    coding a correction of the transcript detached (`detached`), which has words but no place.
-
-    Five queries whatever the number of rows: attributes, their values for all the project's
-    interviews, code paths (none when `paths` comes with the filters), then the rows and the texts
-    of their interviews (`_rows_and_texts`: at once when `count`, the rows' number if known, is
-    small; else through server-side cursors).
+    What it reads before its rows comes in one round trip, with the rows themselves when they are
+    few (exports/excerpt_rows.py); the table's `count` says how many rows pass, to `limit` + 1 at
+    most, before any is written.
     """
-    attributes = list(Attribute.objects.filter(project=project))
-    values = attribute_values(Interview.objects.filter(project=project))
-    if paths is None:  # the filters' own, when the caller has them (excerpts.filters)
-        paths = {code.pk: path for code, path in code_paths(project.pk)}
+    read = excerpt_rows.read(filters, limit)
+    paths = filters.paths
     states = {value: str(label) for value, label in Coding.Status.choices}
-    attribute_ids = [attribute.pk for attribute in attributes]
+    attribute_ids = [attribute.pk for attribute in read.attributes]
     header = [
         _("Project"),
         _("Interview"),
         _("Participant"),
-        *(attribute.name for attribute in attributes),
+        *(attribute.name for attribute in read.attributes),
         _("Speaker"),
         _("Code path"),
         _("Code"),
@@ -212,48 +114,71 @@ def excerpt_table(
     ]
 
     def lines() -> Iterator[list]:
-        fetched, texts = _rows_and_texts(rows, count)
-        contexts = _Contexts(texts)
-        for row in fetched:
-            interview_values = values.get(row["interview_id"], {})
-            before, after = contexts.around(row["interview_id"], row["start"], row["end"])
-            coder = f"{row['coder__first_name']} {row['coder__last_name']}".strip()
+        contexts = _Contexts(read.texts())
+        for (
+            interview_id,
+            title,
+            participant,
+            _checksum,
+            speaker,
+            code_id,
+            code_name,
+            text,
+            coder,
+            status,
+            review,
+            memos,
+            start,
+            end,
+            created,
+        ) in read.rows():
+            interview_values = read.values.get(interview_id, {})
+            before, after = contexts.around(interview_id, start, end)
             yield [
                 project.name,
-                row["interview__title"],
-                row["interview__participant"],
+                title,
+                participant,
                 *(interview_values.get(pk) for pk in attribute_ids),
-                row["speaker_name"],
-                paths.get(row["code_id"], row["code__name"]),
-                row["code__name"],
-                row["text"],
+                speaker,
+                paths.get(code_id, code_name),
+                code_name,
+                text,
                 before,
                 after,
-                coder or row["coder__username"],
-                states.get(row["status"], row["status"]),
-                row["last_review_comment"],
-                row["memo_text"],
-                row["start"],
-                row["end"],
-                row["created"],
+                coder,
+                states.get(status, status),
+                review,
+                memos,
+                start,
+                end,
+                created,
             ]
-        for item in detached if detached is not None else ():
-            interview_values = values.get(item.interview_id, {})
+        for (
+            interview_id,
+            title,
+            participant,
+            code_id,
+            code_name,
+            text,
+            *coder,
+            version,
+        ) in read.detached:
+            interview_values = read.values.get(interview_id, {})
             state = _("Detached: its words were deleted in version %(number)s") % {
-                "number": item.version
+                "number": version
             }
             yield [
                 project.name,
-                item.interview.title,
-                item.interview.participant,
+                title,
+                participant,
                 *(interview_values.get(pk) for pk in attribute_ids),
                 None,
-                paths.get(item.code_id, item.code.name),
-                item.code.name,
-                item.text,
+                paths.get(code_id, code_name),
+                code_name,
+                text,
                 None,
                 None,
-                people.name(item.coder),
+                people.name(_user(*coder)),
                 state,
                 None,
                 None,
@@ -262,24 +187,11 @@ def excerpt_table(
                 None,
             ]
 
-    return Table(_("Excerpts"), header, lines())
+    return Table(_("Excerpts"), header, lines(), count=read.count)
 
 
-def attribute_values(interviews: QuerySet[Interview]) -> dict[int, dict[int, object]]:
-    """{interview id: {attribute id: value}} for `interviews`, in one query."""
-    values: dict[int, dict[int, object]] = defaultdict(dict)
-    rows = AttributeValue.objects.filter(interview__in=interviews.values("pk")).values_list(
-        "interview_id", "attribute_id", "attribute__type", "text", "number", "date"
-    )
-    for interview_id, attribute_id, kind, text, number, date in rows:
-        if kind == Attribute.Type.NUMBER:
-            value = plain_number(number)
-        elif kind == Attribute.Type.DATE:
-            value = date
-        else:
-            value = text
-        values[interview_id][attribute_id] = value
-    return values
+def _user(first_name: str, last_name: str, username: str) -> User:
+    return User(first_name=first_name, last_name=last_name, username=username)
 
 
 # --- Codebook ---------------------------------------------------------------------------------
@@ -522,7 +434,7 @@ def _by_interview(codings: list[Coding], project_id: int) -> list[ReportIntervie
             groups[coding.interview_id] = ReportInterview(coding.interview, [])
         groups[coding.interview_id].excerpts.append(coding)
     names = list(Attribute.objects.filter(project_id=project_id))
-    values = attribute_values(Interview.objects.filter(pk__in=list(groups)))
+    values = excerpt_rows.attribute_values(groups)
     for interview_id, group in groups.items():
         given = values.get(interview_id, {})
         group.attributes = [(a.name, given[a.pk]) for a in names if given.get(a.pk) is not None]

@@ -18,7 +18,7 @@ from coding.models import Code, Coding, Memo, ReviewEvent
 from excerpts import queries
 from excerpts.filters import read_filters
 from excerpts.queries import context_after, context_before
-from exports import writers
+from exports import excerpt_rows, writers
 from exports.writers import Table, xlsx_cell, xlsx_file
 from interviews import texts
 from interviews.models import Attribute, AttributeValue
@@ -337,7 +337,8 @@ def test_queries_do_not_grow_with_rows(
         make_coding(first, code, rita, offset, offset + 3)
         make_coding(second, code, rita, offset, offset + 4)
     assert count_queries() == few
-    with django_assert_max_num_queries(12):
+    # The session, then the member with the codebook, then everything the export reads.
+    with django_assert_max_num_queries(3):
         export(client, project, f"format={kind}").getvalue()
 
 
@@ -444,24 +445,44 @@ def test_the_export_links_keep_the_filters(project):
 
 
 def test_a_small_export_is_read_at_once_and_a_large_one_streamed_with_the_same_rows(
-    project, rita, study
+    project, rita, study, monkeypatch
 ):
-    """exports/writers.py `_rows_and_texts`: the page-sized export a view makes (its count known
-    and small) reads its rows in one plain statement; a job's (count unknown) streams them through
-    a server-side cursor, and the texts a few at a time (interviews.texts). Both give the same
-    table."""
+    """exports/excerpt_rows.py: a small export (at most CHUNK rows) reads its count, attributes,
+    detached codings and rows in one round trip; a larger one streams its rows through a
+    server-side cursor, and the texts a few at a time (interviews.texts). Both give the same
+    table, and say how many rows they hold before writing one."""
     excerpts = read_filters(project, QueryDict(""), user=rita)
 
-    def table(count):
-        rows = writers.for_export(queries.codings(excerpts))
+    def table():
         with CaptureQueriesContext(connection) as seen:
-            lines = list(
-                writers.excerpt_table(project, rows, paths=excerpts.paths, count=count).rows
-            )
-        return lines, [query["sql"] for query in seen.captured_queries]
+            written = writers.excerpt_table(project, excerpts)
+            lines = list(written.rows)
+        return written.count, lines, [query["sql"] for query in seen.captured_queries]
 
-    at_once, statements = table(queries.count(excerpts, limit=10))
-    streamed, streamed_statements = table(None)
+    table()  # the interviews' texts are kept from now on (interviews.texts)
+    count, at_once, statements = table()
+    monkeypatch.setattr(excerpt_rows, "CHUNK", 3)
+    streamed_count, streamed, streamed_statements = table()
+    assert count == streamed_count == 4
     assert len(at_once) == 4 and at_once == streamed
-    assert not any("DECLARE" in sql for sql in statements)
+    assert len(statements) == 1 and "DECLARE" not in statements[0]
     assert sum("DECLARE" in sql for sql in streamed_statements) == 1
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_filters_the_database_knows_match_nothing_export_the_header_only(
+    client, project, rita, study, kind
+):
+    """An attribute value no participant has: the ORM sends no statement for such filters, and the
+    export's own (exports/excerpt_rows.py) keeps its columns and returns no row."""
+    client.force_login(rita)
+    organisation = Attribute.objects.get(project=project, name="Organisation")
+    query = f"format={kind}&attribute={organisation.pk}&value=Nowhere"
+    response = export(client, project, query)
+    rows = csv_rows(response) if kind == "csv" else xlsx_rows(response)
+    assert len(rows) == 1 and rows[0][0] == "Project"
+    rows = csv_rows(export(client, project, f"format=csv&attribute={organisation.pk}&value=Refuge"))
+    assert sorted(row[HEADER.index("Text")] for row in rows[1:]) == [
+        "Je m'assois pas loin",
+        "« juste un café »",
+    ]
