@@ -1,9 +1,9 @@
 """What an export of excerpts reads: its rows as plain tuples, and what goes beside them.
 
-One round trip (`read`) brings how many codings pass the filters, the project's attributes and
-their values, the codings a correction detached, and, when they are at most CHUNK, the rows
-themselves. A larger export streams its rows through a server-side cursor (`Read.rows`), and the
-texts of their interviews a few at a time (interviews.texts).
+One round trip (`read`) brings the project's attributes and their values, the codings a
+correction detached, and, when they are at most CHUNK, the rows themselves (and so their number).
+A larger export streams its rows through a server-side cursor (`Read.rows`), and the texts of
+their interviews a few at a time (interviews.texts).
 
 The rows' statement is written here rather than built by the ORM: the queryset it replaced
 (excerpts.queries.codings, then three annotations and a `values()` of joined fields) took 4 ms to
@@ -72,7 +72,7 @@ SELECT v.interview_id, v.attribute_id, a.type, v.text, v.number, v.date
 
 @dataclass
 class Read:
-    count: int  # codings that pass the filters, to at most the caller's limit + 1
+    count: int  # codings that pass the filters: exact when the rows came, else to the limit + 1
     attributes: list[Attribute]
     values: dict[int, dict[int, object]]  # {interview id: {attribute id: value}}
     detached: list[tuple]  # `DETACHED` of each detached coding the filters would list
@@ -120,36 +120,36 @@ DETACHED = (
 
 def read(filters: Filters, limit: int | None = None) -> Read:
     """Everything an export of the codings `filters` passes reads before its rows, and its rows
-    when there are at most CHUNK of them, in one round trip. `limit`: count to `limit` + 1 at most
-    (a caller sends a larger export to the background)."""
+    when there are few (at most CHUNK, and at most `limit`), in one round trip. `limit`: count to
+    `limit` + 1 at most otherwise (a caller sends a larger export to the background)."""
     project_id = filters.project.pk
     chosen, chosen_params = _chosen(filters)
     zone = timezone.get_current_timezone_name()
     statement = (ROWS.format(chosen=chosen, gate=""), [zone, *chosen_params])
-    # The rows come along only when there are few: the gate, counted once, stops the statement
-    # before it reads a row otherwise.
-    small, small_params = queries.count_query(filters, CHUNK)
+    # The rows come along only when there are few: the gate, counted once before any row is read,
+    # stops the statement otherwise. Their number is then the count: the filters run twice (gate,
+    # rows), and a count of its own runs only when no row came (none passes, or too many).
+    few = CHUNK if limit is None else min(CHUNK, limit)
+    small, small_params = queries.count_query(filters, few)
     gated = (
-        ROWS.format(chosen=chosen, gate=f"WHERE ({small}) <= {CHUNK}"),
+        ROWS.format(chosen=chosen, gate=f"WHERE ({small}) <= {few}"),
         [zone, *chosen_params, *small_params],
     )
-    counted, attributes, values, detached, fetched = plain_sql.batch(
-        queries.count_query(filters, limit),
+    attributes, values, detached, fetched = plain_sql.batch(
         plain_sql.select(Attribute, "t.project_id = %s", [project_id], order="t.position, t.name"),
         (f"{ATTRIBUTES} WHERE a.project_id = %s", [project_id]),
         queries.statement_of(queries.detached(filters).values_list(*DETACHED)),
         gated,
     )
-    count = counted[0][0]
-    # Codings written between the count and the rows could close the gate on a count that let
-    # them through: then they stream.
-    at_once = count <= CHUNK and (fetched or count == 0)
+    count = len(fetched) if fetched else queries.count(filters, limit)
     return Read(
         count=count,
         attributes=[plain_sql.instance(Attribute, row) for row in attributes],
         values=attribute_values_from(values),
         detached=detached,
-        fetched=fetched if at_once else None,
+        # Codings written after the gate's count (by someone else) could make a second count
+        # larger than none: the rows then stream.
+        fetched=fetched if fetched or count == 0 else None,
         statement=statement,
         filters=filters,
     )
