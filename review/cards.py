@@ -12,13 +12,13 @@ from html import escape
 
 from django.template.defaultfilters import linebreaksbr
 from django.urls import get_script_prefix, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from coding.models import Coding, ReviewEvent
-from verbatim import people
+from verbatim import dates, people
 
 CARD = """<li class="card review-card {status}" id="review-{pk}" tabindex="-1" \
 aria-labelledby="review-{pk}-title"{autofocus}{oob}>
@@ -82,7 +82,7 @@ def _moment(value) -> tuple[str, str]:
     """(ISO, as the language writes a short date and time) in the site's time zone: the date
     filter's "c" and "SHORT_DATETIME_FORMAT"."""
     local = timezone.localtime(value)
-    return local.isoformat(), _e(formats.date_format(local, "SHORT_DATETIME_FORMAT"))
+    return local.isoformat(), _e(dates.date_format(local, "SHORT_DATETIME_FORMAT"))
 
 
 def card_html(
