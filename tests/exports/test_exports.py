@@ -486,3 +486,17 @@ def test_filters_the_database_knows_match_nothing_export_the_header_only(
         "Je m'assois pas loin",
         "« juste un café »",
     ]
+
+
+def test_a_large_export_reads_through_a_plain_cursor_where_settings_forbid_server_side_ones(
+    project, rita, study, monkeypatch
+):
+    """As Django's iterator does behind a transaction pooler (DISABLE_SERVER_SIDE_CURSORS)."""
+    excerpts = read_filters(project, QueryDict(""), user=rita)
+    expected = list(writers.excerpt_table(project, excerpts).rows)
+    monkeypatch.setattr(excerpt_rows, "CHUNK", 3)
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
+    with CaptureQueriesContext(connection) as seen:
+        streamed = list(writers.excerpt_table(project, excerpts).rows)
+    assert streamed == expected and len(streamed) == 4
+    assert not any("DECLARE" in query["sql"] for query in seen.captured_queries)
