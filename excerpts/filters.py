@@ -53,11 +53,18 @@ from django.db.models import Q
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from coding.codebook import code_paths
+from coding.codebook import code_paths, codes_query, paths_of_rows
 from coding.models import Code, Coding, ConsensusCoder
-from coding.visibility import EVERYTHING, Visibility, visible_codings, visible_codings_for
+from coding.visibility import (
+    EVERYTHING,
+    Visibility,
+    project_for,
+    visible_codings,
+    visible_codings_for,
+)
 from excerpts.proximity import OVERLAP, ROLE_RULES, Near, read_near
 from interviews.models import Attribute, Interview, Membership, Project, Speaker
+from interviews.permissions import Action
 from verbatim import people
 
 MAX_VALUES = 200  # per parameter: beyond this a query string is not a researcher's
@@ -307,6 +314,20 @@ def read_filters(
         filters.codes[code.pk] = code
     _Reader(filters, data).read()
     return filters
+
+
+def member_filters(
+    user, project_id: int, data, action: Action = Action.VIEW, also: list[tuple[str, list]] = ()
+) -> tuple[Membership, Filters, list]:
+    """The filters `data` asks for, on the codings the member may see, with all they need read in
+    one round trip (coding.visibility.project_for): the membership (404, or 403 without `action`),
+    the blind rounds and the codebook, and the statements `also`, whose rows come third."""
+    membership, seen, (code_rows, *rows) = project_for(
+        user, project_id, action, also=[codes_query(project_id), *also]
+    )
+    paths = paths_of_rows(code_rows)
+    filters = read_filters(membership.project, data, member=membership, seen=seen, paths=paths)
+    return membership, filters, rows
 
 
 class _Reader:

@@ -19,12 +19,11 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from coding import visibility
-from coding.codebook import code_paths, codes_query, fold, paths_of_rows
+from coding.codebook import code_paths, fold
 from coding.models import Code, Coding
 from coding.visibility import Visibility, visible_codings
 from excerpts import queries
-from excerpts.filters import Filters, page_number, read_filters
+from excerpts.filters import Filters, member_filters, page_number
 from excerpts.rows import rows_html
 from interviews import permissions, recordings
 from interviews.models import Interview, Speaker
@@ -199,16 +198,11 @@ def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     template = _fragment(request, "excerpts/excerpts.html", "excerpt-results")
     whole_page = template == "excerpts/excerpts.html"
     # The member, the blind rounds, the codebook and the form's lists in one round trip.
-    also = [
-        codes_query(project_id),
-        *(queries.form_choices_queries(project_id) if whole_page else []),
-    ]
-    membership, seen, (code_rows, *form_rows) = visibility.project_for(
-        request.user, project_id, also=also
+    also = queries.form_choices_queries(project_id) if whole_page else []
+    membership, filters, form_rows = member_filters(
+        request.user, project_id, request.GET, also=also
     )
     project = membership.project
-    paths = paths_of_rows(code_rows)
-    filters = read_filters(project, request.GET, member=membership, seen=seen, paths=paths)
     if request.htmx and request.htmx.target == INTERVIEW_SELECT:
         # Every interview as an option, asked for when the form's interview list is opened.
         interviews = Interview.objects.filter(project=project).order_by("title", "pk")

@@ -94,10 +94,12 @@ class Read:
             sql, params = queries.statement_of(
                 queries.matching(self.filters).values("interview_id")
             )
-            keys = _keys(
-                f"SELECT id, checksum FROM {Interview._meta.db_table} WHERE id IN ({sql})"
-                " ORDER BY title, id",
-                params,
+            (keys,) = plain_sql.batch(
+                (
+                    f"SELECT id, checksum FROM {Interview._meta.db_table} WHERE id IN ({sql})"
+                    " ORDER BY title, id",
+                    params,
+                )
             )
         return interview_texts.in_order(keys)
 
@@ -170,9 +172,10 @@ def _speaking(codings: QuerySet[Coding]) -> QuerySet:
 
 def attribute_values(interview_ids: Iterable[int]) -> dict[int, dict[int, object]]:
     """{interview id: {attribute id: value}} for these interviews, in one statement."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"{ATTRIBUTES} WHERE v.interview_id = ANY(%s)", [list(interview_ids)])
-        return attribute_values_from(cursor.fetchall())
+    (rows,) = plain_sql.batch(
+        (f"{ATTRIBUTES} WHERE v.interview_id = ANY(%s)", [list(interview_ids)])
+    )
+    return attribute_values_from(rows)
 
 
 def attribute_values_from(rows: Iterable[tuple]) -> dict[int, dict[int, object]]:
@@ -197,9 +200,3 @@ def _streamed(sql: str, params: list) -> Iterator[tuple]:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(CHUNK):
             yield from rows
-
-
-def _keys(sql: str, params) -> list[tuple[int, str]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()

@@ -24,11 +24,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from coding import visibility
-from coding.codebook import codes_query, paths_of_rows
 from coding.models import Code
 from coding.visibility import visible_codings
-from excerpts.filters import read_filters
+from excerpts.filters import member_filters
 from exports import writers
 from exports.tasks import EXCERPTS_TASK
 from interviews import permissions
@@ -81,8 +79,8 @@ def _download(table: writers.Table, kind: str, filename: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     # The member, the blind rounds and the codebook in one round trip; the export in a second.
-    membership, seen, (code_rows,) = visibility.project_for(
-        request.user, project_id, Action.EXPORT, also=[codes_query(project_id)]
+    membership, excerpts, _rows = member_filters(
+        request.user, project_id, request.GET, Action.EXPORT
     )
     project = membership.project
     kind = request.GET.get("format", "csv")
@@ -92,8 +90,6 @@ def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     back = f"{reverse('excerpts:list', args=[project.pk])}?{params.urlencode()}"
     if kind not in ("csv", "xlsx"):
         return _refused(project, [_("Choose CSV or Excel (xlsx).")], back)
-    paths = paths_of_rows(code_rows)
-    excerpts = read_filters(project, request.GET, member=membership, seen=seen, paths=paths)
     if not excerpts.is_valid():
         return _refused(project, excerpts.errors, back)
     limit = settings.VERBATIM_EXPORT_JOB_ROWS

@@ -22,12 +22,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from coding import visibility
-from coding.codebook import codes_query, paths_of_rows
 from coding.models import Coding
 from coding.visibility import visible_codings
 from excerpts import queries
-from excerpts.filters import Filters, page_number, read_filters
+from excerpts.filters import Filters, member_filters, page_number, read_filters
 from interviews import permissions
 from interviews.models import Membership
 from interviews.permissions import Action
@@ -218,13 +216,11 @@ def _filter_choices(filters: Filters, members, titles) -> dict:
 def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
     fragment = request.htmx and not request.htmx.history_restore_request
     # The member, the codebook and the form's menus in one round trip.
-    also = [codes_query(project_id), *([] if fragment else queries.menu_queries(project_id))]
-    membership, seen, (code_rows, *menu_rows) = visibility.project_for(
-        request.user, project_id, Action.REVIEW, also=also
+    also = [] if fragment else queries.menu_queries(project_id)
+    membership, filters, menu_rows = member_filters(
+        request.user, project_id, _queue_params(request.GET), Action.REVIEW, also=also
     )
     project = membership.project
-    params, paths = _queue_params(request.GET), paths_of_rows(code_rows)
-    filters = read_filters(project, params, member=membership, seen=seen, paths=paths)
     context = {
         "project": project,
         "membership": membership,
