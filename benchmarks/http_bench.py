@@ -142,6 +142,7 @@ class Figures:
             "n": len(self.times),
             "p50_ms": bench._ms(bench.percentile(self.times, 50)),
             "p95_ms": bench._ms(bench.percentile(self.times, 95)),
+            "p99_ms": bench._ms(bench.percentile(self.times, 99)),
             "server_p50_ms": bench._ms(bench.percentile(self.server_times, 50)),
             "server_p95_ms": bench._ms(bench.percentile(self.server_times, 95)),
             "wire_bytes": self.wire,
@@ -295,9 +296,10 @@ TARGETS = {  # issue 21: p50 over HTTP on loopback, ms (and KB on the wire)
 
 
 def table(sides: dict[str, dict[str, Figures]], in_process: list[bench.Result]) -> str:
-    """One row per path and server: client p50/p95, server p50, bytes, beside in-process and floor."""
+    """One row per path and server: client p50/p95/p99, server p50, bytes, beside in-process and
+    floor."""
     process = {r.name: r for r in in_process}
-    header = ["path", "server", "n", "p50", "p95", "server p50", "wire KB", "page KB"]
+    header = ["path", "server", "n", "p50", "p95", "p99", "server p50", "wire KB", "page KB"]
     header += ["in-process p50", "floor p50", "target"]
     rows = [header]
     for name in PATHS:
@@ -314,6 +316,7 @@ def table(sides: dict[str, dict[str, Figures]], in_process: list[bench.Result]) 
                     str(row["n"]),
                     bench._fmt(row["p50_ms"]),
                     bench._fmt(row["p95_ms"]),
+                    bench._fmt(row["p99_ms"]),
                     bench._fmt(row["server_p50_ms"]),
                     _kb(f.wire),
                     _kb(f.size),

@@ -3,6 +3,7 @@
 `manage.py check --deploy` staying clean is tested in tests/test_setup.py.
 """
 
+import gc
 import http.client
 import importlib
 import json
@@ -112,6 +113,17 @@ def test_the_worker_count_follows_the_cores_unless_the_environment_sets_it(monke
     assert gunicorn_conf.bind == "0.0.0.0:8080"
     monkeypatch.undo()
     importlib.reload(gunicorn_conf)
+
+
+def test_each_worker_is_forked_with_what_the_master_loaded_frozen_out_of_the_collector():
+    assert gc.get_freeze_count() == 0
+    try:
+        gunicorn_conf.pre_fork(server=None, worker=None)
+        # Django and the apps, loaded by the test run as the master preloads them.
+        assert gc.get_freeze_count() > 10_000
+        assert gc.get_count()[2] == 0  # collected first: no garbage frozen with them
+    finally:
+        gc.unfreeze()
 
 
 def settings_under(**env) -> dict:
