@@ -119,12 +119,12 @@ def visible_codings_for(user, project_id: int) -> Visibility:
 
 # The interviews of a user's open rounds in a project. Plain SQL: every coding action of a
 # researcher reads it, and building the ORM's three-table join cost more than running it.
-BLIND = f"""
+BLIND = plain_sql.Prepared(f"""
     SELECT ri.interview_id
       FROM {CodingRound.interviews.through._meta.db_table} ri
       JOIN {CodingRound._meta.db_table} r ON r.id = ri.codinground_id
       JOIN {CodingRound.coders.through._meta.db_table} rc ON rc.codinground_id = r.id
-     WHERE r.project_id = %s AND r.closed_at IS NULL AND rc.user_id = %s"""
+     WHERE r.project_id = %s AND r.closed_at IS NULL AND rc.user_id = %s""")
 
 
 def _blind(project_id: int, user_id: int) -> frozenset[int]:

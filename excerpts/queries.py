@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -162,7 +161,7 @@ LAST_COMMENT_SQL = f"""(SELECT r.comment FROM {ReviewEvent._meta.db_table} r
              WHERE r.coding_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"""
 
 # The codings of a page by id, in the order of the ids, in one statement.
-EXCERPT_ROWS = f"""
+EXCERPT_ROWS = plain_sql.Prepared(f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
            k.created_at, code.name, i.title, i.participant,
            {people.name_sql("u")},
@@ -173,16 +172,15 @@ EXCERPT_ROWS = f"""
       JOIN {Code._meta.db_table} code ON code.id = k.code_id
       JOIN {Interview._meta.db_table} i ON i.id = k.interview_id
       JOIN auth_user u ON u.id = k.coder_id
-     ORDER BY page.n"""
+     ORDER BY page.n""")
 
 
 def excerpt_rows(ids: list[int]) -> list[Excerpt]:
     """The excerpts of these codings, in the order of `ids` (which a page has filtered)."""
     if not ids:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(EXCERPT_ROWS, [ids])
-        return [Excerpt(*row) for row in cursor.fetchall()]
+    (rows,) = plain_sql.batch((EXCERPT_ROWS, [ids]))
+    return [Excerpt(*row) for row in rows]
 
 
 # --- What the filter forms offer: plain SQL, read on every full page -------------------------------

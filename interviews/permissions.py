@@ -16,6 +16,7 @@ from django.http import Http404
 
 from interviews import texts
 from interviews.models import Interview, Membership, Project
+from verbatim.plain_sql import Prepared
 
 Role = Membership.Role
 
@@ -104,22 +105,22 @@ _INTERVIEW_FIELDS, _interview_columns = _columns(Interview, "i", leave_out=("tex
 _PROJECT_FIELDS, _project_columns = _columns(Project, "p")
 _MEMBERSHIP_FIELDS, _membership_columns = _columns(Membership, "m")
 
-_MEMBERSHIP_FOR = f"""
+_MEMBERSHIP_FOR = Prepared(f"""
     SELECT {_membership_columns}, {_project_columns}
       FROM interviews_membership m
       JOIN interviews_project p ON p.id = m.project_id
      WHERE m.project_id = %s AND m.user_id = %s
-"""
+""")
 
 # Hand-written because every action of the coding workspace starts here: compiling the equivalent
 # queryset (a join, two annotations) took longer than PostgreSQL takes to run it.
-_INTERVIEW_FOR = f"""
+_INTERVIEW_FOR = Prepared(f"""
     SELECT {_interview_columns}, {_project_columns}, m.id, m.role
       FROM interviews_interview i
       JOIN interviews_project p ON p.id = i.project_id
       JOIN interviews_membership m ON m.project_id = i.project_id AND m.user_id = %s
      WHERE i.id = %s AND i.project_id = %s
-"""
+""")
 
 
 def interview_for(

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from coding.models import Code, Coding, ReviewEvent
 from excerpts.queries import MEMO_COUNT_SQL, SPEAKER_SQL
 from interviews.models import Interview
-from verbatim.plain_sql import batch, instance
+from verbatim.plain_sql import Prepared, batch, instance
 
 User = get_user_model()
 
@@ -25,7 +25,7 @@ USER_FIELDS = ["id", "username", "first_name", "last_name"]
 EVENT_FIELDS = ["id", "coding_id", "reviewer_id", "status", "comment", "undo", "created_at"]
 
 # The codings by id, in the order of the ids, with the speaker and memo count excerpts show.
-CODINGS = f"""
+CODINGS = Prepared(f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
            k.created_at, k.updated_at, i.project_id, i.title, code.name, u.username,
            u.first_name, u.last_name, {SPEAKER_SQL}, {MEMO_COUNT_SQL}, i.checksum
@@ -34,15 +34,15 @@ CODINGS = f"""
       JOIN {Code._meta.db_table} code ON code.id = k.code_id
       JOIN {Interview._meta.db_table} i ON i.id = k.interview_id
       JOIN {User._meta.db_table} u ON u.id = k.coder_id
-     ORDER BY page.n"""
+     ORDER BY page.n""")
 
-HISTORY = f"""
+HISTORY = Prepared(f"""
     SELECT e.id, e.coding_id, e.reviewer_id, e.status, e.comment, e.undo, e.created_at,
            u.username, u.first_name, u.last_name
       FROM {ReviewEvent._meta.db_table} e
       JOIN {User._meta.db_table} u ON u.id = e.reviewer_id
      WHERE e.coding_id = ANY(%s)
-     ORDER BY e.created_at, e.id"""
+     ORDER BY e.created_at, e.id""")
 
 
 def reviewed_codings(ids: list[int]) -> list[Coding]:

@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.forms.models import model_to_dict
 
 from coding.models import Code
@@ -75,3 +75,73 @@ def test_a_batch_answers_each_statement_in_one_round_trip(project, interview):
     assert Code.objects.get(pk=created[0][0]).name == "Voisinage 50 % courtois"
     assert found == [("Voisinage 50 % courtois",)]
     assert titles == [(interview.title,)]
+
+
+# A statement with a parameter whose type PostgreSQL infers, a % sign, and none at all.
+NAMED = plain_sql.Prepared(
+    "SELECT name, %s::int + 1, 'à 50 %%' FROM coding_code WHERE project_id = %s ORDER BY id"
+)
+NOW = plain_sql.Prepared("SELECT 'sans paramètre'")
+
+
+def prepared_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_a_prepared_statement_is_parsed_once_per_connection_then_run_by_name(project):
+    make_code(project, "Voisinage courtois")
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        first = plain_sql.batch((NAMED, [41, project.pk]), (NOW, []), (NAMED, [1, project.pk]))
+        again = plain_sql.batch(("SELECT 1", []), (NAMED, [41, project.pk]))
+    assert first == [[("Voisinage courtois", 42, "à 50 %")], [("sans paramètre",)]] + [
+        [("Voisinage courtois", 2, "à 50 %")]
+    ]
+    assert again == [[(1,)], [("Voisinage courtois", 42, "à 50 %")]]
+    # The first batch prepared each statement once; the second only ran it.
+    assert sent[0].count("PREPARE") == 2 and sent[0].count("EXECUTE") == 3
+    assert "PREPARE" not in sent[1] and "EXECUTE" in sent[1]
+    assert {NAMED.key, NOW.key} <= {name.rsplit("_", 1)[0] for name in prepared_names()}
+    # Anywhere else it is the statement it spells.
+    with connection.cursor() as cursor:
+        cursor.execute(NOW)
+        assert cursor.fetchall() == [("sans paramètre",)]
+
+
+def test_a_batch_failing_after_a_prepare_leaves_the_next_batches_working(project):
+    statement = plain_sql.Prepared("SELECT %s::int * 2")
+    with pytest.raises(DataError), transaction.atomic():
+        plain_sql.batch((statement, [2]), ("SELECT 1 / %s", [0]))
+    # Whether PostgreSQL kept that PREPARE or not, the next batch prepares it under a name of its own.
+    assert plain_sql.batch((statement, [21])) == [[(42,)]]
+    assert plain_sql.batch((statement, [5])) == [[(10,)]]
+
+
+def test_batches_send_the_text_where_server_side_cursors_are_disabled(project, settings):
+    make_code(project, "Voisinage courtois")
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True  # a pooler in transaction mode
+    try:
+        with connection.execute_wrapper(record):
+            rows = plain_sql.batch((NAMED, [41, project.pk]))
+    finally:
+        del connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"]
+    assert rows == [[("Voisinage courtois", 42, "à 50 %")]]
+    assert "EXECUTE" not in sent[0] and "PREPARE" not in sent[0]
+
+
+def test_a_prepared_statement_takes_positional_parameters_only():
+    with pytest.raises(ValueError):
+        plain_sql.Prepared("SELECT %(name)s")
