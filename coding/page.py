@@ -82,10 +82,12 @@ def read(
 def _coders_query(interview: Interview, seen: visibility.Visibility) -> tuple[str, list]:
     visible, params = seen.sql("k")
     return (
-        f"SELECT u.id, {people.name_sql('u')} FROM auth_user u"
-        " WHERE EXISTS (SELECT FROM coding_coding k"
-        f" WHERE k.interview_id = %s AND k.coder_id = u.id AND {visible})"
-        " ORDER BY u.username",
+        plain_sql.prepared(
+            f"SELECT u.id, {people.name_sql('u')} FROM auth_user u"
+            " WHERE EXISTS (SELECT FROM coding_coding k"
+            f" WHERE k.interview_id = %s AND k.coder_id = u.id AND {visible})"
+            " ORDER BY u.username"
+        ),
         [interview.pk, *params],
     )
 
@@ -93,9 +95,11 @@ def _coders_query(interview: Interview, seen: visibility.Visibility) -> tuple[st
 def _attributes_query(interview: Interview) -> tuple[str, list]:
     """The participant's attributes in their order, each value with its attribute."""
     return (
-        f"SELECT {plain_sql.columns(AttributeValue, 'v')}, {plain_sql.columns(Attribute, 'a')}"
-        " FROM interviews_attributevalue v JOIN interviews_attribute a ON a.id = v.attribute_id"
-        " WHERE v.interview_id = %s ORDER BY a.position, a.name",
+        plain_sql.prepared(
+            f"SELECT {plain_sql.columns(AttributeValue, 'v')}, {plain_sql.columns(Attribute, 'a')}"
+            " FROM interviews_attributevalue v JOIN interviews_attribute a"
+            " ON a.id = v.attribute_id WHERE v.interview_id = %s ORDER BY a.position, a.name"
+        ),
         [interview.pk],
     )
 

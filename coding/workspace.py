@@ -59,14 +59,16 @@ class _Turn(NamedTuple):
     speaker: _Speaker
 
 
+TURNS = plain_sql.Prepared(
+    'SELECT t.start, t."end", t.timestamp, s.name, s.role FROM interviews_turn t'
+    " LEFT JOIN interviews_speaker s ON s.id = t.speaker_id"
+    " WHERE t.interview_id = %s ORDER BY t.start"
+)
+
+
 def turns_query(interview: Interview) -> tuple[str, list]:
     """The interview's turns as (start, end, timestamp, speaker name, speaker role), in order."""
-    return (
-        'SELECT t.start, t."end", t.timestamp, s.name, s.role FROM interviews_turn t'
-        " LEFT JOIN interviews_speaker s ON s.id = t.speaker_id"
-        " WHERE t.interview_id = %s ORDER BY t.start",
-        [interview.pk],
-    )
+    return TURNS, [interview.pk]
 
 
 def _turn_rows(interview: Interview) -> tuple[tuple, ...]:
@@ -205,11 +207,13 @@ def span_query(
     if coder_id is not None:
         sql += " AND k.coder_id = %s"
         params.append(coder_id)
-    return sql, params
+    return plain_sql.prepared(sql), params
 
 
 # The page's `since`: its last audit event, 0 before any.
-LAST_EVENT = "SELECT coalesce(max(id), 0) FROM coding_codingevent WHERE interview_id = %s"
+LAST_EVENT = plain_sql.Prepared(
+    "SELECT coalesce(max(id), 0) FROM coding_codingevent WHERE interview_id = %s"
+)
 
 
 def last_event_id(interview: Interview) -> int:
@@ -273,12 +277,14 @@ def _redraw_queries(interview, user, coders, seen, touched, counted) -> list[tup
     return statements
 
 
+EVENTS = plain_sql.Prepared(
+    "SELECT id, before, after FROM coding_codingevent WHERE interview_id = %s AND id > %s"
+)
+
+
 def events_query(interview: Interview, since: int) -> tuple[str, list]:
     """The interview's audit events after event `since` (what changes_since redraws)."""
-    return (
-        "SELECT id, before, after FROM coding_codingevent WHERE interview_id = %s AND id > %s",
-        [interview.pk, since],
-    )
+    return EVENTS, [interview.pk, since]
 
 
 def changes_since(
@@ -347,7 +353,7 @@ def _count_query(project_id: int, interview_id: int, code_ids, *, seen) -> tuple
           LEFT JOIN coding_coding coding ON coding.code_id = code.id AND {visible}
          WHERE code.project_id = %s AND code.id = ANY(%s)
          GROUP BY code.id"""
-    return sql, [interview_id, *params, project_id, list(code_ids)]
+    return plain_sql.prepared(sql), [interview_id, *params, project_id, list(code_ids)]
 
 
 WORD = re.compile(r"\w+(?:['’-]\w+)*")

@@ -198,10 +198,12 @@ MEMBER_ORDERS = {"name": "u.first_name, u.last_name, u.username", "username": "u
 def _members_query(project_id: int, order: str) -> tuple[str, list]:
     # Who may have coded in the project: its members, and its consensus identity.
     return (
-        f"SELECT u.id, {people.name_sql('u')}, u.username FROM auth_user u WHERE u.id IN ("
-        f" SELECT user_id FROM {Membership._meta.db_table} WHERE project_id = %s UNION"
-        f" SELECT user_id FROM {ConsensusCoder._meta.db_table} WHERE project_id = %s)"
-        f" ORDER BY {MEMBER_ORDERS[order]}",
+        plain_sql.prepared(
+            f"SELECT u.id, {people.name_sql('u')}, u.username FROM auth_user u WHERE u.id IN ("
+            f" SELECT user_id FROM {Membership._meta.db_table} WHERE project_id = %s UNION"
+            f" SELECT user_id FROM {ConsensusCoder._meta.db_table} WHERE project_id = %s)"
+            f" ORDER BY {MEMBER_ORDERS[order]}"
+        ),
         [project_id, project_id],
     )
 
@@ -215,11 +217,13 @@ class AttributeChoice(NamedTuple):
 def _attributes_query(project_id: int) -> tuple[str, list]:
     # The project's attributes in their order, each with the values its interviews have.
     return (
-        "SELECT a.id, a.name, a.choices, ARRAY(SELECT DISTINCT v.text"
-        f" FROM {AttributeValue._meta.db_table} v"
-        " WHERE v.attribute_id = a.id AND v.text <> '' ORDER BY v.text)"
-        f" FROM {Attribute._meta.db_table} a WHERE a.project_id = %s"
-        " ORDER BY a.position, a.name",
+        plain_sql.prepared(
+            "SELECT a.id, a.name, a.choices, ARRAY(SELECT DISTINCT v.text"
+            f" FROM {AttributeValue._meta.db_table} v"
+            " WHERE v.attribute_id = a.id AND v.text <> '' ORDER BY v.text)"
+            f" FROM {Attribute._meta.db_table} a WHERE a.project_id = %s"
+            " ORDER BY a.position, a.name"
+        ),
         [project_id],
     )
 
@@ -234,12 +238,20 @@ class FormChoices(NamedTuple):
     attributes: list[AttributeChoice]
 
 
+INTERVIEW_COUNT = plain_sql.Prepared(
+    f"SELECT count(*) FROM {Interview._meta.db_table} WHERE project_id = %s"
+)
+TITLES = plain_sql.Prepared(
+    f"SELECT id, title FROM {Interview._meta.db_table} WHERE project_id = %s ORDER BY title"
+)
+
+
 def form_choices_queries(project_id: int) -> list[tuple[str, list]]:
     """What the excerpts page's filter form offers (members, how many interviews, attributes): the
     statements, for a batch (coding.visibility.project_for); `form_choices` reads their rows."""
     return [
         _members_query(project_id, "name"),
-        (f"SELECT count(*) FROM {Interview._meta.db_table} WHERE project_id = %s", [project_id]),
+        (INTERVIEW_COUNT, [project_id]),
         _attributes_query(project_id),
     ]
 
@@ -254,11 +266,7 @@ def menu_queries(project_id: int) -> list[tuple[str, list]]:
     interviews by title; `menus` reads their rows."""
     return [
         _members_query(project_id, "username"),
-        (
-            f"SELECT id, title FROM {Interview._meta.db_table} WHERE project_id = %s"
-            " ORDER BY title",
-            [project_id],
-        ),
+        (TITLES, [project_id]),
     ]
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from interviews.models import Interview, Recording, TimeMark, Turn
 from interviews.readers.recording import NotAudioVideo, identify
 from jobs import isolation
+from verbatim.plain_sql import Prepared
 
 
 class Refused(Exception):
@@ -130,7 +131,9 @@ def timeline(interview_ids) -> dict[int, list[Cue]]:
 
 
 # One interview's time marks, for `cues` (the interview page reads them with the rest: coding/page.py).
-MARKS = 'SELECT start, "end", time_start, time_end FROM interviews_timemark WHERE interview_id = %s'
+MARKS = Prepared(
+    'SELECT start, "end", time_start, time_end FROM interviews_timemark WHERE interview_id = %s'
+)
 
 
 def cues(marks, turns) -> list[Cue]:

@@ -145,3 +145,39 @@ def test_batches_send_the_text_where_server_side_cursors_are_disabled(project, s
 def test_a_prepared_statement_takes_positional_parameters_only():
     with pytest.raises(ValueError):
         plain_sql.Prepared("SELECT %(name)s")
+
+
+def test_past_max_prepared_a_batch_deallocates_them_all_first(project, monkeypatch):
+    monkeypatch.setattr(plain_sql, "MAX_PREPARED", 2)
+    shapes = [plain_sql.Prepared(f"SELECT %s::int + {n}") for n in range(5)]
+    for n, statement in enumerate(shapes):
+        assert plain_sql.batch((statement, [10])) == [[(10 + n,)]]
+        assert len(prepared_names()) <= 2
+    assert plain_sql.batch((shapes[-1], [1]), (shapes[0], [1])) == [[(5,)], [(1,)]]
+
+
+def test_the_pages_of_every_click_run_their_statements_by_name_once_prepared(
+    client, project, interview, coding, rita, sam
+):
+    """The interview page, the excerpts page and the review queue: the second time on the same
+    connection, nothing is prepared again and their hand-written statements go as EXECUTE."""
+    pages = [
+        (rita, f"/projects/{project.pk}/interviews/{interview.pk}/"),
+        (rita, f"/projects/{project.pk}/excerpts/?code={coding.code_id}"),
+        (sam, f"/projects/{project.pk}/review/"),
+    ]
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    for user, url in pages:
+        client.force_login(user)
+        assert client.get(url).status_code == 200
+        sent.clear()
+        with connection.execute_wrapper(record):
+            assert client.get(url).status_code == 200
+        text = "\n".join(sent)
+        assert "PREPARE" not in text, url
+        assert text.count("EXECUTE") >= 3, url

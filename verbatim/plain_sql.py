@@ -6,6 +6,7 @@ select list of a model's columns and turn a row back into an instance, so that s
 stays one line of SQL and the rest of the code still gets models.
 """
 
+import functools
 import hashlib
 import re
 
@@ -38,11 +39,11 @@ def instances(row, *models) -> list:
 
 def select(model, condition: str, params: list, *, order: str = "") -> tuple[str, list]:
     """The statement reading the rows of `model` (aliased `t` in `condition` and `order`) that meet
-    `condition`, for `fetch` or a `batch`."""
+    `condition`, for `fetch` or a `batch` (which prepares it: `condition` holds no values)."""
     sql = f"SELECT {columns(model, 't')} FROM {model._meta.db_table} t WHERE {condition}"
     if order:
         sql += f" ORDER BY {order}"
-    return sql, params
+    return prepared(sql), params
 
 
 def fetch(model, condition: str, params: list, *, order: str = "") -> list:
@@ -77,13 +78,27 @@ class Prepared(str):
         return statement
 
 
+@functools.lru_cache(maxsize=512)
+def prepared(sql: str) -> Prepared:
+    """`Prepared(sql)` for a statement whose text a function builds from a few shapes (a
+    condition or two that may be there or not), built once per shape."""
+    return Prepared(sql)
+
+
+# Statements one connection keeps prepared: past this, a batch deallocates them all first, so
+# that texts built from many shapes never pile up in a long-lived connection.
+MAX_PREPARED = 200
+
+
 class _Prepared:
     """What one connection has prepared: {statement key: name}. A batch that fails after sending
-    a PREPARE may or may not have kept it, so the connection's later ones take new names."""
+    a PREPARE (or a DEALLOCATE) may or may not have kept it, so the connection's later ones take
+    new names: two never meet under one name."""
 
     def __init__(self):
         self.names: dict[str, str] = {}
         self.generation = 0
+        self.sent = 0  # PREPAREs sent since the last DEALLOCATE ALL, kept or not
 
 
 def batch(*statements: tuple[str, list]) -> list[list[tuple]]:
@@ -97,13 +112,17 @@ def batch(*statements: tuple[str, list]) -> list[list[tuple]]:
     A `Prepared` statement goes as EXECUTE, after its PREPARE the first time on this connection.
     """
     with connection.cursor() as cursor:
-        prepared = _prepared_on(connection.connection)
+        state = _prepared_on(connection.connection)
         parts, params, rows, new = [], [], [], {}
+        known, reset = _known(state, statements)
+        if reset:
+            parts.append("DEALLOCATE ALL")
+            rows.append(False)
         for statement, values in statements:
-            if isinstance(statement, Prepared) and prepared is not None:
-                name = prepared.names.get(statement.key) or new.get(statement.key)
+            if isinstance(statement, Prepared) and state is not None:
+                name = known.get(statement.key) or new.get(statement.key)
                 if name is None:
-                    name = new[statement.key] = f"{statement.key}_{prepared.generation}"
+                    name = new[statement.key] = f"{statement.key}_{state.generation}"
                     parts.append(f"PREPARE {name} AS {statement.body}")
                     rows.append(False)
                 arguments = ", ".join(["%s"] * len(values))
@@ -114,11 +133,11 @@ def batch(*statements: tuple[str, list]) -> list[list[tuple]]:
         try:
             cursor.execute(";\n".join(parts), params)
         except Exception:
-            if new:
-                prepared.generation += 1
+            if new or reset:
+                _sent(state, new, reset, succeeded=False)
             raise
-        if new:
-            prepared.names.update(new)
+        if new or reset:
+            _sent(state, new, reset, succeeded=True)
         results = []
         for index, returns in enumerate(rows):
             if index:
@@ -126,6 +145,29 @@ def batch(*statements: tuple[str, list]) -> list[list[tuple]]:
             if returns:
                 results.append(cursor.fetchall())
     return results
+
+
+def _known(state: _Prepared | None, statements) -> tuple[dict[str, str], bool]:
+    """The names of what this connection has prepared, and whether the batch must first
+    deallocate them all (it would prepare more than MAX_PREPARED)."""
+    if state is None:
+        return {}, False
+    keys = {statement.key for statement, _ in statements if isinstance(statement, Prepared)}
+    unknown = len(keys - state.names.keys())
+    if unknown and state.sent + unknown > MAX_PREPARED:
+        return {}, True
+    return state.names, False
+
+
+def _sent(state: _Prepared, new: dict[str, str], reset: bool, *, succeeded: bool) -> None:
+    if reset:
+        state.names, state.sent = {}, 0
+    state.sent += len(new)
+    if succeeded:
+        state.names.update(new)
+    else:
+        state.names = {}
+        state.generation += 1
 
 
 def _prepared_on(raw) -> _Prepared | None:
