@@ -181,3 +181,30 @@ def test_the_pages_of_every_click_run_their_statements_by_name_once_prepared(
         text = "\n".join(sent)
         assert "PREPARE" not in text, url
         assert text.count("EXECUTE") >= 3, url
+
+
+def test_an_integer_no_parameter_takes_goes_as_text_and_finds_nothing(project):
+    """An id past bigint (or past integer, for a user's id) in a hostile address: the statement
+    as text compares it and finds nothing, where EXECUTE would fail converting it."""
+    code = make_code(project, "Voisinage courtois")
+    by_id = plain_sql.Prepared("SELECT name FROM coding_code WHERE id = %s")
+    by_ids = plain_sql.Prepared("SELECT name FROM coding_code WHERE id = ANY(%s)")
+    users = plain_sql.Prepared("SELECT username FROM auth_user WHERE id = %s")
+    assert plain_sql.batch((by_id, [code.pk])) == [[("Voisinage courtois",)]]
+    assert plain_sql.batch((by_id, [2**70]), (by_ids, [[code.pk, 2**70]]), (users, [2**40])) == [
+        [],
+        [("Voisinage courtois",)],
+        [],
+    ]
+
+
+def test_an_address_with_ids_past_bigint_answers_404(client, project, interview, rita):
+    client.force_login(rita)
+    huge = 2**70
+    for url in (
+        f"/projects/{huge}/excerpts/",
+        f"/projects/{project.pk}/interviews/{huge}/",
+        f"/projects/{huge}/interviews/{interview.pk}/",
+        f"/projects/{huge}/review/",
+    ):
+        assert client.get(url).status_code == 404, url

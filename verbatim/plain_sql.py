@@ -119,7 +119,7 @@ def batch(*statements: tuple[str, list]) -> list[list[tuple]]:
             parts.append("DEALLOCATE ALL")
             rows.append(False)
         for statement, values in statements:
-            if isinstance(statement, Prepared) and state is not None:
+            if isinstance(statement, Prepared) and state is not None and _fits(values):
                 name = known.get(statement.key) or new.get(statement.key)
                 if name is None:
                     name = new[statement.key] = f"{statement.key}_{state.generation}"
@@ -145,6 +145,22 @@ def batch(*statements: tuple[str, list]) -> list[list[tuple]]:
             if returns:
                 results.append(cursor.fetchall())
     return results
+
+
+# The integers every parameter takes, whatever its type (PostgreSQL's `integer` is the smallest).
+INTEGERS = range(-(2**31), 2**31)
+
+
+def _fits(values) -> bool:
+    """Whether every integer among `values` (and in their lists) fits any parameter. As text, a
+    statement compares a larger one (an id past bigint, in a hostile address) and finds nothing;
+    EXECUTE would fail converting it: such a call goes as text."""
+    for value in values:
+        if isinstance(value, int) and value not in INTEGERS:
+            return False
+        if isinstance(value, list | tuple) and not _fits(value):
+            return False
+    return True
 
 
 def _known(state: _Prepared | None, statements) -> tuple[dict[str, str], bool]:
