@@ -131,7 +131,8 @@ def settings_under(**env) -> dict:
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "
         "d = s.DATABASES['default']; print(json.dumps({'max_age': d['CONN_MAX_AGE'], "
-        "'options': d.get('OPTIONS', {}), 'static_root': str(s.STATIC_ROOT)}))"
+        "'options': d.get('OPTIONS', {}), 'static_root': str(s.STATIC_ROOT), "
+        "'no_server_side': d.get('DISABLE_SERVER_SIDE_CURSORS', False)}))"
     )
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "verbatim.settings", **env}
     environment["DATABASE_URL"] = "postgres://verbatim@db.example.org/verbatim"  # never reached
@@ -152,6 +153,12 @@ def test_a_psycopg_pool_replaces_persistent_connections_when_asked():
     assert found["max_age"] == 0  # Django refuses a pool with persistent connections
     assert found["options"]["pool"]["max_size"] == 4
     assert found["static_root"] == "/srv/verbatim/static"
+
+
+def test_behind_a_transaction_pooler_nothing_lives_on_a_connection_between_transactions():
+    assert settings_under()["no_server_side"] is False
+    # No server-side cursor, and so no prepared statement (tests/test_plain_sql.py).
+    assert settings_under(VERBATIM_TRANSACTION_POOLER="1")["no_server_side"] is True
 
 
 def test_a_child_process_reaches_this_very_database_through_its_url():

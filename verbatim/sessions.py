@@ -12,6 +12,7 @@ is read in the session's own statement, so it is as fresh as it was before. Ever
 (saving, rotating, expiring, `clearsessions`) is Django's own.
 """
 
+import functools
 import threading
 from contextvars import ContextVar
 
@@ -19,7 +20,6 @@ from cachetools import LRUCache
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends import db
 from django.core.exceptions import ValidationError
-from django.db import connections, router
 from django.utils import timezone
 
 from verbatim import plain_sql
@@ -32,6 +32,20 @@ _users_lock = threading.Lock()  # gunicorn's threads share it
 signed_in: ContextVar = ContextVar("signed_in", default=None)
 
 
+@functools.cache
+def session_statement() -> plain_sql.Prepared:
+    """The session's row (by key, unexpired) with the row of the user (by id) the process
+    remembers it signed in. Prepared: every request sends it."""
+    table = db.SessionStore.get_model_class()._meta.db_table
+    user_model = get_user_model()
+    return plain_sql.Prepared(
+        f"SELECT s.session_data, s.expire_date, {plain_sql.columns(user_model, 'u')}"
+        f" FROM {table} s"  # noqa: S608 (the models' tables)
+        f" LEFT JOIN {user_model._meta.db_table} u ON u.{user_model._meta.pk.column} = %s"
+        " WHERE s.session_key = %s AND s.expire_date > %s"
+    )
+
+
 class SessionStore(db.SessionStore):
     def __init__(self, session_key=None):
         super().__init__(session_key)
@@ -39,19 +53,12 @@ class SessionStore(db.SessionStore):
         signed_in.set(None)
 
     def _get_session_from_db(self):
-        table = self.model._meta.db_table
         user_model = get_user_model()
         with _users_lock:
             hint = _users.get(self.session_key)
-        with connections[router.db_for_read(self.model)].cursor() as cursor:
-            cursor.execute(
-                f"SELECT s.session_data, s.expire_date, {plain_sql.columns(user_model, 'u')}"
-                f" FROM {table} s"  # noqa: S608 (the models' tables)
-                f" LEFT JOIN {user_model._meta.db_table} u ON u.{user_model._meta.pk.column} = %s"
-                " WHERE s.session_key = %s AND s.expire_date > %s",
-                [hint, self.session_key, timezone.now()],
-            )
-            found = cursor.fetchone()
+        now = timezone.now()
+        (rows,) = plain_sql.batch((session_statement(), [hint, self.session_key, now]))
+        found = rows[0] if rows else None
         if found is None:
             self._session_key = None  # as Django's: an unknown or expired key is dropped
             return None

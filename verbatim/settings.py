@@ -165,6 +165,11 @@ if DB_POOL_SIZE:
         "timeout": 10,  # seconds a request waits for a free connection before failing
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0 if DB_POOL_SIZE else envint("DJANGO_CONN_MAX_AGE", 60)
+# Behind a pooler in transaction mode (PgBouncer), each transaction may meet another connection:
+# no server-side cursors then (Django's iterator, the large exports) and no prepared statements
+# (verbatim/plain_sql.py), which live on one connection.
+if envbool("VERBATIM_TRANSACTION_POOLER", False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # How long one SQL statement may run before PostgreSQL cancels it. A web request is bounded
 # (VERBATIM_WEB_STATEMENT_TIMEOUT seconds; its page then says so with a 503, verbatim.errors), so a
 # runaway query never holds a worker thread and a connection; gunicorn's own timeout cannot stop a
