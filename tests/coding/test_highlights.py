@@ -64,3 +64,35 @@ def test_paragraphs_receive_only_the_codings_that_reach_them():
     assert marks(first) == [("1", "mier")]
     assert marks(second) == [("1", "de")]
     assert marks(third) == [("2", "ro")]
+
+
+def test_a_transcript_drawn_again_rebuilds_only_the_paragraphs_whose_codings_changed(monkeypatch):
+    from coding import highlights
+
+    highlights._kept.clear()
+    paragraphs = [Paragraph(0, "premier"), Paragraph(10, "deuxième"), Paragraph(30, "troisième")]
+    spans = [Span(1, 7, 3, 12, 4, "Voisinage", "Rita"), Span(2, 7, 31, 33, 4, "Voisinage", "Rita")]
+    built = []
+    real = highlights.paragraph_html
+
+    def counted(start, text, spans, *, oob=False):
+        built.append(start)
+        return real(start, text, spans, oob=oob)
+
+    monkeypatch.setattr(highlights, "paragraph_html", counted)
+    first = paragraphs_html(paragraphs, spans)
+    assert built == [0, 10, 30]
+    # The same codings in another order (rows come in none): nothing rebuilt, the same HTML.
+    assert paragraphs_html(paragraphs, spans[::-1]) == first and built == [0, 10, 30]
+    # The third paragraph's coding renamed, one added in the second: those two are rebuilt.
+    changed = [
+        spans[0],
+        Span(3, 8, 16, 18, 5, "Courtois", "Sam"),
+        Span(2, 7, 31, 33, 4, "Banc", "Rita"),
+    ]
+    again = paragraphs_html(paragraphs, changed)
+    assert built == [0, 10, 30, 10, 30]
+    assert again == [real(p.start, p.text, changed) for p in paragraphs]
+    assert again[0] == first[0] and "Banc — Rita" in again[2] and marks(again[1])[-1] == ("3", "me")
+    # Out of band is another paragraph's HTML.
+    assert paragraphs_html(paragraphs[:1], spans, oob=True)[0] != first[0]
