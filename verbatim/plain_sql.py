@@ -112,39 +112,61 @@ def batch(*statements: tuple[str, list]) -> list[list[tuple]]:
     A `Prepared` statement goes as EXECUTE, after its PREPARE the first time on this connection.
     """
     with connection.cursor() as cursor:
-        state = _prepared_on(connection.connection)
-        parts, params, rows, new = [], [], [], {}
-        known, reset = _known(state, statements)
-        if reset:
-            parts.append("DEALLOCATE ALL")
-            rows.append(False)
-        for statement, values in statements:
-            if isinstance(statement, Prepared) and state is not None and _fits(values):
-                name = known.get(statement.key) or new.get(statement.key)
-                if name is None:
-                    name = new[statement.key] = f"{statement.key}_{state.generation}"
-                    parts.append(f"PREPARE {name} AS {statement.body}")
-                    rows.append(False)
-                arguments = ", ".join(["%s"] * len(values))
-                statement = f"EXECUTE {name}({arguments})" if values else f"EXECUTE {name}"
-            parts.append(statement)
-            rows.append(True)
-            params.extend(values)
+        sent = _Sending(_prepared_on(connection.connection), statements)
         try:
-            cursor.execute(";\n".join(parts), params)
+            cursor.execute(";\n".join(sent.parts), sent.params)
         except Exception:
-            if new or reset:
-                _sent(state, new, reset, succeeded=False)
+            sent.settle(succeeded=False)
             raise
-        if new or reset:
-            _sent(state, new, reset, succeeded=True)
+        sent.settle(succeeded=True)
         results = []
-        for index, returns in enumerate(rows):
+        for index, returns in enumerate(sent.returns):
             if index:
                 cursor.nextset()
             if returns:
                 results.append(cursor.fetchall())
     return results
+
+
+class _Sending:
+    """One batch as it goes: its statements' text and parameters, each `Prepared` one as EXECUTE
+    (after its PREPARE when this connection has none), and which parts return rows."""
+
+    def __init__(self, state: _Prepared | None, statements):
+        self.state, self.new = state, {}
+        self.parts, self.params, self.returns = [], [], []
+        known, self.reset = _known(state, statements)
+        if self.reset:
+            self._part("DEALLOCATE ALL", returns=False)
+        for statement, values in statements:
+            if isinstance(statement, Prepared) and state is not None and _fits(values):
+                name = known.get(statement.key) or self.new.get(statement.key)
+                if name is None:
+                    name = self.new[statement.key] = f"{statement.key}_{state.generation}"
+                    self._part(f"PREPARE {name} AS {statement.body}", returns=False)
+                arguments = ", ".join(["%s"] * len(values))
+                statement = f"EXECUTE {name}({arguments})" if values else f"EXECUTE {name}"
+            self._part(statement, returns=True)
+            self.params.extend(values)
+
+    def _part(self, sql: str, *, returns: bool) -> None:
+        self.parts.append(sql)
+        self.returns.append(returns)
+
+    def settle(self, *, succeeded: bool) -> None:
+        """Record what the connection now has prepared. A failed batch may or may not have kept
+        its PREPAREs (or run its DEALLOCATE): later ones then take new names."""
+        state = self.state
+        if not (self.new or self.reset):
+            return
+        if self.reset:
+            state.names, state.sent = {}, 0
+        state.sent += len(self.new)
+        if succeeded:
+            state.names.update(self.new)
+        else:
+            state.names = {}
+            state.generation += 1
 
 
 # The integers every parameter takes, whatever its type (PostgreSQL's `integer` is the smallest).
@@ -173,17 +195,6 @@ def _known(state: _Prepared | None, statements) -> tuple[dict[str, str], bool]:
     if unknown and state.sent + unknown > MAX_PREPARED:
         return {}, True
     return state.names, False
-
-
-def _sent(state: _Prepared, new: dict[str, str], reset: bool, *, succeeded: bool) -> None:
-    if reset:
-        state.names, state.sent = {}, 0
-    state.sent += len(new)
-    if succeeded:
-        state.names.update(new)
-    else:
-        state.names = {}
-        state.generation += 1
 
 
 def _prepared_on(raw) -> _Prepared | None:
