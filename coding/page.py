@@ -56,7 +56,7 @@ def read(
     ]
     if whole_page:
         statements += [
-            _attributes_query(interview),
+            (ATTRIBUTES, [interview.pk]),
             codebook.codes_query(interview.project_id),
             (MARKS, [interview.pk]),  # an index's look when there is no recording
         ]
@@ -92,16 +92,12 @@ def _coders_query(interview: Interview, seen: visibility.Visibility) -> tuple[st
     )
 
 
-def _attributes_query(interview: Interview) -> tuple[str, list]:
-    """The participant's attributes in their order, each value with its attribute."""
-    return (
-        plain_sql.prepared(
-            f"SELECT {plain_sql.columns(AttributeValue, 'v')}, {plain_sql.columns(Attribute, 'a')}"
-            " FROM interviews_attributevalue v JOIN interviews_attribute a"
-            " ON a.id = v.attribute_id WHERE v.interview_id = %s ORDER BY a.position, a.name"
-        ),
-        [interview.pk],
-    )
+# The participant's attributes in their order, each value with its attribute.
+ATTRIBUTES = plain_sql.Prepared(
+    f"SELECT {plain_sql.columns(AttributeValue, 'v')}, {plain_sql.columns(Attribute, 'a')}"
+    " FROM interviews_attributevalue v JOIN interviews_attribute a"
+    " ON a.id = v.attribute_id WHERE v.interview_id = %s ORDER BY a.position, a.name"
+)
 
 
 def _attribute_value(row) -> AttributeValue:

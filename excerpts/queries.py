@@ -214,18 +214,14 @@ class AttributeChoice(NamedTuple):
     known_values: list[str]  # the values interviews have, else the attribute's choices
 
 
-def _attributes_query(project_id: int) -> tuple[str, list]:
-    # The project's attributes in their order, each with the values its interviews have.
-    return (
-        plain_sql.prepared(
-            "SELECT a.id, a.name, a.choices, ARRAY(SELECT DISTINCT v.text"
-            f" FROM {AttributeValue._meta.db_table} v"
-            " WHERE v.attribute_id = a.id AND v.text <> '' ORDER BY v.text)"
-            f" FROM {Attribute._meta.db_table} a WHERE a.project_id = %s"
-            " ORDER BY a.position, a.name"
-        ),
-        [project_id],
-    )
+# The project's attributes in their order, each with the values its interviews have.
+ATTRIBUTE_CHOICES = plain_sql.Prepared(
+    "SELECT a.id, a.name, a.choices, ARRAY(SELECT DISTINCT v.text"
+    f" FROM {AttributeValue._meta.db_table} v"
+    " WHERE v.attribute_id = a.id AND v.text <> '' ORDER BY v.text)"
+    f" FROM {Attribute._meta.db_table} a WHERE a.project_id = %s"
+    " ORDER BY a.position, a.name"
+)
 
 
 def _attribute_choices(rows) -> list[AttributeChoice]:
@@ -252,7 +248,7 @@ def form_choices_queries(project_id: int) -> list[tuple[str, list]]:
     return [
         _members_query(project_id, "name"),
         (INTERVIEW_COUNT, [project_id]),
-        _attributes_query(project_id),
+        (ATTRIBUTE_CHOICES, [project_id]),
     ]
 
 
