@@ -3,6 +3,12 @@
 import os
 
 import pytest
+from playwright.sync_api import expect
+
+# Assertions wait for what the user would see up to 15 s, not Playwright's 5: the suite runs on
+# every core (bin/dev test), so a page may answer while another worker keeps the machine busy. A
+# passing test waits no longer for it.
+expect.set_options(timeout=15_000)
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread with
 # a running loop unless told it is safe. Tests only: never set this in settings.
