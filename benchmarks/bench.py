@@ -276,6 +276,12 @@ def _csrf_headers(client: Client, project: Project) -> dict:
 HTMX = {"HX-Request": "true"}
 
 
+def health(ctx: Context) -> Request:
+    """What every request pays before its own work: the server, the middleware and one round trip
+    (/health/ reads no session and renders nothing). Over HTTP, the floor of every other path."""
+    return Request("get", reverse("health"), ctx.researcher)
+
+
 def open_interview(ctx: Context) -> Request:
     url = reverse("coding:workspace", args=[ctx.project.pk, ctx.interview.pk])
     return Request("get", url, ctx.researcher)
@@ -1224,6 +1230,7 @@ class Path:
 
 
 PATHS = [
+    Path("health", "health", health, floor_round_trip),
     Path("open_interview", "coding:workspace", open_interview, floor_open_interview),
     Path(
         "open_interview_changed", "coding:workspace", open_interview_changed, floor_open_interview

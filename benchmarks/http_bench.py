@@ -34,6 +34,7 @@ from benchmarks import bench, loadtest, synthetic
 
 # The paths issue 21 times over HTTP, in the order of its table.
 PATHS = [
+    "health",
     "apply_code",
     "remove_coding",
     "open_interview",
@@ -282,6 +283,7 @@ def _summary(name: str, figures: Figures) -> str:
 # --- Reporting ---------------------------------------------------------------------------------
 
 TARGETS = {  # issue 21: p50 over HTTP on loopback, ms (and KB on the wire)
+    "health": "(what any request pays: the floor over HTTP)",
     "apply_code": "≤ 4",
     "remove_coding": "≤ 4",
     "open_interview": "≤ 15, ≤ 150 KB",

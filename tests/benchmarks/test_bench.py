@@ -12,6 +12,7 @@ from interviews import texts
 from tests.factories import make_code, make_coding
 
 NAMES = [
+    "health",
     "open_interview",
     "open_interview_changed",
     "open_long",
