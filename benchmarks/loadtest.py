@@ -540,10 +540,14 @@ def drive(project: Project, researchers, server: Server, duration: float, think:
     if not all_pages:
         raise RuntimeError(f"« {project.name} » has no interview with a participant's turn.")
 
+    # Looked up here: the barrier's action runs in whichever thread arrives last, and a query from
+    # a researcher's thread would leave a connection open in it.
+    database = postmaster_pid()
+
     def begin():  # run by the barrier once everyone arrived, before anyone goes on
         run.start = time.monotonic()
         run.deadline = run.start + duration
-        run.cpu_start = cpu_seconds(server)
+        run.cpu_start = cpu_seconds(server, database)
 
     run = Run(
         base=server.url,
@@ -561,22 +565,28 @@ def drive(project: Project, researchers, server: Server, duration: float, think:
     run.ready.wait(timeout=600)
     for thread in threads:
         thread.join(timeout=duration + REQUEST_TIMEOUT + 30)
-    run.cpu_end = cpu_seconds(server)
+    run.cpu_end = cpu_seconds(server, database)
     return run, threads
 
 
-def cpu_seconds(server: Server) -> dict[str, float]:
-    """CPU time used so far by the server ("app": gunicorn's master and workers) and, when it runs
-    on this machine, by PostgreSQL ("database": the postmaster and its backends). Processes that
-    already exited count too (their parent's children_* times), so recycled workers and closed
-    connections are not lost."""
+def postmaster_pid() -> int | None:
+    """The pid of PostgreSQL's postmaster when it runs on this machine (a local socket), else None."""
+    if not (connection.settings_dict.get("HOST") or "/").startswith("/"):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = psutil.Process(cursor.fetchone()[0])
+    return backend.ppid() if backend.name() == "postgres" else None
+
+
+def cpu_seconds(server: Server, database: int | None) -> dict[str, float]:
+    """CPU time used so far by the server ("app": gunicorn's master and workers) and by PostgreSQL
+    when it runs on this machine ("database": the postmaster `database` and its backends).
+    Processes that already exited count too (their parent's children_* times), so recycled
+    workers and closed connections are not lost."""
     found = {"app": _tree_cpu(server.process.pid)}
-    if (connection.settings_dict.get("HOST") or "/").startswith("/"):  # a local socket
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = psutil.Process(cursor.fetchone()[0])
-        if backend.name() == "postgres":
-            found["database"] = _tree_cpu(backend.ppid())
+    if database is not None:
+        found["database"] = _tree_cpu(database)
     return found
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db.backends.postgresql.creation import DatabaseCreation
 
 from interviews import texts
 from interviews.models import Membership
@@ -18,6 +19,18 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    DatabaseCreation._destroy_test_db = _drop_test_database
+
+
+def _drop_test_database(self, test_database_name, verbosity):
+    """Django's DROP DATABASE of the test database, WITH (FORCE): the browser tests leave a
+    connection or two open where pytest-django's closing does not reach (Django keeps connections
+    per context, and Playwright runs its callbacks in greenlets of their own), and a plain DROP
+    then fails, leaving test_verbatim_gw0… in the cluster, with a warning."""
+    self.connection.close_pool()
+    with self._nodb_cursor() as cursor:
+        name = self.connection.ops.quote_name(test_database_name)
+        cursor.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture(autouse=True)
