@@ -569,7 +569,8 @@ def import_background(ctx: Context) -> Request:
 
 
 def floor_round_trip(ctx: Context) -> Floor:
-    """Nothing is stored from a refused file: the floor is one round trip to the database."""
+    """One round trip to the database: the floor of a path that stores nothing (a refused file)
+    or reads nothing (/health/)."""
     return Floor("SELECT 1", [])
 
 
