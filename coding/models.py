@@ -17,6 +17,9 @@ class DatabaseFilledTextField(models.TextField):
     db_returning = True
 
 
+# The characters on each side of a coding its contexts are cut from (migration coding 0016).
+CONTEXT_CHARS = 200
+
 color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
 
 # Characters that draw nothing on their own: separators (spaces), controls, format characters
@@ -95,8 +98,9 @@ class Coding(models.Model):
     """One code applied by one coder to the characters [start, end) of one interview's text.
 
     Offsets are Unicode code points (see Interview). The database checks the range and the project,
-    fills `text` with the coded passage, and records every change in CodingEvent (migration coding 0002),
-    so no write path (ORM, bulk load, raw SQL) can bypass them.
+    fills `text` with the coded passage and `context_before` / `context_after` with the words
+    around it (migration coding 0016), and records every change in CodingEvent (migration coding
+    0002), so no write path (ORM, bulk load, raw SQL) can bypass them.
     """
 
     class Status(models.TextChoices):
@@ -112,6 +116,14 @@ class Coding(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = DatabaseFilledTextField(_("coded text"), blank=True, editable=False)
+    # About 30 words each side, as excerpts show them: cut by the same trigger (migration coding
+    # 0016), so that no export or page reads the whole transcript for them.
+    context_before = DatabaseFilledTextField(
+        _("context before"), blank=True, db_default="", editable=False
+    )
+    context_after = DatabaseFilledTextField(
+        _("context after"), blank=True, db_default="", editable=False
+    )
     status = models.CharField(
         _("review state"), max_length=20, choices=Status.choices, default=Status.PENDING
     )

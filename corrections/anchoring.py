@@ -8,7 +8,7 @@ word boundary ("banc| du parc", not "ban|c du par|c").
 """
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from diff_match_patch import diff_match_patch
@@ -180,6 +180,9 @@ class TextMap:
         self.old, self.new = old, new
         self.pieces = pieces(old, new) if known is None else known
         self._starts = [p.old_start for p in self.pieces]
+        changes = [piece for piece in self.pieces if not piece.same]
+        self._change_starts = [piece.new_start for piece in changes]
+        self._change_ends = [piece.new_end for piece in changes]
 
     @classmethod
     def from_edits(cls, old: str, edits: list[tuple[int, int, str]]) -> "TextMap":
@@ -240,6 +243,12 @@ class TextMap:
     def _around(self, position: int):
         i = max(bisect_right(self._starts, position) - 1, 0)
         return self.pieces[max(i - 1, 0) : i + 2]
+
+    def changed_near(self, start: int, end: int, distance: int) -> bool:
+        """Whether a change lies within `distance` characters of [start, end) of the new text
+        (a deletion counts at the place it left, touching counts)."""
+        first = bisect_left(self._change_ends, start - distance)  # the first not before it
+        return first < len(self._change_starts) and self._change_starts[first] <= end + distance
 
     def span(self, start: int, end: int) -> Mapped:
         """[start, end) of the old text in the new one, and whether its characters are untouched."""

@@ -28,7 +28,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coding.audit import recorded_as, remove, restore_removed
-from coding.models import Coding, CodingEvent, CodingRound, DetachedCoding, TextChange
+from coding.models import (
+    CONTEXT_CHARS,
+    Coding,
+    CodingEvent,
+    CodingRound,
+    DetachedCoding,
+    TextChange,
+)
 from corrections.anchoring import TextMap
 from corrections.models import TextVersion
 from interviews.models import Interview, TimeMark, Turn, text_checksum
@@ -302,7 +309,7 @@ def _move_codings(
     """Read as tuples, not models: an interview has hundreds of codings, and a sweep of a name
     through 200 interviews spent half its time building Coding instances it did not need."""
     exact = exact or {}
-    moves, changes, detach = [], [], []
+    moves, changes, detach, around = [], [], [], []
     codings = Coding.objects.filter(interview=locked).order_by("start", "pk")
     for pk, start, end, text in codings.values_list("pk", "start", "end", "text"):
         if pk in exact:
@@ -310,6 +317,8 @@ def _move_codings(
             # Even in place, its words may differ: the row's copy of them must follow.
             if (new_start, new_end) != (start, end) or locked.text[new_start:new_end] != text:
                 moves.append((pk, new_start, new_end))
+            elif mapping.changed_near(start, end, CONTEXT_CHARS):
+                around.append(pk)
             continue
         span = mapping.span(start, end)
         words = locked.text[span.start : span.end]
@@ -317,6 +326,8 @@ def _move_codings(
             if (span.start, span.end) != (start, end):
                 moves.append((pk, span.start, span.end))
                 outcome.moved += 1
+            elif mapping.changed_near(start, end, CONTEXT_CHARS):
+                around.append(pk)
         elif words.strip():
             moves.append((pk, span.start, span.end))
             changes.append(
@@ -325,6 +336,7 @@ def _move_codings(
         else:
             detach.append(pk)
     _update_spans("coding_coding", moves)
+    _recut_contexts(around)
     outcome.changed = TextChange.objects.bulk_create(changes)
     detached = Coding.objects.filter(pk__in=detach).order_by("start", "pk")
     outcome.detached = [_detach(locked, coding) for coding in detached]
@@ -362,6 +374,15 @@ def _reattach(locked: Interview, user, target: TextVersion, outcome: Outcome) ->
     TextChange.objects.filter(
         coding__interview=locked, coding_id__in=list(anchors), version__gt=target.number
     ).delete()
+
+
+def _recut_contexts(ids: list[int]) -> None:
+    """The contexts of codings that stayed where they were while the text around them changed.
+    Writing a coding's span, even unchanged, has the trigger that fills its words cut them again
+    (migration coding 0016); its words, its review state and its audit trail stay as they were."""
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE coding_coding SET start = start WHERE id = ANY(%s)", [ids])
 
 
 def _update_spans(table: str, rows: list[tuple[int, int, int]]) -> None:

@@ -1,10 +1,10 @@
 """Querying the excerpts that valid `Filters` (excerpts/filters.py) describe: the codings of the
-project, with what an excerpt shows — context before and after, speaker, memo count.
+project, with what an excerpt shows — speaker, memo count (the context before and after is the
+coding's own: migration coding 0016).
 
 Shared by the excerpts page, the review queue, the exports and the analysis pages.
 """
 
-import re
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -14,7 +14,6 @@ from django.db.models import (
     Case,
     Count,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -25,14 +24,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Greatest, Substr
-from django.db.models.lookups import GreaterThan, LessThan
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from coding.models import Code, Coding, ConsensusCoder, DetachedCoding, Memo, ReviewEvent
 from excerpts import proximity
 from excerpts.filters import OPERATORS, ROLES, AttributeCondition, Filters
-from interviews import texts as interview_texts
 from interviews.models import (
     Attribute,
     AttributeValue,
@@ -44,34 +41,17 @@ from interviews.models import (
 )
 from verbatim import people, plain_sql
 
-CONTEXT_CHARS = 200  # about 30 words of French on each side of an excerpt
-# What separates words when a context is cut, spelled out so that PostgreSQL's regular expressions
-# and Python's agree exactly (their \s differ on no-break spaces, which « guillemets » are full of).
-SPACE, NOT_SPACE = "[ \t\n\r]", "[^ \t\n\r]"
 
-
-class RegexpReplace(Func):
-    function = "regexp_replace"
-    output_field = TextField()
-
-
-def codings(filters: Filters, *, context: bool = True) -> QuerySet[Coding]:
+def codings(filters: Filters) -> QuerySet[Coding]:
     """Filtered codings of the project, with code, coder and interview (without its text),
-    ordered by interview title, interview, start, id. Each is annotated with `context_before`
-    and `context_after` (about 30 words, cut at a word boundary), `speaker_name` (of the turn
-    where it starts, or None) and `memo_count`. Valid only when `is_valid()`.
+    ordered by interview title, interview, start, id. Each is annotated with `speaker_name` (of
+    the turn where it starts, or None) and `memo_count`. Valid only when `is_valid()`.
 
-    The annotations are correlated subqueries on purpose: PostgreSQL evaluates such costly
-    expressions only for the rows that survive ORDER BY … LIMIT, so a page cuts the context of
-    50 codings, not of every matching one (which would read every matching transcript).
-    Each context still decompresses its whole transcript (about 0.1 ms a row): with
-    `context=False`, call `add_context()` on the fetched codings instead, which reads each
-    interview's text once (what a page ordered by interview wants).
+    The annotations are correlated subqueries on purpose: PostgreSQL evaluates them only for the
+    rows that survive ORDER BY … LIMIT.
     """
     assert filters.is_valid(), "codings() needs valid filters"
     codings = Coding.objects.filter(_conditions(filters))
-    if context:
-        codings = codings.annotate(context_before=_context_before(), context_after=_context_after())
     return (
         codings.select_related("code", "coder", "interview")
         .defer("interview__text")
@@ -134,13 +114,12 @@ def _page_ids_query(filters: Filters, offset: int, limit: int, order) -> tuple[s
 
 class Excerpt:
     """What a page shows of a coding (`excerpt_rows`), flat: no model instances to build. The page
-    adds `context_before` and `context_after` (add_context) and `play` (the excerpts view)."""
+    adds `play` (the excerpts view)."""
 
     __slots__ = (
         *("pk", "interview_id", "code_id", "coder_id", "start", "end", "text", "status"),
-        *("created_at", "code_name", "title", "participant", "coder_name", "speaker_name"),
-        *("memo_count", "last_comment", "checksum", "recording_id"),
-        *("context_before", "context_after", "play"),
+        *("context_before", "context_after", "created_at", "code_name", "title", "participant"),
+        *("coder_name", "speaker_name", "memo_count", "last_comment", "recording_id", "play"),
     )
 
     def __init__(self, *values):
@@ -163,9 +142,9 @@ LAST_COMMENT_SQL = f"""(SELECT r.comment FROM {ReviewEvent._meta.db_table} r
 # The codings of a page by id, in the order of the ids, in one statement.
 EXCERPT_ROWS = plain_sql.Prepared(f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
-           k.created_at, code.name, i.title, i.participant,
+           k.context_before, k.context_after, k.created_at, code.name, i.title, i.participant,
            {people.name_sql("u")},
-           {SPEAKER_SQL}, {MEMO_COUNT_SQL}, {LAST_COMMENT_SQL}, i.checksum,
+           {SPEAKER_SQL}, {MEMO_COUNT_SQL}, {LAST_COMMENT_SQL},
            (SELECT min(r.id) FROM {Recording._meta.db_table} r WHERE r.interview_id = i.id)
       FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
       JOIN {Coding._meta.db_table} k ON k.id = page.id
@@ -462,85 +441,6 @@ def _day_start(day: date) -> datetime:
 
 
 # --- The annotations: correlated subqueries (see ExcerptFilter.codings) ---------------------------
-
-
-def add_context(codings: list[Coding] | list[Excerpt]) -> None:
-    """Give fetched `codings` (from `codings(context=False)`, or excerpt_rows) the
-    `context_before` and `context_after` that `codings()` annotates, from each of their
-    interviews' text read once (or kept from an earlier read: interviews.texts). Codings that carry
-    their interview's `checksum` (excerpt_rows, review.queries) need no statement for kept texts."""
-    if all(getattr(coding, "checksum", None) for coding in codings):
-        keys = {(coding.interview_id, coding.checksum) for coding in codings}
-        texts = dict(interview_texts.in_order(keys))
-    else:
-        texts = interview_texts.texts(coding.interview_id for coding in codings)
-    for coding in codings:
-        text = texts.get(coding.interview_id, "")  # deleted meanwhile: no context, no error
-        coding.context_before = context_before(text, coding.start)
-        coding.context_after = context_after(text, coding.end)
-
-
-# The word a context window cuts, with the spaces after it: at the window's start, and (matched on
-# the reversed window, which spares the regex a scan from every position) at its end.
-CUT_WORD = re.compile(f"{NOT_SPACE}*{SPACE}+")
-
-
-def context_before(text: str, start: int) -> str:
-    """About 30 words before `start`, without the word the window cuts (as _context_before)."""
-    window = text[max(start - CONTEXT_CHARS, 0) : start]
-    if start > CONTEXT_CHARS and (cut := CUT_WORD.match(window)):
-        window = window[cut.end() :]
-    return window
-
-
-def context_after(text: str, end: int) -> str:
-    """About 30 words after `end`, without the word the window cuts (as _context_after)."""
-    window = text[end : end + CONTEXT_CHARS]
-    if end + CONTEXT_CHARS < len(text) and (cut := CUT_WORD.match(window[::-1])):
-        window = window[: len(window) - cut.end()]
-    return window
-
-
-def _interview_text(expression) -> Subquery:
-    """`expression` evaluated on the coding's interview, alone in its subquery."""
-    return Subquery(
-        Interview.objects.filter(pk=OuterRef("interview_id"))
-        .order_by()
-        .annotate(v=expression)
-        .values("v"),
-        output_field=TextField(),
-    )
-
-
-def _context_before() -> Subquery:
-    window_start = Greatest(OuterRef("start") - CONTEXT_CHARS, Value(0))
-    window = Substr("text", window_start + 1, OuterRef("start") - window_start)
-    # A window that does not begin the text likely starts inside a word: drop that word.
-    return _interview_text(
-        Case(
-            When(
-                GreaterThan(OuterRef("start"), CONTEXT_CHARS),
-                then=RegexpReplace(window, Value(f"^{NOT_SPACE}*{SPACE}+"), Value("")),
-            ),
-            default=window,
-            output_field=TextField(),
-        )
-    )
-
-
-def _context_after() -> Subquery:
-    window = Substr("text", OuterRef("end") + 1, Value(CONTEXT_CHARS))
-    # A window that does not end the text likely ends inside a word: drop that word.
-    return _interview_text(
-        Case(
-            When(
-                LessThan(OuterRef("end") + CONTEXT_CHARS, F("text_length")),
-                then=RegexpReplace(window, Value(f"{SPACE}+{NOT_SPACE}*$"), Value("")),
-            ),
-            default=window,
-            output_field=TextField(),
-        )
-    )
 
 
 def _starting_turn(value) -> Subquery:

@@ -44,10 +44,9 @@ def _e(value) -> str:
 
 
 def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
-    """The `<li>` of each excerpt (excerpts.queries.excerpt_rows, with add_context's contexts and
-    `play` from the view's _add_playback): interview, speaker, code path, the passage in its
-    context folded to SHORT_CONTEXT_WORDS each side, coder, date, review state, last comment,
-    memos."""
+    """The `<li>` of each excerpt (excerpts.queries.excerpt_rows, with `play` from the view's
+    _add_playback): interview, speaker, code path, the passage in its context folded to
+    SHORT_CONTEXT_WORDS each side, coder, date, review state, last comment, memos."""
     workspace: dict[int, str] = {}
     more = (
         '<details class="excerpt-more"><summary><span class="more">{}</span>'

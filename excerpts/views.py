@@ -85,8 +85,7 @@ def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
 
     Two round trips: the page's ids (the filters compiled by the ORM, nothing joined but what they
     need) with their count (which stops at COUNT_LIMIT), then what the rows show of those 51
-    codings (queries.excerpt_rows, plain SQL, no model instances). Contexts are cut from each
-    interview's text read once (add_context).
+    codings (queries.excerpt_rows, plain SQL, no model instances), their contexts among them.
     """
     offset = (number - 1) * PER_PAGE
     ids, count = queries.page_ids_and_count(filters, offset, PER_PAGE + 1, COUNT_LIMIT)
@@ -96,7 +95,6 @@ def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
         last = min(math.ceil(count / PER_PAGE), COUNT_LIMIT // PER_PAGE)
         return excerpt_page(filters, last)  # past the end (an old link): the last page
     excerpts = queries.excerpt_rows(ids[:PER_PAGE])
-    queries.add_context(excerpts)  # one read of each interview's text rather than two per excerpt
     _add_playback(excerpts, filters)
     return ExcerptPage(
         number,

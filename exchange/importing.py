@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from coding.audit import recorded_as
 from coding.codebook import PALETTE
-from coding.models import Code, Coding, Memo
+from coding.models import Code, Coding, DatabaseFilledTextField, Memo
 from exchange import descriptions, placeholders, refi
 from exchange.plans import CODEBOOK, PROJECT, Plan, SourcePlan, coder, creators
 from interviews import services
@@ -393,7 +393,8 @@ def _store_codings(plan, interviews, codes, accounts, admin, memos) -> None:
     defaults = {
         f.attname: f.get_db_prep_save(getattr(blank, f.attname), connection) for f in fields
     }
-    defaults["text"] = ""  # filled by the database
+    # Filled by the database: the coded text and its contexts.
+    defaults |= {f.attname: "" for f in fields if isinstance(f, DatabaseFilledTextField)}
     order = [f.attname for f in fields]
     known = set(accounts)
     now = timezone.now()

@@ -2,8 +2,8 @@
 
 One round trip (`read`) brings the project's attributes and their values, the codings a
 correction detached, and, when they are at most CHUNK, the rows themselves (and so their number).
-A larger export streams its rows through a server-side cursor (`Read.rows`), and the texts of
-their interviews a few at a time (interviews.texts).
+A larger export streams its rows through a server-side cursor (`Read.rows`). No transcript is
+read: each coding carries its context (migration coding 0016).
 
 The rows' statement is written here rather than built by the ORM: the queryset it replaced
 (excerpts.queries.codings, then three annotations and a `values()` of joined fields) took 4 ms to
@@ -23,7 +23,6 @@ from django.utils import timezone
 from coding.models import Code, Coding, Memo, ReviewEvent
 from excerpts import queries
 from excerpts.filters import Filters
-from interviews import texts as interview_texts
 from interviews.models import Attribute, AttributeValue, Interview, plain_number
 from verbatim import people, plain_sql
 
@@ -39,19 +38,22 @@ CHOSEN = (
     "start",
     "end",
     "text",
+    "context_before",
+    "context_after",
     "status",
     "created_at",
     "speaker",
 )
 
-# One row per coding: (interview id, title, participant, checksum, speaker, code id, code name,
-# coded text, coder, review state, last review comment, memos, start, end, created). The last
+# One row per coding: (interview id, title, participant, speaker, code id, code name, coded text,
+# context before, context after, coder, review state, last review comment, memos, start, end,
+# created). The last
 # review comment and the memos are correlated subqueries on the coding_id indexes: PostgreSQL
 # evaluates them only for the rows it returns. `created` is the moment in the site's time zone,
 # to the second and without zone (spreadsheets have none).
 ROWS = f"""
-SELECT c.interview_id, i.title, i.participant, i.checksum, c.speaker, c.code_id, k.name, c.text,
-       {people.name_sql("u")}, c.status,
+SELECT c.interview_id, i.title, i.participant, c.speaker, c.code_id, k.name, c.text,
+       c.context_before, c.context_after, {people.name_sql("u")}, c.status,
        (SELECT r.comment FROM {ReviewEvent._meta.db_table} r WHERE r.coding_id = c.id
          ORDER BY r.created_at DESC, r.id DESC LIMIT 1),
        (SELECT string_agg(m.body, E'\\n\\n' ORDER BY m.created_at)
@@ -78,30 +80,11 @@ class Read:
     detached: list[tuple]  # `DETACHED` of each detached coding the filters would list
     fetched: list[tuple] | None  # the rows, when they were few enough to come with the rest
     statement: tuple[str, list]  # the rows' statement, to stream them otherwise
-    filters: Filters
 
     def rows(self) -> Iterator[tuple]:
         if self.fetched is not None:
             return iter(self.fetched)
         return _streamed(*self.statement)
-
-    def texts(self) -> Iterator[tuple[int, str]]:
-        """(interview id, text) of the rows' interviews, in the rows' order: from the rows' own
-        checksums when fetched (no statement for texts kept in memory), else read alongside."""
-        if self.fetched is not None:
-            keys = dict.fromkeys((row[0], row[3]) for row in self.fetched)
-        else:
-            sql, params = queries.statement_of(
-                queries.matching(self.filters).values("interview_id")
-            )
-            (keys,) = plain_sql.batch(
-                (
-                    f"SELECT id, checksum FROM {Interview._meta.db_table} WHERE id IN ({sql})"
-                    " ORDER BY title, id",
-                    params,
-                )
-            )
-        return interview_texts.in_order(keys)
 
 
 # A detached coding: (interview id, title, participant, code id, code name, words, coder's first
@@ -153,7 +136,6 @@ def read(filters: Filters, limit: int | None = None) -> Read:
         # larger than none: the rows then stream.
         fetched=fetched if fetched or count == 0 else None,
         statement=statement,
-        filters=filters,
     )
 
 

@@ -1,8 +1,9 @@
 """Transcripts kept in memory by what they hold.
 
-Wherever an excerpt's context is cut or a paragraph redrawn, a transcript is read whole, and
-PostgreSQL stores it compressed (pglz): the 20 texts of one code's CSV at S took 5–7 ms to read,
-most of it decompressing, on every export. Each process keeps the texts it has read, keyed by the
+Wherever a paragraph is redrawn (every coding action) or an agreement table cuts its units, a
+transcript is read whole, and PostgreSQL stores it compressed (pglz): 20 texts took 5–7 ms to read,
+most of it decompressing. (Excerpts' contexts no longer need them: each coding carries its own,
+migration coding 0016.) Each process keeps the texts it has read, keyed by the
 interview's id and checksum (the sha256 of the text, changed with it by the one thing that changes a
 text, corrections.services.correct). A key names one text for ever, so no entry can be stale; and
 an entry is found only through the id and checksum of a row the caller has already read, so nothing

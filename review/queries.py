@@ -17,18 +17,19 @@ from verbatim.plain_sql import Prepared, batch, instance
 
 User = get_user_model()
 
+# In the model's order of fields, which `instance` (Model.from_db) expects.
 CODING_FIELDS = [
-    *("id", "interview_id", "code_id", "coder_id", "start", "end", "text", "status"),
-    *("created_at", "updated_at"),
+    *("id", "interview_id", "code_id", "coder_id", "start", "end", "text", "context_before"),
+    *("context_after", "status", "created_at", "updated_at"),
 ]
 USER_FIELDS = ["id", "username", "first_name", "last_name"]
 EVENT_FIELDS = ["id", "coding_id", "reviewer_id", "status", "comment", "undo", "created_at"]
 
 # The codings by id, in the order of the ids, with the speaker and memo count excerpts show.
 CODINGS = Prepared(f"""
-    SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
-           k.created_at, k.updated_at, i.project_id, i.title, code.name, u.username,
-           u.first_name, u.last_name, {SPEAKER_SQL}, {MEMO_COUNT_SQL}, i.checksum
+    SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text,
+           k.context_before, k.context_after, k.status, k.created_at, k.updated_at, i.project_id, i.title,
+           code.name, u.username, u.first_name, u.last_name, {SPEAKER_SQL}, {MEMO_COUNT_SQL}
       FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
       JOIN {Coding._meta.db_table} k ON k.id = page.id
       JOIN {Code._meta.db_table} code ON code.id = k.code_id
@@ -47,22 +48,20 @@ HISTORY = Prepared(f"""
 
 def reviewed_codings(ids: list[int]) -> list[Coding]:
     """These codings in this order, each with its code, coder and interview (its text left out),
-    `speaker_name`, `memo_count`, `history` (its review events, oldest first) and `checksum` (its
-    interview's: excerpts.queries.add_context finds a kept text without asking)."""
+    `speaker_name`, `memo_count` and `history` (its review events, oldest first)."""
     if not ids:
         return []
     rows, events = batch((CODINGS, [ids]), (HISTORY, [ids]))
     codings = []
     for row in rows:
-        coding = instance(Coding, row[:10], CODING_FIELDS)
-        project_id, title, code_name, username, first, last, speaker, memos, checksum = row[10:]
+        coding = instance(Coding, row[:12], CODING_FIELDS)
+        project_id, title, code_name, username, first, last, speaker, memos = row[12:]
         coding.interview = instance(
             Interview, (coding.interview_id, project_id, title), ["id", "project_id", "title"]
         )
         coding.code = instance(Code, (coding.code_id, code_name), ["id", "name"])
         coding.coder = instance(User, (coding.coder_id, username, first, last), USER_FIELDS)
         coding.speaker_name, coding.memo_count, coding.history = speaker, memos, []
-        coding.checksum = checksum
         codings.append(coding)
     by_id = {coding.pk: coding for coding in codings}
     for row in events:

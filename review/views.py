@@ -57,12 +57,9 @@ def _queue_params(params: QueryDict) -> QueryDict:
 
 def _excerpts(filters: Filters, ids) -> list[Coding]:
     """Those of these codings that pass the filters, as excerpt cards show them (with their
-    history), oldest first (the queue's order), with their context (excerpts.add_context, which
-    reads each transcript once)."""
+    history), oldest first (the queue's order)."""
     passing = queries.matching(filters).filter(pk__in=list(ids)).order_by(*QUEUE_ORDER)
-    codings = reviewed_codings(list(passing.values_list("pk", flat=True)))
-    queries.add_context(codings)
-    return codings
+    return reviewed_codings(list(passing.values_list("pk", flat=True)))
 
 
 class _CappedIds:
@@ -92,7 +89,6 @@ def _page(filters: Filters, number, order=QUEUE_ORDER) -> tuple:
     whatever the select list computes is computed for every row an OFFSET skips."""
     page = Paginator(_CappedIds(filters, order, number), PER_PAGE).get_page(number)
     codings = reviewed_codings(list(page))
-    queries.add_context(codings)
     page.more = page.paginator.count > COUNT_LIMIT
     return page, codings
 
@@ -104,8 +100,7 @@ SENTENCE_END = re.compile(r"[.!?…][»”\")\]]*\s+")
 def _sentences(coding) -> dict[str, str]:
     """The coding's context cut at sentence ends: the sentence around the passage shows, the rest
     of the context unfolds on demand ("near" and "far" on each side)."""
-    before = getattr(coding, "context_before", "") or ""
-    after = getattr(coding, "context_after", "") or ""
+    before, after = coding.context_before, coding.context_after
     ends = list(SENTENCE_END.finditer(before))
     cut = ends[-1].end() if ends else 0
     found = SENTENCE_END.search(after)

@@ -2,6 +2,7 @@
 
 import io
 import math
+import re
 import wave
 from datetime import timedelta
 
@@ -113,3 +114,28 @@ def make_recording(interview: Interview, data: bytes | None = None) -> Recording
     recording.file.save("test-recording.wav", ContentFile(data), save=False)
     recording.save()
     return recording
+
+
+# What separates words when a context is cut: spaces, tabs and line ends, not no-break spaces.
+CUT_WORD = re.compile("[^ \t\n\r]*[ \t\n\r]+")
+
+
+def contexts_of(text: str, start: int, end: int) -> tuple[str, str]:
+    """The contexts a coding of text[start:end] should carry, read independently of the rule in
+    migration coding 0016: up to 200 characters each side, less the word a window cuts when it
+    does not reach the text's edge."""
+    before, after = text[max(start - 200, 0) : start], text[end : end + 200]
+    if start > 200 and (cut := CUT_WORD.match(before)):
+        before = before[cut.end() :]
+    if end + 200 < len(text) and (cut := CUT_WORD.match(after[::-1])):
+        after = after[: len(after) - cut.end()]
+    return before, after
+
+
+def assert_contexts_follow_the_text(interview: Interview) -> None:
+    """Every coding of the interview carries the contexts its current text gives."""
+    text = Interview.objects.get(pk=interview.pk).text
+    rows = Coding.objects.filter(interview_id=interview.pk)
+    rows = rows.values_list("pk", "start", "end", "context_before", "context_after")
+    for pk, start, end, before, after in rows:
+        assert (before, after) == contexts_of(text, start, end), (pk, start, end)

@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.factories import contexts_of
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The schema as it was before the search index became an app and the apply rule one function.
@@ -55,5 +57,29 @@ def test_an_existing_database_migrates_in_place_with_its_data(django_user_model)
         coding.refresh_from_db()
         assert (coding.start, coding.end, coding.text) == (3, 12, "banc du p")
         assert coding.status == "pending"  # changed after approval: back to review
+    finally:
+        migrate(latest())
+
+
+def test_codings_made_before_their_contexts_were_stored_get_them(django_user_model):
+    old = migrate([("coding", "0015_pending_index")])
+    user = django_user_model.objects.create(username="rita")
+    project = old.get_model("interviews", "Project").objects.create(name="Avant")
+    text = "Martine : " + " ".join(f"«\u00a0mot{n}\u00a0» 🤝🏽" for n in range(80))
+    interview = old.get_model("interviews", "Interview").objects.create(
+        project=project, title="Entretien", text=text, checksum="x"
+    )
+    code = old.get_model("coding", "Code").objects.create(project=project, name="Mot")
+    spans = [(0, 7), (400, 420), (len(text) - 5, len(text))]
+    for start, end in spans:
+        old.get_model("coding", "Coding").objects.create(
+            interview=interview, code=code, coder_id=user.pk, start=start, end=end
+        )
+
+    try:
+        new = migrate(latest())
+        codings = new.get_model("coding", "Coding").objects.filter(interview_id=interview.pk)
+        stored = codings.order_by("start").values_list("context_before", "context_after")
+        assert list(stored) == [contexts_of(text, start, end) for start, end in spans]
     finally:
         migrate(latest())

@@ -14,7 +14,14 @@ from corrections.models import TextVersion
 from interviews.models import Interview, Turn
 from search import index
 from tests.corrections.test_anchoring import PIECES, touched, transcript
-from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview
+from tests.factories import (
+    TRANSCRIPT,
+    assert_contexts_follow_the_text,
+    contexts_of,
+    make_code,
+    make_coding,
+    make_interview,
+)
 
 # The messages read here are the English ones (the site default is French).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -56,6 +63,21 @@ def test_a_coding_before_the_edit_does_not_move(interview, code, rita):
     fix(interview, rita, "café", "thé")
     early.refresh_from_db()
     assert (early.start, early.end) == before
+
+
+def test_the_contexts_of_a_coding_that_stays_follow_the_words_around_it(interview, code, rita):
+    banc = coded(interview, code, rita, "même banc", Coding.Status.APPROVED)
+    fix(interview, rita, "pis j'attends", "pis j’attends longtemps")  # after it: it stays
+    banc.refresh_from_db()
+    assert banc.context_after.startswith(", pis j’attends longtemps.")
+    fix(interview, rita, "loin", "proche")  # a word before it: it moves, and is cut again
+    banc.refresh_from_db()
+    assert banc.context_before.endswith("Je m'assois pas proche, sur le ")
+    assert (banc.context_before, banc.context_after) == contexts_of(
+        interview.text, banc.start, banc.end
+    )
+    assert banc.status == Coding.Status.APPROVED  # its words did not change
+    assert not TextChange.objects.exists()
 
 
 def test_a_coding_partly_edited_keeps_the_mapped_span_is_flagged_and_returns_to_review(
@@ -238,10 +260,12 @@ def test_random_corrections_keep_untouched_codings_and_restoring_undoes_them(pro
         now = _state(interview)
         for pk, words in untouched.items():
             assert now[pk][2] == words, (seed, pk)
+        assert_contexts_follow_the_text(interview)
         history.append(now)
     for number in range(len(history) - 1, 0, -1):  # back through every version, one at a time
         services.restore(interview, rita, number, expected_version=interview.text_version)
         assert _state(interview) == history[number - 1], (seed, number)
+        assert_contexts_follow_the_text(interview)
 
 
 def _state(interview) -> dict[int, tuple[int, int, str]]:

@@ -361,28 +361,6 @@ def test_context_is_cut_at_word_boundaries_far_from_the_edges(project, rita):
     assert before[-1] == "mot149" and after[0] == "mot151"
 
 
-def test_add_context_cuts_the_same_context_as_the_database(project, rita):
-    text = (
-        "Intervieweuse : Et là ?\n\nMartine : "
-        + "On dit «\u00a0bonjour\u00a0», pis on attend. " * 12
-        + "Des fois\tça prend des semaines.\r\nPis là, il parle. " * 8
-    )
-    item = make_interview(project, text, title="Contexte")
-    code = make_code(project, "Partout")
-    for start in range(0, len(text) - 12, 37):
-        make_coding(item, code, rita, start, start + 11)
-    filters = read_filters(project, QueryDict(f"code={code.pk}"))
-    in_sql = list(queries.codings(filters))
-    in_python = list(queries.codings(filters, context=False))
-    queries.add_context(in_python)
-    assert len(in_sql) > 20
-    for sql, python in zip(in_sql, in_python, strict=True):
-        assert (sql.context_before, sql.context_after) == (
-            python.context_before,
-            python.context_after,
-        )
-
-
 def test_a_coding_between_turns_has_no_speaker(project, rita):
     text = "Préambule sans locuteur.\n\nA : bonjour\n\nB : salut\n\nA : encore\n\nB : fin"
     item = make_interview(project, text, title="Entre")

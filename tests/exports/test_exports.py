@@ -17,12 +17,18 @@ from coding.audit import recorded_as
 from coding.models import Code, Coding, Memo, ReviewEvent
 from excerpts import queries
 from excerpts.filters import read_filters
-from excerpts.queries import context_after, context_before
 from exports import excerpt_rows, writers
 from exports.writers import Table, xlsx_cell, xlsx_file
 from interviews import texts
 from interviews.models import Attribute, AttributeValue
-from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview, make_project
+from tests.factories import (
+    TRANSCRIPT,
+    contexts_of,
+    make_code,
+    make_coding,
+    make_interview,
+    make_project,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -342,20 +348,29 @@ def test_queries_do_not_grow_with_rows(
         export(client, project, f"format={kind}").getvalue()
 
 
-def test_the_context_is_the_one_the_excerpts_page_shows(project, rita):
-    """Exports cut the context in Python; the excerpts page in SQL: both must agree."""
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_context_is_the_one_the_excerpts_page_shows(client, project, rita, kind):
+    """Both come from the codings' own contexts, which follow the text (migration coding 0016)."""
     text = "Intervieweuse : Racontez.\n\nMartine : " + " ".join(
         f"mot{i}\u00a0« voisinage » 🤝🏽 encore" for i in range(60)
     )
     interview = make_interview(project, text)
     code = make_code(project)
-    for start, end in [(0, 5), (40, 60), (300, 340), (len(text) - 150, len(text) - 100)]:
+    spans = [(0, 5), (40, 60), (300, 340), (len(text) - 150, len(text) - 100)]
+    spans.append((len(text) - 10, len(text)))
+    for start, end in spans:
         make_coding(interview, code, rita, start, end)
-    make_coding(interview, code, rita, len(text) - 10, len(text))
-    codings = queries.codings(read_filters(project, QueryDict()))
-    for coding in codings:
-        assert context_before(text, coding.start) == coding.context_before
-        assert context_after(text, coding.end) == coding.context_after
+    client.force_login(rita)
+    response = export(client, project, f"format={kind}")
+    rows = csv_rows(response) if kind == "csv" else xlsx_rows(response)
+    header = rows[0]
+    exported = [
+        (row[header.index("Context before")] or "", row[header.index("Context after")] or "")
+        for row in rows[1:]
+    ]
+    assert exported == [contexts_of(text, start, end) for start, end in spans]
+    page = queries.codings(read_filters(project, QueryDict()))
+    assert [(c.context_before, c.context_after) for c in page] == exported
 
 
 # The codebook

@@ -40,6 +40,10 @@ def test_codings_come_in_the_order_of_their_ids_with_their_cards_facts(
             (later.pk, "sam"),
         ]
         assert codings[1].history == []
-        assert card.checksum == interview.checksum  # add_context finds a kept text by it
+        assert (card.context_before, card.context_after) == (
+            second.context_before,
+            second.context_after,
+        )
+        assert card.context_before.endswith("Je m'assois pas loin, ")
     assert "text" in card.interview.get_deferred_fields()  # the transcript is not read
     assert reviewed_codings([]) == []
