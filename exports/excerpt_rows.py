@@ -47,10 +47,9 @@ CHOSEN = (
 
 # One row per coding: (interview id, title, participant, speaker, code id, code name, coded text,
 # context before, context after, coder, review state, last review comment, memos, start, end,
-# created). The last
-# review comment and the memos are correlated subqueries on the coding_id indexes: PostgreSQL
-# evaluates them only for the rows it returns. `created` is the moment in the site's time zone,
-# to the second and without zone (spreadsheets have none).
+# created). The last review comment and the memos are correlated subqueries on the coding_id
+# indexes: PostgreSQL evaluates them only for the rows it returns. `created` is the moment in the
+# site's time zone, to the second and without zone (spreadsheets have none).
 ROWS = f"""
 SELECT c.interview_id, i.title, i.participant, c.speaker, c.code_id, k.name, c.text,
        c.context_before, c.context_after, {people.name_sql("u")}, c.status,
