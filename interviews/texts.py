@@ -38,11 +38,6 @@ def text(pk: int, checksum: str) -> str:
     return found if found is not None else _read([pk]).get(pk, "")
 
 
-def texts(ids: Iterable[int]) -> dict[int, str]:
-    """The texts of these interviews, by id (ids that name no interview are left out)."""
-    return dict(in_order(_checksums(list(set(ids)))))
-
-
 def in_order(keys: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
     """(id, text) for each (id, checksum) of `keys` (read by the caller, with the rows it was
     allowed to see), in their order, reading those not kept `BATCH` at a time: an export of
@@ -54,12 +49,6 @@ def in_order(keys: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
             yield from _resolve(batch)
             batch = []
     yield from _resolve(batch)
-
-
-def _checksums(ids: list[int]) -> list[tuple[int, str]]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, checksum FROM {TABLE} WHERE id = ANY(%s)", [ids])
-        return cursor.fetchall()
 
 
 def _resolve(keys: list[tuple[int, str]]) -> list[tuple[int, str]]:

@@ -19,7 +19,6 @@ from excerpts import queries
 from excerpts.filters import read_filters
 from exports import excerpt_rows, writers
 from exports.writers import Table, xlsx_cell, xlsx_file
-from interviews import texts
 from interviews.models import Attribute, AttributeValue
 from tests.factories import (
     TRANSCRIPT,
@@ -331,7 +330,6 @@ def test_queries_do_not_grow_with_rows(
     client.get("/")  # this process now knows the session's user (verbatim/sessions.py)
 
     def count_queries() -> int:
-        texts.clear()  # read every time, as by a process that has not kept them
         with CaptureQueriesContext(connection) as captured:
             export(client, project, f"format={kind}").getvalue()
         return len(captured)

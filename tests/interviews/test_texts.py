@@ -21,17 +21,17 @@ def forgotten():
 
 
 def test_a_text_is_read_once_then_found_by_its_checksum(interview, django_assert_num_queries):
-    with django_assert_num_queries(2):  # the checksums, then the text
-        assert texts.texts([interview.pk]) == {interview.pk: interview.text}
-    with django_assert_num_queries(1):  # the checksums only
-        assert texts.texts([interview.pk, interview.pk]) == {interview.pk: interview.text}
+    key = (interview.pk, interview.checksum)
+    with django_assert_num_queries(1):  # the text
+        assert texts.text(*key) == interview.text
     with django_assert_num_queries(0):
-        assert texts.text(interview.pk, interview.checksum) == interview.text
+        assert list(texts.in_order([key, key])) == [(interview.pk, interview.text)] * 2
+        assert texts.text(*key) == interview.text
 
 
 def test_a_corrected_text_is_read_again(interview, rita, django_assert_num_queries):
     old = interview.text
-    assert texts.texts([interview.pk]) == {interview.pk: old}
+    assert texts.text(interview.pk, interview.checksum) == old
     services.correct(
         interview,
         rita,
@@ -40,8 +40,8 @@ def test_a_corrected_text_is_read_again(interview, rita, django_assert_num_queri
         expected_version=interview.text_version,
     )
     interview.refresh_from_db()
-    with django_assert_num_queries(2):  # its new checksum is not kept: the text is read
-        assert texts.texts([interview.pk]) == {interview.pk: interview.text}
+    with django_assert_num_queries(1):  # its new checksum is not kept: the text is read
+        assert texts.text(interview.pk, interview.checksum) == interview.text
     assert "thé" in interview.text and "café" not in interview.text
     # Whoever still holds the old checksum gets the old text, which is what their row said.
     assert texts.text(interview.pk, text_checksum(old)) == old
@@ -101,7 +101,6 @@ def test_in_order_keeps_the_callers_order_and_reads_what_is_missing_in_batches(
 def test_an_interview_deleted_meanwhile_has_no_text_and_breaks_nothing(interview):
     key = (interview.pk, interview.checksum)
     Interview.objects.filter(pk=interview.pk).delete()
-    assert texts.texts([interview.pk]) == {}
     assert list(texts.in_order([key])) == []
     assert texts.text(*key) == ""
 
