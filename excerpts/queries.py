@@ -216,9 +216,6 @@ class FormChoices(NamedTuple):
 INTERVIEW_COUNT = plain_sql.Prepared(
     f"SELECT count(*) FROM {Interview._meta.db_table} WHERE project_id = %s"
 )
-TITLES = plain_sql.Prepared(
-    f"SELECT id, title FROM {Interview._meta.db_table} WHERE project_id = %s ORDER BY title"
-)
 
 
 def form_choices_queries(project_id: int) -> list[tuple[str, list]]:
@@ -237,16 +234,14 @@ def form_choices(members, counted, attributes) -> FormChoices:
 
 
 def menu_queries(project_id: int) -> list[tuple[str, list]]:
-    """The review queue's menus: the members by username, and (id, title) of the project's
-    interviews by title; `menus` reads their rows."""
-    return [
-        _members_query(project_id, "username"),
-        (TITLES, [project_id]),
-    ]
+    """The review queue's menus: the members by username, and how many interviews the project
+    has (its interview list loads when opened: excerpts/interview_list.py); `menus` reads them."""
+    return [_members_query(project_id, "username"), (INTERVIEW_COUNT, [project_id])]
 
 
-def menus(members, titles) -> tuple[list[Member], list[tuple[int, str]]]:
-    return [Member(*row) for row in members], titles
+def menus(members, counted) -> tuple[list[Member], int]:
+    ((count,),) = counted
+    return [Member(*row) for row in members], count
 
 
 def matching(filters: Filters) -> QuerySet[Coding]:

@@ -22,12 +22,11 @@ from django_htmx.http import push_url
 from coding.codebook import code_paths, fold
 from coding.models import Code, Coding
 from coding.visibility import Visibility, visible_codings
-from excerpts import queries
+from excerpts import interview_list, queries
 from excerpts.filters import Filters, member_filters, page_number
 from excerpts.rows import rows_html
 from interviews import permissions, recordings
 from interviews.models import Interview, Speaker
-from verbatim.options import option_list
 
 PER_PAGE = 50
 # Beyond this many matching excerpts the page says "more than 10,000" rather than counting them all:
@@ -128,9 +127,6 @@ def _add_playback(excerpts: list[queries.Excerpt], filters: Filters) -> None:
 def _filter_choices(filters: Filters, choices: queries.FormChoices) -> dict:
     """The options of the filter form (full page only: htmx requests swap the results alone)."""
     conditions = [(c.attribute.pk, c.raw) for c in filters.attributes] + [("", "")]
-    # Only the chosen interviews: the whole list (thousands in a large project, most of the page's
-    # weight) comes when the list is opened (see INTERVIEW_SELECT).
-    chosen = ((pk, title, title) for pk, title in filters.interviews.items())
     return {
         "code_checks": _code_checks(filters),
         "coder_checks": _checks(
@@ -138,9 +134,7 @@ def _filter_choices(filters: Filters, choices: queries.FormChoices) -> dict:
             ((m.pk, m.name, f"{m.name} {m.username}", 0) for m in choices.members),
             filters.coders,
         ),
-        "interview_options": option_list(chosen, filters.interviews),
-        "interview_count": choices.interview_count,
-        "interview_select": INTERVIEW_SELECT,
+        **interview_list.context(filters, choices.interview_count),
         "attributes": choices.attributes,
         "attribute_rows": conditions,
         "speaker_roles": [(role, Speaker.Role(role).label) for role in ROLE_CHOICES],
@@ -150,7 +144,6 @@ def _filter_choices(filters: Filters, choices: queries.FormChoices) -> dict:
 
 
 ROLE_CHOICES = [Speaker.Role.PARTICIPANT, Speaker.Role.INTERVIEWER]
-INTERVIEW_SELECT = "interview-select"  # the id of the form's interview list, which loads lazily
 
 
 CHECK = (
@@ -161,8 +154,9 @@ CHECK = (
 
 def _checks(name: str, choices, selected) -> SafeString:
     """Checkboxes of a searchable multi-pick (static/verbatim.js filters them as one types) from
-    (value, label, search text, depth) tuples; built here for the same reason as option_list, with
-    str.format and html.escape (Django's format_html_join cost ten times more: 0.7 ms for 58 codes)."""
+    (value, label, search text, depth) tuples; built here for the same reason as
+    verbatim.options.option_list, with str.format and html.escape (Django's format_html_join cost
+    ten times more: 0.7 ms for 58 codes)."""
     return mark_safe(  # noqa: S308 -- every value is escaped
         "".join(
             CHECK.format(
@@ -201,11 +195,8 @@ def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
         request.user, project_id, request.GET, also=also
     )
     project = membership.project
-    if request.htmx and request.htmx.target == INTERVIEW_SELECT:
-        # Every interview as an option, asked for when the form's interview list is opened.
-        interviews = Interview.objects.filter(project=project).order_by("title", "pk")
-        choices = ((pk, title, title) for pk, title in interviews.values_list("pk", "title"))
-        return HttpResponse(option_list(choices, filters.interviews))
+    if interview_list.asked(request):
+        return interview_list.every_interview(filters)
     page = (
         excerpt_page(filters, page_number(request.GET.get("page"))) if filters.is_valid() else None
     )

@@ -24,7 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from coding.models import Coding
 from coding.visibility import visible_codings
-from excerpts import queries
+from excerpts import interview_list, queries
 from excerpts.filters import Filters, member_filters, page_number, read_filters
 from interviews import permissions
 from interviews.models import Membership
@@ -192,13 +192,14 @@ def _chips(filters: Filters):
     return [chip for chip in filters.chips() if "status=" in chip.query]
 
 
-def _filter_choices(filters: Filters, members, titles) -> dict:
-    """The filter form's menus, built as HTML (verbatim/options.py): a large project's thousands
-    of interviews cost the template milliseconds, and its codebook's paths most of a millisecond."""
+def _filter_choices(filters: Filters, members, interview_count: int) -> dict:
+    """The filter form's menus, built as HTML (verbatim/options.py): a codebook's paths cost the
+    template most of a millisecond. The interviews come when their list is opened
+    (excerpts/interview_list.py): a large project's thousands were most of the page."""
     return {
         "code_options": option_list(filters.paths.items(), filters.code_ids),
         "coder_options": option_list(((m.pk, m.name) for m in members), filters.coders),
-        "interview_options": option_list(titles, filters.interviews),
+        **interview_list.context(filters, interview_count),
         "status_choices": Coding.Status.choices,
     }
 
@@ -216,6 +217,8 @@ def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
         request.user, project_id, _queue_params(request.GET), Action.REVIEW, also=also
     )
     project = membership.project
+    if interview_list.asked(request):
+        return interview_list.every_interview(filters)
     context = {
         "project": project,
         "membership": membership,

@@ -2,12 +2,21 @@
 it in "to revise", answers and resubmits, and it is back in the supervisor's queue; then "approve
 selected" approves it with the other excerpts, in place."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from coding.models import Coding, ReviewEvent
 from interviews.models import Membership
-from tests.factories import make_code, make_coding, make_interview, make_project, make_user
+from tests.factories import (
+    TRANSCRIPT,
+    make_code,
+    make_coding,
+    make_interview,
+    make_project,
+    make_user,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -128,3 +137,29 @@ def test_a_supervisor_reviews_dense_cards_with_context_from_the_keyboard(live_se
     comment.press("Control+Enter")
     expect(page.locator(f"#review-{codings[0].pk}")).to_have_class("card review-card needs_change")
     assert dict(Coding.objects.values_list("pk", "status"))[codings[1].pk] == "approved"
+
+
+def test_the_queues_interview_list_loads_when_opened_and_filters(live_server, log_in):
+    """The page holds no interview until the list is opened (a large project has thousands); then
+    every interview is there, and choosing one shows its excerpts alone, at an address that keeps
+    it."""
+    project = make_project("Proximité")
+    rita = make_user("rita", project, Membership.Role.RESEARCHER)
+    make_user("sam", project, Membership.Role.SUPERVISOR)
+    code = make_code(project, "Voisinage courtois")
+    first = make_coding(make_interview(project, title="Entretien A"), code, rita, 16, 40)
+    text = TRANSCRIPT.replace("café", "thé")  # two interviews of one text are refused
+    second_interview = make_interview(project, text, title="Entretien B")
+    second = make_coding(second_interview, code, rita, 100, 130)
+
+    page = log_in("sam")
+    page.goto(f"{live_server.url}/projects/{project.pk}/review/")
+    expect(page.locator(f"#review-{first.pk}")).to_be_visible()
+    options = page.locator("#interview-select option")
+    expect(options).to_have_count(0)
+    page.locator("details.interview-filter summary").click()
+    expect(options).to_have_text(["Entretien A", "Entretien B"])
+    page.locator("#interview-select").select_option(label="Entretien B")
+    expect(page.locator(f"#review-{first.pk}")).to_have_count(0)
+    expect(page.locator(f"#review-{second.pk}")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"[?&]interview={second_interview.pk}(&|$)"))

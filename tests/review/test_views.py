@@ -439,13 +439,18 @@ def test_the_queue_menus_list_interviews_and_coders_escaped_with_the_chosen_ones
     client.force_login(sam)
     chosen = f"?interview={other.pk}&code={child.pk}"
     page = client.get(queue(project) + chosen).content.decode()
-    assert (
-        f'<option value="{other.pk}" selected>&lt;b&gt;&quot;Deux&quot;&lt;/b&gt;</option>'
-    ) in page
-    assert f'<option value="{interview.pk}">{interview.title}</option>' in page  # not chosen
+    title = "&lt;b&gt;&quot;Deux&quot;&lt;/b&gt;"
+    assert f'<option value="{other.pk}" selected title="{title}">{title}</option>' in page
     assert f'<option value="{sam.pk}">sam</option>' in page
     assert f'<option value="{child.pk}" selected>&lt;i&gt;Lieux&lt;/i&gt; › Banc</option>' in page
     assert f'<option value="{parent.pk}">&lt;i&gt;Lieux&lt;/i&gt;</option>' in page
+
+
+def _interview_list(client, url: str) -> list[tuple[str, str, str]]:
+    """The queue's interview list as its htmx request loads it: (id, " selected" or "", title)."""
+    headers = {**HTMX, "HX-Target": "interview-select"}
+    options = client.get(url, headers=headers).content.decode()
+    return re.findall(r'<option value="(\d+)"( selected)? title="[^"]*">([^<]*)</option>', options)
 
 
 def test_the_queue_menus_offer_the_projects_coders_and_interviews(
@@ -456,7 +461,8 @@ def test_the_queue_menus_offer_the_projects_coders_and_interviews(
     second = make_interview(project, text="Autre : texte.", title="A <premier>")
     make_interview(other_project, title="Ailleurs")
     client.force_login(sam)
-    page = client.get(queue(project) + f"?interview={second.pk}").content.decode()
+    url = queue(project) + f"?interview={second.pk}"
+    page = client.get(url, headers=EN).content.decode()
     coders = page.split('<select name="coder"')[1].split("</select>")[0]
     interviews = page.split('<select name="interview"')[1].split("</select>")[0]
     # Members by username, named in full when they have a name; never another project's.
@@ -464,10 +470,25 @@ def test_the_queue_menus_offer_the_projects_coders_and_interviews(
         (str(rita.pk), "Rita"),
         (str(sam.pk), "sam"),
     ]
-    assert re.findall(r'<option value="(\d+)"( selected)?>([^<]*)</option>', interviews) == [
+    # The page holds the chosen interview alone, and says how many there are; opening the list
+    # loads them all, by title, the chosen one selected; never another project's.
+    assert re.findall(r'<option value="(\d+)"', interviews) == [str(second.pk)]
+    assert "Interviews (2)" in page
+    assert _interview_list(client, url) == [
         (str(second.pk), " selected", "A &lt;premier&gt;"),
         (str(interview.pk), "", "Entretien 1"),
     ]
+
+
+def test_the_queues_interview_list_is_a_supervisors_like_the_page(
+    client, project, other_project, interview, rita, sam
+):
+    """The list's request is the page's: a researcher gets the page's 403, a non-member its 404."""
+    headers = {**HTMX, "HX-Target": "interview-select"}
+    client.force_login(rita)  # a researcher of `project`
+    assert client.get(queue(project), headers=headers).status_code == 403
+    client.force_login(sam)
+    assert client.get(queue(other_project), headers=headers).status_code == 404
 
 
 @pytest.mark.parametrize("pk", [1, 12, 987, 98765432198, 10**12])
@@ -500,4 +521,4 @@ def test_the_review_queue_reads_in_four_round_trips(
     assert f'id="review-{coding.pk}"' in page
     if not fragment:
         assert f'<option value="{coding.code_id}">' in page
-        assert f'<option value="{interview.pk}">{interview.title}</option>' in page
+        assert 'id="interview-select"' in page  # its options come when it is opened
