@@ -2,7 +2,7 @@
 
 One round trip (`read`) brings the project's attributes and their values, the codings a
 correction detached, and, when they are at most CHUNK, the rows themselves (and so their number).
-A larger export streams its rows through a server-side cursor (`Read.rows`). No transcript is
+A larger export streams its rows, which PostgreSQL sends with COPY (`Read.rows`). No transcript is
 read: each coding carries its context (migration coding 0016).
 
 The rows' statement is written here rather than built by the ORM: the queryset it replaced
@@ -26,7 +26,7 @@ from excerpts.filters import Filters
 from interviews.models import Attribute, AttributeValue, Interview, plain_number
 from verbatim import people, plain_sql
 
-CHUNK = 2000  # rows read at once, or per fetch of the server-side cursor
+CHUNK = 2000  # at most this many rows come with the rest, in one round trip; more stream
 
 # The columns of each coding that pass the filters, and the name of the speaker of the turn in
 # which it starts: the statement's subquery `c`.
@@ -64,6 +64,17 @@ SELECT c.interview_id, i.title, i.participant, c.speaker, c.code_id, k.name, c.t
   JOIN auth_user u ON u.id = c.coder_id
  {{gate}}
  ORDER BY i.title, c.interview_id, c.start, c.id"""
+
+# The types of ROWS' columns, in order, for COPY (`_streamed`).
+ROW_TYPES = (
+    "int8",  # interview id
+    *("text",) * 3,  # title, participant, speaker
+    "int8",  # code id
+    *("text",) * 8,  # code name, text, contexts, coder, review state, last comment, memos
+    "int4",  # start
+    "int4",  # end
+    "timestamp",  # created
+)
 
 ATTRIBUTES = f"""
 SELECT v.interview_id, v.attribute_id, a.type, v.text, v.number, v.date
@@ -174,10 +185,16 @@ def attribute_values_from(rows: Iterable[tuple]) -> dict[int, dict[int, object]]
 
 
 def _streamed(sql: str, params: list) -> Iterator[tuple]:
-    """The statement's rows through a server-side cursor, CHUNK at a time: a large export never
-    sits in memory. (A plain cursor where the settings disable those, as Django's iterator does.)"""
-    plain = connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
-    with connection.cursor() if plain else connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(CHUNK):
-            yield from rows
+    """The statement's rows as PostgreSQL sends them with COPY: a large export never sits in memory.
+
+    A server-side cursor left PostgreSQL idle while the file was written, until the next FETCH;
+    COPY sends rows without waiting, into the connection's buffers, so that the statement runs
+    while the writer works. 9,246 rows at S came in 124 ms rather than 191, and their Excel file
+    took 450 ms rather than 530 (docs/benchmarks.md). COPY takes no parameters: Django's
+    `compose_sql` binds them into its text as psycopg's client-side cursor does, each one quoted
+    as a literal. psycopg reads each text row into ROW_TYPES, as a cursor would.
+    """
+    statement = connection.ops.compose_sql(f"COPY ({sql}) TO STDOUT", params)
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.set_types(ROW_TYPES)
+        yield from copy.rows()

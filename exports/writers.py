@@ -4,7 +4,7 @@
 A `Table` (translated header, lazily built rows) is written by either writer, so the CSV and the
 Excel file of one export always have the same columns. Large exports never sit in memory: the CSV is
 written row by row as the response streams, and the Excel file row by row into a temporary file,
-both fed by a server-side cursor (an export of one fetch or less is read at once:
+both fed by rows PostgreSQL streams with COPY (an export of at most 2,000 rows is read at once:
 exports/excerpt_rows.py).
 
 Cells are guarded against formula injection: in CSV a text starting with = + - @ (or a tab or

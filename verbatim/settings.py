@@ -166,7 +166,7 @@ if DB_POOL_SIZE:
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0 if DB_POOL_SIZE else envint("DJANGO_CONN_MAX_AGE", 60)
 # Behind a pooler in transaction mode (PgBouncer), each transaction may meet another connection:
-# no server-side cursors then (Django's iterator, the large exports) and no prepared statements
+# no server-side cursors then (Django's iterator) and no prepared statements
 # (verbatim/plain_sql.py), which live on one connection.
 if envbool("VERBATIM_TRANSACTION_POOLER", False):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True

@@ -461,9 +461,9 @@ def test_a_small_export_is_read_at_once_and_a_large_one_streamed_with_the_same_r
     project, rita, study, monkeypatch
 ):
     """exports/excerpt_rows.py: a small export (at most CHUNK rows) reads its count, attributes,
-    detached codings and rows in one round trip; a larger one streams its rows through a
-    server-side cursor, and the texts a few at a time (interviews.texts). Both give the same
-    table, and say how many rows they hold before writing one."""
+    detached codings and rows in one round trip; a larger one streams its rows, which PostgreSQL
+    sends with COPY. Both give the same table, and say how many rows they hold before writing
+    one."""
     excerpts = read_filters(project, QueryDict(""), user=rita)
 
     def table():
@@ -472,14 +472,51 @@ def test_a_small_export_is_read_at_once_and_a_large_one_streamed_with_the_same_r
             lines = list(written.rows)
         return written.count, lines, [query["sql"] for query in seen.captured_queries]
 
-    table()  # the interviews' texts are kept from now on (interviews.texts)
     count, at_once, statements = table()
     monkeypatch.setattr(excerpt_rows, "CHUNK", 3)
     streamed_count, streamed, streamed_statements = table()
     assert count == streamed_count == 4
     assert len(at_once) == 4 and at_once == streamed
-    assert len(statements) == 1 and "DECLARE" not in statements[0]
-    assert sum("DECLARE" in sql for sql in streamed_statements) == 1
+    assert len(statements) == 1 and "COPY" not in statements[0]
+    assert sum(sql.startswith("COPY (") for sql in streamed_statements) == 1
+
+
+HOSTILE_VALUE = 'Refuge l\'"Abri" \\ %s $1 ); DROP TABLE coding_coding; --'
+
+
+def test_a_streamed_exports_parameters_stay_values(project, rita, study, monkeypatch):
+    """COPY takes no parameters: the streamed rows' statement has its values bound into its text
+    (exports/excerpt_rows.py `_streamed`). A filter value with quotes, a backslash, placeholders
+    and SQL selects what it says, streamed or read at once."""
+    organisation = Attribute.objects.get(project=project, name="Organisation")
+    AttributeValue.objects.filter(attribute=organisation, text="Refuge").update(text=HOSTILE_VALUE)
+    query = QueryDict(mutable=True)
+    query.setlist("attribute", [str(organisation.pk)])
+    query.setlist("value", [HOSTILE_VALUE])
+    excerpts = read_filters(project, query, user=rita)
+    assert excerpts.is_valid(), excerpts.errors
+    at_once = list(writers.excerpt_table(project, excerpts).rows)
+    monkeypatch.setattr(excerpt_rows, "CHUNK", 1)
+    streamed = list(writers.excerpt_table(project, excerpts).rows)
+    assert streamed == at_once
+    assert sorted(row[HEADER.index("Text")] for row in streamed) == [
+        "Je m'assois pas loin",
+        "« juste un café »",
+    ]
+    assert {row[HEADER.index("Organisation")] for row in streamed} == {HOSTILE_VALUE}
+    assert Coding.objects.count() == 4
+
+
+def test_a_streamed_export_left_halfway_leaves_the_connection_usable(
+    project, rita, study, monkeypatch
+):
+    """A download cancelled halfway closes the rows' generator inside its COPY: psycopg cancels
+    it and reads what is left, and the connection answers the next statement."""
+    monkeypatch.setattr(excerpt_rows, "CHUNK", 1)
+    rows = writers.excerpt_table(project, read_filters(project, QueryDict(""), user=rita)).rows
+    assert next(rows)[HEADER.index("Interview")] == "Entretien 1"
+    rows.close()
+    assert Coding.objects.count() == 4
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
