@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from coding.models import Coding, DetachedCoding, Memo, TextChange
 from corrections.models import TextVersion
-from interviews.models import Turn
+from interviews.models import Attribute, AttributeValue, Turn
 from tests.factories import make_coding
 
 pytestmark = pytest.mark.django_db
@@ -224,6 +224,9 @@ def test_exports_list_detached_codings_and_say_so(client, project, interview, co
     import csv
     import io
 
+    # The interview's only coding is detached: its attribute values come for the detached row.
+    organisation = Attribute.objects.create(project=project, name="Organisation")
+    AttributeValue.objects.create(interview=interview, attribute=organisation, text="Refuge")
     start = interview.text.index("pis j'attends")
     make_coding(interview, code, rita, start, start + len("pis j'attends"))
     client.force_login(sam)
@@ -236,6 +239,7 @@ def test_exports_list_detached_codings_and_say_so(client, project, interview, co
     (row,) = rows[1:]
     assert "pis j'attends" in row
     assert "Detached: its words were deleted in version 2" in row
+    assert row[rows[0].index("Organisation")] == "Refuge"
     approved = client.get(f"/projects/{project.pk}/excerpts/export/?format=csv&status=approved")
     assert (
         len(list(csv.reader(io.StringIO(b"".join(approved.streaming_content).decode("utf-8-sig")))))
