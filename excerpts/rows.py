@@ -52,7 +52,9 @@ def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
         '<details class="excerpt-more"><summary><span class="more">{}</span>'
         '<span class="less">{}</span></summary></details>'
     ).format(_e(_("More context")), _e(_("Less context")))
-    states = dict(Coding.Status.choices)
+    # Translated once for the page (a gettext costs 3 µs; a lazy label is one each time it is read).
+    states = {value: _e(label) for value, label in Coding.Status.choices}
+    said_by = _("said by %(name)s")
     dates: dict[date, str] = {}  # the day as the language writes it, once per day
     rows = []
     for coding in excerpts:
@@ -76,7 +78,7 @@ def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
                 participant=_span("", coding.participant),
                 said_by=_span(
                     ' class="excerpt-speaker"',
-                    coding.speaker_name and _("said by %(name)s") % {"name": coding.speaker_name},
+                    coding.speaker_name and said_by % {"name": coding.speaker_name},
                 ),
                 path=_e(filters.paths.get(coding.code_id, coding.code_name)),
                 before=_context_before(before, far_before),
@@ -86,7 +88,7 @@ def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
                 iso=local.isoformat(),  # the date filter's "c"
                 date=dates[day],
                 status=_e(coding.status),
-                state=_e(states.get(coding.status, coding.status)),
+                state=states.get(coding.status, _e(coding.status)),
                 comment=_tag("q", ' class="review-comment"', coding.last_comment),
                 memos=_span(' class="memo-count"', _memos(coding.memo_count)),
                 play=_play(coding.play),

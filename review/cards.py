@@ -7,6 +7,7 @@ templates' autoescaping did, and the markup is the one they wrote (review/queue.
 rest of the page; review/history.html shows the history through the `review_history` tag).
 """
 
+from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
@@ -14,8 +15,8 @@ from django.template.defaultfilters import linebreaksbr
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from coding.models import Coding, ReviewEvent
 from verbatim import dates, people
@@ -63,6 +64,44 @@ def _e(value) -> str:
     return escape(str(value)) if value else ""
 
 
+@dataclass(frozen=True)
+class Labels:
+    """What every card says the same way, translated and escaped once per language: a gettext
+    costs 3 µs and a `get_status_display` 20 µs, about a tenth of a card ten times over."""
+
+    states: dict[str, str]  # review state → its name
+    more_context: str
+    approve: str
+    send_back_summary: str
+    question: str
+    send_back: str
+    review_history: str
+    own_coding: str
+    select_excerpt: str  # a sentence to fill (%(code)s), not yet escaped
+    coded_by: str  # the same (%(name)s)
+
+
+@lru_cache(maxsize=16)
+def _labels(language: str | None) -> Labels:
+    return Labels(
+        states={value: _e(label) for value, label in Coding.Status.choices},
+        more_context=_e(_("More context")),
+        approve=_e(_("Approve")),
+        send_back_summary=_e(_("Send back…")),
+        question=_e(_("What should change? The coder reads this.")),
+        send_back=_e(_("Send back")),
+        review_history=_e(_("Review history")),
+        own_coding=_e(_("Your own coding: another reviewer decides on it.")),
+        select_excerpt=_("Select the excerpt coded %(code)s"),
+        coded_by=_("Coded by %(name)s"),
+    )
+
+
+def labels() -> Labels:
+    """The labels in the active language (keyed by it: a page in French, the next in English)."""
+    return _labels(get_language())
+
+
 ID = 987654321987  # stands for an id in a reversed URL: no project's id reaches it
 
 
@@ -95,7 +134,7 @@ def card_html(
     iso, when = _moment(coding.created_at)
     select = ""
     if card.get("may_review") and card.get("approvable"):
-        label = _("Select the excerpt coded %(code)s") % {"code": card["path"]}
+        label = labels().select_excerpt % {"code": card["path"]}
         select = (
             f'<input type="checkbox" name="coding" value="{pk}" form="review-bulk" '
             f'aria-label="{_e(label)}">\n    '
@@ -122,7 +161,7 @@ def card_html(
         select=select,
         code=coding.code_id,
         path=_e(card["path"]),
-        state=_e(coding.get_status_display()),
+        state=labels().states.get(coding.status, _e(coding.status)),
         quote=_quote(coding, card["context"]),
         coder=_e(people.name(coding.coder)),
         href=_e(
@@ -155,7 +194,7 @@ def _quote(coding: Coding, near: dict) -> str:
     if near["before_far"] or near["after_far"]:
         parts.append(
             '<button type="button" class="link small more-context" data-disclosure '
-            f'aria-expanded="false" aria-controls="quote-{coding.pk}">{_e(_("More context"))}'
+            f'aria-expanded="false" aria-controls="quote-{coding.pk}">{labels().more_context}'
             "</button>"
         )
     return "".join(parts)
@@ -163,26 +202,26 @@ def _quote(coding: Coding, near: dict) -> str:
 
 def _actions(card: dict, project_id: int, user_id: int, csrf: str) -> str:
     coding = card["coding"]
+    said = labels()
     if not card.get("may_review"):
         if coding.coder_id == user_id:
-            mine = _("Your own coding: another reviewer decides on it.")
-            return f'<p class="muted small">{_e(mine)}</p>'
+            return f'<p class="muted small">{said.own_coding}</p>'
         return ""
     url = _e(_path("review:decide", project_id, coding.pk))
     forms = []
     if card.get("approvable"):
-        forms.append(APPROVE.format(url=url, csrf=csrf, label=_e(_("Approve"))))
+        forms.append(APPROVE.format(url=url, csrf=csrf, label=said.approve))
     if card.get("can_send_back"):
         forms.append(
             SEND_BACK.format(
                 open=" open" if card.get("comment") else "",
-                summary=_e(_("Send back…")),
+                summary=said.send_back_summary,
                 url=url,
                 csrf=csrf,
                 pk=coding.pk,
-                question=_e(_("What should change? The coder reads this.")),
+                question=said.question,
                 comment=_e(card.get("comment")),
-                label=_e(_("Send back")),
+                label=said.send_back,
             )
         )
     return '<div class="review-actions">\n      ' + "".join(forms) + "</div>"
@@ -203,9 +242,9 @@ def history_html(coding: Coding) -> SafeString:
     name = people.name(coding.coder)
     parts = [
         f'<ol class="review-history" id="review-history-{coding.pk}" '
-        f'aria-label="{_e(_("Review history"))}">\n'
+        f'aria-label="{labels().review_history}">\n'
         '  <li class="review-event coded">\n'
-        f"    {_e(_('Coded by %(name)s') % {'name': name})}\n"
+        f"    {_e(labels().coded_by % {'name': name})}\n"
         f'    <time datetime="{iso}">{when}</time>\n'
         "  </li>\n"
     ]

@@ -522,3 +522,17 @@ def test_the_review_queue_reads_in_four_round_trips(
     if not fragment:
         assert f'<option value="{coding.code_id}">' in page
         assert 'id="interview-select"' in page  # its options come when it is opened
+
+
+def test_the_cards_speak_each_requests_language_one_after_the_other(client, project, coding, sam):
+    """review/cards.py translates what every card repeats once per language, not once per process:
+    a page in French, then one in English, then French again."""
+    client.force_login(sam)
+    french = client.get(queue(project), headers={"Accept-Language": "fr"}).content.decode()
+    english = client.get(queue(project), headers=EN).content.decode()
+    again = client.get(queue(project), headers={"Accept-Language": "fr"}).content.decode()
+    assert '<span class="review-state pending">En attente de révision</span>' in french
+    assert '<button type="submit" class="primary">Approuver</button>' in french
+    assert '<span class="review-state pending">Pending review</span>' in english
+    assert '<button type="submit" class="primary">Approve</button>' in english
+    assert "Pending review" not in again and "En attente de révision" in again
