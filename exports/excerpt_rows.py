@@ -1,9 +1,9 @@
 """What an export of excerpts reads: its rows as plain tuples, and what goes beside them.
 
-One round trip (`read`) brings the project's attributes, their values in the interviews the rows
-lie in, the codings a correction detached, and, when they are at most CHUNK, the rows themselves
-(and so their number). A larger export streams its rows, which PostgreSQL sends with COPY
-(`Read.rows`). No transcript is read: each coding carries its context (migration coding 0016).
+One round trip (`read`) brings the project's attributes and their values, the codings a
+correction detached, and, when they are at most CHUNK, the rows themselves (and so their number).
+A larger export streams its rows, which PostgreSQL sends with COPY (`Read.rows`). No transcript is
+read: each coding carries its context (migration coding 0016).
 
 The rows' statement is written here rather than built by the ORM: the queryset it replaced
 (excerpts.queries.codings, then three annotations and a `values()` of joined fields) took 4 ms to
@@ -132,7 +132,7 @@ def read(filters: Filters, limit: int | None = None) -> Read:
     )
     attributes, values, detached, fetched = plain_sql.batch(
         plain_sql.select(Attribute, "t.project_id = %s", [project_id], order="t.position, t.name"),
-        _attribute_values_of_rows(filters),
+        (f"{ATTRIBUTES} WHERE a.project_id = %s", [project_id]),
         queries.statement_of(queries.detached(filters).values_list(*DETACHED)),
         gated,
     )
@@ -146,22 +146,6 @@ def read(filters: Filters, limit: int | None = None) -> Read:
         # larger than none: the rows then stream.
         fetched=fetched if fetched or count == 0 else None,
         statement=statement,
-    )
-
-
-def _attribute_values_of_rows(filters: Filters) -> tuple[str, list]:
-    """The statement of ATTRIBUTES for the interviews the export's rows lie in (its codings' and
-    its detached codings'), not every interview of the project: at L (2,000 interviews, 10,000
-    values) reading them all took longer than one code's 878 rows."""
-    parts = [
-        queries.statement_of(found.values("interview_id").order_by())
-        for found in (queries.matching(filters), queries.detached(filters))
-    ]
-    interviews = " UNION ALL ".join(f"({sql})" for sql, _params in parts)
-    params = [param for _sql, part_params in parts for param in part_params]
-    return (
-        f"{ATTRIBUTES} WHERE a.project_id = %s AND v.interview_id IN ({interviews})",
-        [filters.project.pk, *params],
     )
 
 
