@@ -10,7 +10,6 @@ from datetime import date
 from html import escape
 
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from django.utils.translation import ngettext
 from coding.models import Coding
 from excerpts.filters import Filters
 from excerpts.queries import Excerpt
+from verbatim.links import link
 
 SHORT_CONTEXT_WORDS = 10  # of the ~30 the filter cuts, shown before the row is expanded
 
@@ -59,8 +59,9 @@ def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
     rows = []
     for coding in excerpts:
         if coding.interview_id not in workspace:
-            args = [filters.project.pk, coding.interview_id]
-            workspace[coding.interview_id] = reverse("coding:workspace", args=args)
+            workspace[coding.interview_id] = link(
+                "coding:workspace", filters.project.pk, coding.interview_id
+            )
         before = (coding.context_before or "").split()
         after = (coding.context_after or "").split()
         far_before = " ".join(before[:-SHORT_CONTEXT_WORDS])

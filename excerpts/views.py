@@ -27,6 +27,7 @@ from excerpts.filters import Filters, member_filters, page_number
 from excerpts.rows import rows_html
 from interviews import permissions, recordings
 from interviews.models import Interview, Speaker
+from verbatim.links import link
 
 PER_PAGE = 50
 # Beyond this many matching excerpts the page says "more than 10,000" rather than counting them all:
@@ -112,8 +113,7 @@ def _add_playback(excerpts: list[queries.Excerpt], filters: Filters) -> None:
     with a recording (interviews.recordings.passage_times), else None."""
     found = {(e.interview_id, e.recording_id) for e in excerpts if e.recording_id is not None}
     urls = {
-        interview_id: reverse("interviews:recording", args=[filters.project.pk, interview_id])
-        + f"?v={pk}"
+        interview_id: link("interviews:recording", filters.project.pk, interview_id) + f"?v={pk}"
         for interview_id, pk in found
     }
     cues = recordings.timeline(list(urls)) if urls else {}

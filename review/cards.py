@@ -12,7 +12,6 @@ from functools import lru_cache
 from html import escape
 
 from django.template.defaultfilters import linebreaksbr
-from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from coding.models import Coding, ReviewEvent
 from verbatim import dates, people
+from verbatim.links import link
 
 CARD = """<li class="card review-card {status}" id="review-{pk}" tabindex="-1" \
 aria-labelledby="review-{pk}-title"{autofocus}{oob}>
@@ -102,21 +102,6 @@ def labels() -> Labels:
     return _labels(get_language())
 
 
-ID = 987654321987  # stands for an id in a reversed URL: no project's id reaches it
-
-
-@lru_cache(maxsize=64)
-def _pattern(name: str, project_id: int, prefix: str) -> str:
-    # `prefix` (the script prefix reverse() starts from) keys the cache: a site under a sub-path.
-    return reverse(name, args=[project_id, ID])
-
-
-def _path(name: str, project_id: int, pk: int) -> str:
-    """reverse(name, args=[project_id, pk]) for the cards of a page: Django's reverse() costs
-    20 µs, three times a card; the URL is reversed once and its id replaced after."""
-    return _pattern(name, project_id, get_script_prefix()).replace(str(ID), str(pk))
-
-
 def _moment(value) -> tuple[str, str]:
     """(ISO, as the language writes a short date and time) in the site's time zone: the date
     filter's "c" and "SHORT_DATETIME_FORMAT"."""
@@ -141,7 +126,7 @@ def card_html(
         )
     memos = ""
     if coding.memo_count:
-        panel = reverse("coding:memo-panel", args=[project_id])
+        panel = link("coding:memo-panel", project_id)
         count = ngettext("%(counter)s memo", "%(counter)s memos", coding.memo_count) % {
             "counter": coding.memo_count
         }
@@ -165,7 +150,7 @@ def card_html(
         quote=_quote(coding, card["context"]),
         coder=_e(people.name(coding.coder)),
         href=_e(
-            f"{_path('coding:workspace', project_id, coding.interview_id)}"
+            f"{link('coding:workspace', project_id, coding.interview_id)}"
             f"?at={coding.start}-{coding.end}"
         ),
         title=_e(coding.interview.title),
@@ -207,7 +192,7 @@ def _actions(card: dict, project_id: int, user_id: int, csrf: str) -> str:
         if coding.coder_id == user_id:
             return f'<p class="muted small">{said.own_coding}</p>'
         return ""
-    url = _e(_path("review:decide", project_id, coding.pk))
+    url = _e(link("review:decide", project_id, coding.pk))
     forms = []
     if card.get("approvable"):
         forms.append(APPROVE.format(url=url, csrf=csrf, label=said.approve))

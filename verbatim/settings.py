@@ -147,7 +147,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "builtins": ["verbatim.people", "verbatim.navigation"],  # `person`, `project_nav`
+            # `person`, `project_nav`, `link`
+            "builtins": ["verbatim.people", "verbatim.navigation", "verbatim.links"],
         },
     },
 ]

@@ -491,21 +491,6 @@ def test_the_queues_interview_list_is_a_supervisors_like_the_page(
     assert client.get(queue(other_project), headers=headers).status_code == 404
 
 
-@pytest.mark.parametrize("pk", [1, 12, 987, 98765432198, 10**12])
-def test_the_cards_urls_are_reversed_urls(pk):
-    from django.urls import reverse, set_script_prefix
-
-    from review.cards import _path
-
-    for prefix in ("/", "/verbatim/"):
-        set_script_prefix(prefix)
-        try:
-            for name in ("review:decide", "coding:workspace"):
-                assert _path(name, 7, pk) == reverse(name, args=[7, pk])
-        finally:
-            set_script_prefix("/")
-
-
 @pytest.mark.parametrize("fragment", [False, True], ids=["page", "results-fragment"])
 def test_the_review_queue_reads_in_four_round_trips(
     client, project, interview, coding, sam, fragment, django_assert_max_num_queries
