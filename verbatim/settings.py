@@ -149,6 +149,8 @@ TEMPLATES = [
             ],
             # `person`, `project_nav`, `link`
             "builtins": ["verbatim.people", "verbatim.navigation", "verbatim.links"],
+            # Django's own, but a constant's translation is kept per language (its docstring).
+            "libraries": {"i18n": "verbatim.translations"},
         },
     },
 ]
