@@ -1,4 +1,6 @@
-"""verbatim/translations.py: `{% load i18n %}` is Django's library, with constants kept per language."""
+"""verbatim/translations.py: `{% load translations %}` is Django's i18n, constants kept per language."""
+
+import re
 
 from django.template import engines
 from django.templatetags.i18n import TranslateNode
@@ -9,11 +11,13 @@ from verbatim.translations import KeptTranslation
 
 def render(source: str, language: str, **context) -> str:
     with translation.override(language):
-        return engines["django"].from_string("{% load i18n %}" + source).render(context)
+        return engines["django"].from_string("{% load translations %}" + source).render(context)
 
 
 def test_a_constant_follows_the_language_of_each_render():
-    template = engines["django"].from_string("{% load i18n %}{% translate 'More context' %}")
+    template = engines["django"].from_string(
+        "{% load translations %}{% translate 'More context' %}"
+    )
     for language, expected in [("fr", "Plus de contexte"), ("en", "More context")] * 2:
         with translation.override(language):
             assert template.render({}) == expected
@@ -27,7 +31,7 @@ def test_as_a_variable_too():
 
 
 def test_variables_filters_and_contexts_render_as_django_renders_them():
-    template = engines["django"].from_string("{% load i18n %}{% translate word %}")
+    template = engines["django"].from_string("{% load translations %}{% translate word %}")
     assert isinstance(template.template.nodelist[-1], TranslateNode)
     with translation.override("fr"):
         assert template.render({"word": "Approve"}) == "Approuver"
@@ -44,3 +48,19 @@ def test_the_rest_of_the_library_is_djangos():
         "{% blocktranslate %}Approve{% endblocktranslate %}"
     )
     assert render(source, "fr") == "fr: Approuver"
+
+
+def test_the_projects_templates_load_it_rather_than_djangos():
+    """Django's `i18n` under its own name would bring back its per-render cost, silently."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    templates = [p for p in root.glob("*/templates/**/*.html") if ".venv" not in p.parts]
+    templates += list(root.glob("templates/**/*.html"))
+    assert templates
+    loading_i18n = [
+        str(path.relative_to(root))
+        for path in templates
+        if re.search(r"\{% load [^%]*\bi18n\b", path.read_text())
+    ]
+    assert loading_i18n == []

@@ -149,8 +149,9 @@ TEMPLATES = [
             ],
             # `person`, `project_nav`, `link`
             "builtins": ["verbatim.people", "verbatim.navigation", "verbatim.links"],
-            # Django's own, but a constant's translation is kept per language (its docstring).
-            "libraries": {"i18n": "verbatim.translations"},
+            # `{% load translations %}`: Django's i18n library, but a constant's translation is kept
+            # per language (verbatim/translations.py).
+            "libraries": {"translations": "verbatim.translations"},
         },
     },
 ]

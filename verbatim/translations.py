@@ -5,8 +5,8 @@ through gettext, a context-local lookup and autoescaping on every render: 19 µs
 machines we measure on, a millisecond of the interview page. A constant's translation depends on
 the language alone (catalogues are read once per process), so each tag keeps it per language after
 its first render: 4 µs. Anything else (a variable, a filter, a context, `noop`) renders as Django
-renders it. Settings name this module as the `i18n` library (`{% load i18n %}` everywhere is
-unchanged); every other tag and filter is Django's own. tests/test_translations.py.
+renders it. Templates load it as `{% load translations %}` (settings name the library) instead of
+`i18n`; every other tag and filter is Django's own. tests/test_translations.py.
 """
 
 from django import template
