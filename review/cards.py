@@ -116,10 +116,11 @@ def card_html(
     again, in its new state, focused, with a message; `oob` for a bulk approval's answer."""
     coding = card["coding"]
     pk = coding.pk
+    said = labels()
     iso, when = _moment(coding.created_at)
     select = ""
     if card.get("may_review") and card.get("approvable"):
-        label = labels().select_excerpt % {"code": card["path"]}
+        label = said.select_excerpt % {"code": card["path"]}
         select = (
             f'<input type="checkbox" name="coding" value="{pk}" form="review-bulk" '
             f'aria-label="{_e(label)}">\n    '
@@ -146,8 +147,8 @@ def card_html(
         select=select,
         code=coding.code_id,
         path=_e(card["path"]),
-        state=labels().states.get(coding.status, _e(coding.status)),
-        quote=_quote(coding, card["context"]),
+        state=said.states.get(coding.status, _e(coding.status)),
+        quote=_quote(coding, card["context"], said),
         coder=_e(people.name(coding.coder)),
         href=_e(
             f"{link('coding:workspace', project_id, coding.interview_id)}"
@@ -160,12 +161,12 @@ def card_html(
         memos=memos,
         history=history_html(coding),
         message=message,
-        actions=_actions(card, project_id, user_id, csrf),
+        actions=_actions(card, project_id, user_id, csrf, said),
     )
     return mark_safe(html)  # noqa: S308 -- every value above is escaped
 
 
-def _quote(coding: Coding, near: dict) -> str:
+def _quote(coding: Coding, near: dict, said: Labels) -> str:
     """The passage with the sentence before and after it; the rest of the context unfolds."""
     parts = [f'<blockquote class="excerpt-quote closed" id="quote-{coding.pk}">']
     for key, kind in (("before_far", "context far"), ("before_near", "context")):
@@ -179,15 +180,14 @@ def _quote(coding: Coding, near: dict) -> str:
     if near["before_far"] or near["after_far"]:
         parts.append(
             '<button type="button" class="link small more-context" data-disclosure '
-            f'aria-expanded="false" aria-controls="quote-{coding.pk}">{labels().more_context}'
+            f'aria-expanded="false" aria-controls="quote-{coding.pk}">{said.more_context}'
             "</button>"
         )
     return "".join(parts)
 
 
-def _actions(card: dict, project_id: int, user_id: int, csrf: str) -> str:
+def _actions(card: dict, project_id: int, user_id: int, csrf: str, said: Labels) -> str:
     coding = card["coding"]
-    said = labels()
     if not card.get("may_review"):
         if coding.coder_id == user_id:
             return f'<p class="muted small">{said.own_coding}</p>'
@@ -225,11 +225,12 @@ def history_html(coding: Coding) -> SafeString:
     prefetched by review/views.py `_with_history`), oldest first."""
     iso, when = _moment(coding.created_at)
     name = people.name(coding.coder)
+    said = labels()
     parts = [
         f'<ol class="review-history" id="review-history-{coding.pk}" '
-        f'aria-label="{labels().review_history}">\n'
+        f'aria-label="{said.review_history}">\n'
         '  <li class="review-event coded">\n'
-        f"    {_e(labels().coded_by % {'name': name})}\n"
+        f"    {_e(said.coded_by % {'name': name})}\n"
         f'    <time datetime="{iso}">{when}</time>\n'
         "  </li>\n"
     ]
