@@ -5,6 +5,7 @@ coding's own: migration coding 0016).
 Shared by the excerpts page, the review queue, the exports and the analysis pages.
 """
 
+import dataclasses
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -27,7 +28,15 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from coding.models import Code, Coding, ConsensusCoder, DetachedCoding, Memo, ReviewEvent
+from coding.models import (
+    Code,
+    Coding,
+    ConsensusCoder,
+    DetachedCoding,
+    Memo,
+    PendingCount,
+    ReviewEvent,
+)
 from excerpts import proximity
 from excerpts.filters import OPERATORS, ROLES, AttributeCondition, Filters
 from interviews.models import (
@@ -68,6 +77,8 @@ def count(filters: Filters, limit: int | None = None) -> int:
 
 def count_query(filters: Filters, limit: int | None) -> tuple[str, tuple]:
     assert filters.is_valid(), "count() needs valid filters"
+    if _pending_only(filters):
+        return PENDING_COUNT, [None if limit is None else limit + 1, filters.project.pk]
     # Without ORDER BY, a project implied by the codes or interviews needs no join.
     implied = bool(filters.code_ids or filters.interviews)
     conditions = _conditions(filters, state_project=not implied)
@@ -76,6 +87,25 @@ def count_query(filters: Filters, limit: int | None) -> tuple[str, tuple]:
         codings = codings[: limit + 1]
     sql, params = statement_of(codings)
     return f"SELECT count(*) FROM ({sql}) counted", params
+
+
+# The review queue as it opens: every pending coding of the project, summed from each interview's
+# count (coding.PendingCount, kept by triggers) rather than counted. least() ignores a NULL limit.
+PENDING_COUNT = plain_sql.Prepared(f"""
+    SELECT least(coalesce(sum(c.pending), 0), %s::bigint)
+      FROM {PendingCount._meta.db_table} c
+      JOIN {Interview._meta.db_table} i ON i.id = c.interview_id
+     WHERE i.project_id = %s""")
+
+
+def _pending_only(filters: Filters) -> bool:
+    """Whether the filters ask for the project's pending codings, all of them, for someone who may
+    see them all."""
+    return (
+        filters.statuses == [Coding.Status.PENDING]
+        and filters.seen.everything
+        and not dataclasses.replace(filters, statuses=[]).is_active
+    )
 
 
 def statement_of(queryset: QuerySet) -> tuple[str, tuple]:
