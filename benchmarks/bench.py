@@ -907,18 +907,20 @@ def floor_remove_coding(ctx: Context) -> Floor:
     return Floor("DELETE FROM coding_coding WHERE id = %s", [coding_id])
 
 
+# The project stated and the interview in the order, as the page has them: without either,
+# PostgreSQL sorted every coding of the code in the database (200 ms at L, ten times the page).
 EXCERPTS = """
     SELECT c.id, c.start, c."end", c.text, c.status, i.id, i.title, u.username
     FROM coding_coding c
     JOIN interviews_interview i ON i.id = c.interview_id
     JOIN auth_user u ON u.id = c.coder_id
-    WHERE c.code_id = %s {filter}
-    ORDER BY i.title, c.start, c.id LIMIT {page}
+    WHERE i.project_id = %s AND c.code_id = %s {filter}
+    ORDER BY i.title, c.interview_id, c.start, c.id LIMIT {page}
 """
 
 
 def floor_excerpts_first_page(ctx: Context) -> Floor:
-    return Floor(EXCERPTS.format(filter="", page=PAGE), [ctx.code.pk])
+    return Floor(EXCERPTS.format(filter="", page=PAGE), [ctx.project.pk, ctx.code.pk])
 
 
 def floor_excerpts_filtered(ctx: Context) -> Floor:
@@ -928,7 +930,7 @@ def floor_excerpts_filtered(ctx: Context) -> Floor:
     )
     return Floor(
         EXCERPTS.format(filter=condition, page=PAGE),
-        [ctx.code.pk, ctx.attribute.pk, ctx.attribute_value],
+        [ctx.project.pk, ctx.code.pk, ctx.attribute.pk, ctx.attribute_value],
     )
 
 

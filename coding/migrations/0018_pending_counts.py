@@ -22,12 +22,15 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- Each fires only when the count moves: the WHEN clauses spare every other write the call.
+-- Each fires only when the count moves: the WHEN clauses spare every other write the call. The
+-- update's is not limited to UPDATE OF status: an UPDATE of a reviewed coding's words alone sets
+-- its status back to pending in a BEFORE trigger (coding_review_on_change), which such a column
+-- list does not see. WHEN reads the row as written.
 CREATE TRIGGER coding_pending_insert AFTER INSERT ON coding_coding
     FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION coding_pending_count();
 CREATE TRIGGER coding_pending_delete AFTER DELETE ON coding_coding
     FOR EACH ROW WHEN (OLD.status = 'pending') EXECUTE FUNCTION coding_pending_count();
-CREATE TRIGGER coding_pending_update AFTER UPDATE OF status, interview_id ON coding_coding
+CREATE TRIGGER coding_pending_update AFTER UPDATE ON coding_coding
     FOR EACH ROW WHEN ((OLD.status = 'pending' OR NEW.status = 'pending')
                        AND (OLD.status <> NEW.status OR OLD.interview_id <> NEW.interview_id))
     EXECUTE FUNCTION coding_pending_count();

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, F
 from django.http import QueryDict
 from django.urls import reverse
 
@@ -63,6 +63,11 @@ def test_the_counts_follow_every_kind_of_write(project, interview, code, rita, s
     Coding.objects.filter(pk=codings[5].pk).update(status=Status.NEEDS_CHANGE)
     Coding.objects.filter(pk=codings[5].pk).update(status=Status.PENDING)
     assert kept() == counted() == {interview.pk: 3, other.pk: 3}
+    # An approved coding whose words change goes back to review by a BEFORE trigger
+    # (coding_review_on_change), though the UPDATE names neither status nor interview.
+    Coding.objects.filter(pk=codings[0].pk).update(end=F("end") + 1)
+    assert Coding.objects.get(pk=codings[0].pk).status == Status.PENDING
+    assert kept() == counted() == {interview.pk: 4, other.pk: 3}
 
 
 def test_the_workspace_apply_and_deleting_codes_and_interviews_keep_them(
