@@ -194,7 +194,10 @@ class PendingCount(models.Model):
 class ReviewEvent(models.Model):
     """A supervisor's decision on a coding, with its comment; the history of Coding.status."""
 
-    coding = models.ForeignKey(Coding, on_delete=models.CASCADE, related_name="reviews")
+    # Indexed by the Meta index it leads.
+    coding = models.ForeignKey(
+        Coding, on_delete=models.CASCADE, related_name="reviews", db_index=False
+    )
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
     )
@@ -207,7 +210,10 @@ class ReviewEvent(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["coding", "created_at"])]
+        # A coding's latest decision (its last comment on the excerpts page and in exports) is the
+        # first entry read backwards: with the id in the index, no sort per coding (10 % of a
+        # 9,335-row export's statement at S).
+        indexes = [models.Index(fields=["coding", "created_at", "id"], name="reviewevent_latest")]
 
     def __str__(self):
         return f"{self.get_status_display()} by {self.reviewer}"
