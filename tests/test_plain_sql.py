@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import DataError, connection, transaction
+from django.db.models import signals
 from django.forms.models import model_to_dict
 
 from coding.models import Code
@@ -25,6 +26,39 @@ def test_fetched_instances_equal_the_orms_field_for_field(project):
     (read,) = plain_sql.fetch(get_user_model(), "t.id = %s", [user.pk])
     assert (read.pk, read.password, read.date_joined) == (user.pk, user.password, user.date_joined)
     assert plain_sql.fetch(Code, "t.project_id = %s", [0]) == []
+
+
+def test_a_built_instance_is_what_from_db_builds_and_saves_as_one(project):
+    code = make_code(project, "Voisinage courtois", color="#aa3377")
+    (row,) = plain_sql.batch(plain_sql.select(Code, "t.id = %s", [code.pk]))[0]
+    built, expected = plain_sql.instance(Code, row), Code.objects.get(pk=code.pk)
+    fields = {name: value for name, value in vars(built).items() if name != "_state"}
+    assert fields == {name: value for name, value in vars(expected).items() if name != "_state"}
+    assert (built._state.adding, built._state.db) == (False, "default")
+    built.name = "Voisinage poli"
+    built.save(update_fields=["name"])  # an UPDATE of the row read, not a second code
+    assert list(Code.objects.filter(project=project).values_list("name", flat=True)) == [
+        "Voisinage poli"
+    ]
+
+
+def test_a_model_listened_on_at_init_is_built_by_from_db(project):
+    """A post_init receiver (an ImageField's dimensions, say) still runs for such a model."""
+    code = make_code(project, "Voisinage courtois")
+    (row,) = plain_sql.batch(plain_sql.select(Code, "t.id = %s", [code.pk]))[0]
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    signals.post_init.connect(receiver, sender=Code)
+    try:
+        built = plain_sql.instance(Code, row)
+    finally:
+        signals.post_init.disconnect(receiver, sender=Code)
+    assert seen == [code.pk] and built.name == "Voisinage courtois"
+    plain_sql.instance(Code, row)
+    assert seen == [code.pk]  # without the receiver, none runs
 
 
 def test_an_instance_from_some_fields_defers_the_others(project):

@@ -11,6 +11,8 @@ import hashlib
 import re
 
 from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 
 def columns(model, alias: str) -> str:
@@ -21,9 +23,25 @@ def columns(model, alias: str) -> str:
 
 def instance(model, values, fields: list[str] | None = None):
     """A model instance from a row of `columns(model, …)`, as a queryset would have built it; or
-    from the values of some `fields` only (attnames), the others deferred, as `.only()` builds it."""
-    names = fields or [field.attname for field in model._meta.concrete_fields]
-    return model.from_db(DEFAULT_DB_ALIAS, names, values)
+    from the values of some `fields` only (attnames), the others deferred, as `.only()` builds it.
+
+    What `Model.from_db` leaves is an instance whose `__dict__` holds each given field's value, and
+    whose state says it came from the database. Built so directly it costs a fifth of the 6 µs
+    `__init__` takes, and a queue page builds 160 of them. A model something listens on to be
+    initialised (pre_init, post_init: an ImageField's dimensions) goes through `from_db`."""
+    names = fields or _attnames(model)
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model.from_db(DEFAULT_DB_ALIAS, names, values)
+    built = model.__new__(model)
+    state = built._state = ModelState()
+    state.adding, state.db = False, DEFAULT_DB_ALIAS
+    built.__dict__.update(zip(names, values, strict=True))
+    return built
+
+
+@functools.cache
+def _attnames(model) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
 
 
 def instances(row, *models) -> list:
