@@ -734,6 +734,11 @@ def _coding_plan(seed: int) -> _CodingPlan:
     return _CodingPlan(codes, weights, siblings)
 
 
+def source_name(index: int) -> str:
+    """The source name of the interview generated `index`th: how the benchmark finds it again."""
+    return f"synthétique · {index + 1}"
+
+
 def allocate(total: int, parts: int, seed: int) -> list[int]:
     """`total` codings over `parts` interviews, unevenly (0.4× to 1.6× the mean), summing exactly."""
     rng = random.Random(f"verbatim-synthetic:{seed}:allocation")
@@ -1015,7 +1020,7 @@ def _interviews(project, generated, admin) -> dict[int, int]:
         ["id", "project_id", "title", "participant", "language", "source_name", "source_format",
          "interviewed_on", "text", "word_count", "checksum", "imported_by_id", "created_at"],
         (
-            (ids[g.index], project.pk, g.title, g.participant, "fr", f"synthétique · {g.index + 1}",
+            (ids[g.index], project.pk, g.title, g.participant, "fr", source_name(g.index),
              "txt", g.interviewed_on, g.text, len(g.text.split()), text_checksum(g.text),
              admin.pk, created)
             for g in generated

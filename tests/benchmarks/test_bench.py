@@ -6,10 +6,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from benchmarks import bench, http_bench
+from benchmarks import bench, http_bench, synthetic
 from coding.models import Coding
 from interviews import texts
-from tests.factories import make_code, make_coding
+from tests.factories import make_code, make_coding, make_interview
 
 NAMES = [
     "health",
@@ -181,3 +181,28 @@ def test_opening_an_interview_costs_as_many_queries_with_forty_codings_as_with_o
     for i in range(1, 40):
         make_coding(interview, codes[i % 4], rita, i, i + 20)
     assert queries() == few
+
+
+@pytest.mark.django_db
+def test_a_named_size_benches_the_interview_generated_with_about_500_codings(project, rita):
+    """Not the one nearest 500 today: runs stopped halfway or a load test change the counts, and
+    the next run would time another interview."""
+    size = synthetic.SIZES["S"]
+    project.name = synthetic.project_name(size)
+    project.save()
+    interviews = [
+        make_interview(project, f"Texte {index} : rien.", title=f"Entretien {index}")
+        for index in range(size.interviews)
+    ]
+    for index, interview in enumerate(interviews):
+        interview.source_name = synthetic.source_name(index)
+        interview.save(update_fields=["source_name"])
+    planned = synthetic.allocate(size.codings, size.interviews, seed=1)
+    expected = min(range(size.interviews), key=lambda i: (abs(planned[i] - 500), i))
+    code, other = make_code(project), interviews[(expected + 1) % size.interviews]
+    for start in range(0, 10, 2):  # today, another interview is the nearest to 500 codings
+        make_coding(other, code, rita, start, start + 1)
+    said = []
+    chosen = bench._bench_interview(project, seed=1, log=said.append)
+    assert chosen.pk == interviews[expected].pk and chosen.coding_count == 0
+    assert len(said) == 1 and "synthesize --size NAME --replace" in said[0]  # 0 of ~500 codings
