@@ -31,10 +31,10 @@ def export_excerpts(job, progress) -> dict:
     filters = read_filters(project, QueryDict(job.arguments["query"]), user=job.created_by)
     if not filters.is_valid():
         raise runner.Failed(filters.errors)
-    table = writers.excerpt_table(project, filters)
+    kind = job.arguments["format"]
+    table = writers.excerpt_table(project, filters, csv=kind == "csv")
     total = table.count
     table.rows = _reporting(table.rows, total, progress)
-    kind = job.arguments["format"]
     filename = writers.download_name(project, "excerpts", kind)
     content = writers.xlsx_file(table) if kind == "xlsx" else _csv_file(table)
     with content:
@@ -58,6 +58,6 @@ def _reporting(rows, total: int, progress):
 def _csv_file(table):
     file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the caller)
     for chunk in writers.csv_chunks(table):
-        file.write(chunk.encode())
+        file.write(chunk)
     file.seek(0)
     return file

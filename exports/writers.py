@@ -5,11 +5,13 @@ A `Table` (translated header, lazily built rows) is written by either writer, so
 Excel file of one export always have the same columns. Large exports never sit in memory: the CSV is
 written row by row as the response streams, and the Excel file row by row into a temporary file,
 both fed by rows PostgreSQL streams with COPY (an export of at most 2,000 rows is read at once:
-exports/excerpt_rows.py).
+exports/excerpt_rows.py). The excerpts' CSV comes from PostgreSQL as CSV records, which Python passes
+on (`excerpt_table(csv=True)`).
 
 Cells are guarded against formula injection: in CSV a text starting with = + - @ (or a tab or
-carriage return, as OWASP advises) gets a leading apostrophe; in Excel every text is stored as a
-string cell, which Excel never evaluates (tests/exports/test_exports.py reads it back).
+carriage return, as OWASP advises) gets a leading apostrophe (exports/cells.py); in Excel every
+text is stored as a string cell, which Excel never evaluates (tests/exports/test_exports.py reads it
+back).
 """
 
 import io
@@ -35,11 +37,10 @@ from coding.models import Code, Coding, Memo
 from coding.visibility import EVERYTHING, Visibility
 from excerpts.filters import Filters
 from excerpts.queries import speaker_name
-from exports import excerpt_rows
+from exports import cells, excerpt_rows
 from interviews.models import Attribute, Interview, Project
 from verbatim import people
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 refuses: openpyxl and python-docx raise on them, and PDF imports can carry them.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EXCEL_CELL_MAX = 32_767  # Excel refuses to open a file with a longer cell
@@ -55,22 +56,26 @@ def download_name(project: Project, what: str, extension: str) -> str:
 class Table:
     sheet: str  # the worksheet's name in Excel
     header: list[str]
-    rows: Iterable[list]  # lazily built: iterated once, by one writer
+    rows: Iterable  # lazily built: iterated once, by one writer
     count: int | None = None  # how many rows, when known before they are written
+    csv: bool = False  # rows are CSV records already (bytes), for `csv_chunks` alone
 
 
 # --- Excerpts ---------------------------------------------------------------------------------
 
 
-def excerpt_table(project: Project, filters: Filters, limit: int | None = None) -> Table:
+def excerpt_table(
+    project: Project, filters: Filters, limit: int | None = None, *, csv: bool = False
+) -> Table:
     """One row per coding `filters` passes, one column per attribute; then one per coding a
     correction of the transcript detached, which has words but no place.
 
     What it reads before its rows comes in one round trip, with the rows themselves when they are
     few (exports/excerpt_rows.py); the table's `count` says how many rows pass, to `limit` + 1 at
-    most, before any is written.
+    most, before any is written. With `csv`, its rows are the CSV's records, which PostgreSQL
+    writes for the codings (each as `csv_line` would write the row).
     """
-    read = excerpt_rows.read(filters, limit)
+    read = excerpt_rows.read(filters, limit, rows=not csv)
     paths = filters.paths
     states = {value: str(label) for value, label in Coding.Status.choices}
     attribute_ids = [attribute.pk for attribute in read.attributes]
@@ -94,7 +99,7 @@ def excerpt_table(project: Project, filters: Filters, limit: int | None = None) 
         _("Created"),
     ]
 
-    def lines() -> Iterator[list]:
+    def coded() -> Iterator[list]:
         for (
             interview_id,
             title,
@@ -133,6 +138,8 @@ def excerpt_table(project: Project, filters: Filters, limit: int | None = None) 
                 end,
                 created,
             ]
+
+    def detached() -> Iterator[list]:
         for (
             interview_id,
             title,
@@ -167,7 +174,18 @@ def excerpt_table(project: Project, filters: Filters, limit: int | None = None) 
                 None,
             ]
 
-    return Table(_("Excerpts"), header, lines(), count=read.count)
+    if csv:
+        records = read.csv_records(project.name, attribute_ids, paths, states)
+        encoded = (csv_line(row).encode() for row in detached())
+        return Table(_("Excerpts"), header, _then(records, encoded), count=read.count, csv=True)
+    return Table(_("Excerpts"), header, _then(coded(), detached()), count=read.count)
+
+
+def _then(first: Iterator, second: Iterator) -> Iterator:
+    """`first`, then `second`, as a generator: closing it (a download left halfway) closes the
+    COPY that `first` may be reading at once, and the connection serves the next statement."""
+    yield from first
+    yield from second
 
 
 def _user(first_name: str, last_name: str, username: str) -> User:
@@ -227,20 +245,21 @@ def codebook_table(project: Project, seen: Visibility = EVERYTHING) -> Table:
 # --- Writers ------------------------------------------------------------------------------------
 
 
-def csv_chunks(table: Table, rows_per_chunk: int = 500) -> Iterator[str]:
-    """The table as CSV text in chunks, for a StreamingHttpResponse.
+def csv_chunks(table: Table, rows_per_chunk: int = 500) -> Iterator[bytes]:
+    """The table as CSV in UTF-8, in chunks, for a StreamingHttpResponse.
 
     It starts with a byte order mark: without it Excel reads UTF-8 as Windows-1252 and « é » breaks.
     """
-    yield "\ufeff" + csv_line(str(title) for title in table.header)
+    yield ("\ufeff" + csv_line(str(title) for title in table.header)).encode()
+    records = table.rows if table.csv else (csv_line(row).encode() for row in table.rows)
     chunk = []
-    for row in table.rows:
-        chunk.append(csv_line(row))
+    for record in records:
+        chunk.append(record)
         if len(chunk) >= rows_per_chunk:
-            yield "".join(chunk)
+            yield b"".join(chunk)
             chunk = []
     if chunk:
-        yield "".join(chunk)
+        yield b"".join(chunk)
 
 
 def csv_line(values: Iterable) -> str:
@@ -251,21 +270,19 @@ def csv_line(values: Iterable) -> str:
     Written here because the csv module examines its text character by character, in C but
     through a function call each: with the guard, about 135 ms of the 10,000-excerpt export's 320,
     against 57 ms for these string methods, which scan in C at memory speed.
-    tests/exports/test_csv.py holds the two to the same output.
+    tests/exports/test_csv.py holds the two to the same output, and the records PostgreSQL writes
+    for the excerpts to this function's.
     """
-    cells = [_csv_cell(value) for value in values]
-    if cells == [""]:
+    quoted = [_csv_cell(value) for value in values]
+    if quoted == [""]:
         return '""\r\n'  # as the csv module writes a lone empty cell, so the record is not lost
-    return ",".join(cells) + "\r\n"
+    return ",".join(quoted) + "\r\n"
 
 
 def _csv_cell(value) -> str:
+    value = cells.text(value)
     if value is None:
         return ""
-    if not isinstance(value, str):
-        value = str(value)  # a number's minus sign is no formula: the guard is for texts only
-    elif value.startswith(FORMULA_STARTS):
-        value = "'" + value
     if '"' in value:
         return '"' + value.replace('"', '""') + '"'
     if "," in value or "\n" in value or "\r" in value:

@@ -6,7 +6,8 @@ import io
 import random
 from decimal import Decimal
 
-from exports.writers import FORMULA_STARTS, Table, csv_chunks, csv_line
+from exports.cells import FORMULA_STARTS
+from exports.writers import Table, csv_chunks, csv_line
 
 # Every character the csv module treats specially, and text that is not special at all.
 PIECES = ['"', ",", "\n", "\r", "\r\n", " ", "'", ";", "\t", "=", "+", "-", "@", "é", "«", "»"]
@@ -55,7 +56,9 @@ def test_formulas_get_an_apostrophe_and_numbers_keep_their_sign():
 
 def test_a_table_reads_back_whole_after_its_byte_order_mark():
     rows = [["« Bonjour », dit-elle", 'un "mot"\r\nune ligne', None, 12]] * 1201
-    text = "".join(csv_chunks(Table("x", ["Texte", "Autre", "Vide", "Début"], iter(rows))))
+    text = b"".join(
+        csv_chunks(Table("x", ["Texte", "Autre", "Vide", "Début"], iter(rows)))
+    ).decode()
     assert text.startswith("\ufeffTexte,")
     read = list(csv.reader(io.StringIO(text[1:], newline="")))
     assert read[0] == ["Texte", "Autre", "Vide", "Début"]

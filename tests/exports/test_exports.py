@@ -341,8 +341,9 @@ def test_queries_do_not_grow_with_rows(
         make_coding(first, code, rita, offset, offset + 3)
         make_coding(second, code, rita, offset, offset + 4)
     assert count_queries() == few
-    # The session, then the member with the codebook, then everything the export reads.
-    with django_assert_max_num_queries(3):
+    # The session, then the member with the codebook, then everything the export reads; a CSV's
+    # records come from PostgreSQL in one more statement, which writes them.
+    with django_assert_max_num_queries(4 if kind == "csv" else 3):
         export(client, project, f"format={kind}").getvalue()
 
 
