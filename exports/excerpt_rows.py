@@ -68,16 +68,21 @@ SELECT c.interview_id, i.title, i.participant, c.speaker, c.code_id, k.name, c.t
  {{gate}}
  ORDER BY i.title, c.interview_id, c.start, c.id"""
 
-# The types of ROWS' columns, in order, for COPY (`_streamed`).
-ROW_TYPES = (
-    "int8",  # interview id
-    *("text",) * 3,  # title, participant, speaker
-    "int8",  # code id
-    *("text",) * 8,  # code name, text, contexts, coder, review state, last comment, memos
-    "int4",  # start
-    "int4",  # end
-    "timestamp",  # created
+# ROWS' columns in order, each named and typed once: the types for COPY (`_streamed`), the names
+# for the CSV's statement (CSV_RECORDS).
+ROW_COLUMNS = (
+    ("interview_id", "int8"),
+    *((name, "text") for name in ("title", "participant", "speaker")),
+    ("code_id", "int8"),
+    *(
+        (name, "text")
+        for name in ("code", "text", "before", "after", "coder", "status", "review", "memos")
+    ),
+    ("start", "int4"),
+    ("stop", "int4"),
+    ("created", "timestamp"),
 )
+ROW_TYPES = tuple(kind for _name, kind in ROW_COLUMNS)
 
 
 # The CSV's records (`Read.csv_records`): ROWS, each column as `cells.text` writes it, beside the
@@ -95,8 +100,7 @@ SELECT %s, {_text("title")}, {_text("participant")}{{attributes}}, {_text("speak
        {_text("text")}, {_text("before")}, {_text("after")}, {_text("coder")},
        coalesce(%s::jsonb ->> r.status, {_text("status")}), {_text("review")}, {_text("memos")},
        r.start, r.stop, to_char(r.created, 'YYYY-MM-DD HH24:MI:SS')
-  FROM ({{rows}}) r(interview_id, title, participant, speaker, code_id, code, text, before, after,
-                    coder, status, review, memos, start, stop, created)
+  FROM ({{rows}}) r({", ".join(name for name, _kind in ROW_COLUMNS)})
   {{join}}"""
 
 # Each interview's attribute cells, for CSV_RECORDS: {interview id: [cell, …]} as JSON, looked up
