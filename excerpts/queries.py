@@ -157,14 +157,20 @@ class Excerpt:
             setattr(self, name, value)
 
 
-# What an excerpt shows of a coding aliased k, beside its own columns (plain SQL: the ORM took four
-# times longer to build these than PostgreSQL to run them). The speaker of the turn where it starts
-# is that of the last turn starting at or before it, if that turn has not ended (_starting_turn).
-SPEAKER_SQL = f"""(SELECT CASE WHEN t."end" > k.start THEN s.name END
+def speaker_sql(alias: str) -> str:
+    """The name of the speaker in whose turn the coding aliased `alias` starts: that of the last
+    turn starting at or before it, if that turn has not ended (as _starting_turn; the pages, the
+    review queue and the exports use this one)."""
+    return f"""(SELECT CASE WHEN t."end" > {alias}.start THEN s.name END
               FROM {Turn._meta.db_table} t
               LEFT JOIN {Speaker._meta.db_table} s ON s.id = t.speaker_id
-             WHERE t.interview_id = k.interview_id AND t.start <= k.start
+             WHERE t.interview_id = {alias}.interview_id AND t.start <= {alias}.start
              ORDER BY t.start DESC LIMIT 1)"""
+
+
+# What an excerpt shows of a coding aliased k, beside its own columns (plain SQL: the ORM took four
+# times longer to build these than PostgreSQL to run them).
+SPEAKER_SQL = speaker_sql("k")
 MEMO_COUNT_SQL = f"(SELECT count(*) FROM {Memo._meta.db_table} m WHERE m.coding_id = k.id)"
 LAST_COMMENT_SQL = f"""(SELECT r.comment FROM {ReviewEvent._meta.db_table} r
              WHERE r.coding_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"""
