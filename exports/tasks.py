@@ -32,7 +32,7 @@ def export_excerpts(job, progress) -> dict:
     if not filters.is_valid():
         raise runner.Failed(filters.errors)
     kind = job.arguments["format"]
-    table = writers.excerpt_table(project, filters, csv=kind == "csv")
+    table = writers.excerpt_table(project, filters, form=kind)
     total = table.count
     table.rows = _reporting(table.rows, total, progress)
     filename = writers.download_name(project, "excerpts", kind)

@@ -93,7 +93,7 @@ def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     if not excerpts.is_valid():
         return _refused(project, excerpts.errors, back)
     limit = settings.VERBATIM_EXPORT_JOB_ROWS
-    table = writers.excerpt_table(project, excerpts, limit=limit, csv=kind == "csv")
+    table = writers.excerpt_table(project, excerpts, limit=limit, form=kind)
     if table.count > limit:
         return _export_job(request, project, kind, back)
     return _download(table, kind, _filename(project, "excerpts", kind))

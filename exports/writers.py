@@ -6,7 +6,7 @@ Excel file of one export always have the same columns. Large exports never sit i
 written row by row as the response streams, and the Excel file row by row into a temporary file,
 both fed by rows PostgreSQL streams with COPY (an export of at most 2,000 rows is read at once:
 exports/excerpt_rows.py). The excerpts' CSV comes from PostgreSQL as CSV records, which Python passes
-on (`excerpt_table(csv=True)`).
+on (`excerpt_table(form="csv")`); for an Excel file, it tells which rows need cleaning.
 
 Cells are guarded against formula injection: in CSV a text starting with = + - @ (or a tab or
 carriage return, as OWASP advises) gets a leading apostrophe (exports/cells.py); in Excel every
@@ -15,7 +15,6 @@ back).
 """
 
 import io
-import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -38,12 +37,9 @@ from coding.visibility import EVERYTHING, Visibility
 from excerpts.filters import Filters
 from excerpts.queries import speaker_name
 from exports import cells, excerpt_rows
+from exports.cells import EXCEL_CELL_MAX, XML_ILLEGAL, xlsx_cell, xml_safe
 from interviews.models import Attribute, Interview, Project
 from verbatim import people
-
-# Characters XML 1.0 refuses: openpyxl and python-docx raise on them, and PDF imports can carry them.
-XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-EXCEL_CELL_MAX = 32_767  # Excel refuses to open a file with a longer cell
 
 
 def download_name(project: Project, what: str, extension: str) -> str:
@@ -59,24 +55,26 @@ class Table:
     rows: Iterable  # lazily built: iterated once, by one writer
     count: int | None = None  # how many rows, when known before they are written
     csv: bool = False  # rows are CSV records already (bytes), for `csv_chunks` alone
+    clean: bool = False  # rows hold only what the Excel writer stores as it is (`xlsx_cells`)
 
 
 # --- Excerpts ---------------------------------------------------------------------------------
 
 
 def excerpt_table(
-    project: Project, filters: Filters, limit: int | None = None, *, csv: bool = False
+    project: Project, filters: Filters, limit: int | None = None, *, form: str = "rows"
 ) -> Table:
     """One row per coding `filters` passes, one column per attribute; then one per coding a
     correction of the transcript detached, which has words but no place.
 
     What it reads before its rows comes in one round trip, with the rows themselves when they are
     few (exports/excerpt_rows.py); the table's `count` says how many rows pass, to `limit` + 1 at
-    most, before any is written. With `csv`, its rows are the CSV's records, which PostgreSQL
-    writes for the codings (each as `csv_line` would write the row).
+    most, before any is written. `form`: "rows", Python values; "csv", the CSV's records, which
+    PostgreSQL writes for the codings (each as `csv_line` would write the row); "xlsx", values as
+    the Excel writer stores them (`xlsx_cells`), PostgreSQL telling which rows need cleaning.
     """
-    read = excerpt_rows.read(filters, limit, rows=not csv)
-    paths = filters.paths
+    xlsx = form == "xlsx"
+    read = excerpt_rows.read(filters, limit, rows=form != "csv", checked=xlsx)
     states = {value: str(label) for value, label in Coding.Status.choices}
     attribute_ids = [attribute.pk for attribute in read.attributes]
     header = [
@@ -98,6 +96,18 @@ def excerpt_table(
         _("End"),
         _("Created"),
     ]
+    # What Python adds to the rows, cleaned once for an Excel file rather than in every row.
+    cell = cells.xlsx_cell if xlsx else _as_it_is
+    project_name = cell(project.name)
+    paths = {pk: cell(path) for pk, path in filters.paths.items()}
+    interviews: dict[int, list] = {}  # each interview's attribute cells, made at its first row
+
+    def attribute_cells(interview_id: int) -> list:
+        found = interviews.get(interview_id)
+        if found is None:
+            values = read.values.get(interview_id, {})
+            found = interviews[interview_id] = [cell(values.get(pk)) for pk in attribute_ids]
+        return found
 
     def coded() -> Iterator[list]:
         for (
@@ -117,21 +127,29 @@ def excerpt_table(
             start,
             end,
             created,
+            *unsafe,  # with an Excel file's rows: whether their texts need cleaning
         ) in read.rows():
-            interview_values = read.values.get(interview_id, {})
+            state = states.get(status, status)
+            if unsafe and unsafe[0]:
+                texts = (title, participant, speaker, code_name, text, before, after, coder)
+                title, participant, speaker, code_name, text, before, after, coder = map(
+                    cells.xlsx_cell, texts
+                )
+                state, review, memos = map(cells.xlsx_cell, (state, review, memos))
+            path = paths.get(code_id)
             yield [
-                project.name,
+                project_name,
                 title,
                 participant,
-                *(interview_values.get(pk) for pk in attribute_ids),
+                *attribute_cells(interview_id),
                 speaker,
-                paths.get(code_id, code_name),
+                path if path is not None else code_name,
                 code_name,
                 text,
                 before,
                 after,
                 coder,
-                states.get(status, status),
+                state,
                 review,
                 memos,
                 start,
@@ -150,17 +168,16 @@ def excerpt_table(
             *coder,
             version,
         ) in read.detached:
-            interview_values = read.values.get(interview_id, {})
             state = _("Detached: its words were deleted in version %(number)s") % {
                 "number": version
             }
-            yield [
+            row = [
                 project.name,
                 title,
                 participant,
-                *(interview_values.get(pk) for pk in attribute_ids),
+                *(read.values.get(interview_id, {}).get(pk) for pk in attribute_ids),
                 None,
-                paths.get(code_id, code_name),
+                filters.paths.get(code_id, code_name),
                 code_name,
                 text,
                 None,
@@ -173,12 +190,17 @@ def excerpt_table(
                 None,
                 None,
             ]
+            yield xlsx_cells(row) if xlsx else row
 
-    if csv:
-        records = read.csv_records(project.name, attribute_ids, paths, states)
+    if form == "csv":
+        records = read.csv_records(project.name, attribute_ids, filters.paths, states)
         encoded = (csv_line(row).encode() for row in detached())
         return Table(_("Excerpts"), header, _then(records, encoded), count=read.count, csv=True)
-    return Table(_("Excerpts"), header, _then(coded(), detached()), count=read.count)
+    return Table(_("Excerpts"), header, _then(coded(), detached()), count=read.count, clean=xlsx)
+
+
+def _as_it_is(value):
+    return value
 
 
 def _then(first: Iterator, second: Iterator) -> Iterator:
@@ -299,15 +321,24 @@ def xlsx_file(table: Table):
     never as a formula, a number or an error code, whatever it starts with.
     """
     header = _unique_titles(xml_safe(str(title)) for title in table.header)
-    records = (dict(zip(header, xlsx_cells(row), strict=True)) for row in table.rows)
-    # The writer takes the header from the first row: with none, one of empty cells writes it alone.
-    first = next(records, dict.fromkeys(header))
-    records = chain([first], records)
+    cells_of = _as_it_is if table.clean else xlsx_cells
+    records = (dict(zip(header, cells_of(row), strict=True)) for row in table.rows)
     # Not a `with` block: the FileResponse reading it closes it, which deletes it.
     file = tempfile.TemporaryFile()  # noqa: SIM115
-    workbook = FastExcel(file).format(bold_headers=True, datetime_format="yyyy-mm-dd hh:mm:ss")
-    workbook = workbook.freeze(row=1, col=0)
-    workbook.sheet(xml_safe(table.sheet)[:31], records).save()
+    try:
+        # The writer takes the header from the first row: with none, one of empty cells writes it.
+        records = chain([next(records, dict.fromkeys(header))], records)
+        workbook = FastExcel(file).format(bold_headers=True, datetime_format="yyyy-mm-dd hh:mm:ss")
+        workbook = workbook.freeze(row=1, col=0)
+        workbook.sheet(xml_safe(table.sheet)[:31], records).save()
+    except BaseException:
+        # A writer failing halfway leaves no COPY reading rows on the connection (the traceback
+        # would keep the rows' generator, and so the COPY, alive): the next statement would wait.
+        file.close()
+        close = getattr(table.rows, "close", None)
+        if close is not None:
+            close()
+        raise
     file.seek(0)
     return file
 
@@ -333,21 +364,6 @@ def xlsx_cells(row: list) -> Iterable:
     if len(joined) > EXCEL_CELL_MAX or XML_ILLEGAL.search(joined):
         return [xlsx_cell(value) for value in row]
     return row
-
-
-def xlsx_cell(value) -> object:
-    """A value as the Excel writer stores it: text without the characters XML refuses, cut to
-    the longest cell Excel opens."""
-    if not isinstance(value, str):
-        return value
-    value = xml_safe(value)
-    if len(value) > EXCEL_CELL_MAX:
-        value = value[: EXCEL_CELL_MAX - 1] + "…"
-    return value
-
-
-def xml_safe(text: str) -> str:
-    return XML_ILLEGAL.sub("", text)
 
 
 # --- A code's report ---------------------------------------------------------------------------

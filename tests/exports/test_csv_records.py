@@ -27,7 +27,7 @@ def both(project, user, query: str = "") -> tuple[bytes, bytes]:
     """The CSV file PostgreSQL writes, and the one `csv_line` writes from the Excel file's rows."""
     excerpts = read_filters(project, QueryDict(query), user=user)
     assert excerpts.is_valid(), excerpts.errors
-    written = writers.excerpt_table(project, excerpts, csv=True)
+    written = writers.excerpt_table(project, excerpts, form="csv")
     assert written.csv
     by_postgresql = b"".join(writers.csv_chunks(written))
     by_python = b"".join(writers.csv_chunks(writers.excerpt_table(project, excerpts)))
@@ -129,7 +129,7 @@ def test_the_records_stream_with_copy_and_count_before_any_is_written(project, r
         make_coding(interview, code, rita, start, start + 5)
     excerpts = read_filters(project, QueryDict(""), user=rita)
     with CaptureQueriesContext(connection) as seen:
-        table = writers.excerpt_table(project, excerpts, limit=20, csv=True)
+        table = writers.excerpt_table(project, excerpts, limit=20, form="csv")
     assert table.count == 21  # counted to the limit and one more
     assert len(seen.captured_queries) == 1
     with CaptureQueriesContext(connection) as seen:
@@ -137,7 +137,7 @@ def test_the_records_stream_with_copy_and_count_before_any_is_written(project, r
     assert [query["sql"][:5] for query in seen.captured_queries] == ["COPY "]
     assert len(records) == 30 and all(record.endswith(b"\r\n") for record in records)
     monkeypatch.setattr(excerpt_rows, "CHUNK", 1)  # streamed or not, a CSV reads no rows
-    assert writers.excerpt_table(project, excerpts, csv=True).count == 30
+    assert writers.excerpt_table(project, excerpts, form="csv").count == 30
 
 
 def test_a_csv_left_halfway_leaves_the_connection_usable(project, rita):
@@ -146,7 +146,7 @@ def test_a_csv_left_halfway_leaves_the_connection_usable(project, rita):
     for start in range(0, 200, 10):
         make_coding(interview, code, rita, start, start + 5)
     excerpts = read_filters(project, QueryDict(""), user=rita)
-    records = iter(writers.excerpt_table(project, excerpts, csv=True).rows)
+    records = iter(writers.excerpt_table(project, excerpts, form="csv").rows)
     assert next(records).startswith("Proximité,Entretien 1,".encode())
     records.close()
     assert Coding.objects.count() == 20
