@@ -2,6 +2,7 @@
 
 import io
 import math
+import random
 import re
 import wave
 from datetime import timedelta
@@ -63,6 +64,21 @@ def make_code(
 
 def make_coding(interview: Interview, code: Code, coder, start: int, end: int) -> Coding:
     return Coding.objects.create(interview=interview, code=code, coder=coder, start=start, end=end)
+
+
+def random_codings(
+    project: Project, coder, pieces: list[str], *, seed: int, length: int, spans: int, longest: int
+) -> Interview:
+    """An interview whose text is `length` pieces drawn at random, coded `spans` times at random
+    spans of at most `longest` characters with one code (seeded: the same every run)."""
+    rng = random.Random(seed)
+    text = "".join(rng.choices(pieces, k=length))
+    interview = make_interview(project, text=text, title="Aléatoire")
+    code = make_code(project)
+    for _ in range(spans):
+        start = rng.randrange(len(text) - 1)
+        make_coding(interview, code, coder, start, min(len(text), start + rng.randint(1, longest)))
+    return interview
 
 
 def wav_bytes(seconds: float = 3, rate: int = 8000) -> bytes:

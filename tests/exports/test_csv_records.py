@@ -4,7 +4,6 @@ byte what `csv_line` writes from the rows the Excel file is made of, whatever th
 import csv
 import datetime
 import io
-import random
 from decimal import Decimal
 
 import pytest
@@ -18,7 +17,7 @@ from excerpts.filters import read_filters
 from exports import excerpt_rows, writers
 from interviews.models import Attribute, AttributeValue
 from tests.exports.test_csv import PIECES
-from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview
+from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview, random_codings
 
 pytestmark = pytest.mark.django_db
 
@@ -99,13 +98,7 @@ def test_postgresql_writes_the_records_csv_line_writes(project, rita, hostile, l
 
 def test_random_texts_are_written_alike(project, rita):
     """Texts made of every character the csv module treats specially, coded at random spans."""
-    rng = random.Random(17)
-    text = "".join(rng.choices(PIECES, k=600))
-    interview = make_interview(project, text=text, title="Aléatoire")
-    code = make_code(project)
-    for _ in range(150):
-        start = rng.randrange(len(text) - 1)
-        make_coding(interview, code, rita, start, min(len(text), start + rng.randint(1, 40)))
+    random_codings(project, rita, PIECES, seed=17, length=600, spans=150, longest=40)
     by_postgresql, by_python = both(project, rita)
     assert by_postgresql == by_python
     assert len(read_back(by_postgresql)) == 1 + Coding.objects.count()

@@ -2,8 +2,6 @@
 rows hold a text Excel cannot store as it is (exports/cells.py `unsafe_sql`), Python cleans those
 alone, and the workbook holds what the generic writer makes of the plain rows, cell for cell."""
 
-import random
-
 import openpyxl
 import pytest
 from django.db import connection
@@ -14,7 +12,7 @@ from coding.models import Memo, ReviewEvent
 from excerpts.filters import read_filters
 from exports import cells, excerpt_rows, writers
 from interviews.models import Attribute, AttributeValue
-from tests.factories import make_code, make_coding, make_interview
+from tests.factories import make_code, make_coding, make_interview, random_codings
 
 pytestmark = pytest.mark.django_db
 
@@ -146,13 +144,8 @@ def test_the_workbook_holds_what_the_generic_writer_makes(
 def test_random_texts_make_the_same_workbook(project, rita):
     """Transcripts sprinkled with characters XML refuses, coded at random spans: the rows
     PostgreSQL calls clean are, and the others are cleaned as the generic writer cleans them."""
-    rng = random.Random(23)
-    text = "".join(rng.choices(["mot ", "é", "\n", "\x0b", "\x1f", "\ufffe", "« ", "🤝"], k=900))
-    interview = make_interview(project, text=text, title="Aléatoire")
-    code = make_code(project)
-    for _ in range(120):
-        start = rng.randrange(len(text) - 1)
-        make_coding(interview, code, rita, start, min(len(text), start + rng.randint(1, 30)))
+    pieces = ["mot ", "é", "\n", "\x0b", "\x1f", "\ufffe", "« ", "🤝"]
+    random_codings(project, rita, pieces, seed=23, length=900, spans=120, longest=30)
     checked, plain = both(project, rita)
     assert checked == plain
     assert len(checked) > 1
