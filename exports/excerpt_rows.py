@@ -49,18 +49,20 @@ CHOSEN = (
 # context before, context after, coder, review state, last review comment, memos, start, end,
 # created). The speaker, the last review comment and the memos are correlated subqueries on
 # indexes: PostgreSQL evaluates them only for the rows it returns. The comment and the memos are
-# read behind an EXISTS, since most codings have neither: an aggregate with its sort (the memos),
-# or a LIMIT over a backward scan (the comment), set up again for every row cost more than the
-# probe (10,000 rows at S: 170 ms to 155, with no memo, 5 % or 30 % of codings with memos).
+# read only where a probe finds one, since most codings have neither: an aggregate with its sort
+# (the memos), or a limited backward scan (the comment), set up again for every row cost more than
+# the probe (the 6,921-row CSV at L: 142 ms to 127). The probe is a scalar subquery, not EXISTS,
+# which PostgreSQL may turn into a hash of every review event in the database, built on each
+# export (one code's CSV at L: 23 ms to 67; docs/benchmarks.md, eighteenth round).
 # `created` is the moment in the site's time zone, to the second and without zone (spreadsheets
 # have none).
 ROWS = f"""
 SELECT c.interview_id, i.title, i.participant, {queries.speaker_sql("c")}, c.code_id, k.name,
        c.text, c.context_before, c.context_after, {people.name_sql("u")}, c.status,
-       CASE WHEN EXISTS (SELECT FROM {ReviewEvent._meta.db_table} r WHERE r.coding_id = c.id)
+       CASE WHEN (SELECT true FROM {ReviewEvent._meta.db_table} r WHERE r.coding_id = c.id LIMIT 1)
             THEN (SELECT r.comment FROM {ReviewEvent._meta.db_table} r WHERE r.coding_id = c.id
                    ORDER BY r.created_at DESC, r.id DESC LIMIT 1) END,
-       CASE WHEN EXISTS (SELECT FROM {Memo._meta.db_table} m WHERE m.coding_id = c.id)
+       CASE WHEN (SELECT true FROM {Memo._meta.db_table} m WHERE m.coding_id = c.id LIMIT 1)
             THEN (SELECT string_agg(m.body, E'\\n\\n' ORDER BY m.created_at)
                     FROM {Memo._meta.db_table} m WHERE m.coding_id = c.id) END,
        c.start, c."end", date_trunc('second', timezone(%s, c.created_at))
