@@ -97,7 +97,7 @@ def excerpt_table(
         _("Created"),
     ]
     # What Python adds to the rows, cleaned once for an Excel file rather than in every row.
-    cell = cells.xlsx_cell if xlsx else _as_it_is
+    cell = xlsx_cell if xlsx else _as_it_is
     project_name = cell(project.name)
     paths = {pk: cell(path) for pk, path in filters.paths.items()}
     interviews: dict[int, list] = {}  # each interview's attribute cells, made at its first row
@@ -129,33 +129,27 @@ def excerpt_table(
             created,
             *unsafe,  # with an Excel file's rows: whether their texts need cleaning
         ) in read.rows():
-            state = states.get(status, status)
-            if unsafe and unsafe[0]:
-                texts = (title, participant, speaker, code_name, text, before, after, coder)
-                title, participant, speaker, code_name, text, before, after, coder = map(
-                    cells.xlsx_cell, texts
-                )
-                state, review, memos = map(cells.xlsx_cell, (state, review, memos))
-            path = paths.get(code_id)
-            yield [
+            row = [
                 project_name,
                 title,
                 participant,
                 *attribute_cells(interview_id),
                 speaker,
-                path if path is not None else code_name,
+                paths.get(code_id, code_name),
                 code_name,
                 text,
                 before,
                 after,
                 coder,
-                state,
+                states.get(status, status),
                 review,
                 memos,
                 start,
                 end,
                 created,
             ]
+            # PostgreSQL found a text to clean (rarely): every cell as xlsx_cells would make it.
+            yield [xlsx_cell(value) for value in row] if unsafe and unsafe[0] else row
 
     def detached() -> Iterator[list]:
         for (
@@ -175,9 +169,9 @@ def excerpt_table(
                 project.name,
                 title,
                 participant,
-                *(read.values.get(interview_id, {}).get(pk) for pk in attribute_ids),
+                *attribute_cells(interview_id),
                 None,
-                filters.paths.get(code_id, code_name),
+                paths.get(code_id, code_name),
                 code_name,
                 text,
                 None,
