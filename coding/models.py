@@ -8,11 +8,17 @@ from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from interviews.models import Interview, Project
+from interviews.models import Interview, Project, Speaker
 
 
 class DatabaseFilledTextField(models.TextField):
     """A column a trigger fills; Django reads it back with INSERT … RETURNING."""
+
+    db_returning = True
+
+
+class DatabaseFilledForeignKey(models.ForeignKey):
+    """A reference a trigger fills; Django reads it back with INSERT … RETURNING."""
 
     db_returning = True
 
@@ -127,6 +133,20 @@ class Coding(models.Model):
     )
     context_after = DatabaseFilledTextField(
         _("context after"), blank=True, db_default="", editable=False
+    )
+    # The speaker of the turn the coding starts in (None between turns), kept by triggers on
+    # codings and turns (migration coding 0020) so that pages and exports read it with the coding
+    # rather than probe the turns for each row. Whatever is written here, the trigger recomputes.
+    # No constraint, index or cascade: a speaker goes with its turns, whose triggers clear it.
+    speaker = DatabaseFilledForeignKey(
+        Speaker,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     status = models.CharField(
         _("review state"), max_length=20, choices=Status.choices, default=Status.PENDING

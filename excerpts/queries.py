@@ -11,8 +11,6 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
     F,
     IntegerField,
@@ -20,9 +18,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    TextField,
     Value,
-    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -46,7 +42,6 @@ from interviews.models import (
     Membership,
     Recording,
     Speaker,
-    Turn,
 )
 from verbatim import people, plain_sql
 
@@ -56,8 +51,8 @@ def codings(filters: Filters) -> QuerySet[Coding]:
     ordered by interview title, interview, start, id. Each is annotated with `speaker_name` (of
     the turn where it starts, or None) and `memo_count`. Valid only when `is_valid()`.
 
-    The annotations are correlated subqueries on purpose: PostgreSQL evaluates them only for the
-    rows that survive ORDER BY … LIMIT.
+    The memo count is a correlated subquery on purpose: PostgreSQL evaluates it only for the rows
+    that survive ORDER BY … LIMIT.
     """
     assert filters.is_valid(), "codings() needs valid filters"
     codings = Coding.objects.filter(_conditions(filters))
@@ -157,20 +152,15 @@ class Excerpt:
             setattr(self, name, value)
 
 
-def speaker_sql(alias: str) -> str:
-    """The name of the speaker in whose turn the coding aliased `alias` starts: that of the last
-    turn starting at or before it, if that turn has not ended (as _starting_turn; the pages, the
-    review queue and the exports use this one)."""
-    return f"""(SELECT CASE WHEN t."end" > {alias}.start THEN s.name END
-              FROM {Turn._meta.db_table} t
-              LEFT JOIN {Speaker._meta.db_table} s ON s.id = t.speaker_id
-             WHERE t.interview_id = {alias}.interview_id AND t.start <= {alias}.start
-             ORDER BY t.start DESC LIMIT 1)"""
+def speaker_join(alias: str) -> str:
+    """The join that names `sp` the speaker in whose turn the coding aliased `alias` starts
+    (`Coding.speaker`, kept by triggers: migration coding 0020), so that `sp.name` is its name;
+    NULL between turns. The pages, the review queue and the exports read the speaker so."""
+    return f"LEFT JOIN {Speaker._meta.db_table} sp ON sp.id = {alias}.speaker_id"
 
 
 # What an excerpt shows of a coding aliased k, beside its own columns (plain SQL: the ORM took four
 # times longer to build these than PostgreSQL to run them).
-SPEAKER_SQL = speaker_sql("k")
 MEMO_COUNT_SQL = f"(SELECT count(*) FROM {Memo._meta.db_table} m WHERE m.coding_id = k.id)"
 LAST_COMMENT_SQL = f"""(SELECT r.comment FROM {ReviewEvent._meta.db_table} r
              WHERE r.coding_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"""
@@ -180,13 +170,14 @@ EXCERPT_ROWS = plain_sql.Prepared(f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
            k.context_before, k.context_after, k.created_at, code.name, i.title, i.participant,
            {people.name_sql("u")},
-           {SPEAKER_SQL}, {MEMO_COUNT_SQL}, {LAST_COMMENT_SQL},
+           sp.name, {MEMO_COUNT_SQL}, {LAST_COMMENT_SQL},
            (SELECT min(r.id) FROM {Recording._meta.db_table} r WHERE r.interview_id = i.id)
       FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
       JOIN {Coding._meta.db_table} k ON k.id = page.id
       JOIN {Code._meta.db_table} code ON code.id = k.code_id
       JOIN {Interview._meta.db_table} i ON i.id = k.interview_id
       JOIN auth_user u ON u.id = k.coder_id
+      {speaker_join("k")}
      ORDER BY page.n""")
 
 
@@ -324,7 +315,7 @@ def _base(filters: Filters, *, state_project: bool = True) -> Q:
     if filters.attributes or filters.unset:
         conditions &= Q(interview_id__in=_attribute_interviews(filters))
     if filters.speaker:
-        conditions &= Q(_speaker_condition(filters))
+        conditions &= _speaker_condition(filters)
     if filters.statuses:
         conditions &= Q(status__in=filters.statuses)
     if filters.date_from:
@@ -424,11 +415,9 @@ def _set_values(attribute_id: int):
     )
 
 
-def _speaker_condition(filters: Filters) -> Subquery:
-    """Whether the coding starts in a turn of the chosen speaker(s), as a boolean subquery: one
-    backward index probe per coding (see _starting_turn), where EXISTS would walk the
-    interview's turns from its first. A bare boolean also gets PostgreSQL's neutral estimate
-    (half the rows), so a page of a common code still walks interviews in title order."""
+def _speaker_condition(filters: Filters) -> Q:
+    """Whether the coding starts in a turn of the chosen speaker(s) (`Coding.speaker`): an
+    uncorrelated IN, hashed once per query, then one probe per coding."""
     speakers = Speaker.objects.filter(interview__project=filters.project)
     if filters.speaker in ROLES:
         speakers = speakers.filter(role=filters.speaker)
@@ -436,8 +425,7 @@ def _speaker_condition(filters: Filters) -> Subquery:
         speakers = speakers.filter(
             Q(label__iexact=filters.speaker) | Q(name__iexact=filters.speaker)
         )
-    # An uncorrelated IN: hashed once per query, then one probe per coding.
-    return _starting_turn(Q(speaker_id__in=speakers.values("pk")))
+    return Q(speaker_id__in=speakers.values("pk"))
 
 
 def detached(filters: Filters) -> QuerySet[DetachedCoding]:
@@ -474,29 +462,9 @@ def _day_start(day: date) -> datetime:
 # --- The annotations: correlated subqueries (see ExcerptFilter.codings) ---------------------------
 
 
-def _starting_turn(value) -> Subquery:
-    """`value` (a field name, or a Q for a boolean) of the turn in which the coding starts; NULL when
-    it starts between turns.
-
-    The last turn starting at or before the coding (index (interview, start), read backwards) holds
-    the coding's start when it ends after it: one index probe, whatever the interview's length."""
-    in_turn = Q(end__gt=OuterRef("start"))
-    if isinstance(value, Q):
-        found, output = When(in_turn & value, then=Value(True)), BooleanField()
-    else:
-        found, output = When(in_turn, then=F(value)), TextField()
-    turns = (
-        Turn.objects.filter(interview_id=OuterRef("interview_id"), start__lte=OuterRef("start"))
-        .order_by("-start")
-        .annotate(value=Case(found, default=None, output_field=output))
-        .values("value")[:1]
-    )
-    return Subquery(turns, output_field=output)
-
-
-def speaker_name() -> Subquery:
+def speaker_name() -> F:
     """The name of the speaker in whose turn a coding starts (None between turns)."""
-    return _starting_turn("speaker__name")
+    return F("speaker__name")
 
 
 def _memo_count():

@@ -11,7 +11,7 @@ page read them as they always did.
 from django.contrib.auth import get_user_model
 
 from coding.models import Code, Coding, ReviewEvent
-from excerpts.queries import MEMO_COUNT_SQL, SPEAKER_SQL
+from excerpts.queries import MEMO_COUNT_SQL, speaker_join
 from interviews.models import Interview
 from verbatim.plain_sql import Prepared, batch, instance
 
@@ -29,12 +29,13 @@ EVENT_FIELDS = ["id", "coding_id", "reviewer_id", "status", "comment", "undo", "
 CODINGS = Prepared(f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text,
            k.context_before, k.context_after, k.status, k.created_at, k.updated_at, i.project_id, i.title,
-           code.name, u.username, u.first_name, u.last_name, {SPEAKER_SQL}, {MEMO_COUNT_SQL}
+           code.name, u.username, u.first_name, u.last_name, sp.name, {MEMO_COUNT_SQL}
       FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
       JOIN {Coding._meta.db_table} k ON k.id = page.id
       JOIN {Code._meta.db_table} code ON code.id = k.code_id
       JOIN {Interview._meta.db_table} i ON i.id = k.interview_id
       JOIN {User._meta.db_table} u ON u.id = k.coder_id
+      {speaker_join("k")}
      ORDER BY page.n""")
 
 HISTORY = Prepared(f"""

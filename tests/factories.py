@@ -155,3 +155,22 @@ def assert_contexts_follow_the_text(interview: Interview) -> None:
     rows = rows.values_list("pk", "start", "end", "context_before", "context_after")
     for pk, start, end, before, after in rows:
         assert (before, after) == contexts_of(text, start, end), (pk, start, end)
+
+
+def speakers_from_the_turns(interview: Interview) -> dict[int, int | None]:
+    """Each coding's speaker read from the turns here, independently of migration coding 0020:
+    the last turn starting at or before the coding's start, when it has not ended there."""
+    turns = sorted(
+        Turn.objects.filter(interview_id=interview.pk).values_list("start", "end", "speaker_id")
+    )
+    found = {}
+    for pk, start in Coding.objects.filter(interview_id=interview.pk).values_list("pk", "start"):
+        before = [turn for turn in turns if turn[0] <= start]
+        found[pk] = before[-1][2] if before and before[-1][1] > start else None
+    return found
+
+
+def assert_speakers_follow_the_turns(interview: Interview) -> None:
+    """Every coding of the interview carries the speaker its turns give (`Coding.speaker`)."""
+    kept = dict(Coding.objects.filter(interview_id=interview.pk).values_list("pk", "speaker_id"))
+    assert kept == speakers_from_the_turns(interview)

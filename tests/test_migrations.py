@@ -83,3 +83,38 @@ def test_codings_made_before_their_contexts_were_stored_get_them(django_user_mod
         assert list(stored) == [contexts_of(text, start, end) for start, end in spans]
     finally:
         migrate(latest())
+
+
+def test_codings_made_before_their_speaker_was_stored_get_it(django_user_model):
+    old = migrate([("coding", "0019_latest_review_index")])
+    user = django_user_model.objects.create(username="rita")
+    project = old.get_model("interviews", "Project").objects.create(name="Avant")
+    text = "Intervieweuse : Et là ?\n\nMartine : Le banc du parc, pis le café."
+    interview = old.get_model("interviews", "Interview").objects.create(
+        project=project, title="Entretien", text=text, checksum="x"
+    )
+    speaker = old.get_model("interviews", "Speaker").objects.create(
+        interview=interview, label="Martine", name="Martine"
+    )
+    old.get_model("interviews", "Turn").objects.create(
+        interview=interview, speaker=speaker, start=text.index("Le banc"), end=len(text)
+    )
+    code = old.get_model("coding", "Code").objects.create(project=project, name="Banc")
+    for words in ("Et là", "banc", "café"):
+        start = text.index(words)
+        old.get_model("coding", "Coding").objects.create(
+            interview=interview, code=code, coder_id=user.pk, start=start, end=start + len(words)
+        )
+
+    try:
+        new = migrate(latest())
+        codings = new.get_model("coding", "Coding").objects.filter(interview_id=interview.pk)
+        assert list(codings.order_by("start").values_list("text", "speaker_id")) == [
+            ("Et là", None),  # no turn there
+            ("banc", speaker.pk),
+            ("café", speaker.pk),
+        ]
+        events = new.get_model("coding", "CodingEvent").objects.filter(interview_id=interview.pk)
+        assert events.filter(action="update").count() == 0  # the backfill records nothing
+    finally:
+        migrate(latest())

@@ -17,6 +17,7 @@ from tests.corrections.test_anchoring import PIECES, touched, transcript
 from tests.factories import (
     TRANSCRIPT,
     assert_contexts_follow_the_text,
+    assert_speakers_follow_the_turns,
     contexts_of,
     make_code,
     make_coding,
@@ -261,11 +262,13 @@ def test_random_corrections_keep_untouched_codings_and_restoring_undoes_them(pro
         for pk, words in untouched.items():
             assert now[pk][2] == words, (seed, pk)
         assert_contexts_follow_the_text(interview)
+        assert_speakers_follow_the_turns(interview)
         history.append(now)
     for number in range(len(history) - 1, 0, -1):  # back through every version, one at a time
         services.restore(interview, rita, number, expected_version=interview.text_version)
         assert _state(interview) == history[number - 1], (seed, number)
         assert_contexts_follow_the_text(interview)
+        assert_speakers_follow_the_turns(interview)
 
 
 def _state(interview) -> dict[int, tuple[int, int, str]]:
