@@ -25,15 +25,17 @@ from django.db import migrations
 import coding.models
 
 SQL = r"""
--- `at` is a coding's start in the interview `of_interview` (named apart from the turns' columns,
--- which would take precedence).
+-- `at` is a coding's start in the interview `of_interview` (named apart from the turns' columns).
+-- PL/pgSQL rather than SQL: its statement is planned once per connection, where an SQL function
+-- called from a trigger is planned on every call (0.15 ms on each apply).
 CREATE FUNCTION coding_speaker_at(of_interview bigint, at integer) RETURNS bigint
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN t."end" > at THEN t.speaker_id END
-      FROM interviews_turn t
-     WHERE t.interview_id = of_interview AND t.start <= at
-     ORDER BY t.start DESC LIMIT 1
-$$;
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (SELECT CASE WHEN t."end" > at THEN t.speaker_id END
+              FROM interviews_turn t
+             WHERE t.interview_id = of_interview AND t.start <= at
+             ORDER BY t.start DESC LIMIT 1);
+END $$;
 
 CREATE FUNCTION coding_speaker() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
