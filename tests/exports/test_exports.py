@@ -551,3 +551,16 @@ def test_a_large_export_reads_through_a_plain_cursor_where_settings_forbid_serve
         streamed = list(writers.excerpt_table(project, excerpts).rows)
     assert streamed == expected and len(streamed) == 4
     assert not any("DECLARE" in query["sql"] for query in seen.captured_queries)
+
+
+def test_an_export_reads_the_attribute_values_of_its_own_interviews_only(project, rita, study):
+    """Not every interview of the project: at L one code's export lies in 800 of 2,000."""
+    first, second = study["interviews"]
+    third = make_interview(project, "Martine : Rien de codé ici.", title="Entretien 3")
+    organisation = Attribute.objects.get(project=project, name="Organisation")
+    AttributeValue.objects.create(interview=third, attribute=organisation, text="Ailleurs")
+    whole = excerpt_rows.read(read_filters(project, QueryDict(""), user=rita))
+    assert set(whole.values) == {first.pk, second.pk}
+    one = excerpt_rows.read(read_filters(project, QueryDict(f"interview={second.pk}"), user=rita))
+    assert set(one.values) == {second.pk}
+    assert one.values[second.pk] == {organisation.pk: "Pharmacie"}
