@@ -85,8 +85,15 @@ def test_codings_made_before_their_contexts_were_stored_get_them(django_user_mod
         migrate(latest())
 
 
+def audit_function() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_functiondef('coding_coding_audit()'::regprocedure)")
+        return cursor.fetchone()[0]
+
+
 def test_codings_made_before_their_speaker_was_stored_get_it(django_user_model):
     old = migrate([("coding", "0019_latest_review_index")])
+    assert "speaker_id" not in audit_function()  # going back restored migration 0016's
     user = django_user_model.objects.create(username="rita")
     project = old.get_model("interviews", "Project").objects.create(name="Avant")
     text = "Intervieweuse : Et là ?\n\nMartine : Le banc du parc, pis le café."
@@ -116,5 +123,6 @@ def test_codings_made_before_their_speaker_was_stored_get_it(django_user_model):
         ]
         events = new.get_model("coding", "CodingEvent").objects.filter(interview_id=interview.pk)
         assert events.filter(action="update").count() == 0  # the backfill records nothing
+        assert audit_function().count("- 'context_after' - 'speaker_id'") == 2
     finally:
         migrate(latest())

@@ -67,30 +67,16 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE OR REPLACE FUNCTION coding_coding_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The audit function of migration 0016, leaving the speaker out as it leaves the contexts out.
+DO $$
 DECLARE
-    actor bigint := nullif(current_setting('verbatim.actor_id', true), '')::bigint;
-    action_group bigint := nullif(current_setting('verbatim.group', true), '')::bigint;
-    undo_of bigint := nullif(current_setting('verbatim.undo_of', true), '')::bigint;
-    row_after jsonb := CASE WHEN TG_OP = 'DELETE' THEN NULL
-                            ELSE to_jsonb(NEW) - 'text' - 'context_before' - 'context_after'
-                                 - 'speaker_id' END;
-    row_before jsonb := CASE WHEN TG_OP = 'INSERT' THEN NULL
-                             ELSE to_jsonb(OLD) - 'text' - 'context_before' - 'context_after'
-                                  - 'speaker_id' END;
-    target_interview bigint := CASE WHEN TG_OP = 'DELETE' THEN OLD.interview_id ELSE NEW.interview_id END;
+    definition text := pg_get_functiondef('coding_coding_audit()'::regprocedure);
+    changed text := replace(definition, '- ''context_after''', '- ''context_after'' - ''speaker_id''');
 BEGIN
-    IF TG_OP = 'UPDATE' AND row_before - 'updated_at' = row_after - 'updated_at' THEN
-        RETURN NULL;  -- nothing but the timestamp (or what the transcript says around it) changed
+    IF changed = definition THEN
+        RAISE EXCEPTION 'coding_coding_audit() is not the function of migration coding 0016';
     END IF;
-    INSERT INTO coding_codingevent
-        (coding_id, project_id, interview_id, actor_id, action, before, after, at, "group", undo_of)
-    SELECT coalesce(NEW.id, OLD.id), i.project_id, i.id,
-           CASE WHEN TG_OP = 'INSERT' THEN coalesce(actor, NEW.coder_id) ELSE actor END,
-           CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'UPDATE' THEN 'update' ELSE 'delete' END,
-           row_before, row_after, now(), action_group, undo_of
-    FROM interviews_interview i WHERE i.id = target_interview;
-    RETURN NULL;
+    EXECUTE changed;
 END $$;
 
 -- The codings already there, the table's own triggers off: nothing else changes, and none of
@@ -114,7 +100,6 @@ CREATE TRIGGER turn_speakers_deleted AFTER DELETE ON interviews_turn
     FOR EACH STATEMENT EXECUTE FUNCTION turn_speakers_changed();
 """
 
-# The audit function of migration 0016, for going back.
 REVERSE_SQL = r"""
 DROP TRIGGER turn_speakers_deleted ON interviews_turn;
 DROP TRIGGER turn_speakers_updated ON interviews_turn;
@@ -125,28 +110,11 @@ DROP FUNCTION coding_speakers_refresh(bigint[]);
 DROP FUNCTION coding_speaker();
 DROP FUNCTION coding_speaker_at(bigint, integer);
 
-CREATE OR REPLACE FUNCTION coding_coding_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    actor bigint := nullif(current_setting('verbatim.actor_id', true), '')::bigint;
-    action_group bigint := nullif(current_setting('verbatim.group', true), '')::bigint;
-    undo_of bigint := nullif(current_setting('verbatim.undo_of', true), '')::bigint;
-    row_after jsonb := CASE WHEN TG_OP = 'DELETE' THEN NULL
-                            ELSE to_jsonb(NEW) - 'text' - 'context_before' - 'context_after' END;
-    row_before jsonb := CASE WHEN TG_OP = 'INSERT' THEN NULL
-                             ELSE to_jsonb(OLD) - 'text' - 'context_before' - 'context_after' END;
-    target_interview bigint := CASE WHEN TG_OP = 'DELETE' THEN OLD.interview_id ELSE NEW.interview_id END;
+-- The audit function as migration 0016 wrote it.
+DO $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND row_before - 'updated_at' = row_after - 'updated_at' THEN
-        RETURN NULL;  -- nothing but the timestamp (or what the text says around it) changed
-    END IF;
-    INSERT INTO coding_codingevent
-        (coding_id, project_id, interview_id, actor_id, action, before, after, at, "group", undo_of)
-    SELECT coalesce(NEW.id, OLD.id), i.project_id, i.id,
-           CASE WHEN TG_OP = 'INSERT' THEN coalesce(actor, NEW.coder_id) ELSE actor END,
-           CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'UPDATE' THEN 'update' ELSE 'delete' END,
-           row_before, row_after, now(), action_group, undo_of
-    FROM interviews_interview i WHERE i.id = target_interview;
-    RETURN NULL;
+    EXECUTE replace(pg_get_functiondef('coding_coding_audit()'::regprocedure),
+                    ' - ''speaker_id''', '');
 END $$;
 """
 
