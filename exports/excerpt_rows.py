@@ -51,12 +51,12 @@ CHOSEN = (
 # created). The speaker is the coding's own (a join on `Coding.speaker`: the correlated probe of
 # the turns it replaced was 15 % of a 10,000-row export). The last review comment and the memos
 # are correlated subqueries on indexes: PostgreSQL evaluates them only for the rows it returns.
-# The comment and the memos are
-# read only where a probe finds one, since most codings have neither: an aggregate with its sort
-# (the memos), or a limited backward scan (the comment), set up again for every row cost more than
-# the probe (the 6,921-row CSV at L: 142 ms to 127). The probe is a scalar subquery, not EXISTS,
-# which PostgreSQL may turn into a hash of every review event in the database, built on each
-# export (one code's CSV at L: 23 ms to 67; docs/benchmarks.md, eighteenth round).
+# The comment and the memos are read only where a probe finds one, since most codings have neither:
+# an aggregate with its sort (the memos), or a limited backward scan (the comment), set up again
+# for every row cost more than the probe (the 6,921-row CSV at L: 142 ms to 127). The probe is a
+# scalar subquery, not EXISTS, which PostgreSQL may turn into a hash of every review event in the
+# database, built on each export (one code's CSV at L: 23 ms to 67; docs/benchmarks.md, eighteenth
+# round).
 # `created` is the moment in the site's time zone, to the second and without zone (spreadsheets
 # have none).
 ROWS = f"""
