@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from coding.models import Code, Coding, Memo, ReviewEvent
+from coding.models import Code, Coding, DetachedCoding, Memo, ReviewEvent
 from excerpts import queries
 from excerpts.filters import Filters
 from exports import cells
@@ -214,11 +215,11 @@ def read(
         form(rows=ROWS.format(chosen=chosen, gate=f"WHERE ({small}) <= {few}")),
         [zone, *chosen_params, *small_params],
     )
-    detached = queries.detached(filters)
+    detached_codings = queries.detached(filters)
     attributes, values, detached, fetched = plain_sql.batch(
         plain_sql.select(Attribute, "t.project_id = %s", [project_id], order="t.position, t.name"),
-        _values_of(project_id, chosen, chosen_params, detached),
-        queries.statement_of(detached.values_list(*DETACHED)),
+        _values_of(project_id, chosen, chosen_params, detached_codings),
+        queries.statement_of(detached_codings.values_list(*DETACHED)),
         gated if rows else queries.count_query(filters, limit),
     )
     if not rows:
@@ -239,7 +240,9 @@ def read(
     )
 
 
-def _values_of(project_id: int, chosen: str, chosen_params, detached) -> tuple[str, list]:
+def _values_of(
+    project_id: int, chosen: str, chosen_params: tuple, detached: QuerySet[DetachedCoding]
+) -> tuple[str, list]:
     """ATTRIBUTES of the interviews the export has rows from, or detached codings in: not every
     interview of the project. At L one code's 878 codings lie in 800 of 2,000 interviews, and the
     cells of all 2,000 took longer than the rows (docs/benchmarks.md, nineteenth round)."""
