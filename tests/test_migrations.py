@@ -126,3 +126,44 @@ def test_codings_made_before_their_speaker_was_stored_get_it(django_user_model):
         assert audit_function().count("- 'context_after' - 'speaker_id'") == 2
     finally:
         migrate(latest())
+
+
+def check_function() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_functiondef('coding_coding_check()'::regprocedure)")
+        return cursor.fetchone()[0]
+
+
+def test_interviews_stored_before_their_text_pieces_get_them(django_user_model):
+    old = migrate([("coding", "0020_coding_speaker"), ("interviews", "0010_recordings")])
+    # Going back gave the check its read of the text itself again.
+    assert "interviews_textpiece" not in check_function()
+    assert "substr(text, window_start + 1" in check_function()
+    user = django_user_model.objects.create(username="rita")
+    project = old.get_model("interviews", "Project").objects.create(name="Avant")
+    text = "Martine : " + " ".join(f"«\u00a0mot{n}\u00a0» 🤝🏽\r\n" for n in range(300))
+    interview = old.get_model("interviews", "Interview").objects.create(
+        project=project, title="Entretien", text=text, checksum="x"
+    )
+    code = old.get_model("coding", "Code").objects.create(project=project, name="Mot")
+    before = old.get_model("coding", "Coding").objects.create(
+        interview=interview, code=code, coder_id=user.pk, start=990, end=1010
+    )
+
+    try:
+        new = migrate(latest())
+        assert "interviews_textpiece" in check_function()
+        rows = new.get_model("interviews", "TextPiece").objects.filter(interview_id=interview.pk)
+        assert "".join(rows.order_by("start").values_list("text", flat=True)) == text
+        assert rows.count() == len(text) // 1000 + 1
+        codings = new.get_model("coding", "Coding").objects
+        after = codings.create(
+            interview_id=interview.pk, code_id=code.pk, coder_id=user.pk, start=1995, end=2030
+        )
+        for coding in (codings.get(pk=before.pk), codings.get(pk=after.pk)):
+            assert coding.text == text[coding.start : coding.end]
+            assert (coding.context_before, coding.context_after) == contexts_of(
+                text, coding.start, coding.end
+            )
+    finally:
+        migrate(latest())
