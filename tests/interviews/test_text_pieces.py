@@ -46,7 +46,15 @@ def test_the_pieces_are_the_text_whatever_stores_it(project):
     by_model = make_interview(project, HARD, title="Modèle")
     several = Interview.objects.bulk_create(
         Interview(project=project, title=title, text=text, checksum=text_checksum(text))
-        for title, text in [("Court", "Martine : oui."), ("Vide", ""), ("Long", HARD * 2)]
+        for title, text in [
+            ("Court", "Martine : oui."),
+            ("Vide", ""),
+            ("Long", HARD * 2),
+            # Characters of 1 to 4 bytes, so that a piece's bytes end inside a character.
+            ("Euros", "€" * 2500),
+            ("Emoji", "👩" * 2100 + "."),
+            ("Ascii", "a" * 2001 + "é"),
+        ]
     )
     with connection.cursor() as cursor:
         cursor.execute(
