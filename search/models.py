@@ -8,11 +8,12 @@ from interviews.models import Interview
 class SearchSegment(models.Model):
     """One paragraph (line) of an interview, indexed for full-text search (search/index.py).
 
-    Written only by the triggers of migrations interviews 0004–0005 when an interview is stored (ORM,
-    COPY or raw SQL alike) or its language changes; transcripts never change, so neither do their
-    segments. [start, end) are code points of Interview.text, blank edges left out; `text` is
-    that paragraph and `vector` is `to_tsvector(config, verbatim_unaccent(text))` plus the lexeme
-    naming the project (`verbatim_project_lexeme`), which searches require.
+    Written only by the triggers of migrations interviews 0004–0005 and 0009 when an interview is
+    stored (ORM, COPY or raw SQL alike), its language changes or a correction changes its text
+    (its unchanged lines keep their vectors; only the changed ones are stemmed again). [start,
+    end) are code points of Interview.text, blank edges left out; `text` is that paragraph and
+    `vector` is `to_tsvector(config, verbatim_unaccent(text))` plus the lexeme naming the project
+    (`verbatim_project_lexeme`), which searches require.
     """
 
     interview = models.ForeignKey(
