@@ -44,29 +44,25 @@ BEGIN
     END LOOP;
 END $$;
 
-CREATE FUNCTION interviews_pieces_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- An interview's pieces, written when it is stored and again when a correction changes its text
+-- (the only change a text may have: interviews_text_immutable).
+CREATE FUNCTION interviews_pieces_write() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO interviews_textpiece (interview_id, start, text)
-    SELECT i.id, p.start, p.piece FROM new_interviews i CROSS JOIN LATERAL interviews_text_pieces(i.text) p;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION interviews_pieces_update() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM interviews_textpiece WHERE interview_id = NEW.id;
+    IF TG_OP = 'UPDATE' THEN
+        DELETE FROM interviews_textpiece WHERE interview_id = NEW.id;
+    END IF;
     INSERT INTO interviews_textpiece (interview_id, start, text)
     SELECT NEW.id, p.start, p.piece FROM interviews_text_pieces(NEW.text) p;
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER interviews_pieces_insert AFTER INSERT ON interviews_interview
-    REFERENCING NEW TABLE AS new_interviews
-    FOR EACH STATEMENT EXECUTE FUNCTION interviews_pieces_insert();
--- A correction's new text (the only change a text may have: interviews_text_immutable).
+    FOR EACH ROW EXECUTE FUNCTION interviews_pieces_write();
 CREATE TRIGGER interviews_pieces_update AFTER UPDATE OF text ON interviews_interview
     FOR EACH ROW WHEN (OLD.text IS DISTINCT FROM NEW.text)
-    EXECUTE FUNCTION interviews_pieces_update();
+    EXECUTE FUNCTION interviews_pieces_write();
 
+-- The interviews already there.
 INSERT INTO interviews_textpiece (interview_id, start, text)
 SELECT i.id, p.start, p.piece FROM interviews_interview i CROSS JOIN LATERAL interviews_text_pieces(i.text) p;
 """
@@ -74,8 +70,7 @@ SELECT i.id, p.start, p.piece FROM interviews_interview i CROSS JOIN LATERAL int
 REVERSE_SQL = r"""
 DROP TRIGGER interviews_pieces_update ON interviews_interview;
 DROP TRIGGER interviews_pieces_insert ON interviews_interview;
-DROP FUNCTION interviews_pieces_update();
-DROP FUNCTION interviews_pieces_insert();
+DROP FUNCTION interviews_pieces_write();
 DROP FUNCTION interviews_text_pieces(text);
 DROP FUNCTION interviews_piece_size();
 """

@@ -4,7 +4,7 @@ and contexts are cut from them (migration coding 0021), exactly where a selectio
 piece's edge as anywhere."""
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from coding.models import Coding
 from corrections import services
@@ -112,5 +112,5 @@ def test_deleting_an_interview_deletes_its_pieces(project):
 def test_a_coding_in_an_interview_without_pieces_is_refused_not_left_empty(project, rita):
     interview = make_interview(project, HARD, title="Sans morceaux")
     TextPiece.objects.filter(interview=interview).delete()
-    with pytest.raises(Exception, match="has no text pieces"):
+    with pytest.raises(DatabaseError, match="has no text pieces"):
         make_coding(interview, make_code(project), rita, 10, 20)
