@@ -3,8 +3,9 @@
 One round trip (`read`) brings the project's attributes and their values, the codings a
 correction detached, and, when they are at most CHUNK, the rows themselves (and so their number).
 A larger export streams its rows, which PostgreSQL sends with COPY (`Read.rows`). A CSV never
-reads its rows into Python: PostgreSQL writes its records (`Read.csv_records`). No transcript is
-read: each coding carries its context (migration coding 0016).
+reads its rows into Python: PostgreSQL writes its records (`Read.csv_records`), attribute
+cells included (`CSV_ATTRIBUTES`). No transcript is read: each coding carries its context
+(migration coding 0016).
 
 The rows' statement is written here rather than built by the ORM: the queryset it replaced
 (excerpts.queries.codings, then three annotations and a `values()` of joined fields) took 4 ms to
@@ -98,10 +99,10 @@ TEXT_COLUMNS = ", ".join(f"r.{name}" for name, kind in ROW_COLUMNS if kind == "t
 
 
 # The CSV's records (`Read.csv_records`): ROWS, each column as `cells.text` writes it, beside the
-# project's name (the first parameter), the attribute cells, the code paths and the translated
-# states that Python sends as JSON. ROWS is a fence (its ORDER BY keeps PostgreSQL from merging it
-# into this statement), so that a column written three times by `cells.text_sql` is still read
-# once, and its subqueries run once per row.
+# project's name (the first parameter), the attribute cells (CSV_ATTRIBUTES), and the code paths and
+# translated states that Python sends as JSON. ROWS is a fence (its ORDER BY keeps PostgreSQL from
+# merging it into this statement), so that a column written three times by `cells.text_sql` is
+# still read once, and its subqueries run once per row.
 def _text(column: str) -> str:
     return cells.text_sql(f"r.{column}")
 
@@ -115,9 +116,22 @@ SELECT %s, {_text("title")}, {_text("participant")}{{attributes}}, {_text("speak
   FROM ({{rows}}) r({ROW_NAMES})
   {{join}}"""
 
-# Each interview's attribute cells, for CSV_RECORDS: {interview id: [cell, …]} as JSON, looked up
-# once per row. Lateral, so that the rows keep their order (a join could reorder them).
-CSV_ATTRIBUTES = "CROSS JOIN LATERAL (SELECT %s::jsonb -> r.interview_id::text) a(cells)"
+# Each row's attribute cells, for CSV_RECORDS: {attribute id: cell} as JSON, made by PostgreSQL
+# of the row's interview's values as `cells.text` makes them of what `attribute_values_from`
+# reads: a number as `plain_number` writes it (`trim_scale`: 12.5000 → 12.5, 12.0000 → 12), a
+# date in ISO 8601 whatever the session's DateStyle, a text guarded. The parameters: the ids of
+# the number attributes, of the date ones, of all. Python made these cells before, of every value
+# it read, and sent them back as JSON: at L one code's 878 rows lie in 800 interviews, whose 2,955
+# values took a third of the export's time (docs/benchmarks.md, twenty-first round). Lateral, so
+# that the rows keep their order (a join could reorder them).
+CSV_ATTRIBUTES = f"""
+CROSS JOIN LATERAL (
+    SELECT jsonb_object_agg(v.attribute_id, CASE
+               WHEN v.attribute_id = ANY(%s::bigint[]) THEN trim_scale(v.number)::text
+               WHEN v.attribute_id = ANY(%s::bigint[]) THEN to_char(v.date, 'YYYY-MM-DD')
+               ELSE {cells.text_sql("v.text")} END)
+      FROM {AttributeValue._meta.db_table} v
+     WHERE v.interview_id = r.interview_id AND v.attribute_id = ANY(%s::bigint[])) a(cells)"""
 
 # ROWS for an Excel file: each row followed by whether its texts need `cells.xlsx_cell` (rarely),
 # which PostgreSQL tells while it writes the rows, rather than Python searching every row's texts
@@ -138,7 +152,9 @@ SELECT v.interview_id, v.attribute_id, a.type, v.text, v.number, v.date
 class Read:
     count: int  # codings that pass the filters: exact when the rows came, else to the limit + 1
     attributes: list[Attribute]
-    values: dict[int, dict[int, object]]  # {interview id: {attribute id: value}}
+    # {interview id: {attribute id: value}}: of the rows' interviews and the detached codings'; of
+    # the detached codings' alone for a CSV, whose records carry their cells (CSV_ATTRIBUTES)
+    values: dict[int, dict[int, object]]
     detached: list[tuple]  # `DETACHED` of each detached coding the filters would list
     fetched: list[tuple] | None  # the rows, when they were few enough to come with the rest
     statement: tuple[str, list]  # the rows' statement, to stream them otherwise
@@ -154,17 +170,15 @@ class Read:
     ) -> Iterator[bytes]:
         """The rows as CSV records (UTF-8, CRLF), as the csv module would write the excerpts table's
         lines (exports/writers.py), written by PostgreSQL: reading 10,000 rows into Python values
-        and quoting their 196,000 cells was two thirds of that export's time. What Python knows
-        already comes as JSON: the project's name, each interview's attribute cells in the table's
-        order, the code paths and the translated review states, each as `cells.text` makes it."""
+        and quoting their 196,000 cells was two thirds of that export's time. The attribute cells,
+        in `attribute_ids`' order, come from CSV_ATTRIBUTES. What Python knows already comes as
+        JSON: the project's name, the code paths and the translated review states, each as
+        `cells.text` makes it."""
         sql, params = self.statement
-        by_interview = {
-            str(interview_id): [cells.text(values.get(pk)) for pk in attribute_ids]
-            for interview_id, values in self.values.items()
-        }
+        kinds = {attribute.pk: attribute.type for attribute in self.attributes}
         records = CSV_RECORDS.format(
             rows=sql,
-            attributes="".join(f", a.cells ->> {n}" for n in range(len(attribute_ids))),
+            attributes="".join(f", a.cells ->> '{int(pk)}'" for pk in attribute_ids),
             join=CSV_ATTRIBUTES if attribute_ids else "",
         )
         params = [
@@ -172,8 +186,13 @@ class Read:
             json.dumps({str(pk): cells.text(path) for pk, path in paths.items()}),
             json.dumps({value: cells.text(label) for value, label in states.items()}),
             *params,
-            *([json.dumps(by_interview)] if attribute_ids else []),
         ]
+        if attribute_ids:
+            params += [
+                [pk for pk in attribute_ids if kinds.get(pk) == Attribute.Type.NUMBER],
+                [pk for pk in attribute_ids if kinds.get(pk) == Attribute.Type.DATE],
+                attribute_ids,
+            ]
         return _csv_streamed(records, params)
 
 
@@ -218,7 +237,7 @@ def read(
     detached_codings = queries.detached(filters)
     attributes, values, detached, fetched = plain_sql.batch(
         plain_sql.select(Attribute, "t.project_id = %s", [project_id], order="t.position, t.name"),
-        _values_of(project_id, chosen, chosen_params, detached_codings),
+        _values_of(project_id, chosen if rows else None, chosen_params, detached_codings),
         queries.statement_of(detached_codings.values_list(*DETACHED)),
         gated if rows else queries.count_query(filters, limit),
     )
@@ -241,12 +260,18 @@ def read(
 
 
 def _values_of(
-    project_id: int, chosen: str, chosen_params: tuple, detached: QuerySet[DetachedCoding]
+    project_id: int, chosen: str | None, chosen_params: tuple, detached: QuerySet[DetachedCoding]
 ) -> tuple[str, list]:
-    """ATTRIBUTES of the interviews the export has rows from, or detached codings in: not every
-    interview of the project. At L one code's 878 codings lie in 800 of 2,000 interviews, and the
-    cells of all 2,000 took longer than the rows (docs/benchmarks.md, nineteenth round)."""
+    """ATTRIBUTES of the interviews the export has rows from (`chosen`; None: a CSV, whose records
+    carry their cells), or detached codings in: not every interview of the project. At L one
+    code's 878 codings lie in 800 of 2,000 interviews, and the cells of all 2,000 took longer than
+    the rows (docs/benchmarks.md, nineteenth round)."""
     detached_in, detached_params = queries.statement_of(detached.values_list("interview_id"))
+    if chosen is None:
+        return (
+            f"{ATTRIBUTES} WHERE a.project_id = %s AND v.interview_id IN ({detached_in})",
+            [project_id, *detached_params],
+        )
     return (
         f"{ATTRIBUTES} WHERE a.project_id = %s"
         f" AND (v.interview_id IN (SELECT c.interview_id FROM ({chosen}) c)"

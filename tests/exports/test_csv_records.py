@@ -96,6 +96,51 @@ def test_postgresql_writes_the_records_csv_line_writes(project, rita, hostile, l
     assert "'@Relation › -« voisinage courtois »" in paths
 
 
+def test_attribute_cells_of_every_kind_are_written_alike(project, rita):
+    """PostgreSQL makes the attribute cells (exports/excerpt_rows.py `CSV_ATTRIBUTES`) as Python
+    makes them of the values it reads: numbers without trailing zeros (nor an exponent), dates in
+    ISO 8601 with four-digit years, texts guarded, an empty text an empty cell."""
+    kinds = [
+        ("text", Attribute.Type.TEXT, "text", ["", "=SUM(A1)", "\tTab", "« Abri », 2", "-"]),
+        ("choice", Attribute.Type.CHOICE, "text", ["Oui", "@moi", "", "Non", "+"]),
+        (
+            "number",
+            Attribute.Type.NUMBER,
+            "number",
+            [Decimal("12.0000"), Decimal("0.0001"), Decimal("1000"), None, Decimal("-0.5000")],
+        ),
+        (
+            "date",
+            Attribute.Type.DATE,
+            "date",
+            [datetime.date(999, 1, 2), datetime.date(2025, 12, 31), None, None, None],
+        ),
+    ]
+    attributes = [
+        Attribute.objects.create(project=project, name=name, type=kind, position=n)
+        for n, (name, kind, _column, _values) in enumerate(kinds)
+    ]
+    code = make_code(project)
+    for n in range(5):
+        interview = make_interview(project, f"Martine : Réponse {n}.", title=f"Entretien {n}")
+        make_coding(interview, code, rita, 0, 10)
+        for attribute, (_name, _kind, column, values) in zip(attributes, kinds, strict=True):
+            AttributeValue.objects.create(
+                interview=interview, attribute=attribute, **{column: values[n]}
+            )
+    by_postgresql, by_python = both(project, rita)
+    assert by_postgresql == by_python
+    rows = read_back(by_postgresql)
+    start = rows[0].index("text")
+    assert [row[start : start + 4] for row in rows[1:]] == [
+        ["", "Oui", "12", "0999-01-02"],
+        ["'=SUM(A1)", "'@moi", "0.0001", "2025-12-31"],
+        ["'\tTab", "", "1000", ""],
+        ["« Abri », 2", "Non", "", ""],
+        ["'-", "'+", "-0.5", ""],
+    ]
+
+
 def test_random_texts_are_written_alike(project, rita):
     """Texts made of every character the csv module treats specially, coded at random spans."""
     random_codings(project, rita, PIECES, seed=17, length=600, spans=150, longest=40)
