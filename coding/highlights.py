@@ -14,15 +14,17 @@ Content-Security-Policy refuses; static/coding/stripes.js draws one bar per codi
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from html import escape
+from typing import NamedTuple
 
 from cachetools import LRUCache
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """What a highlight needs of a coding."""
+class Span(NamedTuple):
+    """What a highlight needs of a coding. A tuple: the transcript makes one per coding the member
+    sees on every build, and keeps each paragraph's HTML keyed by its spans (`_kept_paragraph`),
+    which hashes and compares them; a frozen dataclass did both in Python, at four times the cost
+    (docs/benchmarks.md, twenty-first round)."""
 
     id: int
     code_id: int
