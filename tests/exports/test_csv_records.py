@@ -128,6 +128,9 @@ def test_attribute_cells_of_every_kind_are_written_alike(project, rita):
             AttributeValue.objects.create(
                 interview=interview, attribute=attribute, **{column: values[n]}
             )
+    # An interview with no value at all keeps its rows, with empty cells.
+    bare = make_interview(project, "Martine : Rien à dire.", title="Entretien 5")
+    make_coding(bare, code, rita, 0, 7)
     by_postgresql, by_python = both(project, rita)
     assert by_postgresql == by_python
     rows = read_back(by_postgresql)
@@ -138,6 +141,7 @@ def test_attribute_cells_of_every_kind_are_written_alike(project, rita):
         ["'\tTab", "", "1000", ""],
         ["« Abri », 2", "Non", "", ""],
         ["'-", "'+", "-0.5", ""],
+        ["", "", "", ""],
     ]
 
 
