@@ -166,20 +166,19 @@ class Read:
         return _streamed(*self.statement, self.types)
 
     def csv_records(
-        self, project: str, attribute_ids: list[int], paths: dict[int, str], states: dict[str, str]
+        self, project: str, paths: dict[int, str], states: dict[str, str]
     ) -> Iterator[bytes]:
         """The rows as CSV records (UTF-8, CRLF), as the csv module would write the excerpts table's
         lines (exports/writers.py), written by PostgreSQL: reading 10,000 rows into Python values
         and quoting their 196,000 cells was two thirds of that export's time. The attribute cells,
-        in `attribute_ids`' order, come from CSV_ATTRIBUTES. What Python knows already comes as
+        in the attributes' order, come from CSV_ATTRIBUTES. What Python knows already comes as
         JSON: the project's name, the code paths and the translated review states, each as
         `cells.text` makes it."""
         sql, params = self.statement
-        kinds = {attribute.pk: attribute.type for attribute in self.attributes}
         records = CSV_RECORDS.format(
             rows=sql,
-            attributes="".join(f", a.cells ->> '{int(pk)}'" for pk in attribute_ids),
-            join=CSV_ATTRIBUTES if attribute_ids else "",
+            attributes="".join(f", a.cells ->> '{int(a.pk)}'" for a in self.attributes),
+            join=CSV_ATTRIBUTES if self.attributes else "",
         )
         params = [
             cells.text(project),
@@ -187,11 +186,11 @@ class Read:
             json.dumps({value: cells.text(label) for value, label in states.items()}),
             *params,
         ]
-        if attribute_ids:
+        if self.attributes:
             params += [
-                [pk for pk in attribute_ids if kinds.get(pk) == Attribute.Type.NUMBER],
-                [pk for pk in attribute_ids if kinds.get(pk) == Attribute.Type.DATE],
-                attribute_ids,
+                [a.pk for a in self.attributes if a.type == Attribute.Type.NUMBER],
+                [a.pk for a in self.attributes if a.type == Attribute.Type.DATE],
+                [a.pk for a in self.attributes],
             ]
         return _csv_streamed(records, params)
 

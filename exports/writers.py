@@ -187,7 +187,7 @@ def excerpt_table(
             yield xlsx_cells(row) if xlsx else row
 
     if form == "csv":
-        records = read.csv_records(project.name, attribute_ids, filters.paths, states)
+        records = read.csv_records(project.name, filters.paths, states)
         encoded = (csv_line(row).encode() for row in detached())
         return Table(_("Excerpts"), header, _then(records, encoded), count=read.count, csv=True)
     return Table(_("Excerpts"), header, _then(coded(), detached()), count=read.count, clean=xlsx)

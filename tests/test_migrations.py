@@ -26,14 +26,21 @@ def latest():
     return executor.loader.graph.leaf_nodes()
 
 
+def stored_before(old, text: str, code_name: str):
+    """An interview of `text` in a new project, and a code of that project, as the historical
+    models `old` store them: (interview, code)."""
+    project = old.get_model("interviews", "Project").objects.create(name="Avant")
+    interview = old.get_model("interviews", "Interview").objects.create(
+        project=project, title="Entretien", text=text, checksum="x"
+    )
+    code = old.get_model("coding", "Code").objects.create(project=project, name=code_name)
+    return interview, code
+
+
 def test_an_existing_database_migrates_in_place_with_its_data(django_user_model):
     old = migrate(BEFORE)
     user = django_user_model.objects.create(username="rita")
-    project = old.get_model("interviews", "Project").objects.create(name="Avant")
-    interview = old.get_model("interviews", "Interview").objects.create(
-        project=project, title="Entretien", text="Le banc du parc, pis le café.", checksum="x"
-    )
-    code = old.get_model("coding", "Code").objects.create(project=project, name="Banc")
+    interview, code = stored_before(old, "Le banc du parc, pis le café.", "Banc")
     old.get_model("coding", "Coding").objects.create(
         interview=interview, code=code, coder_id=user.pk, start=3, end=7, status="approved"
     )
@@ -51,7 +58,7 @@ def test_an_existing_database_migrates_in_place_with_its_data(django_user_model)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT outcome FROM coding_apply(%s, %s, %s, %s, 7, 12)",
-                [user.pk, project.pk, interview.pk, code.pk],
+                [user.pk, interview.project_id, interview.pk, code.pk],
             )
             assert cursor.fetchone() == ("merged",)
         coding.refresh_from_db()
@@ -64,12 +71,8 @@ def test_an_existing_database_migrates_in_place_with_its_data(django_user_model)
 def test_codings_made_before_their_contexts_were_stored_get_them(django_user_model):
     old = migrate([("coding", "0015_pending_index")])
     user = django_user_model.objects.create(username="rita")
-    project = old.get_model("interviews", "Project").objects.create(name="Avant")
     text = "Martine : " + " ".join(f"«\u00a0mot{n}\u00a0» 🤝🏽" for n in range(80))
-    interview = old.get_model("interviews", "Interview").objects.create(
-        project=project, title="Entretien", text=text, checksum="x"
-    )
-    code = old.get_model("coding", "Code").objects.create(project=project, name="Mot")
+    interview, code = stored_before(old, text, "Mot")
     spans = [(0, 7), (400, 420), (len(text) - 5, len(text))]
     for start, end in spans:
         old.get_model("coding", "Coding").objects.create(
@@ -95,18 +98,14 @@ def test_codings_made_before_their_speaker_was_stored_get_it(django_user_model):
     old = migrate([("coding", "0019_latest_review_index")])
     assert "speaker_id" not in audit_function()  # going back restored migration 0016's
     user = django_user_model.objects.create(username="rita")
-    project = old.get_model("interviews", "Project").objects.create(name="Avant")
     text = "Intervieweuse : Et là ?\n\nMartine : Le banc du parc, pis le café."
-    interview = old.get_model("interviews", "Interview").objects.create(
-        project=project, title="Entretien", text=text, checksum="x"
-    )
+    interview, code = stored_before(old, text, "Banc")
     speaker = old.get_model("interviews", "Speaker").objects.create(
         interview=interview, label="Martine", name="Martine"
     )
     old.get_model("interviews", "Turn").objects.create(
         interview=interview, speaker=speaker, start=text.index("Le banc"), end=len(text)
     )
-    code = old.get_model("coding", "Code").objects.create(project=project, name="Banc")
     for words in ("Et là", "banc", "café"):
         start = text.index(words)
         old.get_model("coding", "Coding").objects.create(
@@ -140,12 +139,8 @@ def test_interviews_stored_before_their_text_pieces_get_them(django_user_model):
     assert "interviews_textpiece" not in check_function()
     assert "substr(text, window_start + 1" in check_function()
     user = django_user_model.objects.create(username="rita")
-    project = old.get_model("interviews", "Project").objects.create(name="Avant")
     text = "Martine : " + " ".join(f"«\u00a0mot{n}\u00a0» 🤝🏽\r\n" for n in range(300))
-    interview = old.get_model("interviews", "Interview").objects.create(
-        project=project, title="Entretien", text=text, checksum="x"
-    )
-    code = old.get_model("coding", "Code").objects.create(project=project, name="Mot")
+    interview, code = stored_before(old, text, "Mot")
     before = old.get_model("coding", "Coding").objects.create(
         interview=interview, code=code, coder_id=user.pk, start=990, end=1010
     )
