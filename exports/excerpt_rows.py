@@ -319,6 +319,12 @@ def _streamed(sql: str, params: list, types: tuple[str, ...] = ROW_TYPES) -> Ite
     took 450 ms rather than 530 (docs/benchmarks.md). COPY takes no parameters: Django's
     `compose_sql` binds them into its text as psycopg's client-side cursor does, each one quoted
     as a literal. psycopg reads each text row into `types`, as a cursor would.
+
+    Left halfway (a download cancelled, a writer failing), psycopg cancels the COPY. In
+    autocommit, as requests run, that ends the statement and the connection answers the next
+    one. Inside a transaction the cancel would abort it, if it comes before PostgreSQL has sent
+    the last row: a background job's export leaves its rows only on an error, which rolls the
+    transaction back anyway.
     """
     statement = connection.ops.compose_sql(f"COPY ({sql}) TO STDOUT", params)
     with connection.cursor() as cursor, cursor.copy(statement) as copy:

@@ -182,6 +182,7 @@ def test_the_records_stream_with_copy_and_count_before_any_is_written(project, r
     assert writers.excerpt_table(project, excerpts, form="csv").count == 30
 
 
+@pytest.mark.django_db(transaction=True)  # as requests run (test_exports.py says why)
 def test_a_csv_left_halfway_leaves_the_connection_usable(project, rita):
     interview = make_interview(project, TRANSCRIPT)
     code = make_code(project)

@@ -151,6 +151,7 @@ def test_random_texts_make_the_same_workbook(project, rita):
     assert len(checked) > 1
 
 
+@pytest.mark.django_db(transaction=True)  # as requests run (test_exports.py says why)
 def test_a_writer_failing_halfway_leaves_the_connection_usable(project, rita, monkeypatch):
     """The rows stream with COPY: a writer that fails after a few of them must not leave the COPY
     open, or the connection's next statement would wait for it."""
