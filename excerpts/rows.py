@@ -56,6 +56,7 @@ def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
     states = {value: _e(label) for value, label in Coding.Status.choices}
     said_by = _("said by %(name)s")
     dates: dict[date, str] = {}  # the day as the language writes it, once per day
+    zone = timezone.get_current_timezone()  # found once: a context-local lookup, a few µs
     rows = []
     for coding in excerpts:
         if coding.interview_id not in workspace:
@@ -66,7 +67,7 @@ def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
         after = (coding.context_after or "").split()
         far_before = " ".join(before[:-SHORT_CONTEXT_WORDS])
         far_after = " ".join(after[SHORT_CONTEXT_WORDS:])
-        local = timezone.localtime(coding.created_at)
+        local = coding.created_at.astimezone(zone)
         day = local.date()
         if day not in dates:
             dates[day] = _e(formats.date_format(day, "SHORT_DATE_FORMAT"))

@@ -30,7 +30,7 @@ from interviews import permissions
 from interviews.models import Membership
 from interviews.permissions import Action
 from review import workflow
-from review.cards import card_html
+from review.cards import Shared, card_html
 from review.queries import reviewed_codings
 from verbatim import people
 from verbatim.next_page import next_page
@@ -130,6 +130,7 @@ def _cards(membership: Membership, filters: Filters, codings) -> list[dict]:
 def _cards_html(request: HttpRequest, membership: Membership, cards, oob=False) -> SafeString:
     """The cards as HTML (review/cards.py), their forms signed with the request's CSRF token."""
     csrf = csrf_input(request)
+    shared = Shared.now()
     return mark_safe(  # noqa: S308 -- card_html escapes every value
         "".join(
             card_html(
@@ -138,6 +139,7 @@ def _cards_html(request: HttpRequest, membership: Membership, cards, oob=False) 
                 user_id=membership.user_id,
                 csrf=csrf,
                 oob=oob,
+                shared=shared,
             )
             for card in cards
         )

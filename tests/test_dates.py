@@ -37,6 +37,22 @@ def test_letters_escapes_and_braces_as_django_writes_them(format_string):
         )
 
 
+def test_a_formatter_finds_its_format_once_for_many_moments(monkeypatch):
+    """A page of moments finds its format once (review/cards.py `Shared`), not per moment."""
+    found = []
+    get_format = formats.get_format
+    monkeypatch.setattr(formats, "get_format", lambda *a, **k: found.append(a) or get_format(*a))
+    with translation.override("fr"):
+        write = dates.formatter("SHORT_DATETIME_FORMAT")
+        written = [write(moment) for moment in MOMENTS[:4]]
+    assert found == [("SHORT_DATETIME_FORMAT",)]
+    monkeypatch.undo()
+    with translation.override("fr"):
+        assert written == [
+            formats.date_format(moment, "SHORT_DATETIME_FORMAT") for moment in MOMENTS[:4]
+        ]
+
+
 def test_only_numeric_formats_are_compiled_the_others_left_to_django():
     assert (
         dates._pattern("d/m/Y H:i")

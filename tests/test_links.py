@@ -5,7 +5,7 @@ from django.template import engines
 from django.urls import reverse, set_script_prefix
 from django.utils import translation
 
-from verbatim.links import link
+from verbatim.links import link, pattern
 
 NAMES = [
     ("interviews:project-list", 0),
@@ -42,3 +42,14 @@ def test_the_template_tag_links_and_names_its_result():
     )
     workspace, queue = reverse("coding:workspace", args=[3, 44]), reverse("review:queue", args=[3])
     assert template.render({}) == f"{workspace} <{queue}>"
+
+
+def test_a_pattern_found_once_keeps_the_prefix_it_was_found_under():
+    """A page of cards finds its links' patterns once (review/cards.py `Shared`)."""
+    set_script_prefix("/verbatim/")
+    try:
+        workspace = pattern("coding:workspace", 2)
+        assert workspace.format(3, 44) == reverse("coding:workspace", args=[3, 44])
+    finally:
+        set_script_prefix("/")
+    assert workspace.format(3, 44) == "/verbatim" + reverse("coding:workspace", args=[3, 44])

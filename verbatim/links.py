@@ -21,8 +21,13 @@ STAND_IN = 987_654_321_000  # the first id's stand-in, the second's one more: no
 
 def link(name: str, *ids: int) -> str:
     """reverse(name, args=ids) for integer ids."""
-    pattern = _pattern(name, len(ids), get_script_prefix())
-    return pattern.format(*(int(pk) for pk in ids))
+    return pattern(name, len(ids)).format(*(int(pk) for pk in ids))
+
+
+def pattern(name: str, arity: int) -> str:
+    """The `str.format` pattern `link` fills, under the current URL prefix: for a page writing
+    many links of one name, found once (the prefix is a context-local lookup, a few µs)."""
+    return _pattern(name, arity, get_script_prefix())
 
 
 @lru_cache(maxsize=512)

@@ -1,5 +1,6 @@
 """The review screens: the queue and its decisions, bulk approval, "to revise", a coding's history."""
 
+import datetime
 import re
 
 import pytest
@@ -92,6 +93,23 @@ def test_a_card_escapes_what_members_typed_and_speaks_the_readers_language(
     assert "Codé par rita" in card and "1 mémo" in card
     assert card.count('name="csrfmiddlewaretoken"') == 2  # approve, send back
     assert 'aria-label="Sélectionner' in card
+
+
+def test_a_card_dates_its_coding_and_each_decision_in_the_sites_time_zone(
+    client, project, coding, sam
+):
+    """A card's moments, as the `date` filter wrote them: ISO 8601 and the language's short date
+    and time, in the site's time zone (Montreal), whatever the hour in UTC."""
+    coded = datetime.datetime(2026, 3, 1, 2, 30, tzinfo=datetime.UTC)  # 28 February, 21:30 (EST)
+    Coding.objects.filter(pk=coding.pk).update(created_at=coded)
+    event = ReviewEvent.objects.create(coding=coding, reviewer=sam, status="pending", comment="")
+    decided = datetime.datetime(2026, 7, 1, 3, 5, tzinfo=datetime.UTC)  # 30 June, 23:05 (EDT)
+    ReviewEvent.objects.filter(pk=event.pk).update(created_at=decided)
+    client.force_login(sam)
+    page = client.get(queue(project)).content.decode()  # French, the default
+    card = page[page.index(f'id="review-{coding.pk}"') :]
+    assert card.count('<time datetime="2026-02-28T21:30:00-05:00">28/02/2026 21:30</time>') == 2
+    assert '<time datetime="2026-06-30T23:05:00-04:00">30/06/2026 23:05</time>' in card
 
 
 def test_the_queue_for_htmx_is_the_results_fragment(client, project, coding, sam):
