@@ -14,7 +14,7 @@ from django.db.models import OuterRef, Subquery
 
 from coding.models import Code, Coding, CodingEvent, Memo, ReviewEvent, TextChange
 from interviews.models import Interview
-from verbatim.plain_sql import batch
+from verbatim.plain_sql import Prepared, batch
 
 INTERVIEW_LOCK = 7301  # first key of the advisory locks that order an interview's writers
 
@@ -83,22 +83,23 @@ def _removal() -> str:
     """One statement that deletes a coding with every row that points at it (its memos, review
     events and text changes: the models with a foreign key to Coding; a new one must join them,
     or the deferred foreign key check refuses the removal at commit) and returns what KEPT keeps,
-    as JSON with ISO dates to the microsecond. One round trip where Django's cascade took six."""
+    as JSON with ISO dates to the microsecond. One round trip where Django's cascade took six.
+    Every parameter is the coding's id (`_removal_params`)."""
     kept = [
         f"(SELECT coalesce(jsonb_agg(jsonb_build_object({_pairs(fields)}) ORDER BY id), '[]')"
         f" FROM {name})"
         for name, (_model, fields) in KEPT.items()
     ]
     ctes = [
-        f"{name} AS (DELETE FROM {model._meta.db_table} WHERE coding_id = %(id)s"
+        f"{name} AS (DELETE FROM {model._meta.db_table} WHERE coding_id = %s"
         f" RETURNING {', '.join(fields)})"
         for name, (model, fields) in KEPT.items()
     ]
     # What it keeps is also left in a transaction-local setting, for KEEP (remove_alone).
     return (
         f"WITH {', '.join(ctes)},"
-        f" changes AS (DELETE FROM {TextChange._meta.db_table} WHERE coding_id = %(id)s),"
-        f" gone AS (DELETE FROM {Coding._meta.db_table} WHERE id = %(id)s),"
+        f" changes AS (DELETE FROM {TextChange._meta.db_table} WHERE coding_id = %s),"
+        f" gone AS (DELETE FROM {Coding._meta.db_table} WHERE id = %s),"
         f" kept (memos, reviews) AS (SELECT {', '.join(kept)})"
         " SELECT memos, reviews,"
         " set_config('verbatim.kept', jsonb_build_array(memos, reviews)::text, true) FROM kept"
@@ -113,22 +114,30 @@ def remove(coding: Coding) -> int:
     """Delete a coding inside recorded_as(). Its memos and review history go with it, kept on its
     audit event so that undo_last brings them back too. The number of memos removed."""
     with connection.cursor() as cursor:
-        cursor.execute(REMOVAL, {"id": coding.pk})
+        cursor.execute(REMOVAL, _removal_params(coding.pk))
         memos = json.loads(cursor.fetchone()[0])
         cursor.execute(KEEP, [coding.pk])
     return len(memos)
 
 
-REMOVAL = _removal()
+# Prepared, as KEEP: planning the two again on every removal cost 0.25 ms of its 0.67
+# (docs/benchmarks.md, issue 21).
+REMOVAL = Prepared(_removal())
+
+
+def _removal_params(coding_id: int) -> list[int]:
+    return [coding_id] * REMOVAL.count("%s")
+
+
 # The removal's audit event (the trigger wrote it as the removal ended) keeps what the removal
 # left in 'verbatim.kept', when there is anything.
-KEEP = f"""
+KEEP = Prepared(f"""
     UPDATE {CodingEvent._meta.db_table} e SET memos = kept.value -> 0, reviews = kept.value -> 1
       FROM (SELECT current_setting('verbatim.kept')::jsonb AS value) kept
      WHERE e.id = (SELECT max(id) FROM {CodingEvent._meta.db_table}
                     WHERE coding_id = %s AND action = '{CodingEvent.Action.DELETE}')
        AND kept.value <> '[[], []]'::jsonb
-    RETURNING e.id"""
+    RETURNING e.id""")
 
 
 def remove_alone(coding: Coding, user, then=()) -> tuple[int | None, int, list]:
@@ -138,7 +147,7 @@ def remove_alone(coding: Coding, user, then=()) -> tuple[int | None, int, list]:
     group, the number of memos removed, and the rows of each statement of `then`."""
     settings, removed, _, *then_rows = batch(
         _settings(user, coding.interview_id, None, None, True),
-        (REMOVAL.replace("%(id)s", "%s"), [coding.pk] * REMOVAL.count("%(id)s")),
+        (REMOVAL, _removal_params(coding.pk)),
         (KEEP, [coding.pk]),
         *then,
     )

@@ -244,24 +244,31 @@ def _refused(request, interview, seen, form) -> HttpResponse:
     return _respond(request, interview, seen, outcome)
 
 
-def _coding_for(interview, coding_id: int, membership, seen: visibility.Visibility) -> Coding:
-    # With its code: the messages name it. One the member may not see does not exist for them.
-    # Plain SQL: an action's hot path (as coding/workspace.py's).
-    visible, params = seen.sql("k")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {plain_sql.columns(Coding, 'k')}, {plain_sql.columns(Code, 'c')}"
-            " FROM coding_coding k JOIN coding_code c ON c.id = k.code_id"
-            f" WHERE k.id = %s AND k.interview_id = %s AND {visible}",
-            [coding_id, interview.pk, *params],
-        )
-        row = cursor.fetchone()
-    if row is None:
+# The coding an action is about, with its code (the messages name it). Plain SQL: an action's hot
+# path (as coding/workspace.py's), read in the round trip that checks the membership.
+CODING = plain_sql.Prepared(
+    f"SELECT {plain_sql.columns(Coding, 'k')}, {plain_sql.columns(Code, 'c')}"
+    " FROM coding_coding k JOIN coding_code c ON c.id = k.code_id"
+    " WHERE k.id = %s AND k.interview_id = %s"
+)
+
+
+def _with_coding(request, project_id: int, interview_id: int, coding_id: int):
+    """visibility.interview_for for an action on one coding, and that coding, in one round trip.
+    A coding the member may not see does not exist for them (404); one they may not change, 403."""
+    membership, interview, seen, (rows,) = visibility.interview_with(
+        request.user,
+        project_id,
+        interview_id,
+        Action.CODE,
+        also=[(CODING, [coding_id, interview_id])],
+    )
+    coding, code = plain_sql.instances(rows[0], Coding, Code) if rows else (None, None)
+    if coding is None or not seen.shows(coding.interview_id, coding.coder_id):
         raise Http404
-    coding, coding.code = plain_sql.instances(row, Coding, Code)
-    coding.interview = interview
+    coding.code, coding.interview = code, interview
     permissions.require_coding_change(membership, coding)
-    return coding
+    return membership, interview, seen, coding
 
 
 def _cues(interview) -> list[recordings.Cue] | None:
@@ -422,10 +429,7 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
 def update_coding(
     request: HttpRequest, project_id: int, interview_id: int, coding_id: int
 ) -> HttpResponse:
-    membership, interview, seen = visibility.interview_for(
-        request.user, project_id, interview_id, Action.CODE
-    )
-    coding = _coding_for(interview, coding_id, membership, seen)
+    membership, interview, seen, coding = _with_coding(request, project_id, interview_id, coding_id)
     form = UpdateCodingForm(request.POST, interview=interview)
     if not form.is_valid():
         return _refused(request, interview, seen, form)
@@ -454,10 +458,7 @@ def update_coding(
 def remove_coding(
     request: HttpRequest, project_id: int, interview_id: int, coding_id: int
 ) -> HttpResponse:
-    membership, interview, seen = visibility.interview_for(
-        request.user, project_id, interview_id, Action.CODE
-    )
-    coding = _coding_for(interview, coding_id, membership, seen)
+    membership, interview, seen, coding = _with_coding(request, project_id, interview_id, coding_id)
     then, expected = _redraw_reads(
         request, interview, seen, coding.start, coding.end, coding.code_id
     )

@@ -82,14 +82,25 @@ def interview_for(
     """permissions.interview_for, and visible_codings of its membership, in one round trip: every
     page and action of the coding workspace starts here. The blind rounds are read alongside
     whatever the role (a supervisor's are not used): asking for them costs less than a second trip."""
+    membership, interview, seen, _ = interview_with(user, project_id, interview_id, action)
+    return membership, interview, seen
+
+
+def interview_with(
+    user, project_id: int, interview_id: int, action: Action, also: list[tuple[str, list]] = ()
+) -> tuple[Membership, Interview, Visibility, list]:
+    """interview_for, with the statements `also` in the same round trip (as project_for's): their
+    rows come fourth, and nothing of them leaves when the answer is 404 or 403."""
     if not user.is_authenticated:
         raise Http404
-    found, blind = plain_sql.batch(
+    found, blind, *rows = plain_sql.batch(
         permissions.interview_query(user, project_id, interview_id),
         (BLIND, [project_id, user.pk]),
+        *also,
     )
     membership, interview = permissions.interview_from(user, found[0] if found else None, action)
-    return membership, interview, visible_codings(membership, frozenset(row[0] for row in blind))
+    seen = visible_codings(membership, frozenset(row[0] for row in blind))
+    return membership, interview, seen, rows
 
 
 def project_for(
