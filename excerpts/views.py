@@ -28,6 +28,7 @@ from excerpts.rows import rows_html
 from interviews import permissions, recordings
 from interviews.models import Interview, Speaker
 from verbatim.links import link
+from verbatim.options import option_list
 
 PER_PAGE = 50
 # Beyond this many matching excerpts the page says "more than 10,000" rather than counting them all:
@@ -127,6 +128,10 @@ def _add_playback(excerpts: list[queries.Excerpt], filters: Filters) -> None:
 def _filter_choices(filters: Filters, choices: queries.FormChoices) -> dict:
     """The options of the filter form (full page only: htmx requests swap the results alone)."""
     conditions = [(c.attribute.pk, c.raw) for c in filters.attributes] + [("", "")]
+    # Each condition's attribute menu and the values' datalist, written as verbatim.options
+    # writes a select: a template loop cost a tenth of the page's frame (docs/benchmarks.md).
+    names = [(a.pk, a.name) for a in choices.attributes]
+    known = ((value, a.name) for a in choices.attributes for value in a.known_values)
     return {
         "code_checks": _code_checks(filters),
         "coder_checks": _checks(
@@ -136,7 +141,8 @@ def _filter_choices(filters: Filters, choices: queries.FormChoices) -> dict:
         ),
         **interview_list.context(filters, choices.interview_count),
         "attributes": choices.attributes,
-        "attribute_rows": conditions,
+        "attribute_rows": [(option_list(names, {pk}), raw) for pk, raw in conditions],
+        "attribute_values": option_list(known, ()),
         "speaker_roles": [(role, Speaker.Role(role).label) for role in ROLE_CHOICES],
         "named_speaker": "" if filters.speaker in ROLE_CHOICES else filters.speaker,
         "statuses": Coding.Status.choices,
