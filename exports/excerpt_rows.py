@@ -20,10 +20,9 @@ from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from coding.models import Code, Coding, DetachedCoding, Memo, ReviewEvent
+from coding.models import Code, Coding, Memo, ReviewEvent
 from excerpts import queries
 from excerpts.filters import Filters
 from exports import cells
@@ -227,18 +226,16 @@ def read(
     # The rows come along only when there are few: the gate, counted once before any row is read,
     # stops the statement otherwise. Their number is then the count: the filters run twice (gate,
     # rows), and a count of its own runs only when no row came (none passes, or too many).
-    few = CHUNK if limit is None else min(CHUNK, limit)
-    small, small_params = queries.count_query(filters, few)
-    gated = (
-        form(rows=ROWS.format(chosen=chosen, gate=f"WHERE ({small}) <= {few}")),
-        [zone, *chosen_params, *small_params],
-    )
-    detached_codings = queries.detached(filters)
+    # Each statement compiled once (the ORM takes about 0.2 ms a statement): the detached
+    # codings' interviews are read from their own statement.
+    detached_codings = queries.statement_of(queries.detached(filters).values_list(*DETACHED))
     attributes, values, detached, fetched = plain_sql.batch(
         plain_sql.select(Attribute, "t.project_id = %s", [project_id], order="t.position, t.name"),
         _values_of(project_id, chosen if rows else None, chosen_params, detached_codings),
-        queries.statement_of(detached_codings.values_list(*DETACHED)),
-        gated if rows else queries.count_query(filters, limit),
+        detached_codings,
+        _gated(filters, limit, zone, form, chosen, chosen_params)
+        if rows
+        else queries.count_query(filters, limit),
     )
     if not rows:
         ((count,),) = fetched
@@ -258,14 +255,28 @@ def read(
     )
 
 
+def _gated(filters: Filters, limit, zone: str, form, chosen: str, chosen_params) -> tuple:
+    """The rows, gated: the statement stops before any row when more than CHUNK (or `limit`)
+    codings pass the filters."""
+    few = CHUNK if limit is None else min(CHUNK, limit)
+    small, small_params = queries.count_query(filters, few)
+    return (
+        form(rows=ROWS.format(chosen=chosen, gate=f"WHERE ({small}) <= {few}")),
+        [zone, *chosen_params, *small_params],
+    )
+
+
 def _values_of(
-    project_id: int, chosen: str | None, chosen_params: tuple, detached: QuerySet[DetachedCoding]
+    project_id: int, chosen: str | None, chosen_params: tuple, detached: tuple[str, tuple]
 ) -> tuple[str, list]:
     """ATTRIBUTES of the interviews the export has rows from (`chosen`; None: a CSV, whose records
-    carry their cells), or detached codings in: not every interview of the project. At L one
-    code's 878 codings lie in 800 of 2,000 interviews, and the cells of all 2,000 took longer than
-    the rows (docs/benchmarks.md, nineteenth round)."""
-    detached_in, detached_params = queries.statement_of(detached.values_list("interview_id"))
+    carry their cells), or detached codings in (`detached`: their statement, its first column
+    their interview): not every interview of the project. At L one code's 878 codings lie in
+    800 of 2,000 interviews, and the cells of all 2,000 took longer than the rows
+    (docs/benchmarks.md, nineteenth round)."""
+    detached_sql, detached_params = detached
+    # Named here: the statement of none (queries.statement_of) has a column of another name.
+    detached_in = f"SELECT d.interview_id FROM ({detached_sql}) d(interview_id)"
     if chosen is None:
         return (
             f"{ATTRIBUTES} WHERE a.project_id = %s AND v.interview_id IN ({detached_in})",

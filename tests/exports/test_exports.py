@@ -269,6 +269,9 @@ def test_the_export_honours_the_excerpt_filters(client, project, rita, study):
     ]
     rows = csv_rows(export(client, project, "format=csv&status=approved"))
     assert [row[HEADER.index("Text")] for row in rows[1:]] == ["Je m'assois pas loin"]
+    # A review state lists no detached coding: the Excel file's reads of them stand empty.
+    rows = xlsx_rows(export(client, project, "format=xlsx&status=approved"))
+    assert [row[HEADER.index("Text")] for row in rows[1:]] == ["Je m'assois pas loin"]
     relation = study["codes"][0]
     rows = csv_rows(export(client, project, f"format=csv&code={relation.pk}&subcodes=1"))
     assert len(rows) == 3
