@@ -16,6 +16,7 @@ orders them, and joins each one's speaker as the excerpts page does (`queries.sp
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
@@ -191,7 +192,7 @@ class Read:
                 [a.pk for a in self.attributes if a.type == Attribute.Type.DATE],
                 [a.pk for a in self.attributes],
             ]
-        return _csv_streamed(records, params)
+        return _csv_streamed(records, params, large=self.count > CHUNK)
 
 
 # A detached coding: (interview id, title, participant, code id, code name, words, coder's first
@@ -343,12 +344,34 @@ def _streamed(sql: str, params: list, types: tuple[str, ...] = ROW_TYPES) -> Ite
         yield from copy.rows()
 
 
-def _csv_streamed(sql: str, params: list) -> Iterator[bytes]:
+def _csv_streamed(sql: str, params: list, *, large: bool = False) -> Iterator[bytes]:
     """The statement's rows as the CSV records PostgreSQL writes, one by one (libpq hands over one
     row at a time), each ending in CRLF as the csv module's do, where PostgreSQL ends them in LF.
     Its quoting is the csv module's minimal quoting, once empty texts are NULL (cells.text_sql):
-    tests/exports/test_csv_records.py holds them to the same bytes."""
+    tests/exports/test_csv_records.py holds them to the same bytes. `large`: more rows than
+    CHUNK, run without parallel workers (`_serial`)."""
     statement = connection.ops.compose_sql(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params)
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+    with connection.cursor() as cursor, _serial(cursor, large), cursor.copy(statement) as copy:
         for record in copy:
             yield bytes(record[:-1]) + b"\r\n"
+
+
+@contextmanager
+def _serial(cursor, large: bool):
+    """A large CSV's COPY without parallel workers. PostgreSQL plans them for a statement reading
+    a tenth of the codings (the project's 20 codes at M), but the leader alone formats and sends
+    a COPY's rows, and on two cores the workers take the CPU the web server and the leader need:
+    at M the 9,862-row CSV took 92 ms over HTTP against 108 (docs/benchmarks.md). An Excel
+    file's rows (_streamed) keep them: its writer, not the statement, sets its pace, and it was no
+    faster. Inside a transaction (a background job's) the setting is the transaction's; otherwise
+    the connection's, until the COPY ends."""
+    if not large:
+        yield
+        return
+    local = connection.in_atomic_block
+    cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '0', %s)", [local])
+    try:
+        yield
+    finally:
+        if not local:
+            cursor.execute("RESET max_parallel_workers_per_gather")

@@ -7,7 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -193,3 +193,52 @@ def test_a_csv_left_halfway_leaves_the_connection_usable(project, rita):
     assert next(records).startswith("Proximité,Entretien 1,".encode())
     records.close()
     assert Coding.objects.count() == 20
+
+
+# A large CSV's COPY runs without parallel workers (excerpt_rows._serial); the connection keeps its
+# own setting for whatever it runs next.
+WORKERS = "SELECT current_setting('max_parallel_workers_per_gather') FROM generate_series(1, 3)"
+
+
+def workers() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)  # in autocommit, as requests run
+def test_a_large_csv_is_copied_without_parallel_workers_and_the_connection_keeps_its_own():
+    before = workers()
+    assert before != "0"
+    assert list(excerpt_rows._csv_streamed(WORKERS, [], large=True)) == [b"0\r\n"] * 3
+    assert workers() == before
+    assert list(excerpt_rows._csv_streamed(WORKERS, [])) == [f"{before}\r\n".encode()] * 3
+    halfway = excerpt_rows._csv_streamed(WORKERS, [], large=True)
+    assert next(halfway) == b"0\r\n"
+    halfway.close()
+    assert workers() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_the_setting_is_the_transactions():
+    before = workers()
+    with transaction.atomic():
+        assert list(excerpt_rows._csv_streamed(WORKERS, [], large=True)) == [b"0\r\n"] * 3
+        assert workers() == "0"  # a job's export: the rest of its transaction
+    assert workers() == before
+
+
+def test_a_csv_of_more_rows_than_come_along_is_large(project, rita, monkeypatch):
+    interview = make_interview(project, TRANSCRIPT)
+    code = make_code(project)
+    for start in range(0, 30, 10):
+        make_coding(interview, code, rita, start, start + 5)
+    excerpts = read_filters(project, QueryDict(""), user=rita)
+    sizes = []
+    monkeypatch.setattr(
+        excerpt_rows, "_csv_streamed", lambda sql, params, large=False: sizes.append(large) or []
+    )
+    writers.excerpt_table(project, excerpts, form="csv")  # its records asked for, not read
+    monkeypatch.setattr(excerpt_rows, "CHUNK", 2)
+    writers.excerpt_table(project, excerpts, form="csv")
+    assert sizes == [False, True]
