@@ -211,6 +211,25 @@ class PendingCount(models.Model):
         return f"{self.pending} pending in interview {self.interview_id}"
 
 
+class CodeCount(models.Model):
+    """How many codings a code has in an interview. Kept by triggers on every write of a coding
+    (migration coding 0022), whatever the path, as PendingCount is: the codebook's counts redrawn
+    after each action and the excerpts of a code sum a code's rows here, rather than count a
+    code's every index entry (10,000 of them at L: 1.2 ms of an apply, docs/benchmarks.md)."""
+
+    code = models.ForeignKey(Code, on_delete=models.CASCADE, related_name="+", db_index=False)
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="+")
+    codings = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["code", "interview"], name="code_count_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.codings} of code {self.code_id} in interview {self.interview_id}"
+
+
 class ReviewEvent(models.Model):
     """A supervisor's decision on a coding, with its comment; the history of Coding.status."""
 

@@ -344,8 +344,22 @@ def counted_codes(
         return [CodeCount(*row) for row in cursor.fetchall()]
 
 
+# The counts for whoever may see every coding: sums of the codes' rows in coding.CodeCount (kept
+# by triggers), one per interview the code is in, rather than a code's every coding.
+KEPT_COUNTS = plain_sql.Prepared("""
+    SELECT code.id,
+           coalesce(sum(kept.codings) FILTER (WHERE kept.interview_id = %s), 0),
+           coalesce(sum(kept.codings), 0)
+      FROM coding_code code
+      LEFT JOIN coding_codecount kept ON kept.code_id = code.id
+     WHERE code.project_id = %s AND code.id = ANY(%s)
+     GROUP BY code.id""")
+
+
 def _count_query(project_id: int, interview_id: int, code_ids, *, seen) -> tuple[str, list]:
-    # Plain SQL on the hottest path: an index-only scan of (code, interview), no ORM compilation.
+    if seen.everything:
+        return KEPT_COUNTS, [interview_id, project_id, list(code_ids)]
+    # A blind coder's: their codings counted, an index-only scan of (code, interview).
     visible, params = seen.sql("coding")
     sql = f"""
         SELECT code.id,

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from coding.models import (
     Code,
+    CodeCount,
     Coding,
     ConsensusCoder,
     DetachedCoding,
@@ -80,7 +81,7 @@ def count_query(filters: Filters, limit: int | None) -> tuple[str, tuple]:
         return PENDING_COUNT, [None if limit is None else limit + 1, filters.project.pk]
     codes = _codes_only(filters)
     if codes is not None:
-        return CODES_COUNT, [codes, None if limit is None else limit + 1]
+        return CODES_COUNT, [None if limit is None else limit + 1, codes]
     # Without ORDER BY, a project implied by the codes or interviews needs no join.
     implied = bool(filters.code_ids or filters.interviews)
     conditions = _conditions(filters, state_project=not implied)
@@ -124,11 +125,11 @@ def _codes_only(filters: Filters) -> list[int] | None:
     return sorted(set().union(*groups))
 
 
-# The codings of some codes, counted: their project goes without saying (a code is a project's).
-# An index-only scan of (code, interview, start), whatever the codes: prepared.
+# The codings of some codes, counted: the sum of their rows in CodeCount (kept by triggers; a
+# code is a project's), at most the limit, as counting would stop there. least() ignores a NULL.
 CODES_COUNT = plain_sql.Prepared(f"""
-    SELECT count(*) FROM (SELECT 1 FROM {Coding._meta.db_table}
-                           WHERE code_id = ANY(%s::bigint[]) LIMIT %s::bigint) counted""")
+    SELECT least(coalesce(sum(codings), 0), %s::bigint)
+      FROM {CodeCount._meta.db_table} WHERE code_id = ANY(%s::bigint[])""")
 # A page of them in excerpt order (ORDER), the project stated as _base states it. Not prepared:
 # the best plan depends on how many codings the codes have (a generic one would walk the project's
 # interviews in title order for a code of ten codings too).

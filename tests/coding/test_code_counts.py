@@ -1,0 +1,128 @@
+"""Each code's count of codings per interview (coding.CodeCount), kept by triggers (migration
+coding 0022) through every way a coding is written, and the counts read from it: the codebook's
+after each action, and the excerpts of codes alone."""
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.http import QueryDict
+
+from coding import workspace
+from coding.models import Code, CodeCount, Coding
+from coding.visibility import EVERYTHING, visible_codings
+from excerpts import queries
+from excerpts.filters import read_filters
+from interviews.models import Interview, Membership
+from tests.factories import make_code, make_coding, make_interview
+
+pytestmark = pytest.mark.django_db
+
+
+def kept() -> dict[tuple[int, int], int]:
+    """The counts the triggers kept, (code, interview) pairs at zero left out."""
+    return {(r.code_id, r.interview_id): r.codings for r in CodeCount.objects.all() if r.codings}
+
+
+def counted() -> dict[tuple[int, int], int]:
+    """The same counted from the codings themselves."""
+    rows = Coding.objects.values("code_id", "interview_id").annotate(n=Count("id"))
+    return {(row["code_id"], row["interview_id"]): row["n"] for row in rows}
+
+
+def test_the_counts_follow_every_kind_of_write(project, interview, code, rita):
+    other = make_interview(project, interview.text + " Fin.", title="Entretien 2")
+    second = make_code(project, "Suggestion légitime")
+    codings = [make_coding(interview, code, rita, i * 3, i * 3 + 2) for i in range(6)]
+    codings += [make_coding(other, second, rita, i * 3, i * 3 + 2) for i in range(3)]
+    assert kept() == counted() == {(code.pk, interview.pk): 6, (second.pk, other.pk): 3}
+
+    # Another code, another interview, both at once; a bulk move; one deleted; plain SQL.
+    Coding.objects.filter(pk=codings[0].pk).update(code=second)
+    Coding.objects.filter(pk=codings[1].pk).update(interview=other)
+    Coding.objects.filter(pk=codings[2].pk).update(code=second, interview=other)
+    Coding.objects.filter(pk__in=[c.pk for c in codings[6:8]]).update(code=code)
+    codings[3].delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO coding_coding (interview_id, code_id, coder_id, start, "end", text,'
+            " status, created_at, updated_at)"
+            " VALUES (%s, %s, %s, 40, 44, '', 'pending', now(), now())",
+            [other.pk, code.pk, rita.pk],
+        )
+    # Saved again unchanged, and words changed: no count moves.
+    codings[4].save()
+    Coding.objects.filter(pk=codings[5].pk).update(end=codings[5].end + 1)
+    assert kept() == counted()
+    assert counted() == {
+        (code.pk, interview.pk): 2,
+        (second.pk, interview.pk): 1,
+        (code.pk, other.pk): 4,
+        (second.pk, other.pk): 2,
+    }
+
+
+def test_applying_merging_and_deleting_codes_and_interviews_keep_them(
+    project, interview, code, rita
+):
+    with connection.cursor() as cursor:  # what the workspace calls (coding/migrations 0010)
+        cursor.execute(
+            "SELECT * FROM coding_apply(%s, %s, %s, %s, 0, 14)",
+            [rita.pk, project.pk, interview.pk, code.pk],
+        )
+        cursor.execute(
+            "SELECT * FROM coding_apply(%s, %s, %s, %s, 10, 30)",  # merges with the first
+            [rita.pk, project.pk, interview.pk, code.pk],
+        )
+    assert kept() == counted() == {(code.pk, interview.pk): 1}
+    other_code = make_code(project, "Suggestion légitime")
+    make_coding(interview, other_code, rita, 40, 50)
+    assert kept() == counted() == {(code.pk, interview.pk): 1, (other_code.pk, interview.pk): 1}
+    Code.objects.filter(pk=other_code.pk).delete()
+    assert kept() == counted() == {(code.pk, interview.pk): 1}
+    assert not CodeCount.objects.filter(code_id=other_code.pk).exists()  # its rows went with it
+    Interview.objects.filter(pk=interview.pk).delete()
+    assert kept() == counted() == {}
+    assert not CodeCount.objects.exists()
+
+
+def test_the_codebook_counts_are_the_sums_and_a_blind_coder_counts_the_slow_way(
+    project, interview, code, rita, ada
+):
+    other = make_interview(project, interview.text + " Fin.", title="Entretien 2")
+    for start in (0, 10, 20):
+        make_coding(interview, code, rita, start, start + 5)
+    make_coding(other, code, ada, 0, 5)
+    unused = make_code(project, "Jamais")
+
+    def counts(seen):
+        sql, _ = workspace._count_query(project.pk, interview.pk, [code.pk, unused.pk], seen=seen)
+        found = workspace.counted_codes(project.pk, interview.pk, [code.pk, unused.pk], seen=seen)
+        return {c.pk: (c.interview_count, c.project_count) for c in found}, "codecount" in sql
+
+    assert counts(EVERYTHING) == ({code.pk: (3, 4), unused.pk: (0, 0)}, True)
+    make_coding(interview, code, ada, 30, 35)
+    round_ = project.coding_rounds.create(name="Aveugle", created_by=ada)
+    round_.coders.add(rita)
+    round_.interviews.add(interview)
+    blind = visible_codings(Membership.objects.get(user=rita, project=project))
+    # ada's coding in the round's interview is not rita's to see; her coding elsewhere is.
+    assert counts(blind) == ({code.pk: (3, 4), unused.pk: (0, 0)}, False)
+    assert counts(EVERYTHING) == ({code.pk: (4, 5), unused.pk: (0, 0)}, True)
+
+
+def test_the_excerpts_of_codes_alone_count_the_sums_up_to_the_limit(project, interview, code, rita):
+    child = make_code(project, "Enfant", parent=code)
+    for start in range(0, 60, 6):
+        make_coding(interview, code, rita, start, start + 3)
+    make_coding(interview, child, rita, 70, 75)
+
+    def count_of(query: str, limit: int | None = 10_000):
+        filters = read_filters(project, QueryDict(query))
+        sql, _ = queries.count_query(filters, limit)
+        return queries.count(filters, limit), "coding_codecount" in sql
+
+    assert count_of(f"code={code.pk}") == (10, True)
+    assert count_of(f"code={code.pk}&subcodes=1") == (11, True)
+    assert count_of(f"code={code.pk}", limit=3) == (4, True)  # at most limit + 1, as counting
+    assert count_of(f"code={code.pk}", limit=None) == (10, True)
+    assert count_of(f"code={code.pk}&coder={rita.pk}") == (10, False)
