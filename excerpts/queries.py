@@ -79,7 +79,7 @@ def count_query(filters: Filters, limit: int | None) -> tuple[str, tuple]:
     assert filters.is_valid(), "count() needs valid filters"
     if _pending_only(filters):
         return PENDING_COUNT, [None if limit is None else limit + 1, filters.project.pk]
-    codes = _codes_only(filters)
+    codes = codes_only(filters)
     if codes is not None:
         return CODES_COUNT, [None if limit is None else limit + 1, codes]
     # Without ORDER BY, a project implied by the codes or interviews needs no join.
@@ -111,7 +111,7 @@ def _pending_only(filters: Filters) -> bool:
     )
 
 
-def _codes_only(filters: Filters) -> list[int] | None:
+def codes_only(filters: Filters) -> list[int] | None:
     """The codes (with their subcodes if asked), when codes are all the filters ask, any of them,
     of someone who may see every coding: the codebook's link to a code's excerpts, the page most
     opened, and one code's export. Their statements are then written here (CODES_COUNT,
@@ -170,7 +170,7 @@ def page_ids_and_count(
 
 def _page_ids_query(filters: Filters, offset: int, limit: int, order) -> tuple[str, tuple]:
     assert filters.is_valid(), "page_ids() needs valid filters"
-    codes = _codes_only(filters) if order == ORDER else None
+    codes = codes_only(filters) if order == ORDER else None
     if codes is not None:
         return CODES_PAGE, [filters.project.pk, codes, limit, offset]
     codings = Coding.objects.filter(_conditions(filters)).order_by(*order)

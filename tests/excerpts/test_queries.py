@@ -1,15 +1,18 @@
-"""The statements excerpts.queries writes itself for filters on codes alone (CODES_PAGE,
-CODES_COUNT) pass the codings the ORM's would, in the same order, counted the same."""
+"""The statements written by hand for filters on codes alone (excerpts.queries CODES_PAGE and
+CODES_COUNT, exports.excerpt_rows CODES_CHOSEN and CODES_DETACHED) pass the codings the ORM's
+would, in the same order, counted the same."""
 
 import random
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from coding.models import CodingRound
+from coding.models import CodingEvent, CodingRound, DetachedCoding
 from excerpts import queries
 from excerpts.filters import read_filters
+from exports import excerpt_rows
 from interviews.models import Membership
 from tests.factories import (
     TRANSCRIPT,
@@ -53,7 +56,7 @@ def coded(project, rita, sam):
 def both(filters, offset=0, limit=200, count_limit=None, monkeypatch=None):
     """The page's ids and the count, written here, then as the ORM compiles them."""
     written = queries.page_ids(filters, offset, limit), queries.count(filters, count_limit)
-    monkeypatch.setattr(queries, "_codes_only", lambda filters: None)
+    monkeypatch.setattr(queries, "codes_only", lambda filters: None)
     compiled = queries.page_ids(filters, offset, limit), queries.count(filters, count_limit)
     monkeypatch.undo()
     return written, compiled
@@ -72,7 +75,7 @@ def both(filters, offset=0, limit=200, count_limit=None, monkeypatch=None):
 )
 def test_codes_alone_pass_what_the_orm_passes_in_its_order(coded, project, query, monkeypatch):
     ids = [code.pk for code in coded["codes"]]
-    filters = read_filters(project, dict(pair.split("=") for pair in query.format(*ids).split("&")))
+    filters = read_filters(project, QueryDict(query.format(*ids)))
     assert filters.is_valid(), filters.errors
     for offset, limit, count_limit in ((0, 200, None), (0, 7, 5), (10, 25, 40)):
         written, compiled = both(filters, offset, limit, count_limit, monkeypatch)
@@ -106,10 +109,57 @@ def test_a_blind_coder_never_takes_them(coded, project, rita, sam, monkeypatch):
     round_.interviews.set([coded["interviews"][0]])
     member = Membership.objects.get(project=project, user=rita)
     filters = read_filters(project, {"code": str(code.pk)}, member=member)
-    assert queries._codes_only(filters) is None
+    assert queries.codes_only(filters) is None
     everyone = read_filters(project, {"code": str(code.pk)})
     hidden = set(queries.page_ids(everyone, 0, 500)) - set(queries.page_ids(filters, 0, 500))
     assert hidden and all(
         coding.coder_id == sam.pk and coding.interview_id == coded["interviews"][0].pk
         for coding in code.codings.filter(pk__in=hidden)
     )
+
+
+def test_an_exports_codings_and_detached_codings_for_codes_alone_are_the_orms(
+    coded, project, rita, monkeypatch
+):
+    """exports.excerpt_rows writes CHOSEN and DETACHED itself for codes alone: the same rows."""
+    codes, interviews = coded["codes"], coded["interviews"]
+    for number, (interview, code) in enumerate(
+        [(interviews[1], codes[1]), (interviews[0], codes[1]), (interviews[2], codes[3])]
+    ):
+        event = CodingEvent.objects.create(
+            coding_id=10_000 + number,
+            project_id=project.pk,
+            interview_id=interview.pk,
+            actor=rita,
+            action="delete",
+        )
+        DetachedCoding.objects.create(
+            interview=interview,
+            coding_id=10_000 + number,
+            code=code,
+            coder=rita,
+            text=f"mots {number}",
+            start=5 * number,
+            end=5 * number + 4,
+            version=2,
+            event=event,
+        )
+
+    def rows(filters):
+        chosen, detached = excerpt_rows._chosen(filters), excerpt_rows._detached(filters)
+        with connection.cursor() as cursor:
+            cursor.execute(*chosen)
+            chosen_rows = sorted(cursor.fetchall())
+            cursor.execute(*detached)
+            return chosen_rows, cursor.fetchall()
+
+    for query in ("code={1}", "code={0}&subcodes=1", "code={1}&code={3}"):
+        ids = [code.pk for code in codes]
+        filters = read_filters(project, QueryDict(query.format(*ids)))
+        assert queries.codes_only(filters) is not None
+        written = rows(filters)
+        with monkeypatch.context() as patched:
+            patched.setattr(queries, "codes_only", lambda filters: None)
+            compiled = rows(filters)
+        assert written == compiled
+        assert written[0] and written[1], query  # codings and detached ones, to compare
