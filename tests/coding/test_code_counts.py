@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import Count
 from django.http import QueryDict
 
-from coding import workspace
+from coding import actions, workspace
 from coding.models import Code, CodeCount, Coding
 from coding.visibility import EVERYTHING, visible_codings
 from excerpts import queries
@@ -64,15 +64,9 @@ def test_the_counts_follow_every_kind_of_write(project, interview, code, rita):
 def test_applying_merging_and_deleting_codes_and_interviews_keep_them(
     project, interview, code, rita
 ):
-    with connection.cursor() as cursor:  # what the workspace calls (coding/migrations 0010)
-        cursor.execute(
-            "SELECT * FROM coding_apply(%s, %s, %s, %s, 0, 14)",
-            [rita.pk, project.pk, interview.pk, code.pk],
-        )
-        cursor.execute(
-            "SELECT * FROM coding_apply(%s, %s, %s, %s, 10, 30)",  # merges with the first
-            [rita.pk, project.pk, interview.pk, code.pk],
-        )
+    # The workspace's apply (coding_apply, coding/migrations 0010): the second merges with the first.
+    assert actions.apply(interview, code.pk, rita, 0, 14).outcome == "created"
+    assert actions.apply(interview, code.pk, rita, 10, 30).outcome == "merged"
     assert kept() == counted() == {(code.pk, interview.pk): 1}
     other_code = make_code(project, "Suggestion légitime")
     make_coding(interview, other_code, rita, 40, 50)
