@@ -279,27 +279,29 @@ def _values_of(
     # Named here: the statement of none (queries.statement_of) has a column of another name.
     detached_in = f"SELECT d.interview_id FROM ({detached_sql}) d(interview_id)"
     if chosen is None:
-        return (
-            f"{ATTRIBUTES} WHERE a.project_id = %s AND v.interview_id IN ({detached_in})",
-            [project_id, *detached_params],
+        sql = f"{ATTRIBUTES} WHERE a.project_id = %s AND v.interview_id IN ({detached_in})"
+        params = [project_id, *detached_params]
+    else:
+        sql = (
+            f"{ATTRIBUTES} WHERE a.project_id = %s"
+            f" AND (v.interview_id IN (SELECT c.interview_id FROM ({chosen}) c)"
+            f" OR v.interview_id IN ({detached_in}))"
         )
-    return (
-        f"{ATTRIBUTES} WHERE a.project_id = %s"
-        f" AND (v.interview_id IN (SELECT c.interview_id FROM ({chosen}) c)"
-        f" OR v.interview_id IN ({detached_in}))",
-        [project_id, *chosen_params, *detached_params],
-    )
+        params = [project_id, *chosen_params, *detached_params]
+    # Of codes alone, a few texts whatever the codes: prepared (the ORM's texts vary too much).
+    return (plain_sql.prepared(sql) if detached_sql is CODES_DETACHED else sql), params
 
 
 # CHOSEN and DETACHED for codes alone (excerpts.queries.codes_only: one code's export, the most
 # asked), written here rather than compiled by the ORM (0.8 ms of that export for the two);
-# tests/exports/test_exports.py holds them to the ORM's on the same filters.
+# tests/excerpts/test_queries.py holds them to the ORM's on the same filters. The codes name their
+# project (the filters took them from its codebook): the codings need no join. Their detached
+# codings, and the attribute values of their interviews, are prepared statements.
 CODES_CHOSEN = (
     f"SELECT {', '.join(f'k.{connection.ops.quote_name(column)}' for column in CHOSEN)}"
-    f" FROM {Coding._meta.db_table} k JOIN {Interview._meta.db_table} i ON i.id = k.interview_id"
-    " WHERE i.project_id = %s AND k.code_id = ANY(%s::bigint[])"
+    f" FROM {Coding._meta.db_table} k WHERE k.code_id = ANY(%s::bigint[])"
 )
-CODES_DETACHED = f"""
+CODES_DETACHED = plain_sql.Prepared(f"""
     SELECT d.interview_id, i.title, i.participant, d.code_id, k.name, d.text,
            u.first_name, u.last_name, u.username, d.version
       FROM {DetachedCoding._meta.db_table} d
@@ -307,7 +309,7 @@ CODES_DETACHED = f"""
       JOIN {Code._meta.db_table} k ON k.id = d.code_id
       JOIN auth_user u ON u.id = d.coder_id
      WHERE i.project_id = %s AND d.code_id = ANY(%s::bigint[])
-     ORDER BY i.title, d.interview_id, d.start, d.id"""
+     ORDER BY i.title, d.interview_id, d.start, d.id""")
 
 
 def _detached(filters: Filters) -> tuple[str, tuple]:
@@ -322,7 +324,7 @@ def _chosen(filters: Filters) -> tuple[str, tuple]:
     """The statement of CHOSEN for the codings `filters` passes: the excerpts' own conditions."""
     codes = queries.codes_only(filters)
     if codes is not None:
-        return CODES_CHOSEN, (filters.project.pk, codes)
+        return CODES_CHOSEN, (codes,)
     codings = queries.matching(filters)
     try:
         return codings.values_list(*CHOSEN).query.sql_with_params()
