@@ -10,7 +10,7 @@ from datetime import date
 from html import escape
 
 from django.template.loader import render_to_string
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from coding.models import Coding
 from excerpts.filters import Filters
 from excerpts.queries import Excerpt
+from verbatim import dates
 from verbatim.links import link
 
 SHORT_CONTEXT_WORDS = 10  # of the ~30 the filter cuts, shown before the row is expanded
@@ -59,7 +60,8 @@ def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
     # Translated once for the page (a gettext costs 3 µs; a lazy label is one each time it is read).
     states = {value: _e(label) for value, label in Coding.Status.choices}
     said_by = _("said by %(name)s")
-    dates: dict[date, str] = {}  # the day as the language writes it, once per day
+    days: dict[date, str] = {}  # the day as the language writes it, once per day
+    short_date = dates.formatter("SHORT_DATE_FORMAT")  # its format found once for the page
     zone = timezone.get_current_timezone()  # found once: a context-local lookup, a few µs
     rows = []
     for coding in excerpts:
@@ -80,8 +82,8 @@ def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
         far_after = " ".join(after[SHORT_CONTEXT_WORDS:])
         local = coding.created_at.astimezone(zone)
         day = local.date()
-        if day not in dates:
-            dates[day] = _e(formats.date_format(day, "SHORT_DATE_FORMAT"))
+        if day not in days:
+            days[day] = _e(short_date(day))
         rows.append(
             ROW.format(
                 code=coding.code_id,
@@ -99,7 +101,7 @@ def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
                 after=_context_after(after, far_after),
                 coder=coders[coding.coder_id],
                 iso=local.isoformat(),  # the date filter's "c"
-                date=dates[day],
+                date=days[day],
                 status=_e(coding.status),
                 state=states.get(coding.status, _e(coding.status)),
                 comment=_tag("q", ' class="review-comment"', coding.last_comment),

@@ -10,7 +10,14 @@ from coding import workspace
 from coding.models import CodingRound
 from coding.visibility import visible_codings
 from interviews.models import Membership
-from tests.factories import make_code, make_coding, make_interview, make_project, make_user
+from tests.factories import (
+    insert_coding_sql,
+    make_code,
+    make_coding,
+    make_interview,
+    make_project,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -208,7 +215,6 @@ def test_a_round_whose_coders_left_says_so(project, rita, remi, study, english):
 def test_codings_made_anyhow_count_the_same(project, rita, remi, study):
     """A coding from a script (the ORM), from coding_apply (the workspace's path) or from a bulk
     insert in SQL: stored codings are what the figures read."""
-    from django.db import connection
 
     from coding import actions
 
@@ -222,13 +228,7 @@ def test_codings_made_anyhow_count_the_same(project, rita, remi, study):
         return next(r for r in computed.codes if r.code == code)
 
     assert row().kappa.value == 1.0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'INSERT INTO coding_coding (interview_id, code_id, coder_id, start, "end", text,'
-            " status, created_at, updated_at) VALUES (%s, %s, %s, 100, 130, '', 'pending',"
-            " now(), now())",
-            [one.pk, code.pk, remi.pk],
-        )
+    insert_coding_sql(one, code, remi, 100, 130)
     assert row().kappa.value < 1.0
     assert row().pairs[0].table.only_b == 30
 

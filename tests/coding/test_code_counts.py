@@ -3,7 +3,6 @@ coding 0022) through every way a coding is written, and the counts read from it:
 after each action, and the excerpts of codes alone."""
 
 import pytest
-from django.db import connection
 from django.db.models import Count
 from django.http import QueryDict
 
@@ -13,7 +12,7 @@ from coding.visibility import EVERYTHING, visible_codings
 from excerpts import queries
 from excerpts.filters import read_filters
 from interviews.models import Interview, Membership
-from tests.factories import make_code, make_coding, make_interview
+from tests.factories import insert_coding_sql, make_code, make_coding, make_interview
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +41,7 @@ def test_the_counts_follow_every_kind_of_write(project, interview, code, rita):
     Coding.objects.filter(pk=codings[2].pk).update(code=second, interview=other)
     Coding.objects.filter(pk__in=[c.pk for c in codings[6:8]]).update(code=code)
     codings[3].delete()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'INSERT INTO coding_coding (interview_id, code_id, coder_id, start, "end", text,'
-            " status, created_at, updated_at)"
-            " VALUES (%s, %s, %s, 40, 44, '', 'pending', now(), now())",
-            [other.pk, code.pk, rita.pk],
-        )
+    insert_coding_sql(other, code, rita, 40, 44)
     # Saved again unchanged, and words changed: no count moves.
     codings[4].save()
     Coding.objects.filter(pk=codings[5].pk).update(end=codings[5].end + 1)

@@ -8,6 +8,7 @@ from coding.models import Coding, CodingEvent
 from tests.factories import (
     assert_contexts_follow_the_text,
     contexts_of,
+    insert_coding_sql,
     make_code,
     make_coding,
     make_interview,
@@ -54,15 +55,7 @@ def test_a_window_without_a_space_keeps_what_it_holds(project, rita):
 
 def test_a_coding_written_in_plain_sql_gets_its_contexts_too(project, interview, code, rita):
     start = interview.text.index("banc")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'INSERT INTO coding_coding (interview_id, code_id, coder_id, start, "end", text,'
-            " status, created_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, %s, '', 'pending', now(), now()) RETURNING id",
-            [interview.pk, code.pk, rita.pk, start, start + 4],
-        )
-        (pk,) = cursor.fetchone()
-    coding = Coding.objects.get(pk=pk)
+    coding = Coding.objects.get(pk=insert_coding_sql(interview, code, rita, start, start + 4))
     assert coding.context_before.endswith("sur le même ")
     assert (coding.context_before, coding.context_after) == contexts_of(
         interview.text, start, start + 4

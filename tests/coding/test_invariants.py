@@ -1,23 +1,20 @@
 """What PostgreSQL itself guarantees about codes and codings, whatever code writes to it."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from coding.audit import recorded_as
 from coding.models import Code, Coding, CodingEvent, Memo
-from tests.factories import make_code, make_coding, make_interview, make_project, make_user
+from tests.factories import (
+    insert_coding_sql,
+    make_code,
+    make_coding,
+    make_interview,
+    make_project,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def insert_coding_sql(interview, code, coder, start, end):
-    """Bypass Django entirely: the database alone must refuse bad rows."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'INSERT INTO coding_coding (interview_id, code_id, coder_id, start, "end", text, status,'
-            " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, '', 'pending', now(), now())",
-            [interview.pk, code.pk, coder.pk, start, end],
-        )
 
 
 @pytest.mark.parametrize("start,end", [(-1, 4), (4, 4), (10, 2)])

@@ -14,7 +14,7 @@ from excerpts import queries
 from excerpts.filters import read_filters
 from interviews.models import Interview, Membership
 from review import workflow
-from tests.factories import make_code, make_coding, make_interview
+from tests.factories import insert_coding_sql, make_code, make_coding, make_interview
 
 pytestmark = pytest.mark.django_db
 
@@ -51,13 +51,7 @@ def test_the_counts_follow_every_kind_of_write(project, interview, code, rita, s
     Coding.objects.filter(pk__in=[codings[2].pk, codings[3].pk]).update(status=Status.APPROVED)
     Coding.objects.filter(pk=codings[6].pk).update(interview=interview)
     codings[4].delete()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'INSERT INTO coding_coding (interview_id, code_id, coder_id, start, "end", text,'
-            " status, created_at, updated_at)"
-            " VALUES (%s, %s, %s, 40, 44, '', 'pending', now(), now())",
-            [other.pk, code.pk, rita.pk],
-        )
+    insert_coding_sql(other, code, rita, 40, 44)
     # An approved coding saved again unchanged, and one whose state goes back and forth.
     codings[0].save()
     Coding.objects.filter(pk=codings[5].pk).update(status=Status.NEEDS_CHANGE)
