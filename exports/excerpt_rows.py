@@ -116,22 +116,35 @@ SELECT %s, {_text("title")}, {_text("participant")}{{attributes}}, {_text("speak
   FROM ({{rows}}) r({ROW_NAMES})
   {{join}}"""
 
-# Each row's attribute cells, for CSV_RECORDS: {attribute id: cell} as JSON, made by PostgreSQL
-# of the row's interview's values as `cells.text` makes them of what `attribute_values_from`
-# reads: a number as `plain_number` writes it (`trim_scale`: 12.5000 → 12.5, 12.0000 → 12), a
-# date in ISO 8601 whatever the session's DateStyle, a text guarded. The parameters: the ids of
-# the number attributes, of the date ones, of all. Python made these cells before, of every value
-# it read, and sent them back as JSON: at L one code's 878 rows lie in 800 interviews, whose 2,955
-# values took a third of the export's time (docs/benchmarks.md, twenty-first round). Lateral, so
-# that the rows keep their order (a join could reorder them).
+# Each row's attribute cells, for CSV_RECORDS: one column per attribute (`_attribute_cells`), made
+# by PostgreSQL of the row's interview's values as `cells.text` makes them of what
+# `attribute_values_from` reads: a number as `plain_number` writes it (`trim_scale`: 12.5000 → 12.5,
+# 12.0000 → 12), a date in ISO 8601 whatever the session's DateStyle, a text guarded. Python made
+# these cells before, of every value it read, and sent them back as JSON: at L one code's 878 rows
+# lie in 800 interviews, whose 2,955 values took a third of the export's time (docs/benchmarks.md,
+# twenty-first round). Each column is its attribute's one value (an interview has at most one per
+# attribute), picked by a FILTER: a JSON object of the cells, built and read again for every row,
+# took 4.6 ms of that export's 12.3 in PostgreSQL, the columns 3.0 (twenty-fourth round). Lateral,
+# so that the rows keep their order (a join could reorder them).
 CSV_ATTRIBUTES = f"""
 CROSS JOIN LATERAL (
-    SELECT jsonb_object_agg(v.attribute_id, CASE
-               WHEN v.attribute_id = ANY(%s::bigint[]) THEN trim_scale(v.number)::text
-               WHEN v.attribute_id = ANY(%s::bigint[]) THEN to_char(v.date, 'YYYY-MM-DD')
-               ELSE {cells.text_sql("v.text")} END)
+    SELECT {{cells}}
       FROM {AttributeValue._meta.db_table} v
-     WHERE v.interview_id = r.interview_id AND v.attribute_id = ANY(%s::bigint[])) a(cells)"""
+     WHERE v.interview_id = r.interview_id AND v.attribute_id = ANY(%s::bigint[])) a"""
+ATTRIBUTE_CELLS = {
+    Attribute.Type.NUMBER: "trim_scale(v.number)::text",
+    Attribute.Type.DATE: "to_char(v.date, 'YYYY-MM-DD')",
+}
+
+
+def _attribute_cells(attributes: list[Attribute]) -> str:
+    """CSV_ATTRIBUTES' columns, a.c0, a.c1…: each attribute's cell, in the attributes' order."""
+    return ", ".join(
+        f"max({ATTRIBUTE_CELLS.get(a.type) or cells.text_sql('v.text')})"
+        f" FILTER (WHERE v.attribute_id = {int(a.pk)}) c{position}"
+        for position, a in enumerate(attributes)
+    )
+
 
 # ROWS for an Excel file: each row followed by whether its texts need `cells.xlsx_cell` (rarely),
 # which PostgreSQL tells while it writes the rows, rather than Python searching every row's texts
@@ -177,8 +190,10 @@ class Read:
         sql, params = self.statement
         records = CSV_RECORDS.format(
             rows=sql,
-            attributes="".join(f", a.cells ->> '{int(a.pk)}'" for a in self.attributes),
-            join=CSV_ATTRIBUTES if self.attributes else "",
+            attributes="".join(f", a.c{position}" for position in range(len(self.attributes))),
+            join=CSV_ATTRIBUTES.format(cells=_attribute_cells(self.attributes))
+            if self.attributes
+            else "",
         )
         params = [
             cells.text(project),
@@ -187,11 +202,7 @@ class Read:
             *params,
         ]
         if self.attributes:
-            params += [
-                [a.pk for a in self.attributes if a.type == Attribute.Type.NUMBER],
-                [a.pk for a in self.attributes if a.type == Attribute.Type.DATE],
-                [a.pk for a in self.attributes],
-            ]
+            params.append([a.pk for a in self.attributes])
         return _csv_streamed(records, params, large=self.count > CHUNK)
 
 
