@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 
+from coding import counts
 from coding.models import Code, Coding, Memo
 from coding.visibility import EVERYTHING, Visibility
 from verbatim import plain_sql
@@ -79,27 +80,17 @@ def code_tree(
     seen: Visibility = EVERYTHING,
 ) -> list[Node]:
     """The project's codes as nested nodes, each annotated with its number of codings (of those
-    the member may see: `seen`, coding/visibility.py).
-
-    `project_count` counts codings in the whole project and, with `interview_id`, `interview_count`
-    those in that interview: one query however large the codebook. Counting `codings__code` (a
-    column of the (code_id, interview_id) index) rather than the rows lets PostgreSQL use an
-    index-only scan. Siblings come in `position` order,
-    then by name. With `query`, only the codes whose name contains it (ignoring accents and case)
-    remain, with their ancestors.
-    """
-    codes = (
-        Code.objects.filter(project_id=project_id)
-        .annotate(project_count=Count("codings__code", filter=seen.q("codings__")))
-        # Explicit: Django drops Meta.ordering from queries with GROUP BY.
-        .order_by("position", "name")
+    the member may see: `seen`, coding/visibility.py): `project_count` in the whole project and,
+    with `interview_id`, `interview_count` in that interview (coding/counts.py), read with the
+    codes in one round trip. Siblings come in `position` order, then by name. With `query`, only
+    the codes whose name contains it (ignoring accents and case) remain, with their ancestors."""
+    rows, counted = plain_sql.batch(
+        codes_query(project_id), counts.query(project_id, interview_id, seen=seen)
     )
-    if interview_id is not None:
-        codes = codes.annotate(
-            interview_count=Count(
-                "codings__code", filter=Q(codings__interview_id=interview_id) & seen.q("codings__")
-            )
-        )
+    found = {code_id: (here, everywhere) for code_id, here, everywhere in counted}
+    codes = [plain_sql.instance(Code, row) for row in rows]
+    for code in codes:
+        code.interview_count, code.project_count = found.get(code.pk, (0, 0))
     roots = _nest(codes)
     if query.strip():
         return _pruned(roots, fold(query.strip()))

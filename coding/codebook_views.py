@@ -21,6 +21,7 @@ from django.http import (
     HttpResponseNotModified,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,7 +30,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from coding import codebook as codebook_service
-from coding import trash
+from coding import codebook_html, trash
 from coding.codebook import code_tree, deletion_summary, next_color, next_position
 from coding.codebook_forms import CodeForm, MergeForm
 from coding.models import Code, TrashedCode
@@ -71,18 +72,27 @@ def _code(membership: Membership, code_id: int) -> Code:
 def _render_codebook(request: HttpRequest, membership: Membership, partial: str) -> HttpResponse:
     interview = _interview(request, membership)
     query = _param(request, "q").strip()
+    abilities = permissions.abilities(membership)
+    tree = code_tree(
+        membership.project_id,
+        interview_id=interview.pk if interview else None,
+        query=query,
+        seen=visible_codings(membership),
+    )
+    page = codebook_html.Page.of(
+        membership.project_id,
+        interview=interview is not None,
+        can_code=abilities["can_code"],
+        csrf_input=csrf_input(request),
+    )
     context = {
         "project": membership.project,
         "membership": membership,
         "interview": interview,
         "query": query,
-        "tree": code_tree(
-            membership.project_id,
-            interview_id=interview.pk if interview else None,
-            query=query,
-            seen=visible_codings(membership),
-        ),
-        **permissions.abilities(membership),
+        "tree": tree,
+        "tree_html": codebook_html.tree_html(tree, page),
+        **abilities,
     }
     template = "coding/codebook.html"
     if partial:

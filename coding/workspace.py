@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from coding import counts
 from coding.highlights import Span, paragraphs_html
 from coding.turns import transcript_html
 from coding.visibility import Visibility
@@ -272,7 +273,9 @@ def _redraw_queries(interview, user, coders, seen, touched, counted) -> list[tup
     """The counts of `counted` (if any), then the codings of the `touched` paragraphs (if any)."""
     statements = []
     if counted:
-        statements.append(_count_query(interview.project_id, interview.pk, counted, seen=seen))
+        statements.append(
+            counts.query(interview.project_id, interview.pk, seen=seen, code_ids=counted)
+        )
     if touched:
         low, high = touched[0].start, touched[-1].start + len(touched[-1].text)
         statements.append(span_query(interview, user, coders, low, high, seen=seen))
@@ -340,36 +343,8 @@ def counted_codes(
     if not code_ids:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(*_count_query(project_id, interview_id, code_ids, seen=seen))
+        cursor.execute(*counts.query(project_id, interview_id, seen=seen, code_ids=code_ids))
         return [CodeCount(*row) for row in cursor.fetchall()]
-
-
-# The counts for whoever may see every coding: sums of the codes' rows in coding.CodeCount (kept
-# by triggers), one per interview the code is in, rather than a code's every coding.
-KEPT_COUNTS = plain_sql.Prepared("""
-    SELECT code.id,
-           coalesce(sum(kept.codings) FILTER (WHERE kept.interview_id = %s), 0),
-           coalesce(sum(kept.codings), 0)
-      FROM coding_code code
-      LEFT JOIN coding_codecount kept ON kept.code_id = code.id
-     WHERE code.project_id = %s AND code.id = ANY(%s)
-     GROUP BY code.id""")
-
-
-def _count_query(project_id: int, interview_id: int, code_ids, *, seen) -> tuple[str, list]:
-    if seen.everything:
-        return KEPT_COUNTS, [interview_id, project_id, list(code_ids)]
-    # A blind coder's: their codings counted, an index-only scan of (code, interview).
-    visible, params = seen.sql("coding")
-    sql = f"""
-        SELECT code.id,
-               count(coding.code_id) FILTER (WHERE coding.interview_id = %s),
-               count(coding.code_id)
-          FROM coding_code code
-          LEFT JOIN coding_coding coding ON coding.code_id = code.id AND {visible}
-         WHERE code.project_id = %s AND code.id = ANY(%s)
-         GROUP BY code.id"""
-    return plain_sql.prepared(sql), [interview_id, *params, project_id, list(code_ids)]
 
 
 WORD = re.compile(r"\w+(?:['’-]\w+)*")

@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Count
 from django.http import QueryDict
 
-from coding import actions, workspace
+from coding import actions, codebook, counts, workspace
 from coding.models import Code, CodeCount, Coding
 from coding.visibility import EVERYTHING, visible_codings
 from excerpts import queries
@@ -81,20 +81,20 @@ def test_the_codebook_counts_are_the_sums_and_a_blind_coder_counts_the_slow_way(
     make_coding(other, code, ada, 0, 5)
     unused = make_code(project, "Jamais")
 
-    def counts(seen):
-        sql, _ = workspace._count_query(project.pk, interview.pk, [code.pk, unused.pk], seen=seen)
+    def recounted(seen):
+        sql, _ = counts.query(project.pk, interview.pk, seen=seen, code_ids=[code.pk, unused.pk])
         found = workspace.counted_codes(project.pk, interview.pk, [code.pk, unused.pk], seen=seen)
         return {c.pk: (c.interview_count, c.project_count) for c in found}, "codecount" in sql
 
-    assert counts(EVERYTHING) == ({code.pk: (3, 4), unused.pk: (0, 0)}, True)
+    assert recounted(EVERYTHING) == ({code.pk: (3, 4), unused.pk: (0, 0)}, True)
     make_coding(interview, code, ada, 30, 35)
     round_ = project.coding_rounds.create(name="Aveugle", created_by=ada)
     round_.coders.add(rita)
     round_.interviews.add(interview)
     blind = visible_codings(Membership.objects.get(user=rita, project=project))
     # ada's coding in the round's interview is not rita's to see; her coding elsewhere is.
-    assert counts(blind) == ({code.pk: (3, 4), unused.pk: (0, 0)}, False)
-    assert counts(EVERYTHING) == ({code.pk: (4, 5), unused.pk: (0, 0)}, True)
+    assert recounted(blind) == ({code.pk: (3, 4), unused.pk: (0, 0)}, False)
+    assert recounted(EVERYTHING) == ({code.pk: (4, 5), unused.pk: (0, 0)}, True)
 
 
 def test_the_excerpts_of_codes_alone_count_the_sums_up_to_the_limit(project, interview, code, rita):
@@ -113,3 +113,37 @@ def test_the_excerpts_of_codes_alone_count_the_sums_up_to_the_limit(project, int
     assert count_of(f"code={code.pk}", limit=3) == (4, True)  # at most limit + 1, as counting
     assert count_of(f"code={code.pk}", limit=None) == (10, True)
     assert count_of(f"code={code.pk}&coder={rita.pk}") == (10, False)
+
+
+def test_the_codebook_tree_counts_as_the_workspace_recounts(project, interview, code, rita, ada):
+    """The tree beside an interview (coding.codebook.code_tree) sums the kept counts for whoever
+    sees everything, and counts a blind coder's own codings: the same figures as the codings."""
+    other = make_interview(project, interview.text + " Fin.", title="Entretien 2")
+    child = make_code(project, "Enfant", parent=code)
+    unused = make_code(project, "Jamais")
+    for start in (0, 10):
+        make_coding(interview, code, rita, start, start + 5)
+    make_coding(interview, child, ada, 20, 25)
+    make_coding(other, child, rita, 0, 5)
+
+    def tree(seen, interview_id=interview.pk):
+        found = {}
+        for depth, node in codebook.flatten(
+            codebook.code_tree(project.pk, interview_id=interview_id, seen=seen)
+        ):
+            found[node.name] = (depth, node.interview_count, node.project_count)
+        return found
+
+    assert tree(EVERYTHING) == {
+        code.name: (0, 2, 2),
+        child.name: (1, 1, 2),
+        unused.name: (0, 0, 0),
+    }
+    assert tree(EVERYTHING, None)[child.name] == (1, 0, 2)
+    round_ = project.coding_rounds.create(name="Aveugle", created_by=ada)
+    round_.coders.add(rita)
+    round_.interviews.add(interview)
+    blind = visible_codings(Membership.objects.get(user=rita, project=project))
+    # ada's coding in the round's interview is not rita's to see.
+    assert tree(blind)[child.name] == (1, 0, 1)
+    assert tree(EVERYTHING)[child.name] == (1, 1, 2)

@@ -140,3 +140,36 @@ def test_siblings_come_in_their_chosen_order(project):
     for position, name in enumerate(["Zèle", "Accueil", "Médiation"]):
         Code.objects.create(project=project, name=name, position=position)
     assert [node.code.name for node in code_tree(project.pk)] == ["Zèle", "Accueil", "Médiation"]
+
+
+def test_names_and_definitions_are_escaped_and_each_level_disables_its_ends(
+    client, project, interview, rita
+):
+    """The tree is written in Python (coding/codebook_html.py): what a member typed is escaped
+    wherever it goes, a definition keeps its line breaks, and the first and last code of each
+    level cannot move further up or down."""
+    parent = make_code(project, 'A & B <i>"x\'y"</i>')
+    parent.description = "Ligne 1\nLigne <2>"
+    parent.save()
+    first = make_code(project, "Avant", parent)
+    last = make_code(project, "Ensuite", parent)
+    client.force_login(rita)
+    url = f"/projects/{project.pk}/codebook/?interview={interview.pk}"
+    page = client.get(url, headers={"Accept-Language": "en"}).content.decode()
+    escaped = "A &amp; B &lt;i&gt;&quot;x&#x27;y&quot;&lt;/i&gt;"
+    assert f'<span class="code-name">{escaped}</span>' in page
+    assert f'aria-label="Sub-codes of “{escaped}”"' in page
+    assert f'aria-label="Edit “{escaped}”"' in page
+    assert "<i>" not in page
+    assert '<span class="code-tip-text">Ligne 1<br>Ligne &lt;2&gt;</span>' in page
+
+    def buttons(code):
+        row = page[page.index(f'id="code-{code.pk}"') :]
+        row = row[: row.index("</form>")]
+        return 'value="up" disabled' in row, 'value="down" disabled' in row
+
+    assert buttons(parent) == (True, True)  # alone at the top level
+    assert buttons(first) == (True, False)
+    assert buttons(last) == (False, True)
+    # A branch's codes apply on click beside an interview; none takes the focus itself.
+    assert f'<div class="code" data-code-id="{last.pk}">' in page
