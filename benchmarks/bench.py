@@ -895,12 +895,16 @@ def floor_open_long(ctx: Context) -> Floor:
 
 
 def floor_codebook_counts(ctx: Context) -> Floor:
+    """The codes with their counts as the triggers keep them (coding/counts.py): in the interview
+    (CodeCount) and in all (CodeTotal). Counting the codings instead took 85 ms at L."""
     return Floor(
         """
-        SELECT k.id, k.parent_id, k.name, k.color, count(c.code_id),
-               count(c.code_id) FILTER (WHERE c.interview_id = %s)
-        FROM coding_code k LEFT JOIN coding_coding c ON c.code_id = k.id
-        WHERE k.project_id = %s GROUP BY k.id ORDER BY k.position, k.name
+        SELECT k.id, k.parent_id, k.name, k.color, coalesce(here.codings, 0),
+               coalesce(total.codings, 0)
+        FROM coding_code k
+        LEFT JOIN coding_codecount here ON here.code_id = k.id AND here.interview_id = %s
+        LEFT JOIN coding_codetotal total ON total.code_id = k.id
+        WHERE k.project_id = %s ORDER BY k.position, k.name
         """,
         [ctx.interview.pk, ctx.project.pk],
     )

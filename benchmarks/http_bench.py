@@ -32,13 +32,15 @@ from django.urls import reverse
 
 from benchmarks import bench, loadtest, synthetic
 
-# The paths issue 21 times over HTTP, in the order of its table.
+# The paths issue 21 times over HTTP, in the order of its table, and the codebook that the
+# interview page loads as soon as it is shown.
 PATHS = [
     "health",
     "apply_code",
     "remove_coding",
     "open_interview",
     "open_interview_changed",
+    "codebook_counts",
     "open_long",
     "excerpts_first_page",
     "review_queue",
@@ -288,6 +290,7 @@ TARGETS = {  # issue 21: p50 over HTTP on loopback, ms (and KB on the wire)
     "remove_coding": "≤ 4",
     "open_interview": "≤ 15, ≤ 150 KB",
     "open_interview_changed": "≤ 15 (its transcript built, not cached)",
+    "codebook_counts": "(none named: the codebook the interview page loads beside it)",
     "open_long": "server < 1,000, < 5 MB",
     "excerpts_first_page": "≤ 8",
     "review_queue": "≤ 10",

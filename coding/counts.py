@@ -1,26 +1,25 @@
 """How many codings each code has, in the project and in one interview, as the codebook shows them
 (`code-count` partial): the one rule the codebook's tree and the workspace's recounts share.
 
-For whoever may see every coding, the counts are sums of the codes' rows in coding.CodeCount, kept
-by triggers (migration coding 0022), one per interview the code is in: at L the codebook beside an
-interview counted a million codings on each load (118 ms in process), and each recount after an
-action a code's every coding. A blind coder's counts are of the codings they may see
-(coding/visibility.py), counted: an index-only scan of (code, interview).
+For whoever may see every coding, the counts are read from rows kept by triggers: the code's total
+(coding.CodeTotal, migration coding 0023) and its count in the interview (coding.CodeCount, 0022).
+At L the tree beside an interview counted a million codings on each load (118 ms in process), and
+each recount after an action a code's every coding. A blind coder's counts are of the codings they
+may see (coding/visibility.py), counted: an index-only scan of (code, interview).
 """
 
-from coding.models import Code, CodeCount, Coding
+from coding.models import Code, CodeCount, CodeTotal, Coding
 from coding.visibility import Visibility
 from verbatim import plain_sql
 
 # (code id, codings in the interview, codings in the project) of the codes chosen by `{codes}`.
 KEPT = f"""
-    SELECT code.id,
-           coalesce(sum(kept.codings) FILTER (WHERE kept.interview_id = %s), 0),
-           coalesce(sum(kept.codings), 0)
+    SELECT code.id, coalesce(here.codings, 0), coalesce(total.codings, 0)
       FROM {Code._meta.db_table} code
-      LEFT JOIN {CodeCount._meta.db_table} kept ON kept.code_id = code.id
-     WHERE {{codes}}
-     GROUP BY code.id"""
+      LEFT JOIN {CodeCount._meta.db_table} here
+             ON here.code_id = code.id AND here.interview_id = %s
+      LEFT JOIN {CodeTotal._meta.db_table} total ON total.code_id = code.id
+     WHERE {{codes}}"""
 VISIBLE = f"""
     SELECT code.id,
            count(coding.code_id) FILTER (WHERE coding.interview_id = %s),

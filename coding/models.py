@@ -230,6 +230,19 @@ class CodeCount(models.Model):
         return f"{self.codings} of code {self.code_id} in interview {self.interview_id}"
 
 
+class CodeTotal(models.Model):
+    """How many codings a code has in its project: the sum of its CodeCount rows, kept by the same
+    triggers (migration coding 0023). The codebook's tree shows every code's total beside each
+    interview, and each action redraws one: summing a code's rows read one per interview it is in,
+    103,000 rows for the tree at L (12 ms), about 1,800 for one code."""
+
+    code = models.OneToOneField(Code, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    codings = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.codings} of code {self.code_id}"
+
+
 class ReviewEvent(models.Model):
     """A supervisor's decision on a coding, with its comment; the history of Coding.status."""
 

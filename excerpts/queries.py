@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from coding.models import (
     Code,
-    CodeCount,
+    CodeTotal,
     Coding,
     ConsensusCoder,
     DetachedCoding,
@@ -125,11 +125,11 @@ def codes_only(filters: Filters) -> list[int] | None:
     return sorted(set().union(*groups))
 
 
-# The codings of some codes, counted: the sum of their rows in CodeCount (kept by triggers; a
-# code is a project's), at most the limit, as counting would stop there. least() ignores a NULL.
+# The codings of some codes, counted: the sum of their totals (CodeTotal, kept by triggers; a code
+# is a project's), at most the limit, as counting would stop there. least() ignores a NULL.
 CODES_COUNT = plain_sql.Prepared(f"""
     SELECT least(coalesce(sum(codings), 0), %s::bigint)
-      FROM {CodeCount._meta.db_table} WHERE code_id = ANY(%s::bigint[])""")
+      FROM {CodeTotal._meta.db_table} WHERE code_id = ANY(%s::bigint[])""")
 # A page of them in excerpt order (ORDER), the project stated as _base states it. Not prepared:
 # the best plan depends on how many codings the codes have (a generic one would walk the project's
 # interviews in title order for a code of ten codings too).

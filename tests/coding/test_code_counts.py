@@ -1,13 +1,14 @@
-"""Each code's count of codings per interview (coding.CodeCount), kept by triggers (migration
-coding 0022) through every way a coding is written, and the counts read from it: the codebook's
-after each action, and the excerpts of codes alone."""
+"""Each code's count of codings per interview (coding.CodeCount) and in all (coding.CodeTotal),
+kept by triggers (migrations coding 0022, 0023) through every way a coding is written, and the
+counts read from them: the codebook's tree and its recounts after each action, and the excerpts of
+codes alone."""
 
 import pytest
 from django.db.models import Count
 from django.http import QueryDict
 
 from coding import actions, codebook, counts, workspace
-from coding.models import Code, CodeCount, Coding
+from coding.models import Code, CodeCount, CodeTotal, Coding
 from coding.visibility import EVERYTHING, visible_codings
 from excerpts import queries
 from excerpts.filters import read_filters
@@ -18,8 +19,14 @@ pytestmark = pytest.mark.django_db
 
 
 def kept() -> dict[tuple[int, int], int]:
-    """The counts the triggers kept, (code, interview) pairs at zero left out."""
-    return {(r.code_id, r.interview_id): r.codings for r in CodeCount.objects.all() if r.codings}
+    """The counts the triggers kept, (code, interview) pairs at zero left out; each code's total
+    checked against the sum of its counts on the way."""
+    counts = {(r.code_id, r.interview_id): r.codings for r in CodeCount.objects.all() if r.codings}
+    sums: dict[int, int] = {}
+    for (code_id, _interview_id), codings in counts.items():
+        sums[code_id] = sums.get(code_id, 0) + codings
+    assert {r.code_id: r.codings for r in CodeTotal.objects.all() if r.codings} == sums
+    return counts
 
 
 def counted() -> dict[tuple[int, int], int]:
@@ -67,6 +74,7 @@ def test_applying_merging_and_deleting_codes_and_interviews_keep_them(
     Code.objects.filter(pk=other_code.pk).delete()
     assert kept() == counted() == {(code.pk, interview.pk): 1}
     assert not CodeCount.objects.filter(code_id=other_code.pk).exists()  # its rows went with it
+    assert not CodeTotal.objects.filter(code_id=other_code.pk).exists()
     Interview.objects.filter(pk=interview.pk).delete()
     assert kept() == counted() == {}
     assert not CodeCount.objects.exists()
@@ -106,7 +114,7 @@ def test_the_excerpts_of_codes_alone_count_the_sums_up_to_the_limit(project, int
     def count_of(query: str, limit: int | None = 10_000):
         filters = read_filters(project, QueryDict(query))
         sql, _ = queries.count_query(filters, limit)
-        return queries.count(filters, limit), "coding_codecount" in sql
+        return queries.count(filters, limit), "coding_codetotal" in sql
 
     assert count_of(f"code={code.pk}") == (10, True)
     assert count_of(f"code={code.pk}&subcodes=1") == (11, True)
