@@ -316,6 +316,14 @@ def open_long(ctx: Context) -> Request:
     return Request("get", url, ctx.researcher)
 
 
+def project_page(ctx: Context) -> Request:
+    """The project's page, where every member starts: its first page of interviews, each with
+    its attributes and codings (the member's and everyone's)."""
+    return Request(
+        "get", reverse("interviews:project-detail", args=[ctx.project.pk]), ctx.researcher
+    )
+
+
 def codebook_counts(ctx: Context) -> Request:
     url = reverse("coding:codebook", args=[ctx.project.pk])
     return Request("get", f"{url}?interview={ctx.interview.pk}", ctx.researcher, headers=HTMX)
@@ -894,6 +902,22 @@ def floor_open_long(ctx: Context) -> Floor:
     return Floor(floor_open_interview(ctx).sql, [ctx.long.pk])
 
 
+def floor_project_page(ctx: Context) -> Floor:
+    """The first hundred interviews with their codings as the triggers keep them (CoderCount),
+    the researcher's and everyone's, and their attribute values."""
+    return Floor(
+        """
+        SELECT i.id, i.title, i.participant, i.word_count,
+               coalesce(sum(n.codings), 0), coalesce(sum(n.codings) FILTER (WHERE n.coder_id = %s), 0),
+               (SELECT array_agg(v.text ORDER BY v.attribute_id)
+                  FROM interviews_attributevalue v WHERE v.interview_id = i.id)
+        FROM interviews_interview i LEFT JOIN coding_codercount n ON n.interview_id = i.id
+        WHERE i.project_id = %s GROUP BY i.id ORDER BY i.title, i.id LIMIT 100
+        """,
+        [ctx.researcher_id, ctx.project.pk],
+    )
+
+
 def floor_codebook_counts(ctx: Context) -> Floor:
     """The codes with their counts as the triggers keep them (coding/counts.py): in the interview
     (CodeCount) and in all (CodeTotal). Counting the codings instead took 85 ms at L."""
@@ -1263,6 +1287,7 @@ PATHS = [
     Path("apply_code", "coding:apply-code", apply_code, floor_apply_code),
     Path("remove_coding", "coding:remove-coding", remove_coding, floor_remove_coding),
     Path("codebook_counts", "coding:codebook", codebook_counts, floor_codebook_counts),
+    Path("project_page", "interviews:project-detail", project_page, floor_project_page),
     Path("excerpts_first_page", "excerpts:list", excerpts_first_page, floor_excerpts_first_page),
     Path("excerpts_filtered", "excerpts:list", excerpts_filtered, floor_excerpts_filtered),
     Path("search", "search:search", search, floor_search),

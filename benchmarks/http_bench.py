@@ -32,8 +32,8 @@ from django.urls import reverse
 
 from benchmarks import bench, loadtest, synthetic
 
-# The paths issue 21 times over HTTP, in the order of its table, and the codebook that the
-# interview page loads as soon as it is shown.
+# The paths issue 21 times over HTTP, in the order of its table, with the codebook that the
+# interview page loads as soon as it is shown and the project's page.
 PATHS = [
     "health",
     "apply_code",
@@ -41,6 +41,7 @@ PATHS = [
     "open_interview",
     "open_interview_changed",
     "codebook_counts",
+    "project_page",
     "open_long",
     "excerpts_first_page",
     "review_queue",
@@ -291,6 +292,7 @@ TARGETS = {  # issue 21: p50 over HTTP on loopback, ms (and KB on the wire)
     "open_interview": "≤ 15, ≤ 150 KB",
     "open_interview_changed": "≤ 15 (its transcript built, not cached)",
     "codebook_counts": "(none named: the codebook the interview page loads beside it)",
+    "project_page": "(none named: where every member starts)",
     "open_long": "server < 1,000, < 5 MB",
     "excerpts_first_page": "≤ 8",
     "review_queue": "≤ 10",

@@ -243,6 +243,30 @@ class CodeTotal(models.Model):
         return f"{self.codings} of code {self.code_id}"
 
 
+class CoderCount(models.Model):
+    """How many codings a coder has in an interview. Kept by triggers on every write of a coding
+    (migration coding 0024), as CodeCount is: the project's page shows each interview's codings,
+    the member's and everyone's (or in a blind round the member's alone), for 2,000 interviews at
+    L, where counting them read a million codings on each visit (370 ms)."""
+
+    # Indexed by the unique constraint it leads.
+    interview = models.ForeignKey(
+        Interview, on_delete=models.CASCADE, related_name="coder_counts", db_index=False
+    )
+    coder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    codings = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["interview", "coder"], name="coder_count_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.codings} by coder {self.coder_id} in interview {self.interview_id}"
+
+
 class ReviewEvent(models.Model):
     """A supervisor's decision on a coding, with its comment; the history of Coding.status."""
 

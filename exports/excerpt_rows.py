@@ -27,7 +27,7 @@ from coding.models import Code, Coding, DetachedCoding, Memo, ReviewEvent
 from excerpts import queries
 from excerpts.filters import Filters
 from exports import cells
-from interviews.models import Attribute, AttributeValue, Interview, plain_number
+from interviews.models import Attribute, AttributeValue, Interview, typed_value
 from verbatim import people, plain_sql
 
 CHUNK = 2000  # at most this many rows come with the rest, in one round trip; more stream
@@ -355,13 +355,7 @@ def attribute_values_from(rows: Iterable[tuple]) -> dict[int, dict[int, object]]
     """The rows of ATTRIBUTES as {interview id: {attribute id: value}}."""
     values: dict[int, dict[int, object]] = {}
     for interview_id, attribute_id, kind, text, number, date in rows:
-        if kind == Attribute.Type.NUMBER:
-            value = plain_number(number)
-        elif kind == Attribute.Type.DATE:
-            value = date
-        else:
-            value = text
-        values.setdefault(interview_id, {})[attribute_id] = value
+        values.setdefault(interview_id, {})[attribute_id] = typed_value(kind, text, number, date)
     return values
 
 

@@ -174,18 +174,29 @@ class AttributeValue(models.Model):
 
     @property
     def label(self) -> str:
-        """The value as a short chip: a bare number or date means nothing without its name."""
-        if self.attribute.type in (Attribute.Type.NUMBER, Attribute.Type.DATE):
-            return f"{self.attribute.name} : {self.value}"
-        return str(self.value)
+        return chip_label(self.attribute.name, self.attribute.type, self.value)
 
     @property
     def value(self):
-        if self.attribute.type == Attribute.Type.NUMBER:
-            return plain_number(self.number)
-        if self.attribute.type == Attribute.Type.DATE:
-            return self.date
-        return self.text
+        return typed_value(self.attribute.type, self.text, self.number, self.date)
+
+
+def typed_value(kind: str, text: str, number, date):
+    """An attribute's value as its type says: a number (without trailing zeros), a date, or a
+    text, of the columns a value is stored in."""
+    if kind == Attribute.Type.NUMBER:
+        return plain_number(number)
+    if kind == Attribute.Type.DATE:
+        return date
+    return text
+
+
+def chip_label(name: str, kind: str, value) -> str:
+    """An attribute's value as a short chip: a bare number or date means nothing without its
+    name."""
+    if kind in (Attribute.Type.NUMBER, Attribute.Type.DATE):
+        return f"{name} : {value}"
+    return str(value)
 
 
 class Speaker(models.Model):

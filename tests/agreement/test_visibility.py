@@ -266,9 +266,9 @@ def test_the_project_page_counts_only_the_blind_coders_own_codings_in_the_round(
     client, project, rita, sam, blind
 ):
     client.force_login(rita)
-    shown = {i.pk: i for i in client.get(f"/projects/{project.pk}/").context["interviews"]}
+    shown = {i.pk: i for i in client.get(f"/projects/{project.pk}/").context["page"]}
     one = shown[blind["interview"].pk]
     assert one.coding_count == one.my_coding_count  # remi's codings are not counted
     client.force_login(sam)
-    shown = {i.pk: i for i in client.get(f"/projects/{project.pk}/").context["interviews"]}
+    shown = {i.pk: i for i in client.get(f"/projects/{project.pk}/").context["page"]}
     assert shown[blind["interview"].pk].coding_count > 1

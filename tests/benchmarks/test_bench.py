@@ -19,6 +19,7 @@ NAMES = [
     "apply_code",
     "remove_coding",
     "codebook_counts",
+    "project_page",
     "excerpts_first_page",
     "excerpts_filtered",
     "search",

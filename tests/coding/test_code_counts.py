@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.http import QueryDict
 
 from coding import actions, codebook, counts, workspace
-from coding.models import Code, CodeCount, CodeTotal, Coding
+from coding.models import Code, CodeCount, CoderCount, CodeTotal, Coding
 from coding.visibility import EVERYTHING, visible_codings
 from excerpts import queries
 from excerpts.filters import read_filters
@@ -19,13 +19,18 @@ pytestmark = pytest.mark.django_db
 
 
 def kept() -> dict[tuple[int, int], int]:
-    """The counts the triggers kept, (code, interview) pairs at zero left out; each code's total
-    checked against the sum of its counts on the way."""
+    """The counts the triggers kept, (code, interview) pairs at zero left out; on the way, each
+    code's total checked against the sum of its counts, and the coders' counts per interview
+    (coding.CoderCount, migration 0024) against their codings."""
     counts = {(r.code_id, r.interview_id): r.codings for r in CodeCount.objects.all() if r.codings}
     sums: dict[int, int] = {}
     for (code_id, _interview_id), codings in counts.items():
         sums[code_id] = sums.get(code_id, 0) + codings
     assert {r.code_id: r.codings for r in CodeTotal.objects.all() if r.codings} == sums
+    by_coder = Coding.objects.values("interview_id", "coder_id").annotate(n=Count("id"))
+    assert {
+        (r.interview_id, r.coder_id): r.codings for r in CoderCount.objects.all() if r.codings
+    } == {(row["interview_id"], row["coder_id"]): row["n"] for row in by_coder}
     return counts
 
 
@@ -35,7 +40,7 @@ def counted() -> dict[tuple[int, int], int]:
     return {(row["code_id"], row["interview_id"]): row["n"] for row in rows}
 
 
-def test_the_counts_follow_every_kind_of_write(project, interview, code, rita):
+def test_the_counts_follow_every_kind_of_write(project, interview, code, rita, sam):
     other = make_interview(project, interview.text + " Fin.", title="Entretien 2")
     second = make_code(project, "Suggestion légitime")
     codings = [make_coding(interview, code, rita, i * 3, i * 3 + 2) for i in range(6)]
@@ -49,6 +54,7 @@ def test_the_counts_follow_every_kind_of_write(project, interview, code, rita):
     Coding.objects.filter(pk__in=[c.pk for c in codings[6:8]]).update(code=code)
     codings[3].delete()
     insert_coding_sql(other, code, rita, 40, 44)
+    Coding.objects.filter(pk=codings[6].pk).update(coder=sam)  # given to another coder
     # Saved again unchanged, and words changed: no count moves.
     codings[4].save()
     Coding.objects.filter(pk=codings[5].pk).update(end=codings[5].end + 1)

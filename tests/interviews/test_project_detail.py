@@ -1,5 +1,6 @@
 import pytest
 
+from interviews import views
 from interviews.models import Attribute, AttributeValue
 from tests.factories import make_code, make_coding, make_interview
 
@@ -39,3 +40,34 @@ def test_queries_do_not_grow_with_the_number_of_interviews(
     client.force_login(rita)
     with django_assert_max_num_queries(8):
         assert client.get(f"/projects/{project.pk}/").status_code == 200
+
+
+def test_a_long_list_comes_in_pages_counted_from_the_kept_rows(
+    client, project, rita, sam, monkeypatch
+):
+    """Past INTERVIEWS_PER_PAGE, the list is cut into pages, each with its links; the heading
+    counts every interview. The codings are counted from coding.CoderCount, the member's and
+    everyone's, on each page."""
+    monkeypatch.setattr(views, "INTERVIEWS_PER_PAGE", 2)
+    code = make_code(project)
+    interviews = [
+        make_interview(project, text=f"Texte {n}", title=f"Entretien {n}") for n in range(5)
+    ]
+    make_coding(interviews[2], code, rita, 0, 3)
+    make_coding(interviews[2], code, sam, 1, 4)
+    make_coding(interviews[2], code, sam, 2, 5)
+    client.force_login(rita)
+    first = client.get(f"/projects/{project.pk}/").content.decode()
+    assert '<span class="count">5</span>' in first
+    assert "Entretien 1" in first and "Entretien 2" not in first
+    assert "Page 1 of 3" in first or "Page 1 sur 3" in first
+    assert f'href="/projects/{project.pk}/?page=2" rel="next"' in first
+    second = client.get(f"/projects/{project.pk}/?page=2")
+    assert [i.title for i in second.context["page"]] == ["Entretien 2", "Entretien 3"]
+    assert "1 / 3" in second.content.decode()  # my codings / everyone's
+    assert 'rel="prev"' in second.content.decode()
+    # Out of range or not a number: the last page, or the first, as Django's paginator does.
+    assert [i.title for i in client.get(f"/projects/{project.pk}/?page=9").context["page"]] == [
+        "Entretien 4"
+    ]
+    assert client.get(f"/projects/{project.pk}/?page=x").context["page"].number == 1
