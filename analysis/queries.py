@@ -45,7 +45,7 @@ def cte(
     filters: Filters, groups: dict[int, set[int]], *extra: str, interviews: list[int] | None = None
 ) -> tuple[str, list]:
     """`WITH v AS (the codings), m AS (code → group)`: the start of every statement here.
-    `extra` columns of coding_coding (status, text) join the six of excerpts.queries; with
+    `extra` columns of coding_coding (status, words) join the six of excerpts.queries; with
     `interviews`, only theirs (a materialised CTE takes no condition from outside)."""
     selection = codings(filters).filter(code_id__in=sorted(set().union(*groups.values(), set())))
     if interviews is not None:
@@ -210,12 +210,11 @@ class Frequency:
 def frequencies(filters: Filters, groups: dict[int, set[int]]) -> dict[int, Frequency]:
     """Per group: codings, interviews, coders, and the words of its codings' passages, added up
     (a passage two coders coded counts twice: filter by coder for one person's)."""
-    start, params = cte(filters, groups, "text")
-    sql = f"""{start},
-        w AS MATERIALIZED (SELECT v.id, regexp_count(v.text, '\\S+') AS words FROM v)
+    start, params = cte(filters, groups, "words")  # counted when the text was written (0025)
+    sql = f"""{start}
         SELECT m.grp, count(*), count(DISTINCT v.interview_id), count(DISTINCT v.coder_id),
-               coalesce(sum(w.words), 0)
-          FROM v JOIN w ON w.id = v.id JOIN m ON m.code_id = v.code_id GROUP BY m.grp"""
+               coalesce(sum(v.words), 0)
+          FROM v JOIN m ON m.code_id = v.code_id GROUP BY m.grp"""
     return {grp: Frequency(*numbers) for grp, *numbers in _rows(sql, params)}
 
 

@@ -17,6 +17,12 @@ class DatabaseFilledTextField(models.TextField):
     db_returning = True
 
 
+class DatabaseFilledIntegerField(models.IntegerField):
+    """A number a trigger fills; Django reads it back with INSERT … RETURNING."""
+
+    db_returning = True
+
+
 class DatabaseFilledForeignKey(models.ForeignKey):
     """A reference a trigger fills; Django reads it back with INSERT … RETURNING."""
 
@@ -134,6 +140,10 @@ class Coding(models.Model):
     context_after = DatabaseFilledTextField(
         _("context after"), blank=True, db_default="", editable=False
     )
+    # The coded text's words (runs of non-space characters), counted by a trigger whenever the text
+    # changes (migration coding 0025): the code frequencies add them up for every coding of the
+    # project, where counting them in each text took 8 µs a coding (9.6 s at L).
+    words = DatabaseFilledIntegerField(_("words"), default=0, db_default=0, editable=False)
     # The speaker of the turn the coding starts in (None between turns), kept by triggers on
     # codings and turns (migration coding 0020) so that pages and exports read it with the coding
     # rather than probe the turns for each row. Whatever is written here, the trigger recomputes.

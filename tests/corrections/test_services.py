@@ -437,3 +437,22 @@ def test_no_correction_while_a_blind_round_compares_codings_on_the_interview(
     fix(interview, sam, before[:10], before[:10].upper())  # closed: corrections are back
     interview.refresh_from_db()
     assert interview.text != before
+
+
+def test_each_codings_words_follow_its_text_through_corrections(interview, code, rita):
+    """Coding.words is counted by a trigger whenever the coded text changes (migration coding
+    0025): on insert, when a coding is resized, and when a correction rewrites its words; the
+    code frequencies add them up."""
+    banc = coded(interview, code, rita, "sur le même banc")
+    assert banc.words == 4  # read back as it was written
+    fix(interview, rita, "même", "grand vieux")
+    banc.refresh_from_db()
+    assert (banc.text, banc.words) == ("sur le grand vieux banc", 5)
+    Coding.objects.filter(pk=banc.pk).update(end=banc.end - len(" banc"))
+    banc.refresh_from_db()
+    assert (banc.text, banc.words) == ("sur le grand vieux", 4)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM coding_coding WHERE words <> regexp_count(text, '\\S+')"
+        )
+        assert cursor.fetchone() == (0,)
