@@ -53,6 +53,10 @@ FORM_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TAG = "X-Bench-Request"  # names each request in the access log
 ACCESS_LOG_FORMAT = "%({x-bench-request}i)s %(D)s"  # gunicorn: the tag, then microseconds
 TIMEOUT = 120
+# Seconds a kept-alive connection rests before the next request opens a new one, as a browser does:
+# gunicorn closes it after 75 (keepalive), and a user whose paths come late in a long run at L
+# (the supervisor's queue) found it closed.
+IDLE = 30
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Browser:
         self.server, self.username = server, username
         self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
         self.cookies: dict[str, str] = {}
+        self.answered = time.monotonic()  # when the connection last answered
 
     def login(self) -> None:
         page = self.send("GET", reverse("login"))[0]
@@ -102,6 +107,8 @@ class Browser:
             sent["X-CSRFToken"] = self.cookies.get(settings.CSRF_COOKIE_NAME, "")
             sent["Content-Type"] = "application/x-www-form-urlencoded"
             body = urlencode(data or {}, doseq=True)
+        if time.monotonic() - self.answered > IDLE:
+            self.conn.close()  # the next request connects again
         started = time.perf_counter()
         try:
             self.conn.request(method.upper(), url, body=body, headers=sent)
@@ -111,6 +118,7 @@ class Browser:
             self.conn.close()
             raise
         elapsed = time.perf_counter() - started
+        self.answered = time.monotonic()
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
