@@ -11,9 +11,8 @@ other crosswise (a deadlock); a deleted coding only lowers a total that exists, 
 import django.db.models.deletion
 from django.db import migrations, models
 
-COUNTS_AND_TOTALS = r"""
-CREATE OR REPLACE FUNCTION coding_code_count() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+# The counts per code and interview, as migration 0022 keeps them: in both versions of the function.
+COUNTS = r"""
     IF TG_OP <> 'INSERT' THEN
         UPDATE coding_codecount SET codings = codings - 1
          WHERE code_id = OLD.code_id AND interview_id = OLD.interview_id;
@@ -22,7 +21,9 @@ BEGIN
         INSERT INTO coding_codecount AS c (code_id, interview_id, codings)
         VALUES (NEW.code_id, NEW.interview_id, 1)
         ON CONFLICT (code_id, interview_id) DO UPDATE SET codings = c.codings + 1;
-    END IF;
+    END IF;"""
+
+TOTALS = r"""
     IF TG_OP = 'INSERT' THEN
         INSERT INTO coding_codetotal AS t (code_id, codings) VALUES (NEW.code_id, 1)
         ON CONFLICT (code_id) DO UPDATE SET codings = t.codings + 1;
@@ -34,29 +35,26 @@ BEGIN
           FROM (VALUES (OLD.code_id, -1), (NEW.code_id, 1)) moved(code_id, codings)
          ORDER BY moved.code_id
         ON CONFLICT (code_id) DO UPDATE SET codings = t.codings + excluded.codings;
-    END IF;
+    END IF;"""
+
+
+def function(body: str) -> str:
+    return f"""
+CREATE OR REPLACE FUNCTION coding_code_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN{body}
     RETURN NULL;
 END $$;
+"""
 
+
+COUNTS_AND_TOTALS = (
+    function(COUNTS + TOTALS)
+    + """
 INSERT INTO coding_codetotal (code_id, codings)
 SELECT code_id, count(*) FROM coding_coding GROUP BY code_id;
 """
-
-COUNTS_ALONE = r"""
-CREATE OR REPLACE FUNCTION coding_code_count() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        UPDATE coding_codecount SET codings = codings - 1
-         WHERE code_id = OLD.code_id AND interview_id = OLD.interview_id;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        INSERT INTO coding_codecount AS c (code_id, interview_id, codings)
-        VALUES (NEW.code_id, NEW.interview_id, 1)
-        ON CONFLICT (code_id, interview_id) DO UPDATE SET codings = c.codings + 1;
-    END IF;
-    RETURN NULL;
-END $$;
-"""
+)
+COUNTS_ALONE = function(COUNTS)
 
 
 class Migration(migrations.Migration):
