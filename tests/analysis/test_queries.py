@@ -7,6 +7,7 @@ from itertools import combinations
 import pytest
 
 from analysis import queries
+from coding.models import Coding
 from excerpts import queries as excerpt_queries
 from excerpts.filters import read_filters
 from excerpts.proximity import read_near
@@ -210,6 +211,38 @@ def test_frequencies_roll_sub_codes_up(project, scene, rita):
     assert rolled[codes["A"].pk].codings == 4 and alone[codes["A"].pk].codings == 3
     assert alone[codes["A"].pk].words == sum(len(c.text.split()) for c in codes["A"].codings.all())
     assert alone[codes["A"].pk].coders == 1
+
+
+def test_frequencies_count_each_interview_and_coder_once_per_group(project, rita, sam, ada):
+    """Codings, distinct interviews, distinct coders and words per group, against the codings
+    themselves: a coder with several codings of a group in several interviews counts once, and a
+    parent rolled up with its sub-code counts an interview and a coder once for both."""
+    parent = make_code(project, "Parent")
+    child = make_code(project, "Enfant", parent=parent)
+    other = make_code(project, "Autre")
+    rng = random.Random(7)
+    interviews = [
+        make_interview(project, TRANSCRIPT + f" Fin {n}.", title=f"Entretien {n}") for n in range(3)
+    ]
+    for interview in interviews:
+        for coder in (rita, sam, ada):
+            for code in (parent, child, other):
+                for _ in range(rng.randrange(0, 3)):
+                    start = rng.randrange(0, 200)
+                    make_coding(interview, code, coder, start, start + rng.randrange(1, 60))
+    filters = read_filters(project, {"subcodes": "1"})
+    groups = {code.pk: filters.code_groups([code.pk])[0] for code in (parent, other)}
+    found = queries.frequencies(filters, groups)
+    for pk, members in groups.items():
+        codings = list(Coding.objects.filter(code_id__in=members))
+        expected = queries.Frequency(
+            len(codings),
+            len({c.interview_id for c in codings}),
+            len({c.coder_id for c in codings}),
+            sum(len(c.text.split()) for c in codings),
+        )
+        assert found.get(pk, queries.Frequency()) == expected
+        assert isinstance(found[pk].codings, int) and isinstance(found[pk].words, int)
 
 
 @pytest.mark.parametrize("mode", ["", "2", "paragraph", "turn"])
