@@ -320,7 +320,7 @@ def crosstab(
 ) -> dict[tuple[int, str], tuple[int, int]]:
     """{(group, column key): (codings, interviews)}; `band_sql` maps the value row `a` (text,
     number, date; NULL when the participant has none) to the column's key."""
-    start, params = cte(filters, groups)
+    start, params = cte(filters, groups, materialized=False)
     # Codings counted per (code, interview) first: 11,000 rows at M to join and group, not 100,000.
     sql = f"""{start},
         n AS (SELECT code_id, interview_id, count(*) AS n FROM v GROUP BY 1, 2)
@@ -384,7 +384,7 @@ class Strip:
 def strips(filters: Filters, groups: dict[int, set[int]], interview_ids: list[int]) -> list[Strip]:
     """The strips of these interviews (in this order): one statement, PostgreSQL merging each
     group's ranges (range_agg)."""
-    start, params = cte(filters, groups, interviews=interview_ids)
+    start, params = cte(filters, groups, interviews=interview_ids, materialized=False)
     sql = f"""{start}
         SELECT x.interview_id, x.grp, lower(x.r), upper(x.r)
           FROM (SELECT v.interview_id, m.grp,
@@ -419,7 +419,7 @@ class Progress:
 
 def progress(filters: Filters, groups: dict[int, set[int]]) -> dict[tuple[int, int], Progress]:
     """{(interview, coder): Progress}."""
-    start, params = cte(filters, groups, "status")
+    start, params = cte(filters, groups, "status", materialized=False)
     sql = f"""{start}
         SELECT v.interview_id, v.coder_id, count(*),
                (SELECT coalesce(sum(upper(x) - lower(x)), 0)
