@@ -1211,6 +1211,34 @@ def floor_crosstab(ctx: Context) -> Floor:
     )
 
 
+def floor_frequencies(ctx: Context) -> Floor:
+    """Each code's codings, interviews, coders and words (kept per coding, Coding.words)."""
+    return Floor(
+        """
+        SELECT c.code_id, count(*), count(DISTINCT c.interview_id), count(DISTINCT c.coder_id),
+               sum(c.words)
+          FROM coding_coding c JOIN interviews_interview i ON i.id = c.interview_id
+         WHERE i.project_id = %s GROUP BY 1
+        """,
+        [ctx.project.pk],
+    )
+
+
+def floor_progress(ctx: Context) -> Floor:
+    """Each interview and coder: codings, characters coded (ranges merged), review states."""
+    return Floor(
+        """
+        SELECT c.interview_id, c.coder_id, count(*),
+               (SELECT sum(upper(x) - lower(x)) FROM unnest(range_agg(int4range(c.start, c."end"))) x),
+               count(*) FILTER (WHERE c.status = 'approved'),
+               count(*) FILTER (WHERE c.status = 'pending')
+          FROM coding_coding c JOIN interviews_interview i ON i.id = c.interview_id
+         WHERE i.project_id = %s GROUP BY 1, 2
+        """,
+        [ctx.project.pk],
+    )
+
+
 def floor_portrait(ctx: Context) -> Floor:
     return Floor(
         """
@@ -1342,6 +1370,8 @@ PATHS = [
         _analysis("crosstab", "by={ctx.attribute.pk}"),
         floor_crosstab,
     ),
+    Path("frequencies", "analysis:frequencies", _analysis("frequencies"), floor_frequencies),
+    Path("progress", "analysis:progress", _analysis("progress"), floor_progress),
     Path("portrait", "analysis:portrait", portrait, floor_portrait),
     Path("codeline", "analysis:codeline", _analysis("codeline"), floor_codeline),
     Path(

@@ -41,6 +41,8 @@ NAMES = [
     "cooccurrence_cold",
     "cooccurrence_changed",
     "crosstab",
+    "frequencies",
+    "progress",
     "portrait",
     "codeline",
     "near_query",
