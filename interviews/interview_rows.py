@@ -11,7 +11,7 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
-from interviews.models import AttributeValue, Interview, chip_label, typed_value
+from interviews.models import Attribute, AttributeValue, Interview, typed_value
 from verbatim import links
 
 ROW = """<tr>
@@ -57,8 +57,15 @@ def _chips(interview_ids: list[int]) -> dict[int, list[str]]:
     )
     chips: dict[int, list[str]] = {}
     for interview_id, name, kind, text, number, date in values:
-        label = chip_label(name, kind, typed_value(kind, text, number, date))
+        label = _chip_label(name, kind, typed_value(kind, text, number, date))
         chips.setdefault(interview_id, []).append(
             CHIP.format(name=escape(name), label=escape(label))
         )
     return chips
+
+
+def _chip_label(name: str, kind: str, value) -> str:
+    """A value as a short chip: a bare number or date means nothing without its attribute's name."""
+    if kind in (Attribute.Type.NUMBER, Attribute.Type.DATE):
+        return f"{name} : {value}"
+    return str(value)

@@ -173,10 +173,6 @@ class AttributeValue(models.Model):
         return f"{self.attribute}: {self.value}"
 
     @property
-    def label(self) -> str:
-        return chip_label(self.attribute.name, self.attribute.type, self.value)
-
-    @property
     def value(self):
         return typed_value(self.attribute.type, self.text, self.number, self.date)
 
@@ -189,14 +185,6 @@ def typed_value(kind: str, text: str, number, date):
     if kind == Attribute.Type.DATE:
         return date
     return text
-
-
-def chip_label(name: str, kind: str, value) -> str:
-    """An attribute's value as a short chip: a bare number or date means nothing without its
-    name."""
-    if kind in (Attribute.Type.NUMBER, Attribute.Type.DATE):
-        return f"{name} : {value}"
-    return str(value)
 
 
 class Speaker(models.Model):
