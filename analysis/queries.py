@@ -417,9 +417,11 @@ class Progress:
     needs_change: int
 
 
-def progress(filters: Filters, groups: dict[int, set[int]]) -> dict[tuple[int, int], Progress]:
-    """{(interview, coder): Progress}."""
-    start, params = cte(filters, groups, "status", materialized=False)
+def progress(
+    filters: Filters, groups: dict[int, set[int]], interviews: list[int] | None = None
+) -> dict[tuple[int, int], Progress]:
+    """{(interview, coder): Progress}, of `interviews` only when given (a page of them)."""
+    start, params = cte(filters, groups, "status", interviews=interviews, materialized=False)
     sql = f"""{start}
         SELECT v.interview_id, v.coder_id, count(*),
                (SELECT coalesce(sum(upper(x) - lower(x)), 0)

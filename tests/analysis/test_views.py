@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -10,7 +11,7 @@ from openpyxl import load_workbook
 from analysis import charts
 from analysis.models import SavedQuery
 from coding.models import Coding
-from tests.factories import TRANSCRIPT, make_code
+from tests.factories import TRANSCRIPT, make_code, make_coding, make_interview
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -226,3 +227,45 @@ def test_a_table_too_long_to_compute_says_so(client, project, scene, rita, monke
     client.force_login(rita)
     response = client.get(f"/projects/{project.pk}/analysis/cooccurrence/")
     assert response.status_code == 503 and 'role="alert"' in response.content.decode()
+
+
+def test_coding_progress_comes_a_page_of_interviews_at_a_time_and_downloads_whole(
+    client, project, scene, rita, sam, monkeypatch
+):
+    """Each page counts its own interviews as the whole table does; the links keep the filters;
+    the download has every interview."""
+    first, codes, _codings = scene
+    second = make_interview(project, TRANSCRIPT + "\n\nFin.", title="Entretien 2")
+    make_coding(second, codes["A"], sam, 0, 40)
+    make_coding(second, codes["B"], sam, 20, 60)
+    client.force_login(rita)
+    url = f"/projects/{project.pk}/analysis/progress/"
+    whole = _progress_rows(client.get(url).content.decode())
+    assert {row[0] for row in whole} == {"Entretien 1", "Entretien 2"}
+
+    monkeypatch.setattr("analysis.views.PROGRESS_PER_PAGE", 1)
+    one = client.get(f"{url}?coder={sam.pk}").content.decode()
+    assert _progress_rows(one) == [] and "entretiens de cette page" in one  # none of sam's in 1
+    assert f'href="?coder={sam.pk}&amp;page=2"' in one and "Page 1 sur 2" in one
+    two = client.get(f"{url}?coder={sam.pk}&page=2").content.decode()
+    assert _progress_rows(two) == [row for row in whole if row[0] == "Entretien 2"]
+    assert 'rel="prev"' in two and 'rel="next"' not in two
+    assert _progress_rows(client.get(f"{url}?page=1").content.decode()) == [
+        row for row in whole if row[0] == "Entretien 1"
+    ]
+    download = b"".join(client.get(f"{url}?page=2&format=csv").streaming_content)
+    lines = list(csv.reader(io.StringIO(download.decode("utf-8-sig"))))[1:]
+    assert sorted((line[0], line[1], line[5]) for line in lines) == sorted(
+        (row[0], row[1], row[3]) for row in whole
+    )
+
+
+def _progress_rows(page: str) -> list[list[str]]:
+    """The progress table's rows as text: interview, coder, coded (%), codings, and the states."""
+    if '<table class="list">' not in page:
+        return []
+    body = page.split('<table class="list">', 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
+    return [
+        [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
