@@ -803,6 +803,7 @@ def codeline(request: HttpRequest, project_id: int) -> HttpResponse:
 # study of twenty or sixty interviews still fits on one page. A download has them all.
 PROGRESS_PER_PAGE = 100
 
+
 @require_GET
 @_bounded
 def progress(request: HttpRequest, project_id: int) -> HttpResponse:

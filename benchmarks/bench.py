@@ -28,8 +28,8 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import combinations
-from urllib.parse import urlencode
 from pathlib import Path as FilePath
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 import psycopg
