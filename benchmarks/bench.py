@@ -1146,6 +1146,13 @@ def cooccurrence_changed(ctx: Context) -> Request:
     return _analysis("cooccurrence")(ctx)
 
 
+def speakers_changed(ctx: Context) -> Request:
+    """The code × speaker page as the first visit after a coding changed in one interview (as
+    cooccurrence_changed)."""
+    _add_coding(ctx)
+    return _analysis("speakers")(ctx)
+
+
 def portrait(ctx: Context) -> Request:
     url = reverse("analysis:portrait", args=[ctx.project.pk, ctx.interview.pk])
     return Request("get", url, ctx.researcher)
@@ -1159,6 +1166,21 @@ def floor_cooccurrence(ctx: Context) -> Floor:
           FROM coding_coding a JOIN interviews_interview i ON i.id = a.interview_id
           JOIN coding_coding b ON b.interview_id = a.interview_id AND b.start >= a.start
                               AND b.start < a."end" AND b.code_id <> a.code_id
+         WHERE i.project_id = %s GROUP BY 1, 2
+        """,
+        [ctx.project.pk],
+    )
+
+
+def floor_speakers(ctx: Context) -> Floor:
+    """Each coding's speaker at its start (kept by a trigger), counted per code and role: what
+    the table would cost if no coding left its first turn (the page reads every turn each
+    coding covers)."""
+    return Floor(
+        """
+        SELECT c.code_id, s.role, count(*), count(DISTINCT c.interview_id)
+          FROM coding_coding c JOIN interviews_interview i ON i.id = c.interview_id
+          LEFT JOIN interviews_speaker s ON s.id = c.speaker_id
          WHERE i.project_id = %s GROUP BY 1, 2
         """,
         [ctx.project.pk],
@@ -1376,6 +1398,8 @@ PATHS = [
         _analysis("crosstab", "by={ctx.attribute.pk}"),
         floor_crosstab,
     ),
+    Path("speakers", "analysis:speakers", _analysis("speakers"), floor_speakers),
+    Path("speakers_changed", "analysis:speakers", speakers_changed, floor_speakers),
     Path("frequencies", "analysis:frequencies", _analysis("frequencies"), floor_frequencies),
     Path("progress", "analysis:progress", _analysis("progress"), floor_progress),
     Path("portrait", "analysis:portrait", portrait, floor_portrait),

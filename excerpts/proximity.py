@@ -165,19 +165,22 @@ def _point_sql(codings: str) -> str:
     )
 
 
-def roles_sql(codings: str) -> str:
-    """(id, participant, interviewer, other): whether each coding of the CTE `codings` covers
-    characters of a turn of a speaker with that role (speakers without a role count as other)."""
+def roles_sql(codings: str, carried: tuple[str, ...] = ()) -> str:
+    """(id, *carried, participant, interviewer, other): whether each coding of the CTE `codings`
+    covers characters of a turn of a speaker with that role (speakers without a role count as
+    other). `carried`: more of each coding's columns, for a caller that would otherwise join the
+    codings again."""
     left = f'(SELECT id, interview_id, start AS lo, "end" AS hi FROM {codings})'
     right = f'(SELECT *, start AS lo, "end" AS hi FROM ({units_sql("turn", codings)}) w)'
+    columns = "".join(f", c.{column}" for column in ("id", *carried))[2:]
     return f"""
-        SELECT c.id,
+        SELECT {columns},
                coalesce(bool_or(r.role = 'participant'), false) AS participant,
                coalesce(bool_or(r.role = 'interviewer'), false) AS interviewer,
                coalesce(bool_or(r.role NOT IN ('participant', 'interviewer')), false) AS other
           FROM {codings} c
           LEFT JOIN (SELECT l.id, r.role {bucket_join(left, right, CHAR_BUCKET)}) r ON r.id = c.id
-         GROUP BY c.id"""
+         GROUP BY {columns}"""
 
 
 ROLE_RULES = ("participant", "every")  # the default: a participant's words first

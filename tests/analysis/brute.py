@@ -1,10 +1,13 @@
 """The co-occurrence table counted the plain way, in Python, over every ordered pair of codings:
-what analysis.queries.cooccurrence must find (docs/analysis.md has the definitions)."""
+what analysis.queries.cooccurrence must find (docs/analysis.md has the definitions); and the
+code × speaker table, over every coding and turn."""
 
 from collections import Counter, defaultdict
 
 from analysis import queries
+from analysis.queries import ROLES
 from coding.models import Coding
+from interviews.models import Turn
 
 
 def codings_of(project, visible=lambda coding: True) -> list[tuple]:
@@ -65,3 +68,23 @@ def table(cells, totals, names: dict[int, str]) -> dict[frozenset, tuple]:
         )
         for (a, b), p in cells.items()
     }
+
+
+def speakers(codings: list[tuple], rule: str) -> dict[tuple[int, str], tuple[int, int]]:
+    """{(code, role): (codings, interviews)} of analysis.queries.speakers with each code its own
+    group: the roles of the speakers whose turns each coding covers (no role counts as other);
+    a participant's words first (rule "participant"), or every role covered (rule "every")."""
+    turns = defaultdict(list)
+    for interview_id, start, end, role in Turn.objects.values_list(
+        "interview_id", "start", "end", "speaker__role"
+    ):
+        turns[interview_id].append((start, end, role if role in ROLES[:2] else "other"))
+    said, interviews = Counter(), defaultdict(set)
+    for _id, interview_id, code_id, _coder, start, end in codings:
+        covered = {role for lo, hi, role in turns[interview_id] if lo < end and start < hi}
+        if rule == "participant" and "participant" in covered:
+            covered = {"participant"}
+        for role in covered or {"none"}:
+            said[(code_id, role)] += 1
+            interviews[(code_id, role)].add(interview_id)
+    return {key: (n, len(interviews[key])) for key, n in said.items()}

@@ -278,3 +278,92 @@ def _open_round(study, coders, sam):
 
 def _sees(user, blind):
     return lambda row: row[1] != blind.pk or row[3] == user.pk
+
+
+# --- The code × speaker table, kept the same way ---------------------------------------------
+
+
+def speaker_table(project, user, rule: str = "participant") -> dict:
+    """analysis.queries.speakers as `user` asks for it, each code its own group."""
+    member = Membership.objects.select_related("project", "user").get(project=project, user=user)
+    filters = read_filters(project, {}, member=member)
+    return queries.speakers(filters, {pk: {pk} for pk in filters.codes}, rule)
+
+
+def speaker_statements(project, user, rule: str = "participant") -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        speaker_table(project, user, rule)
+    return [q["sql"] for q in captured.captured_queries if "bool_or(r.role" in q["sql"]]
+
+
+def _make_martine_other(study, rita, sam):
+    study["interview"].speakers.filter(label="Martine").update(role=Speaker.Role.OTHER)
+
+
+def _question_with_its_answer(study, rita, sam):
+    start = TRANSCRIPT.index("Et quand il vous parle")
+    end = TRANSCRIPT.index("Là je peux") + len("Là je peux")
+    make_coding(study["interview"], study["codes"]["C"], sam, start, end)
+
+
+def _move_a_turn_boundary(study, rita, sam):
+    """A correction that joins the interviewer's question to the answer before it: the turns
+    change with the text, the codings over them are re-anchored."""
+    interview = study["interview"]
+    at = TRANSCRIPT.index("Intervieweuse")
+    corrections.correct(
+        interview, rita, None, edits=[(at, at, "(fin) ")], expected_version=interview.text_version
+    )
+
+
+SPEAKER_CHANGES = {
+    **{name: change for name, change in CHANGES.items() if name != "change a coding's code"},
+    "a speaker's role": _make_martine_other,
+    "a question coded with its answer": _question_with_its_answer,
+}
+
+
+@pytest.mark.parametrize("rule", ["participant", "every"])
+@pytest.mark.parametrize("change", SPEAKER_CHANGES)
+def test_the_speaker_table_follows_each_change(project, study, rita, sam, change, rule):
+    before = speaker_table(project, sam, rule)
+    assert before == brute.speakers(brute.codings_of(project), rule)
+    assert speaker_statements(project, sam, rule) == []  # read back from the cache
+    SPEAKER_CHANGES[change](study, rita, sam)
+    after = speaker_table(project, sam, rule)
+    assert after != before
+    assert after == brute.speakers(brute.codings_of(project), rule)
+
+
+def test_after_a_change_the_speaker_table_counts_only_its_interview_again(
+    project, study, rita, sam
+):
+    (first,) = speaker_statements(project, sam)
+    assert 'interview_id" IN' not in first
+    _question_with_its_answer(study, rita, sam)
+    (again,) = speaker_statements(project, sam)
+    assert f'"coding_coding"."interview_id" IN ({study["interview"].pk})' in again
+    every = speaker_table(project, sam, "every")  # another rule, another statement
+    assert every == brute.speakers(brute.codings_of(project), "every")
+    assert every != speaker_table(project, sam)
+
+
+def test_a_correction_keeps_the_speaker_table_true(project, study, rita, sam):
+    _question_with_its_answer(study, rita, sam)
+    speaker_table(project, sam, "every")
+    _move_a_turn_boundary(study, rita, sam)
+    assert speaker_table(project, sam, "every") == brute.speakers(
+        brute.codings_of(project), "every"
+    )
+
+
+def test_a_blind_coder_counts_only_their_own_speakers(project, study, rita, remi, sam):
+    blind = _open_round(study, [rita, remi], sam)
+    first = study["codings"][0]
+    make_coding(blind, study["codes"]["C"], remi, first.start, first.end)
+    tables = {user.username: speaker_table(project, user) for user in (sam, rita, remi, sam)}
+    assert tables["sam"] == brute.speakers(brute.codings_of(project), "participant")
+    for user in (rita, remi):
+        seen = brute.codings_of(project, _sees(user, blind))
+        assert tables[user.username] == brute.speakers(seen, "participant")
+    assert len({frozenset(table.items()) for table in tables.values()}) == 3

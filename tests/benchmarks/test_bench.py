@@ -41,6 +41,8 @@ NAMES = [
     "cooccurrence_cold",
     "cooccurrence_changed",
     "crosstab",
+    "speakers",
+    "speakers_changed",
     "frequencies",
     "progress",
     "portrait",
