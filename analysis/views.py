@@ -63,6 +63,13 @@ class Row:
     depth: int
 
 
+# Interviews on one page of the coding progress and of the portraits' list. The progress draws a
+# row (and a meter) per interview and coder: at L, 2,000 interviews × 3 coders made a page of
+# 5.5 MB that took 1.6 s. A study of twenty or sixty interviews still fits on one page; a download
+# has them all.
+INTERVIEWS_PER_PAGE = 100
+
+
 def _setup(request: HttpRequest, project_id: int, action: Action = Action.VIEW):
     membership = permissions.project_for(request.user, project_id, action)
     filters = read_filters(membership.project, request.GET, member=membership)
@@ -184,9 +191,10 @@ def analysis_index(request: HttpRequest, project_id: int) -> HttpResponse:
     membership, filters = _setup(request, project_id)
     context = _context(request, membership, filters)
     context["saved"] = SavedQuery.objects.filter(project=membership.project)
-    context["interviews"] = Interview.objects.filter(project=membership.project).order_by("title")[
-        :200
-    ]
+    interviews = Interview.objects.filter(project=membership.project).order_by("title", "pk")
+    page = Paginator(interviews.values("pk", "title"), INTERVIEWS_PER_PAGE)
+    page = page.get_page(request.GET.get("page"))
+    context |= {"interviews": page, "page": page, "pages": _page_links(filters, page)}
     return render(request, "analysis/index.html", context)
 
 
@@ -798,11 +806,6 @@ def codeline(request: HttpRequest, project_id: int) -> HttpResponse:
 
 # --- Coding progress -----------------------------------------------------------------------
 
-# Interviews on one page of the coding progress: its chart and table draw one row (and a meter) per
-# interview and coder. At L, 2,000 interviews × 3 coders made a page of 5.5 MB that took 1.6 s; a
-# study of twenty or sixty interviews still fits on one page. A download has them all.
-PROGRESS_PER_PAGE = 100
-
 
 @require_GET
 @_bounded
@@ -815,7 +818,7 @@ def progress(request: HttpRequest, project_id: int) -> HttpResponse:
     interviews = queries.queries.interviews(filters).order_by("title", "pk")
     page = None
     if not request.GET.get("format"):  # a download has every interview; the page, a page of them
-        page = Paginator(interviews.values("pk", "title", "text_length"), PROGRESS_PER_PAGE)
+        page = Paginator(interviews.values("pk", "title", "text_length"), INTERVIEWS_PER_PAGE)
         page = page.get_page(request.GET.get("page"))
         interviews = list(page)
     else:

@@ -45,7 +45,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 
 from analysis import queries as analysis_queries
-from analysis.views import PROGRESS_PER_PAGE
+from analysis.views import INTERVIEWS_PER_PAGE
 from benchmarks import synthetic
 from coding import workspace
 from coding.audit import recorded_as
@@ -1250,7 +1250,7 @@ def floor_frequencies(ctx: Context) -> Floor:
 
 
 def floor_progress(ctx: Context) -> Floor:
-    """Each interview of the page's (the first PROGRESS_PER_PAGE by title) and coder: codings,
+    """Each interview of the page's (the first INTERVIEWS_PER_PAGE by title) and coder: codings,
     characters coded (ranges merged), review states."""
     return Floor(
         """
@@ -1263,7 +1263,7 @@ def floor_progress(ctx: Context) -> Floor:
                                    ORDER BY i.title, i.id LIMIT %s)
          GROUP BY 1, 2
         """,
-        [ctx.project.pk, PROGRESS_PER_PAGE],
+        [ctx.project.pk, INTERVIEWS_PER_PAGE],
     )
 
 

@@ -243,7 +243,7 @@ def test_coding_progress_comes_a_page_of_interviews_at_a_time_and_downloads_whol
     whole = _progress_rows(client.get(url).content.decode())
     assert {row[0] for row in whole} == {"Entretien 1", "Entretien 2"}
 
-    monkeypatch.setattr("analysis.views.PROGRESS_PER_PAGE", 1)
+    monkeypatch.setattr("analysis.views.INTERVIEWS_PER_PAGE", 1)
     one = client.get(f"{url}?coder={sam.pk}").content.decode()
     assert _progress_rows(one) == [] and "entretiens de cette page" in one  # none of sam's in 1
     assert f'href="?coder={sam.pk}&amp;page=2"' in one and "Page 1 sur 2" in one
@@ -269,3 +269,18 @@ def _progress_rows(page: str) -> list[list[str]]:
         [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
         for row in re.findall(r"<tr>(.*?)</tr>", body)
     ]
+
+
+def test_every_interviews_portrait_is_listed_a_page_at_a_time(
+    client, project, scene, rita, monkeypatch
+):
+    first = scene[0]
+    second = make_interview(project, TRANSCRIPT + "\n\nFin.", title="Entretien 2")
+    monkeypatch.setattr("analysis.views.INTERVIEWS_PER_PAGE", 1)
+    client.force_login(rita)
+    url = f"/projects/{project.pk}/analysis/"
+    one, two = (client.get(f"{url}?page={n}").content.decode() for n in (1, 2))
+    portrait = f"/projects/{project.pk}/analysis/interviews/{{}}/portrait/"
+    assert portrait.format(first.pk) in one and portrait.format(second.pk) not in one
+    assert portrait.format(second.pk) in two and portrait.format(first.pk) not in two
+    assert 'href="?page=2" rel="next"' in one and 'href="?page=1" rel="prev"' in two
