@@ -284,3 +284,21 @@ def test_every_interviews_portrait_is_listed_a_page_at_a_time(
     assert portrait.format(first.pk) in one and portrait.format(second.pk) not in one
     assert portrait.format(second.pk) in two and portrait.format(first.pk) not in two
     assert 'href="?page=2" rel="next"' in one and 'href="?page=1" rel="prev"' in two
+
+
+def test_passages_closer_than_a_unit_on_the_drawing_are_drawn_as_one():
+    assert charts.drawn([(0, 10), (11, 20), (200, 210), (212, 230)], 0.5) == [
+        (0, 20, 2),  # one character apart: half a unit
+        (200, 210, 1),
+        (212, 230, 1),  # two characters apart: a whole unit
+    ]
+    lane = charts.Lane("Code A", "#d74242", [(0, 10), (11, 20), (200, 210)], "/i/")
+    root = ET.fromstring(charts.strips("T", "D", [charts.Band("E", 1280, [lane])]))
+    rects = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "passage"]
+    assert [(r.get("data-start"), r.get("data-end")) for r in rects] == [
+        ("0", "20"),
+        ("200", "210"),
+    ]
+    assert rects[0].find(f"{SVG}title").text == "Code A: 0–20 (2 passages)"
+    links = [a.get("href") for a in root.iter(f"{SVG}a")]
+    assert links == ["/i/?at=0-20", "/i/?at=200-210"]
