@@ -1,6 +1,5 @@
 import io
 import secrets
-import string
 from urllib.parse import urlencode, urlparse
 
 from django.conf import settings
@@ -120,12 +119,11 @@ class CompressPages(GZipMiddleware):
         return response
 
     def _gzip(self, content: bytes) -> bytes:
-        """gzip at LEVEL, its header naming a random file of 1 to max_random_bytes letters: the
-        response's length varies by that much from one response to the next, as with Django's."""
-        padding = "".join(
-            secrets.choice(string.ascii_letters)
-            for _ in range(1 + secrets.randbelow(self.max_random_bytes))
-        )
+        """gzip at LEVEL, its header naming a file of 1 to max_random_bytes letters, as many as a
+        random draw says: the response's length varies by that much from one response to the next,
+        as with Django's (which pads with "a"s too). Its length is what hides; drawing each letter
+        as well took 0.04 ms of a fragment's 0.05."""
+        padding = "a" * (1 + secrets.randbelow(self.max_random_bytes))
         buffer = io.BytesIO()
         with igzip.IGzipFile(padding, "wb", self.LEVEL, buffer, mtime=0) as file:
             file.write(content)
