@@ -115,23 +115,54 @@ SPEAKERS = """
       FROM interviews_speaker s JOIN interviews_interview i ON i.id = s.interview_id
      WHERE i.project_id = %s
      GROUP BY s.interview_id"""
+ATTRIBUTE_VALUES = """
+    SELECT v.interview_id,
+           md5(string_agg(concat_ws(':', v.attribute_id, v.text, v.number, v.date), ','
+                          ORDER BY v.attribute_id))
+      FROM interviews_attributevalue v JOIN interviews_interview i ON i.id = v.interview_id
+     WHERE i.project_id = %s
+     GROUP BY v.interview_id"""
+# What else a statement may read, by its table, and each interview's stamp of it.
+READ_ALSO = {"interviews_speaker": SPEAKERS, "interviews_attributevalue": ATTRIBUTE_VALUES}
 
 
 def stamps(project_id: int, sql: str) -> dict[int, str]:
     """For each interview of the project, what changes whenever its data that `sql` reads
     changes: its text version (a correction) and its latest coding event (the database's audit
     trigger writes one for every coding created, changed or deleted: applying, removing, merging,
-    trashing, restoring, reviewing, re-anchoring after a correction), and its speakers when the
-    statement reads them (speaker and role filters). An import or a deletion changes the list.
-    Paragraphs and turns change only with the text. One statement, a few milliseconds at M."""
+    trashing, restoring, reviewing, re-anchoring after a correction), and its speakers and its
+    attribute values when the statement reads them (READ_ALSO). An import or a deletion changes
+    the list. Paragraphs and turns change only with the text. A few milliseconds at M."""
     with connection.cursor() as cursor:
         cursor.execute(STAMPS, [project_id])
         found = dict(cursor.fetchall())
-        if "interviews_speaker" in sql:
-            cursor.execute(SPEAKERS, [project_id])
-            for interview_id, speakers in cursor.fetchall():
-                found[interview_id] = f"{found.get(interview_id)}:{speakers}"
+        for table, stamp_sql in READ_ALSO.items():
+            if table in sql:
+                cursor.execute(stamp_sql, [project_id])
+                for interview_id, stamp in cursor.fetchall():
+                    found[interview_id] = f"{found.get(interview_id)}:{stamp}"
     return found
+
+
+def _statement_key(name: str, project_id: int, sql: str, params: list) -> str:
+    statement = hashlib.sha256(repr((CACHE_VERSION, sql, params)).encode()).hexdigest()
+    return f"{name}:{project_id}:{statement}"
+
+
+def kept_rows(filters: Filters, name: str, sql: str, params: list) -> list[tuple]:
+    """The rows of a statement over the project's codings (and what READ_ALSO names), kept in the
+    cache under the statement and every interview's stamp: a visit when nothing changed reads
+    them back; any change counts everything again (for statements whose numbers do not add up over
+    interviews, or cost too little to keep per interview: additive_rows). Stamps are read first,
+    so rows are never older than the stamps they are kept under."""
+    now = stamps(filters.project.pk, sql)
+    key = f"{_statement_key(name, filters.project.pk, sql, params)}:{_digest(now)}"
+    cache = caches[CACHE]
+    rows = cache.get(key)
+    if rows is None:
+        rows = _rows(sql, params)
+        cache.set(key, rows)
+    return rows
 
 
 # Numbers per (group A, group B), or (group, None) for a group's own count: the codings, the
@@ -152,13 +183,13 @@ def additive_rows(filters: Filters, name: str, build) -> Sums:
     project_id = filters.project.pk
     sql, params = build(None)
     now = stamps(project_id, sql)
-    statement = hashlib.sha256(repr((CACHE_VERSION, sql, params)).encode()).hexdigest()
+    statement = _statement_key(name, project_id, sql, params)
     cache = caches[CACHE]
-    whole = f"{name}:{project_id}:{statement}:{_digest(now)}"
+    whole = f"{statement}:{_digest(now)}"
     sums = cache.get(whole)
     if sums is not None:
         return sums
-    parts_key = f"{name}-parts:{project_id}:{statement}"
+    parts_key = statement.replace(f"{name}:", f"{name}-parts:", 1)
     parts = cache.get(parts_key)
     if parts is None:
         parts = {"stamps": {}, "rows": {}, "sums": {}}
@@ -226,7 +257,9 @@ def frequencies(filters: Filters, groups: dict[int, set[int]]) -> dict[int, Freq
           FROM (SELECT m.grp, v.interview_id, v.coder_id, count(*) AS n, sum(v.words) AS words
                   FROM v JOIN m ON m.code_id = v.code_id GROUP BY 1, 2, 3) x
          GROUP BY x.grp"""
-    return {grp: Frequency(*numbers) for grp, *numbers in _rows(sql, params)}
+    return {
+        grp: Frequency(*numbers) for grp, *numbers in kept_rows(filters, "frequencies", sql, params)
+    }
 
 
 # --- Co-occurrence -------------------------------------------------------------------------
@@ -329,7 +362,7 @@ def crosstab(
           LEFT JOIN interviews_attributevalue a
                  ON a.interview_id = n.interview_id AND a.attribute_id = %s
          GROUP BY 1, 2"""
-    rows = _rows(sql, [*params, *band_params, attribute.pk])
+    rows = kept_rows(filters, "crosstab", sql, [*params, *band_params, attribute.pk])
     return {(grp, str(key)): (int(n), interviews) for grp, key, n, interviews in rows}
 
 
@@ -449,4 +482,5 @@ def progress(
                count(*) FILTER (WHERE v.status = 'pending'),
                count(*) FILTER (WHERE v.status = 'needs_change')
           FROM v GROUP BY 1, 2"""
-    return {(i, c): Progress(*numbers) for i, c, *numbers in _rows(sql, params)}
+    rows = kept_rows(filters, "progress", sql, params)
+    return {(i, c): Progress(*numbers) for i, c, *numbers in rows}

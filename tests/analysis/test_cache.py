@@ -4,6 +4,7 @@ who may see different codings never share them."""
 
 import csv
 import io
+from dataclasses import astuple
 
 import pytest
 from django.core.cache import caches
@@ -13,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from analysis import queries
 from analysis.models import CacheEntry
 from coding import actions, trash
-from coding.models import Code, CodingEvent, CodingRound, TrashedCode
+from coding.models import Code, Coding, CodingEvent, CodingRound, TrashedCode
 from corrections import services as corrections
 from excerpts.filters import read_filters
 from interviews.models import Membership, Speaker
+from review import workflow
 from tests.analysis import brute
 from tests.factories import TRANSCRIPT, make_coding, make_interview, make_user
 
@@ -367,3 +369,76 @@ def test_a_blind_coder_counts_only_their_own_speakers(project, study, rita, remi
         seen = brute.codings_of(project, _sees(user, blind))
         assert tables[user.username] == brute.speakers(seen, "participant")
     assert len({frozenset(table.items()) for table in tables.values()}) == 3
+
+
+# --- Tables kept whole under every interview's stamp (kept_rows) ------------------------------
+
+
+def frequency_table(project, user) -> dict:
+    filters = read_filters(project, {}, member=_member(project, user))
+    found = queries.frequencies(filters, {pk: {pk} for pk in filters.codes})
+    return {grp: astuple(counted) for grp, counted in found.items()}
+
+
+def progress_table(project, user) -> dict:
+    filters = read_filters(project, {}, member=_member(project, user))
+    return queries.progress(filters, {pk: {pk} for pk in filters.codes})
+
+
+def _member(project, user):
+    return Membership.objects.select_related("project", "user").get(project=project, user=user)
+
+
+def _sams_last_b(study, rita, sam):
+    Coding.objects.get(coder=sam, code=study["codes"]["B"]).delete()  # B's coders: 2, then 1
+
+
+def _approve(study, rita, sam):
+    workflow.approve(study["codings"][2], _member(study["interview"].project, sam))
+
+
+KEPT_TABLES = {"frequencies": frequency_table, "progress": progress_table}
+KEPT_CHANGES = {**CHANGES, "the last of a coder's codings": _sams_last_b, "a review": _approve}
+# What a table does not count: the frequencies, review states; the progress, which code a passage
+# has (it counts per interview and coder).
+UNCOUNTED = {
+    "frequencies": {"a review"},
+    "progress": {"merge codes", "change a coding's code"},
+}
+
+
+@pytest.mark.parametrize("table", KEPT_TABLES)
+@pytest.mark.parametrize("change", KEPT_CHANGES)
+def test_a_kept_table_follows_each_change(project, study, rita, sam, table, change):
+    count = KEPT_TABLES[table]
+    before = count(project, sam)
+    with CaptureQueriesContext(connection) as captured:
+        assert count(project, sam) == before
+    assert not [q for q in captured.captured_queries if "WITH v AS" in q["sql"]]  # kept
+    KEPT_CHANGES[change](study, rita, sam)
+    after = count(project, sam)
+    caches[queries.CACHE].clear()
+    assert after == count(project, sam)
+    if change not in UNCOUNTED[table]:
+        assert after != before
+
+
+def test_the_crosstab_follows_a_participants_attribute(project, study, rita, sam):
+    """The crosstab reads the attribute values, which no coding event stamps: their own stamp."""
+    from analysis.views import _bands
+    from interviews.models import Attribute, AttributeValue
+
+    years = Attribute.objects.create(project=project, name="Années", type=Attribute.Type.NUMBER)
+    value = AttributeValue.objects.create(interview=study["interview"], attribute=years, number=12)
+    filters = read_filters(project, {}, member=_member(project, sam))
+    columns, sql, params = _bands(years, "5, 10", project.pk)
+    groups = {pk: {pk} for pk in filters.codes}
+    before = queries.crosstab(filters, groups, years, sql, params)
+    assert queries.crosstab(filters, groups, years, sql, params) == before
+    value.number = 3
+    value.save()
+    after = queries.crosstab(filters, groups, years, sql, params)
+    a = study["codes"]["A"].pk
+    assert (a, "2") in before and (a, "2") not in after and (a, "0") in after
+    caches[queries.CACHE].clear()
+    assert after == queries.crosstab(filters, groups, years, sql, params)
