@@ -99,7 +99,7 @@ def _rows(sql: str, params: list) -> list[tuple]:
 # data. docs/analysis.md says when the rows are computed again.
 
 CACHE = "analysis"
-CACHE_VERSION = 2  # in every key: raise it when a cached statement's rows change meaning
+CACHE_VERSION = 3  # in every key: raise it when a cached statement's rows change meaning
 # An interview's stamp counts all its audit events (nothing in the product deletes one): a change
 # whose events were numbered before another's but committed after it does not raise the latest
 # id, but it does raise the count. (A count over a window of recent ids could miss it: events of
@@ -151,17 +151,19 @@ def _statement_key(name: str, project_id: int, sql: str, params: list) -> str:
 
 def kept_rows(filters: Filters, name: str, sql: str, params: list) -> list[tuple]:
     """The rows of a statement over the project's codings (and what READ_ALSO names), kept in the
-    cache under the statement and every interview's stamp: a visit when nothing changed reads
-    them back; any change counts everything again (for statements whose numbers do not add up over
+    cache under the statement, with the digest of every interview's stamp (one entry a statement,
+    replaced after a change): a visit when nothing changed reads them back; any change counts
+    everything again (for statements whose numbers do not add up over
     interviews, or cost too little to keep per interview: additive_rows). Stamps are read first,
     so rows are never older than the stamps they are kept under."""
-    now = stamps(filters.project.pk, sql)
-    key = f"{_statement_key(name, filters.project.pk, sql, params)}:{_digest(now)}"
+    digest = _digest(stamps(filters.project.pk, sql))
+    key = _statement_key(name, filters.project.pk, sql, params)
     cache = caches[CACHE]
-    rows = cache.get(key)
-    if rows is None:
-        rows = _rows(sql, params)
-        cache.set(key, rows)
+    kept = cache.get(key)
+    if kept is not None and kept[0] == digest:
+        return kept[1]
+    rows = _rows(sql, params)
+    cache.set(key, (digest, rows))  # in place of the rows of older stamps
     return rows
 
 
@@ -175,8 +177,9 @@ def additive_rows(filters: Filters, name: str, build) -> Sums:
     group B or None, codings, pairs)`: every pair of codings lies in one interview, so every number
     adds up. `build(interviews)` makes the statement, for some interviews or (None) all.
 
-    Kept in the cache: the sums under the statement and the interviews' stamps (a visit when nothing
-    changed reads them back), and beside them each interview's own rows with its stamp. After a
+    Kept in the cache: the sums under the statement, with the digest of the interviews' stamps (a
+    visit when nothing changed reads them back; one entry a statement, replaced after a change),
+    and beside them each interview's own rows with its stamp. After a
     change, only the interviews whose stamp moved are counted again: their old rows subtracted,
     their new ones added. Stamps are read before the rows, so rows are never older than the stamp
     stored with them; an entry the cache dropped is computed again."""
@@ -185,10 +188,10 @@ def additive_rows(filters: Filters, name: str, build) -> Sums:
     now = stamps(project_id, sql)
     statement = _statement_key(name, project_id, sql, params)
     cache = caches[CACHE]
-    whole = f"{statement}:{_digest(now)}"
-    sums = cache.get(whole)
-    if sums is not None:
-        return sums
+    digest = _digest(now)
+    kept = cache.get(statement)
+    if kept is not None and kept[0] == digest:
+        return kept[1]
     parts_key = statement.replace(f"{name}:", f"{name}-parts:", 1)
     parts = cache.get(parts_key)
     if parts is None:
@@ -207,7 +210,7 @@ def additive_rows(filters: Filters, name: str, build) -> Sums:
             _add(parts["sums"], parts["rows"][pk], 1)
     parts["stamps"] = now
     cache.set(parts_key, parts)
-    cache.set(whole, parts["sums"])
+    cache.set(statement, (digest, parts["sums"]))  # in place of the sums of older stamps
     return parts["sums"]
 
 
