@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from interviews import views
@@ -71,3 +73,37 @@ def test_a_long_list_comes_in_pages_counted_from_the_kept_rows(
         "Entretien 4"
     ]
     assert client.get(f"/projects/{project.pk}/?page=x").context["page"].number == 1
+
+
+def test_an_interview_is_found_by_its_title_or_participant_accents_aside(
+    client, project, rita, monkeypatch
+):
+    monkeypatch.setattr(views, "INTERVIEWS_PER_PAGE", 1)
+    for title, participant in (
+        ("Entretien 01 — Éloïse", "Éloïse"),
+        ("Entretien 02 — Marc", "Marc"),
+        ("Entretien 03 — soirée", "Hélène"),
+        ("Entretien 04 — 100%_x", "Zoé"),
+    ):
+        interview = make_interview(project, text=title, title=title)
+        interview.participant = participant
+        interview.save(update_fields=["participant"])
+    client.force_login(rita)
+    url = f"/projects/{project.pk}/"
+
+    def titles(query: str) -> list[str]:
+        page = client.get(url, {"q": query}).content.decode()
+        return re.findall(r">(Entretien 0\d)", page)
+
+    assert titles("eloise") == ["Entretien 01"]  # capitals and accents aside
+    assert titles("HELENE") == ["Entretien 03"]  # the participant
+    assert titles("100%_") == ["Entretien 04"]  # % and _ are letters here, not patterns
+    assert titles("% ") == ["Entretien 04"]
+    first = client.get(url, {"q": "entretien"}).content.decode()
+    assert "Entretien 01" in first and f'href="{url}?q=entretien&amp;page=2"' in first
+    second = client.get(url, {"q": "entretien", "page": 2}).content.decode()
+    assert "Entretien 02" in second and f'href="{url}?q=entretien&amp;page=1"' in second
+    nothing = client.get(url, {"q": "Zzz"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No interview’s title or participant holds “Zzz”." in nothing
+    rien = client.get(url, {"q": "Zzz"}).content.decode()
+    assert "Aucun titre ni participant d’entretien ne contient «\u00a0Zzz\u00a0»." in rien
