@@ -210,7 +210,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "analysis_cache",
         "TIMEOUT": 24 * 3600,
-        "OPTIONS": {"MAX_ENTRIES": 500},  # about 60 kB each for 58 codes
+        # A table's sums about 60 kB for 58 codes; the parts a statement keeps per interview
+        # (analysis.queries.PART_BUCKETS entries) about 250 kB each at L.
+        "OPTIONS": {"MAX_ENTRIES": 5000},
     },
 }
 

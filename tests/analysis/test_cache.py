@@ -107,6 +107,21 @@ def test_an_entry_the_cache_dropped_is_computed_again(client, project, study, ri
     assert shown(client, project) == counted(project)
 
 
+def test_a_part_the_cache_dropped_has_everything_counted_again(client, project, study, rita, sam):
+    """The parts' rows lie in several entries by interview: without the one a changed interview's
+    rows are in, its old rows cannot be taken away, and every interview is counted again."""
+    client.force_login(rita)
+    shown(client, project)
+    buckets = CacheEntry.objects.filter(cache_key__regex=r"cooccurrence-parts:.*:[0-9]+$")
+    assert buckets.count() == 2  # the two interviews' (their ids are consecutive)
+    _apply(study, rita, sam)
+    bucket = f":{study['interview'].pk % queries.PART_BUCKETS}"
+    buckets.filter(cache_key__endswith=bucket).delete()
+    (again,) = statements(client, project)
+    assert 'interview_id" IN' not in again
+    assert shown(client, project) == counted(project)
+
+
 def test_a_change_numbered_before_the_latest_event_still_changes_the_counts(
     client, project, study, rita, sam
 ):
