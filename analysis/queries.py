@@ -193,8 +193,21 @@ def additive_rows(filters: Filters, name: str, build) -> Sums:
     if kept is not None and kept[0] == digest:
         return kept[1]
     parts = statement.replace(f"{name}:", f"{name}-parts:", 1)
-    # One request at a time amends a statement's parts, in one transaction with the sums: two
-    # amending the same entries at once could each take away rows the other had put back.
+    amend = (cache, statement, parts, digest, now, sql, params, build)
+    try:
+        return _kept_sums(*amend)
+    except OperationalError as error:
+        # Django culls the cache (past MAX_ENTRIES) by deleting any third of its entries: a cull
+        # meeting an amendment's entries halfway can deadlock with it. Once more, then.
+        if getattr(error.__cause__, "sqlstate", None) != "40P01":  # deadlock_detected
+            raise
+    return _kept_sums(*amend)
+
+
+def _kept_sums(cache, statement, parts, digest, now, sql, params, build) -> Sums:
+    """`_amended`'s sums, kept under the statement beside the parts, in one transaction: one
+    request at a time amends a statement's parts (two amending the same entries at once could
+    each take away rows the other had put back), and none leaves them half written."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PARTS_LOCK, _lock_key(parts)])

@@ -8,7 +8,7 @@ from dataclasses import astuple
 
 import pytest
 from django.core.cache import caches
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from analysis import queries
@@ -457,3 +457,27 @@ def test_the_crosstab_follows_a_participants_attribute(project, study, rita, sam
     assert (a, "2") in before and (a, "2") not in after and (a, "0") in after
     caches[queries.CACHE].clear()
     assert after == queries.crosstab(filters, groups, years, sql, params)
+
+
+def test_an_amendment_caught_in_a_deadlock_is_made_again(
+    client, project, study, rita, sam, monkeypatch
+):
+    """A cull of the cache can deadlock with an amendment (PostgreSQL aborts one of the two):
+    the amendment runs once more, and the page shows the counts; any other error is raised."""
+    client.force_login(rita)
+    shown(client, project)
+    _apply(study, rita, sam)
+    amended, failures = queries._amended, ["40P01"]
+
+    def deadlocked_once(*args):
+        if failures:
+            cause = type("Cause", (Exception,), {"sqlstate": failures.pop()})()
+            raise OperationalError("deadlock detected") from cause
+        return amended(*args)
+
+    monkeypatch.setattr(queries, "_amended", deadlocked_once)
+    assert shown(client, project) == counted(project) and not failures
+    _remove(study, rita, sam)
+    failures.append("57P01")  # admin_shutdown: not a deadlock
+    with pytest.raises(OperationalError):
+        shown(client, project)
