@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -7,6 +9,25 @@ from coding.codebook import code_paths
 from coding.models import Code, CodingRound
 from interviews.models import Interview, Project
 from verbatim import people
+
+
+class ManyOptions(forms.SelectMultiple):
+    """A multiple select of many options, written without a template per option: a project's
+    interviews, 2,000 at L, took Django's templates 160 ms of the new-round page's 209. The same
+    markup as Django's select (its attributes, `multiple`, each chosen option `selected`)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option, " selected" if str(option) in chosen else "", label)
+                for option, label in self.choices
+            ),
+        )
+        attributes = flatatt({**self.build_attrs(self.attrs, attrs), "multiple": True})
+        return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
 
 
 class RoundForm(forms.ModelForm):
@@ -22,7 +43,7 @@ class RoundForm(forms.ModelForm):
             "codes": gettext_lazy("Codes in scope (none: every code)"),
         }
         widgets = {
-            "interviews": forms.SelectMultiple(attrs={"size": 8}),
+            "interviews": ManyOptions(attrs={"size": 8}),
             "coders": forms.SelectMultiple(attrs={"size": 5}),
             "codes": forms.SelectMultiple(attrs={"size": 8}),
         }
