@@ -193,27 +193,28 @@ def additive_rows(filters: Filters, name: str, build) -> Sums:
     if kept is not None and kept[0] == digest:
         return kept[1]
     parts = statement.replace(f"{name}:", f"{name}-parts:", 1)
-    amend = (cache, statement, parts, digest, now, sql, params, build)
+
+    def keep() -> Sums:
+        """The sums amended and kept beside the parts in one transaction: one request at a time
+        amends a statement's parts (two amending the same entries at once could each take away
+        rows the other had put back), and none leaves them half written."""
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [PARTS_LOCK, _lock_key(parts)]
+                )
+            sums = _amended(cache, parts, now, sql, params, build)
+            cache.set(statement, (digest, sums))  # in place of the sums of older stamps
+        return sums
+
     try:
-        return _kept_sums(*amend)
+        return keep()
     except OperationalError as error:
         # Django culls the cache (past MAX_ENTRIES) by deleting any third of its entries: a cull
         # meeting an amendment's entries halfway can deadlock with it. Once more, then.
         if getattr(error.__cause__, "sqlstate", None) != "40P01":  # deadlock_detected
             raise
-    return _kept_sums(*amend)
-
-
-def _kept_sums(cache, statement, parts, digest, now, sql, params, build) -> Sums:
-    """`_amended`'s sums, kept under the statement beside the parts, in one transaction: one
-    request at a time amends a statement's parts (two amending the same entries at once could
-    each take away rows the other had put back), and none leaves them half written."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PARTS_LOCK, _lock_key(parts)])
-        sums = _amended(cache, parts, now, sql, params, build)
-        cache.set(statement, (digest, sums))  # in place of the sums of older stamps
-    return sums
+    return keep()
 
 
 # The parts of a statement: an entry with every interview's stamp and the sums, and the rows
@@ -256,8 +257,9 @@ def _amended(cache, parts: str, now: dict[int, str], sql: str, params: list, bui
     fresh = _by_interview(_rows(sql, params))
     sums, buckets = {}, {}
     for pk in now:
-        buckets.setdefault(_bucket(parts, pk), {})[pk] = fresh.get(pk, [])
-        _add(sums, buckets[_bucket(parts, pk)][pk], 1)
+        rows = fresh.get(pk, [])
+        buckets.setdefault(_bucket(parts, pk), {})[pk] = rows
+        _add(sums, rows, 1)
     cache.set_many(buckets)
     cache.set(parts, {"stamps": now, "sums": sums})
     return sums

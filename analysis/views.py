@@ -47,6 +47,7 @@ from interviews import permissions
 from interviews.models import Attribute, Interview
 from interviews.permissions import Action
 from interviews.services import number_fits
+from interviews.views import INTERVIEWS_PER_PAGE
 from verbatim import people
 
 PAIRS_SHOWN = 50
@@ -61,13 +62,6 @@ class Row:
     path: str
     color: str
     depth: int
-
-
-# Interviews on one page of the coding progress and of the portraits' list. The progress draws a
-# row (and a meter) per interview and coder: at L, 2,000 interviews × 3 coders made a page of
-# 5.5 MB that took 1.6 s. A study of twenty or sixty interviews still fits on one page; a download
-# has them all.
-INTERVIEWS_PER_PAGE = 100
 
 
 def _setup(request: HttpRequest, project_id: int, action: Action = Action.VIEW):
@@ -194,7 +188,7 @@ def analysis_index(request: HttpRequest, project_id: int) -> HttpResponse:
     interviews = Interview.objects.filter(project=membership.project).order_by("title", "pk")
     page = Paginator(interviews.values("pk", "title"), INTERVIEWS_PER_PAGE)
     page = page.get_page(request.GET.get("page"))
-    context |= {"interviews": page, "page": page, "pages": _page_links(filters, page)}
+    context |= {"interviews": page, "page": page}
     return render(request, "analysis/index.html", context)
 
 
@@ -888,19 +882,8 @@ def progress(request: HttpRequest, project_id: int) -> HttpResponse:
     download = _download(request, membership.project, "progress", table, svg)
     if download:
         return download
-    context |= {"svg": svg, "lines": lines, "page": page, "pages": _page_links(filters, page)}
+    context |= {"svg": svg, "lines": lines, "page": page}
     return render(request, "analysis/progress.html", context)
-
-
-def _page_links(filters: Filters, page) -> dict | None:
-    """The previous and next pages' query strings (None at either end), under the page's filters,
-    when there are several pages."""
-    if page is None or not page.has_other_pages():
-        return None
-    return {
-        "previous": page.has_previous() and filters.querystring(page=page.previous_page_number()),
-        "next": page.has_next() and filters.querystring(page=page.next_page_number()),
-    }
 
 
 # --- Queries that combine codes ------------------------------------------------------------

@@ -45,7 +45,6 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 
 from analysis import queries as analysis_queries
-from analysis.views import INTERVIEWS_PER_PAGE
 from benchmarks import synthetic
 from coding import workspace
 from coding.audit import recorded_as
@@ -62,6 +61,7 @@ from interviews.models import (
     Turn,
 )
 from interviews.transcripts import parse_turns
+from interviews.views import INTERVIEWS_PER_PAGE
 from jobs import runner
 
 TARGET_CODINGS = 500  # open_interview uses the interview whose number of codings is closest

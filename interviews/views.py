@@ -36,8 +36,9 @@ def project_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-# Interviews per page of the project's list: a study's twenty or sixty on one page; at L, 2,000 of
-# them took 1.7 MB and 500 ms of rendering.
+# Interviews per page of the project's list (and of the analysis's lists of interviews): a study's
+# twenty or sixty on one page; at L, 2,000 of them took 1.7 MB and 500 ms of rendering, and the
+# coding progress of 2,000 interviews × 3 coders 5.5 MB in 1.6 s.
 INTERVIEWS_PER_PAGE = 100
 FIND_LENGTH = 200  # characters of the words that find an interview by its title or participant
 
@@ -94,7 +95,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "page": page,
         "words": words,
         "find_length": FIND_LENGTH,
-        "page_query": urlencode({"q": words}) + "&" if words else "",
+        "words_query": urlencode({"q": words}) if words else "",
         "rows": interview_rows.rows_html(page.object_list),
         **permissions.abilities(membership),
     }

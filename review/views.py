@@ -233,8 +233,6 @@ def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
             page=page,
             cards=_cards_html(request, membership, _cards(membership, filters, codings)),
             chips=_chips(filters),
-            previous_query=filters.querystring(page=page.number - 1),
-            next_query=filters.querystring(page=page.number + 1),
         )
     if fragment:
         return render(request, f"{TEMPLATE}#review-results", context)

@@ -1,7 +1,9 @@
 """The review screens: the queue and its decisions, bulk approval, "to revise", a coding's history."""
 
 import datetime
+import html
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -70,6 +72,24 @@ def test_the_queue_pages_through_every_pending_excerpt_once(
     assert card_ids(page) == pages[shown]
     assert '<p class="review-count"><strong>30 excerpts</strong>' in page
     assert f"Page {shown + 1} of 2" in page
+    assert page_link(page, ("next", "prev")[shown]) == {
+        "status": ["pending"],
+        "page": [str(2 - shown)],
+    }
+
+
+def test_the_queues_page_links_keep_its_filters(client, project, interview, code, rita, sam):
+    for n in range(30):
+        make_coding(interview, code, rita, n, n + 5)
+    client.force_login(sam)
+    page = client.get(queue(project), {"code": code.pk, "page": 2}).content.decode()
+    assert page_link(page, "prev") == {"code": [str(code.pk)], "status": ["pending"], "page": ["1"]}
+
+
+def page_link(page: str, rel: str) -> dict:
+    """The parameters of the page's link to its previous or next page."""
+    (href,) = re.findall(rf'<a href="([^"]*)" rel="{rel}"', page)
+    return parse_qs(urlsplit(html.unescape(href)).query)
 
 
 def test_a_card_escapes_what_members_typed_and_speaks_the_readers_language(
