@@ -244,7 +244,9 @@ def _run_path(ctx: bench.Context, name: str, sides: list[Side], options: bench.S
     while runs < options.warmup + options.runs and (
         runs < options.warmup + 3 or time.perf_counter() - started < options.budget
     ):
-        for side in sides:  # interleaved: both servers meet the same moment of the machine
+        # Interleaved, so that both servers meet the same moment of the machine; in turns, so that
+        # neither is always the one sent first after the bench's own work between requests.
+        for side in sides if runs % 2 == 0 else sides[::-1]:
             figures = side.figures[name]
             if figures.error:
                 continue

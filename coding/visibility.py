@@ -15,6 +15,7 @@ review/views.py, exports/, and the agreement pages above them. tests/agreement/t
 tries every URL.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.db import connection
@@ -93,13 +94,17 @@ def interview_with(
     rows come fourth, and nothing of them leaves when the answer is 404 or 403."""
     if not user.is_authenticated:
         raise Http404
-    found, blind, *rows = plain_sql.batch(
-        permissions.interview_query(user, project_id, interview_id),
-        (BLIND, [project_id, user.pk]),
-        *also,
-    )
+    ahead = permissions.read_ahead(user, project_id, interview_id)
+    if ahead is None:
+        found, blind, *rows = plain_sql.batch(
+            *_interview_statements(user.pk, project_id, interview_id), *also
+        )
+    else:
+        (found, blind), rows = ahead, None
     membership, interview = permissions.interview_from(user, found[0] if found else None, action)
     seen = visible_codings(membership, frozenset(row[0] for row in blind))
+    if rows is None:  # read only now that the member may see them
+        rows = plain_sql.batch(*also) if also else []
     return membership, interview, seen, rows
 
 
@@ -111,12 +116,62 @@ def project_for(
     their rows come third, and nothing of them leaves when the answer is 404 or 403."""
     if not user.is_authenticated:
         raise Http404
-    found, blind, *rows = plain_sql.batch(
-        permissions.membership_query(user, project_id), (BLIND, [project_id, user.pk]), *also
-    )
+    ahead = permissions.read_ahead(user, project_id)
+    if ahead is None:
+        found, blind, *rows = plain_sql.batch(*_project_statements(user.pk, project_id), *also)
+    else:
+        (found, blind), rows = ahead, None
     membership = permissions.membership_from(user, found[0] if found else None)
     permissions.require(membership, action)
+    if rows is None:
+        rows = plain_sql.batch(*also) if also else []
     return membership, visible_codings(membership, frozenset(row[0] for row in blind)), rows
+
+
+def _interview_statements(user_id: int, project_id: int, interview_id: int) -> list:
+    """What interview_with decides from: the member's role with the interview, the blind rounds."""
+    return [
+        permissions.interview_query(user_id, project_id, interview_id),
+        (BLIND, [project_id, user_id]),
+    ]
+
+
+def _project_statements(user_id: int, project_id: int) -> list:
+    """What project_for decides from: the membership, the blind rounds."""
+    return [permissions.membership_query(user_id, project_id), (BLIND, [project_id, user_id])]
+
+
+class ReadAhead:
+    """Middleware: a project's page reads the member's role with the session, in one round trip.
+
+    Every page and action of a project reads the session (who is signed in), then the member's
+    role and blind rounds (interview_with, project_for): two round trips, the second waiting on
+    the first. When the URL names the project (and the interview), the session's statement takes
+    the second along for the user this process saw the session sign in (verbatim.sessions' hint).
+    Its rows are kept on that user's row, which serves only if the session does name that user,
+    and are taken once, for that same project and interview; otherwise the view reads them itself.
+    The rule deciding from them is the same either way. Before LoginRequiredMiddleware, whose
+    look at the user loads the session.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        project_id, interview_id = view_kwargs.get("project_id"), view_kwargs.get("interview_id")
+        session = getattr(request, "session", None)
+        if isinstance(project_id, int) and session is not None:
+            session.read_along = functools.partial(_along, project_id, interview_id)
+
+
+def _along(project_id: int, interview_id, user_id: int) -> tuple[tuple, list]:
+    """The key and statements of permissions.read_ahead."""
+    if isinstance(interview_id, int):
+        return (project_id, interview_id), _interview_statements(user_id, project_id, interview_id)
+    return (project_id, None), _project_statements(user_id, project_id)
 
 
 def visible_codings_for(user, project_id: int) -> Visibility:

@@ -16,6 +16,7 @@ from django.http import Http404
 
 from interviews import texts
 from interviews.models import Interview, Membership, Project
+from verbatim import sessions
 from verbatim.plain_sql import Prepared
 
 Role = Membership.Role
@@ -61,15 +62,25 @@ def membership_for(user, project_id: int) -> Membership:
     """
     if not user.is_authenticated:
         raise Http404
+    ahead = read_ahead(user, project_id)
+    if ahead is not None:
+        return membership_from(user, ahead[0][0] if ahead[0] else None)
     with connection.cursor() as cursor:
-        cursor.execute(*membership_query(user, project_id))
+        cursor.execute(*membership_query(user.pk, project_id))
         return membership_from(user, cursor.fetchone())
 
 
-def membership_query(user, project_id: int) -> tuple[str, list]:
+def read_ahead(user, project_id: int, interview_id: int | None = None) -> list | None:
+    """The rows this request's session statement read along for the project (and the interview)
+    for this very user (coding.visibility.ReadAhead): those of `membership_query` (or of
+    `interview_query`), then the blind rounds'. None when it did not: read them then. Taken once."""
+    return sessions.read_along(user, (project_id, interview_id))
+
+
+def membership_query(user_id: int, project_id: int) -> tuple[str, list]:
     """membership_for's statement, for a caller sending it with others in one round trip
-    (coding.visibility.project_for); `membership_from` reads its row. The user is signed in."""
-    return _MEMBERSHIP_FOR, [project_id, user.pk]
+    (coding.visibility.project_for); `membership_from` reads its row."""
+    return _MEMBERSHIP_FOR, [project_id, user_id]
 
 
 def membership_from(user, row: tuple | None) -> Membership:
@@ -130,16 +141,19 @@ def interview_for(
     second only when this process has not kept it): every coding action starts here."""
     if not user.is_authenticated:
         raise Http404
+    ahead = read_ahead(user, project_id, interview_id)
+    if ahead is not None:
+        return interview_from(user, ahead[0][0] if ahead[0] else None, action)
     with connection.cursor() as cursor:
-        cursor.execute(*interview_query(user, project_id, interview_id))
+        cursor.execute(*interview_query(user.pk, project_id, interview_id))
         row = cursor.fetchone()
     return interview_from(user, row, action)
 
 
-def interview_query(user, project_id: int, interview_id: int) -> tuple[str, list]:
+def interview_query(user_id: int, project_id: int, interview_id: int) -> tuple[str, list]:
     """interview_for's statement, for a caller sending it with others in one round trip
-    (coding.visibility.interview_for); `interview_from` reads its row. The user is signed in."""
-    return _INTERVIEW_FOR, [user.pk, interview_id, project_id]
+    (coding.visibility.interview_for); `interview_from` reads its row."""
+    return _INTERVIEW_FOR, [user_id, interview_id, project_id]
 
 
 def interview_from(user, row: tuple | None, action: Action) -> tuple[Membership, Interview]:

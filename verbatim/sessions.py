@@ -8,7 +8,9 @@ in its signed data, which PostgreSQL cannot read: so each process remembers whic
 it has seen signed in (`_users`, a hint), and the session's statement reads that user's row beside
 it. The row is used only when the session, decoded, names that same user: a hint that is missing
 (a new session, another process) or wrong costs the second round trip, never a wrong user. The row
-is read in the session's own statement, so it is as fresh as it was before. Everything else
+is read in the session's own statement, so it is as fresh as it was before. The same statement
+may carry what the request's view reads first (`read_along`: a project page's membership), its
+rows kept on the hinted user's row and so used on the same condition. Everything else
 (saving, rotating, expiring, `clearsessions`) is Django's own.
 """
 
@@ -47,6 +49,11 @@ def session_statement() -> plain_sql.Prepared:
 
 
 class SessionStore(db.SessionStore):
+    # What the request's view reads first, sent along with the session's statement when the
+    # process knows the session's user: read_along(user_id) -> (key, statements). Set before the
+    # session loads (coding.visibility.ReadAhead); its rows are kept on that user's row only.
+    read_along = None
+
     def __init__(self, session_key=None):
         super().__init__(session_key)
         self._user_row = None
@@ -57,13 +64,20 @@ class SessionStore(db.SessionStore):
         with _users_lock:
             hint = _users.get(self.session_key)
         now = timezone.now()
-        (rows,) = plain_sql.batch((session_statement(), [hint, self.session_key, now]))
+        key, along = (None, ())
+        if hint is not None and self.read_along is not None:
+            key, along = self.read_along(hint)
+        rows, *along_rows = plain_sql.batch(
+            (session_statement(), [hint, self.session_key, now]), *along
+        )
         found = rows[0] if rows else None
         if found is None:
             self._session_key = None  # as Django's: an unknown or expired key is dropped
             return None
         if hint is not None and found[2] is not None:
             self._user_row = plain_sql.instance(user_model, found[2:])
+            if along:
+                self._user_row.read_along = {key: along_rows}
         return self.model(session_key=self.session_key, session_data=found[0], expire_date=found[1])
 
     def load(self):
@@ -75,6 +89,14 @@ class SessionStore(db.SessionStore):
         row = self._user_row
         signed_in.set(row if row is not None and row.pk == user_id else None)
         return data
+
+
+def read_along(user, key):
+    """The rows of the statements SessionStore.read_along named `key`, read for this very user
+    with the session's statement; None when they were not (read them then). Taken once: a second
+    look in the same request reads afresh."""
+    kept = getattr(user, "read_along", None)
+    return kept.pop(key, None) if kept else None
 
 
 def user_key(value):

@@ -104,6 +104,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "verbatim.middleware.htmx_login_redirect",
+    # Before LoginRequiredMiddleware, whose look at the user loads the session: a project's page
+    # reads the member's role with it (coding.visibility.ReadAhead).
+    "coding.visibility.ReadAhead",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

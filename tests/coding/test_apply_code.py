@@ -215,12 +215,13 @@ def test_the_audit_trail_credits_the_coder(client, interview, rita):
     assert (event.actor, event.action, event.interview_id) == (rita, "create", interview.pk)
 
 
-def test_an_apply_and_its_redraw_take_three_round_trips(
+def test_an_apply_and_its_redraw_take_two_round_trips(
     client, interview, rita, django_assert_max_num_queries
 ):
-    """The session with its user, the interview with its blind rounds, then the apply with what
-    changed since the page's event, the paragraph it touches and its code's counts, in one batch
-    (workspace.expect): the redraw is whole (paragraph and count) with nothing read twice."""
+    """The session with its user, the interview and the blind rounds (read along with the
+    session: coding.visibility.ReadAhead), then the apply with what changed since the page's
+    event, the paragraph it touches and its code's counts, in one batch (workspace.expect): the
+    redraw is whole (paragraph and count) with nothing read twice."""
     code = make_code(interview.project)
     start, end = passage(TRANSCRIPT, "sur le même banc")
     client.force_login(rita)
@@ -229,7 +230,7 @@ def test_an_apply_and_its_redraw_take_three_round_trips(
     first, last = passage(TRANSCRIPT, "café")
     post(client, interview, start=first, end=last, code=code.pk)
     since = CodingEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         page = post(client, interview, since=since, start=start, end=end, code=code.pk)
         page = page.content.decode()
     assert 'hx-swap-oob="true">' in page and f'id="code-count-{code.pk}"' in page
