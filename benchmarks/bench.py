@@ -907,15 +907,18 @@ def floor_open_long(ctx: Context) -> Floor:
 
 def floor_project_page(ctx: Context) -> Floor:
     """The first hundred interviews with their codings as the triggers keep them (CoderCount),
-    the researcher's and everyone's, and their attribute values."""
+    the researcher's and everyone's, and their attribute values: the page chosen first, then
+    counted."""
     return Floor(
         """
         SELECT i.id, i.title, i.participant, i.word_count,
                coalesce(sum(n.codings), 0), coalesce(sum(n.codings) FILTER (WHERE n.coder_id = %s), 0),
                (SELECT array_agg(v.text ORDER BY v.attribute_id)
                   FROM interviews_attributevalue v WHERE v.interview_id = i.id)
-        FROM interviews_interview i LEFT JOIN coding_codercount n ON n.interview_id = i.id
-        WHERE i.project_id = %s GROUP BY i.id ORDER BY i.title, i.id LIMIT 100
+        FROM (SELECT id, title, participant, word_count FROM interviews_interview
+               WHERE project_id = %s ORDER BY title, id LIMIT 100) i
+        LEFT JOIN coding_codercount n ON n.interview_id = i.id
+        GROUP BY i.id, i.title, i.participant, i.word_count ORDER BY i.title, i.id
         """,
         [ctx.researcher_id, ctx.project.pk],
     )
