@@ -253,15 +253,21 @@ CODING = plain_sql.Prepared(
 )
 
 
+def _coding_read(request, project_id: int, interview_id: int, coding_id: int) -> list:
+    """What an action on one coding reads with the membership (visibility.reads_along)."""
+    return [(CODING, [coding_id, interview_id])]
+
+
 def _with_coding(request, project_id: int, interview_id: int, coding_id: int):
-    """visibility.interview_for for an action on one coding, and that coding, in one round trip.
-    A coding the member may not see does not exist for them (404); one they may not change, 403."""
+    """visibility.interview_for for an action on one coding, and that coding, in one round trip
+    (with the session's: the views declare it, visibility.reads_along). A coding the member may
+    not see does not exist for them (404); one they may not change, 403."""
     membership, interview, seen, (rows,) = visibility.interview_with(
         request.user,
         project_id,
         interview_id,
         Action.CODE,
-        also=[(CODING, [coding_id, interview_id])],
+        also=_coding_read(request, project_id, interview_id, coding_id),
     )
     coding, code = plain_sql.instances(rows[0], Coding, Code) if rows else (None, None)
     if coding is None or not seen.shows(coding.interview_id, coding.coder_id):
@@ -426,6 +432,7 @@ def apply_code(request: HttpRequest, project_id: int, interview_id: int) -> Http
 
 
 @require_POST
+@visibility.reads_along(_coding_read)
 def update_coding(
     request: HttpRequest, project_id: int, interview_id: int, coding_id: int
 ) -> HttpResponse:
@@ -455,6 +462,7 @@ def update_coding(
 
 
 @require_POST
+@visibility.reads_along(_coding_read)
 def remove_coding(
     request: HttpRequest, project_id: int, interview_id: int, coding_id: int
 ) -> HttpResponse:

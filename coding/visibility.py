@@ -94,17 +94,11 @@ def interview_with(
     rows come fourth, and nothing of them leaves when the answer is 404 or 403."""
     if not user.is_authenticated:
         raise Http404
-    ahead = permissions.read_ahead(user, project_id, interview_id)
-    if ahead is None:
-        found, blind, *rows = plain_sql.batch(
-            *_interview_statements(user.pk, project_id, interview_id), *also
-        )
-    else:
-        (found, blind), rows = ahead, None
+    found, blind, *rows = permissions.read_ahead(
+        user, project_id, interview_id, also
+    ) or plain_sql.batch(*_interview_statements(user.pk, project_id, interview_id), *also)
     membership, interview = permissions.interview_from(user, found[0] if found else None, action)
     seen = visible_codings(membership, frozenset(row[0] for row in blind))
-    if rows is None:  # read only now that the member may see them
-        rows = plain_sql.batch(*also) if also else []
     return membership, interview, seen, rows
 
 
@@ -116,15 +110,11 @@ def project_for(
     their rows come third, and nothing of them leaves when the answer is 404 or 403."""
     if not user.is_authenticated:
         raise Http404
-    ahead = permissions.read_ahead(user, project_id)
-    if ahead is None:
-        found, blind, *rows = plain_sql.batch(*_project_statements(user.pk, project_id), *also)
-    else:
-        (found, blind), rows = ahead, None
+    found, blind, *rows = permissions.read_ahead(user, project_id, None, also) or plain_sql.batch(
+        *_project_statements(user.pk, project_id), *also
+    )
     membership = permissions.membership_from(user, found[0] if found else None)
     permissions.require(membership, action)
-    if rows is None:
-        rows = plain_sql.batch(*also) if also else []
     return membership, visible_codings(membership, frozenset(row[0] for row in blind)), rows
 
 
@@ -147,11 +137,12 @@ class ReadAhead:
     Every page and action of a project reads the session (who is signed in), then the member's
     role and blind rounds (interview_with, project_for): two round trips, the second waiting on
     the first. When the URL names the project (and the interview), the session's statement takes
-    the second along for the user this process saw the session sign in (verbatim.sessions' hint).
-    Its rows are kept on that user's row, which serves only if the session does name that user,
-    and are taken once, for that same project and interview; otherwise the view reads them itself.
-    The rule deciding from them is the same either way. Before LoginRequiredMiddleware, whose
-    look at the user loads the session.
+    the second along for the user this process saw the session sign in (verbatim.sessions' hint),
+    with the statements the view declared it reads beside them (`reads_along`). The rows are kept
+    on that user's row, which serves only if the session does name that user, and are taken once,
+    for that same project, interview and statements; otherwise the view reads them itself. The
+    rule deciding from them is the same either way. Before LoginRequiredMiddleware, whose look at
+    the user loads the session.
     """
 
     def __init__(self, get_response):
@@ -163,15 +154,34 @@ class ReadAhead:
     def process_view(self, request, view_func, view_args, view_kwargs):
         project_id, interview_id = view_kwargs.get("project_id"), view_kwargs.get("interview_id")
         session = getattr(request, "session", None)
-        if isinstance(project_id, int) and session is not None:
-            session.read_along = functools.partial(_along, project_id, interview_id)
+        if not isinstance(project_id, int) or session is None:
+            return
+        declared = getattr(view_func, "read_along", None)
+        also = declared(request, **view_kwargs) if declared else []
+        if not isinstance(interview_id, int):
+            interview_id = None
+        session.read_along = functools.partial(_along, project_id, interview_id, also)
 
 
-def _along(project_id: int, interview_id, user_id: int) -> tuple[tuple, list]:
+def reads_along(statements):
+    """A view's decorator: `statements(request, **url_arguments)` are the statements `also` the
+    view passes to project_for or interview_with, for ReadAhead to send with the session's. Rows
+    read for other statements than the view then asks for serve nothing."""
+
+    def decorate(view):
+        view.read_along = statements
+        return view
+
+    return decorate
+
+
+def _along(project_id: int, interview_id: int | None, also, user_id: int) -> tuple[tuple, list]:
     """The key and statements of permissions.read_ahead."""
-    if isinstance(interview_id, int):
-        return (project_id, interview_id), _interview_statements(user_id, project_id, interview_id)
-    return (project_id, None), _project_statements(user_id, project_id)
+    if interview_id is None:
+        first = _project_statements(user_id, project_id)
+    else:
+        first = _interview_statements(user_id, project_id, interview_id)
+    return permissions.ahead_key(project_id, interview_id, also), [*first, *also]
 
 
 def visible_codings_for(user, project_id: int) -> Visibility:

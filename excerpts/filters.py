@@ -323,11 +323,17 @@ def member_filters(
     one round trip (coding.visibility.project_for): the membership (404, or 403 without `action`),
     the blind rounds and the codebook, and the statements `also`, whose rows come third."""
     membership, seen, (code_rows, *rows) = project_for(
-        user, project_id, action, also=[codes_query(project_id), *also]
+        user, project_id, action, also=member_statements(project_id, also)
     )
     paths = paths_of_rows(code_rows)
     filters = read_filters(membership.project, data, member=membership, seen=seen, paths=paths)
     return membership, filters, rows
+
+
+def member_statements(project_id: int, also=()) -> list[tuple[str, list]]:
+    """What member_filters reads with the membership: the codebook, then `also`. A view declares
+    them for coding.visibility.ReadAhead (`reads_along`)."""
+    return [codes_query(project_id), *also]
 
 
 class _Reader:

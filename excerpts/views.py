@@ -21,9 +21,9 @@ from django_htmx.http import push_url
 
 from coding.codebook import code_paths, fold
 from coding.models import Code, Coding
-from coding.visibility import Visibility, visible_codings
+from coding.visibility import Visibility, reads_along, visible_codings
 from excerpts import interview_list, queries
-from excerpts.filters import Filters, member_filters, page_number
+from excerpts.filters import Filters, member_filters, member_statements, page_number
 from excerpts.rows import rows_html
 from interviews import permissions, recordings
 from interviews.models import Interview, Speaker
@@ -37,10 +37,13 @@ COUNT_LIMIT = 10_000
 MATRIX_COLUMNS = 40  # interviews per matrix page: 60 codes × 40 stay readable and cheap
 
 
+def _whole_page(request: HttpRequest) -> bool:
+    """Whether to answer with the whole page: a visit, or htmx restoring one from history."""
+    return not request.htmx or request.htmx.history_restore_request
+
+
 def _fragment(request: HttpRequest, template: str, partial: str) -> str:
-    if request.htmx and not request.htmx.history_restore_request:
-        return f"{template}#{partial}"
-    return template
+    return template if _whole_page(request) else f"{template}#{partial}"
 
 
 # --- Excerpts ------------------------------------------------------------------------------------
@@ -190,15 +193,25 @@ def _code_checks(filters: Filters) -> str:
     )
 
 
+def _form_lists(request: HttpRequest, project_id: int) -> list[tuple[str, list]]:
+    """What the excerpts page reads beside its filters: the form's lists, on the whole page."""
+    return queries.form_choices_queries(project_id) if _whole_page(request) else []
+
+
+def _read_along(request: HttpRequest, project_id: int) -> list[tuple[str, list]]:
+    return member_statements(project_id, _form_lists(request, project_id))
+
+
 @require_GET
 @vary_on_headers("HX-Request")
+@reads_along(_read_along)
 def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     template = _fragment(request, "excerpts/excerpts.html", "excerpt-results")
-    whole_page = template == "excerpts/excerpts.html"
-    # The member, the blind rounds, the codebook and the form's lists in one round trip.
-    also = queries.form_choices_queries(project_id) if whole_page else []
+    whole_page = _whole_page(request)
+    # The member, the blind rounds, the codebook and the form's lists in one round trip (with
+    # the session's, coding.visibility.ReadAhead).
     membership, filters, form_rows = member_filters(
-        request.user, project_id, request.GET, also=also
+        request.user, project_id, request.GET, also=_form_lists(request, project_id)
     )
     project = membership.project
     if interview_list.asked(request):

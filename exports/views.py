@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coding.models import Code
-from coding.visibility import visible_codings
-from excerpts.filters import member_filters
+from coding.visibility import reads_along, visible_codings
+from excerpts.filters import member_filters, member_statements
 from exports import writers
 from exports.tasks import EXCERPTS_TASK
 from interviews import permissions
@@ -77,6 +77,7 @@ def _download(table: writers.Table, kind: str, filename: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@reads_along(lambda request, project_id: member_statements(project_id))
 def export_excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     # The member, the blind rounds and the codebook in one round trip; the export in a second.
     membership, excerpts, _rows = member_filters(

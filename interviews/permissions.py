@@ -70,11 +70,18 @@ def membership_for(user, project_id: int) -> Membership:
         return membership_from(user, cursor.fetchone())
 
 
-def read_ahead(user, project_id: int, interview_id: int | None = None) -> list | None:
+def read_ahead(user, project_id: int, interview_id: int | None = None, also=()) -> list | None:
     """The rows this request's session statement read along for the project (and the interview)
     for this very user (coding.visibility.ReadAhead): those of `membership_query` (or of
-    `interview_query`), then the blind rounds'. None when it did not: read them then. Taken once."""
-    return sessions.read_along(user, (project_id, interview_id))
+    `interview_query`), the blind rounds', then those of the statements `also`, when the view
+    declared these very ones. None when it did not: read them then. Taken once."""
+    return sessions.read_along(user, ahead_key(project_id, interview_id, also))
+
+
+def ahead_key(project_id: int, interview_id: int | None, also) -> tuple:
+    """What names the rows read along: the project, the interview, the other statements' texts
+    and values (rows read for other statements serve nothing)."""
+    return project_id, interview_id, tuple((str(sql), repr(params)) for sql, params in also)
 
 
 def membership_query(user_id: int, project_id: int) -> tuple[str, list]:

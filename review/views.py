@@ -23,9 +23,15 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from coding.models import Coding
-from coding.visibility import visible_codings
+from coding.visibility import reads_along, visible_codings
 from excerpts import interview_list, queries
-from excerpts.filters import Filters, member_filters, page_number, read_filters
+from excerpts.filters import (
+    Filters,
+    member_filters,
+    member_statements,
+    page_number,
+    read_filters,
+)
 from interviews import permissions
 from interviews.models import Membership
 from interviews.permissions import Action
@@ -209,14 +215,29 @@ def _filter_choices(filters: Filters, members, interview_count: int) -> dict:
 # The review queue
 
 
+def _menus(request: HttpRequest, project_id: int) -> list[tuple[str, list]]:
+    """What the queue reads beside its filters: the form's menus, on the whole page."""
+    fragment = request.htmx and not request.htmx.history_restore_request
+    return [] if fragment else queries.menu_queries(project_id)
+
+
+def _read_along(request: HttpRequest, project_id: int) -> list[tuple[str, list]]:
+    return member_statements(project_id, _menus(request, project_id))
+
+
 @vary_on_headers("HX-Request")
 @require_GET
+@reads_along(_read_along)
 def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
     fragment = request.htmx and not request.htmx.history_restore_request
-    # The member, the codebook and the form's menus in one round trip.
-    also = [] if fragment else queries.menu_queries(project_id)
+    # The member, the codebook and the form's menus in one round trip (with the session's,
+    # coding.visibility.ReadAhead).
     membership, filters, menu_rows = member_filters(
-        request.user, project_id, _queue_params(request.GET), Action.REVIEW, also=also
+        request.user,
+        project_id,
+        _queue_params(request.GET),
+        Action.REVIEW,
+        also=_menus(request, project_id),
     )
     project = membership.project
     if interview_list.asked(request):

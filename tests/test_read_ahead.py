@@ -14,19 +14,21 @@ from django.utils import timezone
 from coding.models import CodingRound
 from interviews import permissions
 from interviews.models import Membership
-from tests.factories import make_code, make_coding, make_user
+from tests.factories import make_code, make_coding, make_interview, make_project, make_user
 from verbatim import sessions
 from verbatim.sessions import session_statement
 
 pytestmark = pytest.mark.django_db
 
+HTMX = {"HX-Request": "true"}
 WITHOUT_READ_AHEAD = [m for m in settings.MIDDLEWARE if m != "coding.visibility.ReadAhead"]
 
 
-def _statements(client, url: str):
+def _statements(client, url: str, **headers):
     """The SQL the request sent, each round trip one string, and the response."""
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
+        response = client.get(url, headers=headers)
+        b"".join(getattr(response, "streaming_content", ()))  # a download reads as it goes
     return [query["sql"] for query in queries.captured_queries], response
 
 
@@ -68,6 +70,61 @@ def test_a_project_page_reads_the_role_with_the_session_once_the_process_knows_i
         without, response = _statements(plain, url)
     assert response.status_code == 200
     assert len(without) == len(sqls) + 1  # one round trip fewer
+
+
+@pytest.mark.parametrize(
+    ("page", "headers", "who"),
+    [
+        ("/projects/{project}/excerpts/", {}, "rita"),
+        ("/projects/{project}/excerpts/?page=1", {"HX-Request": "true"}, "rita"),
+        ("/projects/{project}/review/", {}, "sam"),
+        ("/projects/{project}/review/", {"HX-Request": "true"}, "sam"),
+        ("/projects/{project}/excerpts/export/?format=csv", {}, "rita"),
+    ],
+)
+def test_a_page_reads_what_it_declared_with_the_session_too(
+    client, project, interview, rita, sam, page, headers, who
+):
+    """The excerpts, the queue and the export read the codebook and their form's lists with the
+    membership (visibility.reads_along): all of it with the session, once the process knows it."""
+    user = {"rita": rita, "sam": sam}[who]
+    make_coding(interview, make_code(project), rita, 20, 30)
+    url = page.format(project=project.pk)
+    client.force_login(user)
+    client.get("/")
+    sqls, response = _statements(client, url, **headers)
+    assert response.status_code == 200
+    assert _with_session(sqls, permissions._MEMBERSHIP_FOR) == [True]
+    with override_settings(MIDDLEWARE=WITHOUT_READ_AHEAD):
+        plain = Client()
+        plain.force_login(user)
+        plain.get("/")
+        without, response = _statements(plain, url, **headers)
+    assert response.status_code == 200
+    assert len(without) == len(sqls) + 1
+
+
+def test_an_action_on_a_coding_reads_the_coding_with_the_session(client, project, interview, rita):
+    code = make_code(project)
+    first, gone = (
+        make_coding(interview, code, rita, 20, 30),
+        make_coding(interview, code, rita, 40, 50),
+    )
+    client.force_login(rita)
+    base = f"/projects/{project.pk}/interviews/{interview.pk}/codings/"
+    client.post(f"{base}{first.pk}/delete/", {"since": 0}, headers=HTMX)  # the transcript kept
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"{base}{gone.pk}/delete/", {"since": 0}, headers=HTMX)
+    assert response.status_code == 200 and not type(gone).objects.filter(pk=gone.pk).exists()
+    sqls = [query["sql"] for query in queries.captured_queries]
+    assert _with_session(sqls, permissions._INTERVIEW_FOR) == [True]
+    assert len(sqls) == 2, sqls  # the session with the interview and the coding; the removal
+    # Another project's coding id, read along, still answers 404 and changes nothing.
+    elsewhere = make_project("Autre")
+    other = make_coding(make_interview(elsewhere, "Autre texte"), make_code(elsewhere), rita, 1, 3)
+    url = f"{base}{other.pk}/delete/"
+    assert client.post(url, {"since": 0}, headers=HTMX).status_code == 404
+    assert type(other).objects.filter(pk=other.pk).exists()
 
 
 def test_rows_read_for_another_user_than_the_sessions_serve_nobody(
@@ -138,7 +195,7 @@ def test_a_blind_coder_sees_only_their_own_codings_when_read_ahead(
 
 
 def test_rows_read_ahead_are_taken_once_for_their_project_and_interview():
-    user = SimpleNamespace(read_along={(1, 2): [["row"], []]})
+    user = SimpleNamespace(read_along={permissions.ahead_key(1, 2, ()): [["row"], []]})
     assert permissions.read_ahead(user, 1) is None  # another key: the project alone
     assert permissions.read_ahead(user, 1, 2) == [["row"], []]
     assert permissions.read_ahead(user, 1, 2) is None  # a second look reads afresh
