@@ -1,3 +1,5 @@
+import random
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.forms.utils import flatatt
@@ -32,11 +34,22 @@ class ManyOptions(forms.SelectMultiple):
 
 class RoundForm(forms.ModelForm):
     """A new blind coding round: its interviews and coders (two or more members), optionally the
-    codes in scope and a reference coder among the coders."""
+    codes in scope and a reference coder among the coders.
+
+    The interviews are chosen by hand, or drawn at random (`sample`): double-coding a random share
+    of the material is how agreement is usually checked, and picking a tenth of 2,000 interviews
+    by hand in a list is not a researcher's job. The draw is made once, when the round opens: the
+    round then holds those interviews as if chosen."""
+
+    sample = forms.IntegerField(
+        label=gettext_lazy("Or draw this many interviews at random"),
+        required=False,
+        min_value=1,
+    )
 
     class Meta:
         model = CodingRound
-        fields = ["name", "interviews", "coders", "codes", "reference_coder"]
+        fields = ["name", "interviews", "sample", "coders", "codes", "reference_coder"]
         labels = {
             "interviews": gettext_lazy("Interviews"),
             "coders": gettext_lazy("Coders"),
@@ -53,6 +66,11 @@ class RoundForm(forms.ModelForm):
         self.project = project
         members = get_user_model().objects.filter(memberships__project=project).order_by("username")
         self.fields["interviews"].queryset = Interview.objects.filter(project=project).defer("text")
+        self.fields["interviews"].required = False  # or drawn (`sample`)
+        self.interview_count = project.interviews.count()
+        self.fields["sample"].help_text = _(
+            "Instead of choosing them, among all the project’s interviews (%(count)s)."
+        ) % {"count": self.interview_count}
         self.fields["coders"].queryset = members
         self.fields["coders"].label_from_instance = people.name
         self.fields["reference_coder"].queryset = members
@@ -69,6 +87,22 @@ class RoundForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        chosen, sample = data.get("interviews"), data.get("sample")
+        if sample and chosen:
+            self.add_error("sample", _("Choose the interviews or draw them, not both."))
+        elif sample and sample > self.interview_count:
+            self.add_error(
+                "sample",
+                _("Draw at most %(count)s: the project has no more interviews.")
+                % {"count": self.interview_count},
+            )
+        elif sample:
+            ids = list(self.project.interviews.values_list("pk", flat=True))
+            data["interviews"] = Interview.objects.filter(
+                pk__in=random.SystemRandom().sample(ids, sample)
+            )
+        elif not chosen and "interviews" not in self.errors:
+            self.add_error("interviews", _("Choose the round’s interviews, or draw some."))
         coders = data.get("coders") or []
         if len(coders) < 2:
             self.add_error("coders", _("Choose at least two coders: a round compares them."))

@@ -23,6 +23,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -515,7 +516,17 @@ def rounds(request: HttpRequest, project_id: int) -> HttpResponse:
             with transaction.atomic():
                 form.instance.created_by = request.user
                 created = form.save()
-            messages.success(request, _("Round « %(name)s » opened.") % {"name": created.name})
+            drawn = form.cleaned_data.get("sample")
+            opened = (
+                ngettext(
+                    "Round « %(name)s » opened, with %(count)s interview drawn at random.",
+                    "Round « %(name)s » opened, with %(count)s interviews drawn at random.",
+                    drawn,
+                )
+                if drawn
+                else _("Round « %(name)s » opened.")
+            )
+            messages.success(request, opened % {"name": created.name, "count": drawn})
             return redirect("agreement:round", project_id, created.pk)
     elif request.method == "POST":
         raise PermissionDenied

@@ -182,6 +182,54 @@ def test_rounds_are_opened_by_supervisors(client, project, sam, rita, remi, stud
     assert created.is_open
 
 
+def test_a_round_draws_its_interviews_at_random(client, project, sam, rita, remi, study):
+    """A random share of the interviews, drawn once when the round opens (agreement.forms)."""
+    for n in range(3, 6):
+        make_interview(project, text=f"Entretien numéro {n}.", title=f"Entretien {n}")
+    client.force_login(sam)
+    response = client.post(
+        url(project, "rounds/"),
+        {"name": "Tirage", "sample": 3, "coders": [rita.pk, remi.pk]},
+        follow=True,
+    )
+    drawn = CodingRound.objects.get(name="Tirage")
+    assert drawn.interviews.count() == 3
+    assert set(drawn.interviews.values_list("project_id", flat=True)) == {project.pk}
+    assert "Tour « Tirage » ouvert, avec 3 entretiens tirés au hasard." in response.content.decode()
+    # Each draw is its own: twenty rounds of one interview among five do not all take the same.
+    firsts = set()
+    for n in range(20):
+        client.post(
+            url(project, "rounds/"),
+            {"name": f"Un {n}", "sample": 1, "coders": [rita.pk, remi.pk]},
+        )
+        firsts |= set(CodingRound.objects.get(name=f"Un {n}").interviews.values_list("pk"))
+    assert len(firsts) > 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"sample": 6}, "Tirez-en au plus 5 : le projet n’a pas plus d’entretiens."),
+        ({"sample": 0}, "supérieure ou égale à 1"),
+        ({"sample": 1, "interviews": "first"}, "ou tirez-les au hasard, pas les deux"),
+        ({}, "Choisissez les entretiens du tour, ou tirez-en au hasard."),
+    ],
+)
+def test_a_draw_is_refused_with_a_reason(client, project, sam, rita, remi, study, fields, message):
+    for n in range(3, 6):
+        make_interview(project, text=f"Entretien numéro {n}.", title=f"Entretien {n}")
+    if fields.get("interviews") == "first":
+        fields = {**fields, "interviews": [study["interviews"][0].pk]}
+    client.force_login(sam)
+    response = client.post(
+        url(project, "rounds/"), {"name": "Tirage", "coders": [rita.pk, remi.pk], **fields}
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not CodingRound.objects.exists()
+
+
 def test_the_rounds_interviews_are_drawn_as_djangos_select_would(project, sam, rita, study):
     """agreement.forms.ManyOptions writes the interviews' select by hand, for speed: the same
     markup as Django's, chosen options and escaped titles included."""

@@ -47,7 +47,7 @@ def test_a_blind_double_coding_ends_in_a_consensus(live_server, log_in):
     page = log_in("sam")
     page.goto(f"{base}/agreement/rounds/")
     page.get_by_role("textbox", name="Nom :").fill("Double codage")
-    page.get_by_label("Entretiens").select_option(label="Entretien 1")
+    page.get_by_role("listbox", name="Entretiens").select_option(label="Entretien 1")
     page.get_by_label("Codeur·euses").select_option(["rita", "remi"])
     page.get_by_role("button", name="Ouvrir le tour").click()
     expect(page.locator("h1")).to_have_text("Double codage")
