@@ -37,7 +37,7 @@ from coding.visibility import visible_codings
 from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
-from verbatim import people
+from verbatim import fragments, people
 from verbatim.next_page import next_page
 
 TEMPLATE = "agreement/figures.html"
@@ -60,7 +60,7 @@ def _reasons() -> dict[str, str]:
 
 
 def _fragment(request: HttpRequest, template: str, partial: str) -> str:
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         return f"{template}#{partial}"
     return template
 

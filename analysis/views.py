@@ -48,7 +48,7 @@ from interviews.models import Attribute, Interview
 from interviews.permissions import Action
 from interviews.services import number_fits
 from interviews.views import INTERVIEWS_PER_PAGE
-from verbatim import people
+from verbatim import fragments, people
 
 PAIRS_SHOWN = 50
 CODELINE_PAGE = 20
@@ -300,7 +300,7 @@ def cooccurrence(request: HttpRequest, project_id: int) -> HttpResponse:
         "network": request.GET.get("chart") == "network",
     }
     template = "analysis/cooccurrence.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         template += "#results"
     return render(request, template, context)
 
@@ -924,7 +924,7 @@ def query_page(request: HttpRequest, project_id: int) -> HttpResponse:
     query = read_query(membership.project, request.GET, user=request.user)
     context = _query_context(request, membership, query)
     template = "analysis/query.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         template += "#query-results"
     return render(request, template, context)
 

@@ -38,6 +38,7 @@ from coding.visibility import visible_codings
 from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
+from verbatim import fragments
 
 FORM_TEMPLATE = "coding/code_form.html"
 
@@ -113,7 +114,7 @@ def _changed(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 def _form_page(request: HttpRequest, partial: str, context: dict) -> HttpResponse:
     template = FORM_TEMPLATE
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         template += f"#{partial}"
     context = {**context, "partial": partial, "in_place": bool(request.htmx)}
     return render(request, template, context)
@@ -140,7 +141,7 @@ def _saved(form: CodeForm) -> bool:
 def codebook(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id)
     partial = ""
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         # The filter box asks for the tree alone, so the box keeps its focus while typing.
         partial = "code-tree" if request.htmx.target == "code-tree" else "codebook"
     return _render_codebook(request, membership, partial)

@@ -24,6 +24,7 @@ from coding.visibility import visible_codings
 from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
+from verbatim import fragments
 
 TEMPLATE = "coding/memos.html"
 PER_PAGE = 50
@@ -121,7 +122,7 @@ def _memo_for(membership: Membership, memo_id: int, action: Action = Action.VIEW
 
 
 def _fragment(request: HttpRequest, partial: str) -> str:
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         return f"{TEMPLATE}#{partial}"
     return TEMPLATE
 

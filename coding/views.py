@@ -28,7 +28,7 @@ from coding.models import Code, Coding, ReviewEvent, TextChange
 from interviews import permissions, recordings
 from interviews.models import Recording
 from interviews.permissions import Action
-from verbatim import plain_sql
+from verbatim import fragments, plain_sql
 from verbatim.options import option_list
 
 TEMPLATE = "coding/workspace.html"
@@ -327,7 +327,7 @@ def _inspected(interview, ids, seen: visibility.Visibility):
 def interview_workspace(request: HttpRequest, project_id: int, interview_id: int) -> HttpResponse:
     membership, interview, seen = visibility.interview_for(request.user, project_id, interview_id)
     coders = workspace.CoderFilter.parse(request.GET.get("coders"))
-    fragment = request.htmx and not request.htmx.history_restore_request
+    fragment = fragments.asked(request)
     reads = page.read(interview, request.user, coders, seen, whole_page=not fragment)
     context = {
         "project": membership.project,

@@ -27,6 +27,7 @@ from excerpts.filters import Filters, member_filters, member_statements, page_nu
 from excerpts.rows import rows_html
 from interviews import permissions, recordings
 from interviews.models import Interview, Speaker
+from verbatim import fragments
 from verbatim.links import link
 from verbatim.options import option_list
 
@@ -37,13 +38,8 @@ COUNT_LIMIT = 10_000
 MATRIX_COLUMNS = 40  # interviews per matrix page: 60 codes × 40 stay readable and cheap
 
 
-def _whole_page(request: HttpRequest) -> bool:
-    """Whether to answer with the whole page: a visit, or htmx restoring one from history."""
-    return not request.htmx or request.htmx.history_restore_request
-
-
 def _fragment(request: HttpRequest, template: str, partial: str) -> str:
-    return template if _whole_page(request) else f"{template}#{partial}"
+    return f"{template}#{partial}" if fragments.asked(request) else template
 
 
 # --- Excerpts ------------------------------------------------------------------------------------
@@ -195,7 +191,7 @@ def _code_checks(filters: Filters) -> str:
 
 def _form_lists(request: HttpRequest, project_id: int) -> list[tuple[str, list]]:
     """What the excerpts page reads beside its filters: the form's lists, on the whole page."""
-    return queries.form_choices_queries(project_id) if _whole_page(request) else []
+    return [] if fragments.asked(request) else queries.form_choices_queries(project_id)
 
 
 def _read_along(request: HttpRequest, project_id: int) -> list[tuple[str, list]]:
@@ -207,7 +203,7 @@ def _read_along(request: HttpRequest, project_id: int) -> list[tuple[str, list]]
 @reads_along(_read_along)
 def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
     template = _fragment(request, "excerpts/excerpts.html", "excerpt-results")
-    whole_page = _whole_page(request)
+    whole_page = not fragments.asked(request)
     # The member, the blind rounds, the codebook and the form's lists in one round trip (with
     # the session's, coding.visibility.ReadAhead).
     membership, filters, form_rows = member_filters(

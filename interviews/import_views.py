@@ -29,6 +29,7 @@ from interviews.tasks import IMPORT_TASK
 from interviews.transcripts import blocks
 from jobs import isolation, runner
 from jobs.models import Job
+from verbatim import fragments
 
 PROGRESS_MARK = "<!--progress-->"
 
@@ -244,7 +245,7 @@ def _file_preview(request, membership, batch) -> HttpResponse:
         for t in services.parse_turns(file.text, labels=set(kept), marks=_time_marks(plan))
     ]
     template = "interviews/import_preview.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         template += "#file-text"
     context = {
         "project": membership.project,

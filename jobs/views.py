@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from jobs import runner
 from jobs.models import Job
+from verbatim import fragments
 
 # After this long in the queue, the page says that no worker seems to be running.
 WAITING_SECONDS = 15
@@ -39,7 +40,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     if job.state == Job.State.RUNNING and runner.recover_stalled(jobs=[job]):
         job.refresh_from_db()
     template = "jobs/job_detail.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         template += "#job-status"
     waited = (timezone.now() - job.created_at).total_seconds()
     context = {"job": job, "no_worker": job.state == Job.State.QUEUED and waited > WAITING_SECONDS}

@@ -38,7 +38,7 @@ from interviews.permissions import Action
 from review import workflow
 from review.cards import Shared, card_html
 from review.queries import reviewed_codings
-from verbatim import people
+from verbatim import fragments, people
 from verbatim.next_page import next_page
 from verbatim.options import option_list
 
@@ -189,7 +189,7 @@ def _attempt(request: HttpRequest, transition, *args) -> str | None:
 
 
 def _fragment(request: HttpRequest, template: str, partial: str) -> str:
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         return f"{template}#{partial}"
     return template
 
@@ -217,8 +217,7 @@ def _filter_choices(filters: Filters, members, interview_count: int) -> dict:
 
 def _menus(request: HttpRequest, project_id: int) -> list[tuple[str, list]]:
     """What the queue reads beside its filters: the form's menus, on the whole page."""
-    fragment = request.htmx and not request.htmx.history_restore_request
-    return [] if fragment else queries.menu_queries(project_id)
+    return [] if fragments.asked(request) else queries.menu_queries(project_id)
 
 
 def _read_along(request: HttpRequest, project_id: int) -> list[tuple[str, list]]:
@@ -229,7 +228,7 @@ def _read_along(request: HttpRequest, project_id: int) -> list[tuple[str, list]]
 @require_GET
 @reads_along(_read_along)
 def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
-    fragment = request.htmx and not request.htmx.history_restore_request
+    fragment = fragments.asked(request)
     # The member, the codebook and the form's menus in one round trip (with the session's,
     # coding.visibility.ReadAhead).
     membership, filters, menu_rows = member_filters(

@@ -31,6 +31,7 @@ from interviews.models import Interview, Membership
 from interviews.permissions import Action
 from search import index
 from search.index import Unit
+from verbatim import fragments
 
 TEMPLATE = "search/search.html"
 PER_PAGE = 20
@@ -83,7 +84,7 @@ class _Plan:
 
 
 def _template(request: HttpRequest, partial: str) -> str:
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         return f"{TEMPLATE}#{partial}"
     return TEMPLATE
 
@@ -218,7 +219,7 @@ def code_all(request: HttpRequest, project_id: int) -> HttpResponse:
             messages.success(request, done)
             return redirect(_search_url(project_id, form.cleaned_data["q"]))
         context |= {"plan": None, "done": done, "group": group}
-    if request.htmx and not request.htmx.history_restore_request:
+    if fragments.asked(request):
         return render(request, f"{TEMPLATE}#code-all", context)
     # Without htmx, the preview sits in the search page, under the results it was made from.
     page = _results_context(membership, {"q": data.get("q", "")}, paths)

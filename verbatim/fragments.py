@@ -1,0 +1,12 @@
+"""Whether a request asks for a fragment of its page: one view serves a page and its htmx fragment.
+
+An htmx request gets the fragment, except when htmx restores a page from its history (Back after
+the cache was emptied), which needs the whole page again.
+"""
+
+from django.http import HttpRequest
+
+
+def asked(request: HttpRequest) -> bool:
+    """An htmx request for a fragment, not a visit nor a page restored from history."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
