@@ -25,7 +25,8 @@ from verbatim.database import url_from_settings
 pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump sees committed rows only
 
 ROOT = Path(__file__).resolve().parents[2]
-RESTORED = "verbatim_restore_test"
+# One per pytest worker: two tests restoring at once (--dist=worksteal) must not share it.
+RESTORED = f"verbatim_restore_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 @pytest.fixture
