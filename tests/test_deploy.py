@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -167,6 +168,14 @@ def test_a_child_process_reaches_this_very_database_through_its_url():
     assert settings["NAME"] == connection.settings_dict["NAME"]
     host = connection.settings_dict["HOST"]
     assert (settings["HOST"] or settings["OPTIONS"].get("host")) == host
+
+
+@pytest.mark.django_db
+def test_a_child_process_connects_with_this_ones_postgresql_settings():
+    """The -c options travel with their spaces, as libpq reads a URL (%20, not a form's +)."""
+    url = url_from_settings(connection.settings_dict)
+    with psycopg.connect(url) as child:
+        assert child.execute("SHOW plan_cache_mode").fetchone() == ("force_generic_plan",)
 
 
 def test_the_health_check_answers_a_proxy_over_plain_http_without_login(https_server):

@@ -91,7 +91,8 @@ def url_from_settings(database: dict) -> str:
     if database.get("PASSWORD"):
         user += ":" + quote(database["PASSWORD"], safe="")
     netloc = (user + "@" if user else "") + host + (f":{port}" if port else "")
-    query = f"?{urlencode(options)}" if options else ""
+    # %20 for a space, which libpq decodes (not the + of a form)
+    query = f"?{urlencode(options, quote_via=quote)}" if options else ""
     return f"postgres://{netloc}/{quote(database['NAME'], safe='')}{query}"
 
 
