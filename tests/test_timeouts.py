@@ -26,7 +26,11 @@ def database_options(**env) -> dict:
     )
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "verbatim.settings"}
     environment["DATABASE_URL"] = "postgres://verbatim@db.example.org/verbatim"  # never reached
-    for name in ("VERBATIM_WEB_PROCESS", "VERBATIM_STATEMENT_TIMEOUT", "VERBATIM_TRANSACTION_POOLER"):
+    for name in (
+        "VERBATIM_WEB_PROCESS",
+        "VERBATIM_STATEMENT_TIMEOUT",
+        "VERBATIM_TRANSACTION_POOLER",
+    ):
         environment.pop(name, None)
     environment.update(env)
     result = subprocess.run(
