@@ -70,7 +70,7 @@ SELECT c.interview_id, i.title, i.participant, sp.name, c.code_id, k.name,
        CASE WHEN (SELECT true FROM {Memo._meta.db_table} m WHERE m.coding_id = c.id LIMIT 1)
             THEN (SELECT string_agg(m.body, E'\\n\\n' ORDER BY m.created_at)
                     FROM {Memo._meta.db_table} m WHERE m.coding_id = c.id) END,
-       c.start, c."end", date_trunc('second', timezone(%s, c.created_at))
+       c.start, c."end", date_trunc('second', timezone(%s, c.created_at)){{cells}}
   FROM ({{chosen}}) c
   JOIN {Interview._meta.db_table} i ON i.id = c.interview_id
   JOIN {Code._meta.db_table} k ON k.id = c.code_id
@@ -113,35 +113,35 @@ SELECT %s, {_text("title")}, {_text("participant")}{{attributes}}, {_text("speak
        {_text("text")}, {_text("before")}, {_text("after")}, {_text("coder")},
        coalesce(%s::jsonb ->> r.status, {_text("status")}), {_text("review")}, {_text("memos")},
        r.start, r.stop, to_char(r.created, 'YYYY-MM-DD HH24:MI:SS')
-  FROM ({{rows}}) r({ROW_NAMES})
+  FROM ({{rows}}) r({ROW_NAMES}, cells)
   {{join}}"""
+# What ROWS adds for CSV_RECORDS: the interview's attribute values as the cells an export writes,
+# which triggers keep on its row (migration interviews 0012): a number without trailing zeros, a
+# date in ISO 8601, a text as it is. The statement joins the interview anyway, where reading each
+# interview's values was a quarter of one code's CSV at L: its 878 rows lie in 800 interviews
+# (docs/benchmarks.md, twenty-seventh round).
+CELLS = ", i.attribute_cells"
 
-# Each row's attribute cells, for CSV_RECORDS: one column per attribute (`_attribute_cells`), made
-# by PostgreSQL of the row's interview's values as `cells.text` makes them of what
-# `attribute_values_from` reads: a number as `plain_number` writes it (`trim_scale`: 12.5000 → 12.5,
-# 12.0000 → 12), a date in ISO 8601 whatever the session's DateStyle, a text guarded. Python made
-# these cells before, of every value it read, and sent them back as JSON: at L one code's 878 rows
-# lie in 800 interviews, whose 2,955 values took a third of the export's time (docs/benchmarks.md,
-# twenty-first round). Each column is its attribute's one value (an interview has at most one per
-# attribute), picked by a FILTER: a JSON object of the cells, built and read again for every row,
-# took 4.6 ms of that export's 12.3 in PostgreSQL, the columns 3.0 (twenty-fourth round). Lateral,
-# so that the rows keep their order (a join could reorder them).
-CSV_ATTRIBUTES = f"""
-CROSS JOIN LATERAL (
-    SELECT {{cells}}
-      FROM {AttributeValue._meta.db_table} v
-     WHERE v.interview_id = r.interview_id AND v.attribute_id = ANY(%s::bigint[])) a"""
-ATTRIBUTE_CELLS = {
-    Attribute.Type.NUMBER: "trim_scale(v.number)::text",
-    Attribute.Type.DATE: "to_char(v.date, 'YYYY-MM-DD')",
-}
+# Each row's attribute cells, for CSV_RECORDS: one column per attribute (`_attribute_cells`), each
+# read once from the row's cells (OFFSET 0 keeps PostgreSQL from copying the reads into the three
+# places `cells.text_sql` names a text). Lateral, so that the rows keep their order.
+CSV_ATTRIBUTES = """
+CROSS JOIN LATERAL (SELECT {cells} OFFSET 0) a"""
 
 
 def _attribute_cells(attributes: list[Attribute]) -> str:
     """CSV_ATTRIBUTES' columns, a.c0, a.c1…: each attribute's cell, in the attributes' order."""
     return ", ".join(
-        f"max({ATTRIBUTE_CELLS.get(a.type) or cells.text_sql('v.text')})"
-        f" FILTER (WHERE v.attribute_id = {int(a.pk)}) c{position}"
+        f"r.cells ->> '{int(a.pk)}' AS c{position}" for position, a in enumerate(attributes)
+    )
+
+
+def _attribute_columns(attributes: list[Attribute]) -> str:
+    """CSV_RECORDS' attribute columns: a text (or a choice) guarded as `cells.text` guards it,
+    a number or a date as it is."""
+    plain = (Attribute.Type.NUMBER, Attribute.Type.DATE)
+    return "".join(
+        f", a.c{position}" if a.type in plain else f", {cells.text_sql(f'a.c{position}')}"
         for position, a in enumerate(attributes)
     )
 
@@ -190,7 +190,7 @@ class Read:
         sql, params = self.statement
         records = CSV_RECORDS.format(
             rows=sql,
-            attributes="".join(f", a.c{position}" for position in range(len(self.attributes))),
+            attributes=_attribute_columns(self.attributes),
             join=CSV_ATTRIBUTES.format(cells=_attribute_cells(self.attributes))
             if self.attributes
             else "",
@@ -201,8 +201,6 @@ class Read:
             json.dumps({value: cells.text(label) for value, label in states.items()}),
             *params,
         ]
-        if self.attributes:
-            params.append([a.pk for a in self.attributes])
         return _csv_streamed(records, params, large=self.count > CHUNK)
 
 
@@ -234,7 +232,8 @@ def read(
     chosen, chosen_params = _chosen(filters)
     zone = timezone.get_current_timezone_name()
     form = CHECKED.format if checked else "{rows}".format
-    statement = (form(rows=ROWS.format(chosen=chosen, gate="")), [zone, *chosen_params])
+    rows_sql = ROWS.format(chosen=chosen, gate="", cells="" if rows else CELLS)
+    statement = (form(rows=rows_sql), [zone, *chosen_params])
     # The rows come along only when there are few: the gate, counted once before any row is read,
     # stops the statement otherwise. Their number is then the count: the filters run twice (gate,
     # rows), and a count of its own runs only when no row came (none passes, or too many).
@@ -273,7 +272,7 @@ def _gated(filters: Filters, limit, zone: str, form, chosen: str, chosen_params)
     few = CHUNK if limit is None else min(CHUNK, limit)
     small, small_params = queries.count_query(filters, few)
     return (
-        form(rows=ROWS.format(chosen=chosen, gate=f"WHERE ({small}) <= {few}")),
+        form(rows=ROWS.format(chosen=chosen, gate=f"WHERE ({small}) <= {few}", cells="")),
         [zone, *chosen_params, *small_params],
     )
 

@@ -91,6 +91,9 @@ class Interview(models.Model):
     offset in the same transaction: a database trigger refuses any other change (migrations
     interviews 0002, 0008). `text_version` counts corrections; pages send it with their actions so
     that an offset read from an older text is refused.
+
+    The row also has a column no field maps: `attribute_cells`, its attribute values as an export
+    writes them, which triggers keep for the CSV's statement (migration interviews 0012).
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="interviews")
