@@ -161,6 +161,9 @@ class Coding(models.Model):
     status = models.CharField(
         _("review state"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
+    # Whether it may have a review comment or a memo: set by triggers when one comes, never
+    # cleared (migration coding 0026), so that exports look for them only where there may be one.
+    noted = models.BooleanField(default=False, db_default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -46,13 +46,17 @@ CHOSEN = (
     "status",
     "created_at",
     "speaker_id",
+    "noted",
 )
 
 # One row per coding: (interview id, title, participant, speaker, code id, code name, coded text,
 # context before, context after, coder, review state, last review comment, memos, start, end,
 # created). The speaker is the coding's own (a join on `Coding.speaker`: the correlated probe of
 # the turns it replaced was 15 % of a 10,000-row export). The last review comment and the memos
-# are correlated subqueries on indexes: PostgreSQL evaluates them only for the rows it returns.
+# are correlated subqueries on indexes: PostgreSQL evaluates them only for the rows it returns,
+# and only for a coding that may have one (`Coding.noted`, kept by triggers: migration coding
+# 0026); probing every row was a quarter of one code's CSV at L (twenty-seventh round). A coding
+# whose review events have no comment is not noted: its cell is empty, as its last comment is.
 # The comment and the memos are read only where a probe finds one, since most codings have neither:
 # an aggregate with its sort (the memos), or a limited backward scan (the comment), set up again
 # for every row cost more than the probe (the 6,921-row CSV at L: 142 ms to 127). The probe is a
@@ -64,12 +68,14 @@ CHOSEN = (
 ROWS = f"""
 SELECT c.interview_id, i.title, i.participant, sp.name, c.code_id, k.name,
        c.text, c.context_before, c.context_after, {people.name_sql("u")}, c.status,
-       CASE WHEN (SELECT true FROM {ReviewEvent._meta.db_table} r WHERE r.coding_id = c.id LIMIT 1)
-            THEN (SELECT r.comment FROM {ReviewEvent._meta.db_table} r WHERE r.coding_id = c.id
-                   ORDER BY r.created_at DESC, r.id DESC LIMIT 1) END,
-       CASE WHEN (SELECT true FROM {Memo._meta.db_table} m WHERE m.coding_id = c.id LIMIT 1)
-            THEN (SELECT string_agg(m.body, E'\\n\\n' ORDER BY m.created_at)
-                    FROM {Memo._meta.db_table} m WHERE m.coding_id = c.id) END,
+       CASE WHEN c.noted THEN
+           CASE WHEN (SELECT true FROM {ReviewEvent._meta.db_table} r WHERE r.coding_id = c.id LIMIT 1)
+                THEN (SELECT r.comment FROM {ReviewEvent._meta.db_table} r WHERE r.coding_id = c.id
+                       ORDER BY r.created_at DESC, r.id DESC LIMIT 1) END END,
+       CASE WHEN c.noted THEN
+           CASE WHEN (SELECT true FROM {Memo._meta.db_table} m WHERE m.coding_id = c.id LIMIT 1)
+                THEN (SELECT string_agg(m.body, E'\\n\\n' ORDER BY m.created_at)
+                        FROM {Memo._meta.db_table} m WHERE m.coding_id = c.id) END END,
        c.start, c."end", date_trunc('second', timezone(%s, c.created_at)){{cells}}
   FROM ({{chosen}}) c
   JOIN {Interview._meta.db_table} i ON i.id = c.interview_id
