@@ -4,7 +4,7 @@ One round trip (`read`) brings the project's attributes and their values, the co
 correction detached, and, when they are at most CHUNK, the rows themselves (and so their number).
 A larger export streams its rows, which PostgreSQL sends with COPY (`Read.rows`). A CSV never
 reads its rows into Python: PostgreSQL writes its records (`Read.csv_records`), attribute
-cells included (`CSV_ATTRIBUTES`). No transcript is read: each coding carries its context
+cells included (`CELLS`). No transcript is read: each coding carries its context
 (migration coding 0016).
 
 The rows' statement is written here rather than built by the ORM: the queryset it replaced
@@ -105,7 +105,7 @@ TEXT_COLUMNS = ", ".join(f"r.{name}" for name, kind in ROW_COLUMNS if kind == "t
 
 
 # The CSV's records (`Read.csv_records`): ROWS, each column as `cells.text` writes it, beside the
-# project's name (the first parameter), the attribute cells (CSV_ATTRIBUTES), and the code paths and
+# project's name (the first parameter), the attribute cells (CELLS), and the code paths and
 # translated states that Python sends as JSON. ROWS is a fence (its ORDER BY keeps PostgreSQL from
 # merging it into this statement), so that a column written three times by `cells.text_sql` is
 # still read once, and its subqueries run once per row.
@@ -119,37 +119,17 @@ SELECT %s, {_text("title")}, {_text("participant")}{{attributes}}, {_text("speak
        {_text("text")}, {_text("before")}, {_text("after")}, {_text("coder")},
        coalesce(%s::jsonb ->> r.status, {_text("status")}), {_text("review")}, {_text("memos")},
        r.start, r.stop, to_char(r.created, 'YYYY-MM-DD HH24:MI:SS')
-  FROM ({{rows}}) r({ROW_NAMES}, cells)
-  {{join}}"""
-# What ROWS adds for CSV_RECORDS: the interview's attribute values as the cells an export writes,
-# which triggers keep on its row (migration interviews 0012): a number without trailing zeros, a
-# date in ISO 8601, a text as it is. The statement joins the interview anyway, where reading each
-# interview's values was a quarter of one code's CSV at L: its 878 rows lie in 800 interviews
-# (docs/benchmarks.md, twenty-seventh round).
+  FROM ({{rows}}) r({ROW_NAMES}, cells)"""
+# What ROWS adds for CSV_RECORDS: the interview's attribute values as the CSV's cells, guarded,
+# which triggers keep on its row (migration interviews 0012). The statement joins the interview
+# anyway, where reading each interview's values was a quarter of one code's CSV at L: its 878 rows
+# lie in 800 interviews (docs/benchmarks.md, twenty-seventh round).
 CELLS = ", i.attribute_cells"
-
-# Each row's attribute cells, for CSV_RECORDS: one column per attribute (`_attribute_cells`), each
-# read once from the row's cells (OFFSET 0 keeps PostgreSQL from copying the reads into the three
-# places `cells.text_sql` names a text). Lateral, so that the rows keep their order.
-CSV_ATTRIBUTES = """
-CROSS JOIN LATERAL (SELECT {cells} OFFSET 0) a"""
 
 
 def _attribute_cells(attributes: list[Attribute]) -> str:
-    """CSV_ATTRIBUTES' columns, a.c0, a.c1…: each attribute's cell, in the attributes' order."""
-    return ", ".join(
-        f"r.cells ->> '{int(a.pk)}' AS c{position}" for position, a in enumerate(attributes)
-    )
-
-
-def _attribute_columns(attributes: list[Attribute]) -> str:
-    """CSV_RECORDS' attribute columns: a text (or a choice) guarded as `cells.text` guards it,
-    a number or a date as it is."""
-    plain = (Attribute.Type.NUMBER, Attribute.Type.DATE)
-    return "".join(
-        f", a.c{position}" if a.type in plain else f", {cells.text_sql(f'a.c{position}')}"
-        for position, a in enumerate(attributes)
-    )
+    """CSV_RECORDS' attribute columns, in the attributes' order: each the row's cell."""
+    return "".join(f", r.cells ->> '{int(a.pk)}'" for a in attributes)
 
 
 # ROWS for an Excel file: each row followed by whether its texts need `cells.xlsx_cell` (rarely),
@@ -172,7 +152,7 @@ class Read:
     count: int  # codings that pass the filters: exact when the rows came, else to the limit + 1
     attributes: list[Attribute]
     # {interview id: {attribute id: value}}: of the rows' interviews and the detached codings'; of
-    # the detached codings' alone for a CSV, whose records carry their cells (CSV_ATTRIBUTES)
+    # the detached codings' alone for a CSV, whose records carry their cells (CELLS)
     values: dict[int, dict[int, object]]
     detached: list[tuple]  # `DETACHED` of each detached coding the filters would list
     fetched: list[tuple] | None  # the rows, when they were few enough to come with the rest
@@ -190,17 +170,11 @@ class Read:
         """The rows as CSV records (UTF-8, CRLF), as the csv module would write the excerpts table's
         lines (exports/writers.py), written by PostgreSQL: reading 10,000 rows into Python values
         and quoting their 196,000 cells was two thirds of that export's time. The attribute cells,
-        in the attributes' order, come from CSV_ATTRIBUTES. What Python knows already comes as
+        in the attributes' order, come from CELLS. What Python knows already comes as
         JSON: the project's name, the code paths and the translated review states, each as
         `cells.text` makes it."""
         sql, params = self.statement
-        records = CSV_RECORDS.format(
-            rows=sql,
-            attributes=_attribute_columns(self.attributes),
-            join=CSV_ATTRIBUTES.format(cells=_attribute_cells(self.attributes))
-            if self.attributes
-            else "",
-        )
+        records = CSV_RECORDS.format(rows=sql, attributes=_attribute_cells(self.attributes))
         params = [
             cells.text(project),
             json.dumps({str(pk): cells.text(path) for pk, path in paths.items()}),

@@ -6,7 +6,7 @@ neither, and the export probed both tables for every row: at L a quarter of one 
 probe only the codings that may have one.
 
 It only ever goes from false to true: a review event with a comment, or a memo attached to the
-coding (written, or moved to it by a merge), sets it; nothing clears it, not even a save of an
+coding (written, changed, or moved to it by a merge), sets it; nothing clears it, not even a save of an
 older copy of the coding (`coding_noted_kept`). A memo deleted later leaves a probe that finds
 nothing. A review event without a comment (a decision alone, or the return to review a changed
 coding makes) leaves it: the last comment an export writes is then empty either way. That also
@@ -24,8 +24,8 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER coding_noted_by_review AFTER INSERT ON coding_reviewevent
-    FOR EACH ROW WHEN (NEW.comment <> '') EXECUTE FUNCTION coding_noted();
+CREATE TRIGGER coding_noted_by_review AFTER INSERT OR UPDATE OF comment, coding_id
+    ON coding_reviewevent FOR EACH ROW WHEN (NEW.comment <> '') EXECUTE FUNCTION coding_noted();
 CREATE TRIGGER coding_noted_by_memo AFTER INSERT OR UPDATE OF coding_id ON coding_memo
     FOR EACH ROW WHEN (NEW.coding_id IS NOT NULL) EXECUTE FUNCTION coding_noted();
 

@@ -4,10 +4,13 @@ The CSV of one code's excerpts carries each excerpt's participant attributes. At
 lie in 800 interviews, and reading their values, one interview after another, was a quarter of
 the export (2.4 ms of 9.4 in PostgreSQL: docs/benchmarks.md, twenty-seventh round). The interview
 row the export joins anyway now carries them: a JSON object of {attribute id: cell}, the cell as
-the export writes it before guarding a text (exports/cells.py): a number without trailing zeros
-(`trim_scale`: 12.5000 → 12.5, 12.0000 → 12, as interviews.models.plain_number), a date in ISO
-8601 whatever the session's DateStyle, a text or a choice as it is. An attribute without a value
-has no key.
+the CSV writes it (exports/cells.py `text`): a number without trailing zeros (`trim_scale`:
+12.5000 → 12.5, 12.0000 → 12, as interviews.models.plain_number), a date in ISO 8601 whatever the
+session's DateStyle, a text or a choice guarded as `cells.text_sql` writes it (a leading = + - @,
+tab or carriage return behind an apostrophe, so that no spreadsheet reads it as a formula; an
+empty text null), so that the export reads each cell once and as it is.
+tests/exports/test_csv_records.py holds these cells to the ones Python writes, byte for byte. An
+attribute without a value has no key.
 
 The column is PostgreSQL's alone, like the counts kept by triggers: the ORM neither reads nor
 writes it (loading it with every interview would cost every page that lists them). Triggers keep
@@ -32,7 +35,9 @@ BEGIN
            SELECT jsonb_object_agg(v.attribute_id::text, CASE a.type
                       WHEN 'number' THEN trim_scale(v.number)::text
                       WHEN 'date' THEN to_char(v.date, 'YYYY-MM-DD')
-                      ELSE v.text END)
+                      ELSE CASE WHEN ascii(v.text) IN (61, 43, 45, 64, 9, 13) THEN '''' || v.text
+                                ELSE NULLIF(v.text, '') END
+                  END)
              FROM interviews_attributevalue v
              JOIN interviews_attribute a ON a.id = v.attribute_id
             WHERE v.interview_id = i.id), '{}')

@@ -28,6 +28,9 @@ def test_a_comment_or_a_memo_notes_a_coding_a_bare_decision_does_not(interview, 
     workflow.send_back(commented, supervisor, "Trop large : « voisinage » suffit.")
     Memo.objects.create(project=interview.project, coding=memo, author=rita, body="À revoir")
     assert (noted(decided), noted(commented), noted(memo)) == (False, True, True)
+    # A comment written into a decision later (no page does, a script might) notes it too.
+    ReviewEvent.objects.filter(coding=decided).update(comment="Bien vu.")
+    assert noted(decided)
 
 
 def test_memos_moved_by_a_merge_note_the_coding_that_keeps_them(interview, code, rita):

@@ -97,9 +97,10 @@ def test_postgresql_writes_the_records_csv_line_writes(project, rita, hostile, l
 
 
 def test_attribute_cells_of_every_kind_are_written_alike(project, rita):
-    """PostgreSQL makes the attribute cells (exports/excerpt_rows.py `CSV_ATTRIBUTES`) as Python
-    makes them of the values it reads: numbers without trailing zeros (nor an exponent), dates in
-    ISO 8601 with four-digit years, texts guarded, an empty text an empty cell."""
+    """PostgreSQL makes the attribute cells (the triggers of migration interviews 0012, which
+    exports/excerpt_rows.py `CELLS` reads) as Python makes them of the values it reads: numbers
+    without trailing zeros (nor an exponent), dates in ISO 8601 with four-digit years, texts
+    guarded, an empty text an empty cell."""
     kinds = [
         ("text", Attribute.Type.TEXT, "text", ["", "=SUM(A1)", "\tTab", "« Abri », 2", "-"]),
         ("choice", Attribute.Type.CHOICE, "text", ["Oui", "@moi", "", "Non", "+"]),

@@ -591,7 +591,7 @@ def test_an_export_reads_the_attribute_values_of_its_own_interviews_only(project
     one = excerpt_rows.read(read_filters(project, QueryDict(f"interview={second.pk}"), user=rita))
     assert set(one.values) == {second.pk}
     assert one.values[second.pk] == {organisation.pk: "Pharmacie"}
-    # A CSV reads none: PostgreSQL writes its attribute cells with its records (CSV_ATTRIBUTES).
+    # A CSV reads none: PostgreSQL writes its attribute cells with its records (CELLS).
     assert (
         excerpt_rows.read(read_filters(project, QueryDict(""), user=rita), rows=False).values == {}
     )

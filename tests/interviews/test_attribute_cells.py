@@ -38,10 +38,10 @@ def test_the_cells_follow_each_value_written_changed_and_removed(project, interv
     AttributeValue.objects.create(interview=interview, attribute=role, text="=Intervenante")
     AttributeValue.objects.create(interview=interview, attribute=years, number=Decimal("12.5000"))
     AttributeValue.objects.create(interview=interview, attribute=met, date=datetime.date(987, 6, 5))
-    # As the export writes them before guarding a text: a number without trailing zeros, a date
-    # in ISO 8601 (four-digit year), a text as it is.
+    # As the CSV writes them: a number without trailing zeros, a date in ISO 8601 (four-digit
+    # year), a text guarded so that no spreadsheet reads it as a formula.
     assert cells(interview) == {
-        str(role.pk): "=Intervenante",
+        str(role.pk): "'=Intervenante",
         str(years.pk): "12.5",
         str(met.pk): "0987-06-05",
     }
@@ -49,7 +49,7 @@ def test_the_cells_follow_each_value_written_changed_and_removed(project, interv
     AttributeValue.objects.filter(attribute=years).update(number=Decimal("3.0000"))
     AttributeValue.objects.filter(attribute=met).update(date=None)
     assert cells(interview) == {
-        str(role.pk): "=Intervenante",
+        str(role.pk): "'=Intervenante",
         str(years.pk): "3",
         str(met.pk): None,
     }
@@ -76,12 +76,12 @@ def test_one_statement_of_many_values_writes_each_interviews_cells(project):
 def test_an_attribute_changing_type_has_its_cells_written_again(project, interview):
     years = attribute(project, "Années", Attribute.Type.NUMBER)
     AttributeValue.objects.create(
-        interview=interview, attribute=years, number=Decimal("7.00"), text="sept"
+        interview=interview, attribute=years, number=Decimal("-7.00"), text="-sept"
     )
-    assert cells(interview) == {str(years.pk): "7"}
+    assert cells(interview) == {str(years.pk): "-7"}  # a number is no formula
     years.type = Attribute.Type.TEXT
     years.save()
-    assert cells(interview) == {str(years.pk): "sept"}
+    assert cells(interview) == {str(years.pk): "'-sept"}
 
 
 @pytest.mark.django_db(transaction=True)
