@@ -172,10 +172,12 @@ def test_a_child_process_reaches_this_very_database_through_its_url():
 
 @pytest.mark.django_db
 def test_a_child_process_connects_with_this_ones_postgresql_settings():
-    """The -c options travel with their spaces, as libpq reads a URL (%20, not a form's +)."""
-    url = url_from_settings(connection.settings_dict)
+    """The -c options travel with their spaces, as libpq reads a URL (%20, not a form's +): a web
+    process's statement_timeout, for one."""
+    options = {**connection.settings_dict.get("OPTIONS", {}), "options": "-c work_mem=7MB"}
+    url = url_from_settings({**connection.settings_dict, "OPTIONS": options})
     with psycopg.connect(url) as child:
-        assert child.execute("SHOW plan_cache_mode").fetchone() == ("force_generic_plan",)
+        assert child.execute("SHOW work_mem").fetchone() == ("7MB",)
 
 
 def test_the_health_check_answers_a_proxy_over_plain_http_without_login(https_server):
