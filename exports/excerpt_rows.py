@@ -279,8 +279,7 @@ def _values_of(
         )
         params = [project_id, *chosen_params, *detached_params]
     # Of codes alone, a few texts whatever the codes: prepared (the ORM's texts vary too much).
-    written = detached_sql is CODES_DETACHED or detached_sql is CODE_DETACHED
-    return (plain_sql.prepared(sql) if written else sql), params
+    return (plain_sql.prepared(sql) if detached_sql is CODES_DETACHED else sql), params
 
 
 # CHOSEN and DETACHED for codes alone (excerpts.queries.codes_only: one code's export, the most
@@ -292,29 +291,20 @@ CODES_CHOSEN = (
     f"SELECT {', '.join(f'k.{connection.ops.quote_name(column)}' for column in CHOSEN)}"
     f" FROM {Coding._meta.db_table} k WHERE k.code_id = ANY(%s::bigint[])"
 )
-_CODES_DETACHED = f"""
+CODES_DETACHED = plain_sql.Prepared(f"""
     SELECT d.interview_id, i.title, i.participant, d.code_id, k.name, d.text,
            u.first_name, u.last_name, u.username, d.version
       FROM {DetachedCoding._meta.db_table} d
       JOIN {Interview._meta.db_table} i ON i.id = d.interview_id
       JOIN {Code._meta.db_table} k ON k.id = d.code_id
       JOIN auth_user u ON u.id = d.coder_id
-     WHERE i.project_id = %s AND {{codes}}
-     ORDER BY i.title, d.interview_id, d.start, d.id"""
-CODES_DETACHED = plain_sql.Prepared(_CODES_DETACHED.format(codes="d.code_id = ANY(%s::bigint[])"))
-# One code, the export most asked for, as a value rather than an array: PostgreSQL, which cannot
-# see a parameter's array when it plans for any value, guesses ten codes, and at L found that plan
-# dear enough to plan the statement again on every call, for this one and for the values of its
-# interviews (0.26 and 0.41 ms a call, against 0.11 and 0.10 with one plan; docs/benchmarks.md,
-# twenty-seventh round).
-CODE_DETACHED = plain_sql.Prepared(_CODES_DETACHED.format(codes="d.code_id = %s"))
+     WHERE i.project_id = %s AND d.code_id = ANY(%s::bigint[])
+     ORDER BY i.title, d.interview_id, d.start, d.id""")
 
 
 def _detached(filters: Filters) -> tuple[str, tuple]:
     """The statement of DETACHED for the detached codings the filters would list."""
     codes = queries.codes_only(filters)
-    if codes is not None and len(codes) == 1:
-        return CODE_DETACHED, (filters.project.pk, codes[0])
     if codes is not None:
         return CODES_DETACHED, (filters.project.pk, codes)
     return queries.statement_of(queries.detached(filters).values_list(*DETACHED))

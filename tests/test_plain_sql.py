@@ -149,6 +149,28 @@ def test_a_prepared_statement_is_parsed_once_per_connection_then_run_by_name(pro
         assert cursor.fetchall() == [("sans paramètre",)]
 
 
+ONE_OF_CODES = plain_sql.Prepared(
+    "SELECT count(*) FROM coding_code k WHERE k.project_id = %s AND k.id = ANY(%s::bigint[])"
+)
+
+
+def test_a_prepared_statement_keeps_one_plan_whatever_its_values(project):
+    """Planned once per connection, never again for a call's values: PostgreSQL's default plans
+    the first five calls for their values, and later ones too when that looks cheaper (at L,
+    one code's CSV spent 0.65 ms planning two statements that run in 0.03)."""
+    code = make_code(project, "Voisinage courtois")
+    for _ in range(7):
+        assert plain_sql.batch((ONE_OF_CODES, [project.pk, [code.pk]])) == [[(1,)]]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE %s",
+            [ONE_OF_CODES.key + "%"],
+        )
+        assert cursor.fetchall() == [(7, 0)]
+
+
 def test_a_batch_failing_after_a_prepare_leaves_the_next_batches_working(project):
     statement = plain_sql.Prepared("SELECT %s::int * 2")
     with pytest.raises(DataError), transaction.atomic():

@@ -26,7 +26,11 @@ def database_options(**env) -> dict:
     )
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "verbatim.settings"}
     environment["DATABASE_URL"] = "postgres://verbatim@db.example.org/verbatim"  # never reached
-    for name in ("VERBATIM_WEB_PROCESS", "VERBATIM_STATEMENT_TIMEOUT"):
+    for name in (
+        "VERBATIM_WEB_PROCESS",
+        "VERBATIM_STATEMENT_TIMEOUT",
+        "VERBATIM_TRANSACTION_POOLER",
+    ):
         environment.pop(name, None)
     environment.update(env)
     result = subprocess.run(
@@ -38,14 +42,16 @@ def database_options(**env) -> dict:
 
 def test_web_processes_get_a_30_second_statement_timeout():
     options = database_options(VERBATIM_WEB_PROCESS="1")
-    assert options["options"] == "-c statement_timeout=30000"
+    assert options["options"] == (
+        "-c plan_cache_mode=force_generic_plan -c statement_timeout=30000"
+    )
 
 
 def test_other_processes_have_none_unless_asked():
     """migrate, bench, loadtest's own queries, background jobs: not cut at 30 s."""
-    assert "options" not in database_options()
+    assert "statement_timeout" not in database_options()["options"]
     assert database_options(VERBATIM_STATEMENT_TIMEOUT="600")["options"] == (
-        "-c statement_timeout=600000"
+        "-c plan_cache_mode=force_generic_plan -c statement_timeout=600000"
     )
 
 
@@ -55,7 +61,15 @@ def test_the_web_timeout_is_a_setting_and_comes_after_the_urls_own_options():
         VERBATIM_WEB_STATEMENT_TIMEOUT="5",
         DATABASE_URL="postgres://v@db.example.org/v?options=-c%20search_path%3Dverbatim",
     )
-    assert options["options"] == "-c search_path=verbatim -c statement_timeout=5000"
+    assert options["options"] == (
+        "-c search_path=verbatim -c plan_cache_mode=force_generic_plan -c statement_timeout=5000"
+    )
+
+
+def test_behind_a_transaction_pooler_no_plan_mode_is_asked_for():
+    """No statement is prepared there (verbatim/plain_sql.py), and a pooler may refuse startup
+    options it does not know."""
+    assert database_options(VERBATIM_TRANSACTION_POOLER="1").get("options") is None
 
 
 def get(server: Server, path: str, headers: dict | None = None):

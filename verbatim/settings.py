@@ -175,7 +175,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0 if DB_POOL_SIZE else envint("DJANGO_CON
 # Behind a pooler in transaction mode (PgBouncer), each transaction may meet another connection:
 # no server-side cursors then (Django's iterator) and no prepared statements
 # (verbatim/plain_sql.py), which live on one connection.
-if envbool("VERBATIM_TRANSACTION_POOLER", False):
+TRANSACTION_POOLER = envbool("VERBATIM_TRANSACTION_POOLER", False)
+if TRANSACTION_POOLER:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # How long one SQL statement may run before PostgreSQL cancels it. A web request is bounded
 # (VERBATIM_WEB_STATEMENT_TIMEOUT seconds; its page then says so with a 503, verbatim.errors), so a
@@ -189,11 +190,24 @@ STATEMENT_TIMEOUT = (
     if WEB_PROCESS
     else envint("VERBATIM_STATEMENT_TIMEOUT", 0)
 )
+# PostgreSQL settings of every connection, sent as -c options after any of DATABASE_URL's (the
+# last -c of a setting wins).
+_postgresql_settings = []
+# A prepared statement (verbatim/plain_sql.py) is planned once per connection, as it is meant to
+# be. By default PostgreSQL may plan one again on every call, when a plan for the call's values
+# looks cheaper than the plan for any: it guesses ten elements for `= ANY($1)`, where one code is
+# the usual. At L that re-planning (0.15–0.3 ms a statement) outweighed the statements it planned:
+# one code's CSV spent 0.65 ms in two that run in 0.03 (docs/benchmarks.md, twenty-seventh round).
+# It also covers the triggers' statements, which take an interview or a coding by its id.
+# Behind a transaction pooler no statement is prepared, and startup options may not get through.
+if not TRANSACTION_POOLER:
+    _postgresql_settings.append("plan_cache_mode=force_generic_plan")
 if STATEMENT_TIMEOUT:
+    _postgresql_settings.append(f"statement_timeout={STATEMENT_TIMEOUT * 1000}")
+if _postgresql_settings:
     _options = DATABASES["default"].setdefault("OPTIONS", {})
-    # After any options from DATABASE_URL: the last -c of a setting wins.
-    _options["options"] = (
-        _options.get("options", "") + f" -c statement_timeout={STATEMENT_TIMEOUT * 1000}"
+    _options["options"] = " ".join(
+        [_options.get("options", ""), *(f"-c {line}" for line in _postgresql_settings)]
     ).strip()
 # A kept connection is checked before each request's first query: by a look at its socket, and by
 # a round trip only when the server has closed it (verbatim/postgresql/base.py).
