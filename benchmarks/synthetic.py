@@ -55,6 +55,7 @@ SUPERVISOR = "synth-supervisor"
 ADMIN = "synth-admin"
 BATCH = 50  # interviews generated and copied at a time: bounds memory at size L
 BASE_DAY = date(2026, 1, 5)  # fixed, so that timestamps are part of what the seed decides
+SEND_BACK_COMMENT = "Le passage déborde sur la réplique suivante : à resserrer."
 
 
 def size_from_options(options) -> Size:
@@ -1085,14 +1086,18 @@ def _codings(codings, ids, code_ids, coder_ids, supervisor_id) -> int:
         ),
     )  # fmt: skip
     with connection.cursor() as cursor:
-        # Reviewed codings get the supervisor's decision, as the review screen would have written it.
+        # Reviewed codings get the supervisor's decision, as the review screen would have written it:
+        # sending one back takes a comment (review.workflow.send_back), approving does not.
         cursor.execute(
             """
             INSERT INTO coding_reviewevent (coding_id, reviewer_id, status, comment, created_at)
-            SELECT id, %s, status, '', updated_at + interval '2 days' FROM coding_coding
-            WHERE interview_id = ANY(%s) AND status <> 'pending'
+            SELECT id, %s, status,
+                   CASE WHEN status = 'needs_change' THEN %s ELSE '' END,
+                   updated_at + interval '2 days'
+              FROM coding_coding
+             WHERE interview_id = ANY(%s) AND status <> 'pending'
             """,
-            [supervisor_id, list(ids.values())],
+            [supervisor_id, SEND_BACK_COMMENT, list(ids.values())],
         )
     return count
 

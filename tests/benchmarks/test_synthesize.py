@@ -123,6 +123,11 @@ def test_coders_are_researchers_beside_a_supervisor_and_an_admin_and_some_coding
     }
     reviewed = Coding.objects.filter(interview__project=project).exclude(status="pending")
     assert ReviewEvent.objects.filter(coding__in=reviewed).count() == reviewed.count()
+    # Sent back with a comment, as the review screen asks: those codings are noted, no other.
+    sent_back = reviewed.filter(status=Coding.Status.NEEDS_CHANGE)
+    assert sent_back.exists()
+    assert not ReviewEvent.objects.filter(coding__in=sent_back, comment="").exists()
+    assert set(Coding.objects.filter(interview__project=project, noted=True)) == set(sent_back)
 
 
 def test_texts_are_french_dialogue_with_guillemets_and_no_break_spaces():
