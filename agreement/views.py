@@ -59,12 +59,6 @@ def _reasons() -> dict[str, str]:
     return {key: str(text) for key, text in figures.REASONS.items()}
 
 
-def _fragment(request: HttpRequest, template: str, partial: str) -> str:
-    if fragments.asked(request):
-        return f"{template}#{partial}"
-    return template
-
-
 def _params(request: HttpRequest) -> dict:
     """The selection's parameters as given (lists for the repeatable ones)."""
     get = request.GET
@@ -231,7 +225,7 @@ def agreement(request: HttpRequest, project_id: int) -> HttpResponse:
         context["closed_rounds"] = CodingRound.objects.filter(
             project=membership.project, closed_at__isnull=False
         )
-    return render(request, _fragment(request, TEMPLATE, "figures"), context)
+    return render(request, fragments.template(request, TEMPLATE, "figures"), context)
 
 
 @require_GET
@@ -271,7 +265,7 @@ def code_detail(request: HttpRequest, project_id: int, code_id: int) -> HttpResp
     else:
         computed = figures.compute(chosen, cells=True, code_ids={code.pk})
         context.update(selection=chosen, row=computed.codes[0] if computed.codes else None)
-    return render(request, _fragment(request, "agreement/code.html", "cells"), context)
+    return render(request, fragments.template(request, "agreement/code.html", "cells"), context)
 
 
 # --- Side by side and consensus --------------------------------------------------------------
@@ -479,7 +473,9 @@ def _settle_form(request, membership, interview, code, chosen: selection.Selecti
         "here": f"{compare}?{_settle_context(interview, code, chosen)['selection_query']}",
         **permissions.abilities(membership),
     }
-    return render(request, _fragment(request, "agreement/settle.html", "settle-form"), context)
+    return render(
+        request, fragments.template(request, "agreement/settle.html", "settle-form"), context
+    )
 
 
 @require_POST

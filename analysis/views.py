@@ -299,10 +299,9 @@ def cooccurrence(request: HttpRequest, project_id: int) -> HttpResponse:
         "query": filters.querystring(near=filters.near.param or None),
         "network": request.GET.get("chart") == "network",
     }
-    template = "analysis/cooccurrence.html"
-    if fragments.asked(request):
-        template += "#results"
-    return render(request, template, context)
+    return render(
+        request, fragments.template(request, "analysis/cooccurrence.html", "results"), context
+    )
 
 
 def _measure_labels() -> dict[str, str]:
@@ -923,10 +922,9 @@ def query_page(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id)
     query = read_query(membership.project, request.GET, user=request.user)
     context = _query_context(request, membership, query)
-    template = "analysis/query.html"
-    if fragments.asked(request):
-        template += "#query-results"
-    return render(request, template, context)
+    return render(
+        request, fragments.template(request, "analysis/query.html", "query-results"), context
+    )
 
 
 def _query_url(project_id: int, querystring: str) -> str:

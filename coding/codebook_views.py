@@ -113,9 +113,7 @@ def _changed(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 
 def _form_page(request: HttpRequest, partial: str, context: dict) -> HttpResponse:
-    template = FORM_TEMPLATE
-    if fragments.asked(request):
-        template += f"#{partial}"
+    template = fragments.template(request, FORM_TEMPLATE, partial)
     context = {**context, "partial": partial, "in_place": bool(request.htmx)}
     return render(request, template, context)
 

@@ -121,12 +121,6 @@ def _memo_for(membership: Membership, memo_id: int, action: Action = Action.VIEW
     return memo
 
 
-def _fragment(request: HttpRequest, partial: str) -> str:
-    if fragments.asked(request):
-        return f"{TEMPLATE}#{partial}"
-    return TEMPLATE
-
-
 def _render_panel(request, membership: Membership, target: _Target, form=None) -> HttpResponse:
     memos = _with_rights(membership, list(_project_memos(membership).filter(**target.fields)))
     context = {
@@ -138,7 +132,7 @@ def _render_panel(request, membership: Membership, target: _Target, form=None) -
         "form": form or MemoForm(auto_id=f"{target.dom_id}-%s"),
         **permissions.abilities(membership),
     }
-    return render(request, _fragment(request, "memo-panel"), context)
+    return render(request, fragments.template(request, TEMPLATE, "memo-panel"), context)
 
 
 def _render_list(request, membership: Membership, params: QueryDict, form=None) -> HttpResponse:
@@ -166,7 +160,7 @@ def _render_list(request, membership: Membership, params: QueryDict, form=None) 
         "form": form or MemoForm(auto_id="memo-add-%s"),
         **permissions.abilities(membership),
     }
-    return render(request, _fragment(request, "memo-results"), context)
+    return render(request, fragments.template(request, TEMPLATE, "memo-results"), context)
 
 
 @vary_on_headers("HX-Request")
@@ -236,7 +230,7 @@ def memo_edit(request: HttpRequest, project_id: int, memo_id: int) -> HttpRespon
         "memo": memo,
         "form": form,
     }
-    return render(request, _fragment(request, "memo-form"), context)
+    return render(request, fragments.template(request, TEMPLATE, "memo-form"), context)
 
 
 @require_POST

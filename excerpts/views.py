@@ -38,10 +38,6 @@ COUNT_LIMIT = 10_000
 MATRIX_COLUMNS = 40  # interviews per matrix page: 60 codes × 40 stay readable and cheap
 
 
-def _fragment(request: HttpRequest, template: str, partial: str) -> str:
-    return f"{template}#{partial}" if fragments.asked(request) else template
-
-
 # --- Excerpts ------------------------------------------------------------------------------------
 
 
@@ -202,7 +198,7 @@ def _read_along(request: HttpRequest, project_id: int) -> list[tuple[str, list]]
 @vary_on_headers("HX-Request")
 @reads_along(_read_along)
 def excerpts(request: HttpRequest, project_id: int) -> HttpResponse:
-    template = _fragment(request, "excerpts/excerpts.html", "excerpt-results")
+    template = fragments.template(request, "excerpts/excerpts.html", "excerpt-results")
     whole_page = not fragments.asked(request)
     # The member, the blind rounds, the codebook and the form's lists in one round trip (with
     # the session's, coding.visibility.ReadAhead).
@@ -291,7 +287,9 @@ def code_overview(request: HttpRequest, project_id: int) -> HttpResponse:
         "interview_count": Interview.objects.filter(project=project).count(),
         **permissions.abilities(membership),
     }
-    return render(request, _fragment(request, "excerpts/overview.html", "overview-table"), context)
+    return render(
+        request, fragments.template(request, "excerpts/overview.html", "overview-table"), context
+    )
 
 
 def _code_counts(project_id: int, seen: Visibility):
@@ -408,7 +406,9 @@ def code_matrix(request: HttpRequest, project_id: int) -> HttpResponse:
         "last": (number - 1) * MATRIX_COLUMNS + len(columns),
         **permissions.abilities(membership),
     }
-    return render(request, _fragment(request, "excerpts/matrix.html", "matrix-table"), context)
+    return render(
+        request, fragments.template(request, "excerpts/matrix.html", "matrix-table"), context
+    )
 
 
 def _matrix_counts(

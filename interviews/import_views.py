@@ -244,9 +244,7 @@ def _file_preview(request, membership, batch) -> HttpResponse:
         )
         for t in services.parse_turns(file.text, labels=set(kept), marks=_time_marks(plan))
     ]
-    template = "interviews/import_preview.html"
-    if fragments.asked(request):
-        template += "#file-text"
+    template = fragments.template(request, "interviews/import_preview.html", "file-text")
     context = {
         "project": membership.project,
         "membership": membership,

@@ -39,9 +39,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request.user, job_id)
     if job.state == Job.State.RUNNING and runner.recover_stalled(jobs=[job]):
         job.refresh_from_db()
-    template = "jobs/job_detail.html"
-    if fragments.asked(request):
-        template += "#job-status"
+    template = fragments.template(request, "jobs/job_detail.html", "job-status")
     waited = (timezone.now() - job.created_at).total_seconds()
     context = {"job": job, "no_worker": job.state == Job.State.QUEUED and waited > WAITING_SECONDS}
     return render(request, template, context)

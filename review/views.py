@@ -188,12 +188,6 @@ def _attempt(request: HttpRequest, transition, *args) -> str | None:
     return None
 
 
-def _fragment(request: HttpRequest, template: str, partial: str) -> str:
-    if fragments.asked(request):
-        return f"{template}#{partial}"
-    return template
-
-
 def _chips(filters: Filters):
     """The active filters but a lone review state, which the form's own menu shows (and which
     would come back as the default if removed)."""
@@ -383,7 +377,7 @@ def review_history(request: HttpRequest, project_id: int, coding_id: int) -> Htt
         raise Http404
     coding = reviewed_codings([coding_id])[0]
     context = {"project": membership.project, "membership": membership, "coding": coding}
-    return render(request, _fragment(request, HISTORY_TEMPLATE, "history"), context)
+    return render(request, fragments.template(request, HISTORY_TEMPLATE, "history"), context)
 
 
 # "To revise": the coder's codings sent back
@@ -407,7 +401,7 @@ def to_revise(request: HttpRequest, project_id: int) -> HttpResponse:
         "cards": cards,
         **permissions.abilities(membership),
     }
-    return render(request, _fragment(request, REVISE_TEMPLATE, "revise-results"), context)
+    return render(request, fragments.template(request, REVISE_TEMPLATE, "revise-results"), context)
 
 
 @require_POST

@@ -83,12 +83,6 @@ class _Plan:
         return self.new + self.extend
 
 
-def _template(request: HttpRequest, partial: str) -> str:
-    if fragments.asked(request):
-        return f"{TEMPLATE}#{partial}"
-    return TEMPLATE
-
-
 def _grouped(hits: list[index.Hit], per_interview: dict[int, int]) -> list[dict]:
     """The page's hits under their interview, with the interview's number of hits (all pages)."""
     groups = []
@@ -190,7 +184,7 @@ def _code_interview(interview: Interview, ranges, code: Code, user, group: int) 
 def search_transcripts(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id)
     context = _results_context(membership, request.GET)
-    return render(request, _template(request, "search-results"), context)
+    return render(request, fragments.template(request, TEMPLATE, "search-results"), context)
 
 
 @vary_on_headers("HX-Request")
