@@ -152,24 +152,10 @@ def statement_of(queryset: QuerySet) -> tuple[str, tuple]:
 ORDER = ("interview__title", "interview_id", "start", "pk")  # the excerpts' order everywhere
 
 
-def page_ids(filters: Filters, offset: int, limit: int, order=ORDER) -> list[int]:
+def page_ids_query(filters: Filters, offset: int, limit: int, order) -> tuple[str, tuple]:
     """The ids of `limit` filtered codings from `offset`, in excerpt order (or `order`): a slim
-    statement (no join but the interview, for its title) that pages read before their rows."""
-    return [pk for (pk,) in plain_sql.batch(_page_ids_query(filters, offset, limit, order))[0]]
-
-
-def page_ids_and_count(
-    filters: Filters, offset: int, limit: int, count_limit: int, order=ORDER
-) -> tuple[list[int], int]:
-    """`page_ids` and `count(filters, count_limit)`, in one round trip."""
-    ids, ((counted,),) = plain_sql.batch(
-        _page_ids_query(filters, offset, limit, order), count_query(filters, count_limit)
-    )
-    return [pk for (pk,) in ids], counted
-
-
-def _page_ids_query(filters: Filters, offset: int, limit: int, order) -> tuple[str, tuple]:
-    assert filters.is_valid(), "page_ids() needs valid filters"
+    statement (no join but the interview, for its title) that pages read their rows after."""
+    assert filters.is_valid(), "page_ids_query() needs valid filters"
     codes = codes_only(filters) if order == ORDER else None
     if codes is not None:
         return CODES_PAGE, [filters.project.pk, codes, limit, offset]
@@ -178,7 +164,7 @@ def _page_ids_query(filters: Filters, offset: int, limit: int, order) -> tuple[s
 
 
 class Excerpt:
-    """What a page shows of a coding (`excerpt_rows`), flat: no model instances to build. The page
+    """What a page shows of a coding (`excerpts_and_count`), flat: no model instances to build. The page
     adds `play` (the excerpts view)."""
 
     __slots__ = (
@@ -205,14 +191,14 @@ MEMO_COUNT_SQL = f"(SELECT count(*) FROM {Memo._meta.db_table} m WHERE m.coding_
 LAST_COMMENT_SQL = f"""(SELECT r.comment FROM {ReviewEvent._meta.db_table} r
              WHERE r.coding_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"""
 
-# The codings of a page by id, in the order of the ids, in one statement.
+# The codings of a page (plain_sql.PAGE, its ids), in the order of the ids, in one statement.
 EXCERPT_ROWS = plain_sql.Prepared(f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text, k.status,
            k.context_before, k.context_after, k.created_at, code.name, i.title, i.participant,
            {people.name_sql("u")},
            sp.name, {MEMO_COUNT_SQL}, {LAST_COMMENT_SQL},
            (SELECT min(r.id) FROM {Recording._meta.db_table} r WHERE r.interview_id = i.id)
-      FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
+      FROM unnest({plain_sql.PAGE}) WITH ORDINALITY AS page(id, n)
       JOIN {Coding._meta.db_table} k ON k.id = page.id
       JOIN {Code._meta.db_table} code ON code.id = k.code_id
       JOIN {Interview._meta.db_table} i ON i.id = k.interview_id
@@ -221,12 +207,17 @@ EXCERPT_ROWS = plain_sql.Prepared(f"""
      ORDER BY page.n""")
 
 
-def excerpt_rows(ids: list[int]) -> list[Excerpt]:
-    """The excerpts of these codings, in the order of `ids` (which a page has filtered)."""
-    if not ids:
-        return []
-    (rows,) = plain_sql.batch((EXCERPT_ROWS, [ids]))
-    return [Excerpt(*row) for row in rows]
+def excerpts_and_count(
+    filters: Filters, offset: int, limit: int, count_limit: int
+) -> tuple[list[Excerpt], int]:
+    """`limit` excerpts from `offset` in excerpt order (`EXCERPT_ROWS` of `page_ids_query`)
+    and `count(filters, count_limit)`, in one round trip (plain_sql.paged)."""
+    ((counted,),), rows = plain_sql.paged(
+        page_ids_query(filters, offset, limit, ORDER),
+        count_query(filters, count_limit),
+        (EXCERPT_ROWS, []),
+    )
+    return [Excerpt(*row) for row in rows], counted
 
 
 # --- What the filter forms offer: plain SQL, read on every full page -------------------------------

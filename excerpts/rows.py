@@ -45,7 +45,7 @@ def _e(value) -> str:
 
 
 def rows_html(excerpts: list[Excerpt], filters: Filters) -> SafeString:
-    """The `<li>` of each excerpt (excerpts.queries.excerpt_rows, with `play` from the view's
+    """The `<li>` of each excerpt (excerpts.queries.excerpts_and_count, with `play` from the view's
     _add_playback): interview, speaker, code path, the passage in its context folded to
     SHORT_CONTEXT_WORDS each side, coder, date, review state, last comment, memos."""
     # What rows repeat (an interview's link, title and participant; a code's path; a coder's

@@ -79,18 +79,19 @@ class ExcerptPage:
 def excerpt_page(filters: Filters, number: int) -> ExcerptPage:
     """One page of the filters' codings, with their context and the last review comment of each.
 
-    Two round trips: the page's ids (the filters compiled by the ORM, nothing joined but what they
-    need) with their count (which stops at COUNT_LIMIT), then what the rows show of those 51
-    codings (queries.excerpt_rows, plain SQL, no model instances), their contexts among them.
+    One round trip (queries.excerpts_and_count): the page's ids (the filters compiled by the ORM,
+    nothing joined but what they need), what the rows show of those 51 codings (plain SQL, no
+    model instances), their contexts among them, and their count (which stops at COUNT_LIMIT).
+    The 51st says whether a next page follows.
     """
     offset = (number - 1) * PER_PAGE
-    ids, count = queries.page_ids_and_count(filters, offset, PER_PAGE + 1, COUNT_LIMIT)
-    has_next = len(ids) > PER_PAGE
+    excerpts, count = queries.excerpts_and_count(filters, offset, PER_PAGE + 1, COUNT_LIMIT)
+    has_next = len(excerpts) > PER_PAGE
     more, count = count > COUNT_LIMIT, min(count, COUNT_LIMIT)
-    if not ids and number > 1 and count:
+    if not excerpts and number > 1 and count:
         last = min(math.ceil(count / PER_PAGE), COUNT_LIMIT // PER_PAGE)
         return excerpt_page(filters, last)  # past the end (an old link): the last page
-    excerpts = queries.excerpt_rows(ids[:PER_PAGE])
+    excerpts = excerpts[:PER_PAGE]
     _add_playback(excerpts, filters)
     return ExcerptPage(
         number,

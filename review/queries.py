@@ -3,9 +3,9 @@ with what a card shows (code, coder, interview, speaker, memo count), and their 
 
 The queue's page used to be one ORM query with three joins, two correlated subqueries and a
 prefetch of the history: building it took longer than PostgreSQL took to run it. The ids come
-first, through the filters (excerpts/queries.py), which the ORM compiles as before. The models are
-built from the rows as the ORM builds them (`from_db`), so the cards, the history and the revise
-page read them as they always did.
+from the filters (excerpts/queries.py), which the ORM compiles as before, in the same round trip
+(plain_sql.paged). The models are built from the rows as the ORM builds them (`from_db`), so the
+cards, the history and the revise page read them as they always did.
 """
 
 from django.contrib.auth import get_user_model
@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from coding.models import Code, Coding, ReviewEvent
 from excerpts.queries import MEMO_COUNT_SQL, speaker_join
 from interviews.models import Interview
-from verbatim.plain_sql import Prepared, batch, instance
+from verbatim.plain_sql import PAGE, Prepared, instance, paged
 
 User = get_user_model()
 
@@ -25,12 +25,13 @@ CODING_FIELDS = [
 USER_FIELDS = ["id", "username", "first_name", "last_name"]
 EVENT_FIELDS = ["id", "coding_id", "reviewer_id", "status", "comment", "undo", "created_at"]
 
-# The codings by id, in the order of the ids, with the speaker and memo count excerpts show.
+# The codings of a page (PAGE, its ids), in their order, with the speaker and memo count excerpts
+# show.
 CODINGS = Prepared(f"""
     SELECT k.id, k.interview_id, k.code_id, k.coder_id, k.start, k."end", k.text,
            k.context_before, k.context_after, k.status, k.created_at, k.updated_at, i.project_id, i.title,
            code.name, u.username, u.first_name, u.last_name, sp.name, {MEMO_COUNT_SQL}
-      FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, n)
+      FROM unnest({PAGE}) WITH ORDINALITY AS page(id, n)
       JOIN {Coding._meta.db_table} k ON k.id = page.id
       JOIN {Code._meta.db_table} code ON code.id = k.code_id
       JOIN {Interview._meta.db_table} i ON i.id = k.interview_id
@@ -43,7 +44,7 @@ HISTORY = Prepared(f"""
            u.username, u.first_name, u.last_name
       FROM {ReviewEvent._meta.db_table} e
       JOIN {User._meta.db_table} u ON u.id = e.reviewer_id
-     WHERE e.coding_id = ANY(%s)
+     WHERE e.coding_id = ANY({PAGE})
      ORDER BY e.created_at, e.id""")
 
 
@@ -52,7 +53,13 @@ def reviewed_codings(ids: list[int]) -> list[Coding]:
     `speaker_name`, `memo_count` and `history` (its review events, oldest first)."""
     if not ids:
         return []
-    rows, events = batch((CODINGS, [ids]), (HISTORY, [ids]))
+    return reviewed_page(("SELECT unnest(%s::bigint[])", [ids]))[0]
+
+
+def reviewed_page(ids: tuple[str, list], *also: tuple[str, list]) -> tuple[list[Coding], list]:
+    """`reviewed_codings` of the ids a statement selects (a page, through the filters), in one
+    round trip with `also`'s statements, whose rows come second."""
+    rows, events, *more = paged(ids, (CODINGS, []), (HISTORY, []), *also)
     codings = []
     for row in rows:
         coding = instance(Coding, row[:12], CODING_FIELDS)
@@ -69,4 +76,4 @@ def reviewed_codings(ids: list[int]) -> list[Coding]:
         event = instance(ReviewEvent, row[:7], EVENT_FIELDS)
         event.reviewer = instance(User, (event.reviewer_id, *row[7:]), USER_FIELDS)
         by_id[event.coding_id].history.append(event)
-    return codings
+    return codings, more

@@ -10,7 +10,7 @@ import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.backends.utils import csrf_input
@@ -37,7 +37,7 @@ from interviews.models import Membership
 from interviews.permissions import Action
 from review import workflow
 from review.cards import Shared, card_html
-from review.queries import reviewed_codings
+from review.queries import reviewed_codings, reviewed_page
 from verbatim import fragments, people
 from verbatim.next_page import next_page
 from verbatim.options import option_list
@@ -68,34 +68,42 @@ def _excerpts(filters: Filters, ids) -> list[Coding]:
     return reviewed_codings(list(passing.values_list("pk", flat=True)))
 
 
-class _CappedIds:
-    """The ids of the filtered codings for Paginator, counted up to COUNT_LIMIT + 1: counting all
-    85,000 pending codings of a large project costs more than the whole page. The count and the
-    ids of the page asked for are read in one round trip; Paginator asks for others (past the
-    end, it shows the last page) on their own."""
+class _Counted:
+    """What Paginator needs of the filtered codings once they are counted (up to COUNT_LIMIT + 1:
+    counting all 85,000 pending codings of a large project costs more than the whole page)."""
 
-    def __init__(self, filters: Filters, order, number):
-        self.filters, self.order = filters, order
-        self.offset = (page_number(number) - 1) * PER_PAGE
-        self.ids, self.counted = queries.page_ids_and_count(
-            filters, self.offset, PER_PAGE, COUNT_LIMIT, order=order
-        )
+    def __init__(self, counted: int):
+        self.counted = counted
 
     def count(self) -> int:
         return self.counted
 
-    def __getitem__(self, index: slice):
-        if index.start == self.offset:
-            return self.ids[: index.stop - index.start]
-        return queries.page_ids(self.filters, index.start, index.stop - index.start, self.order)
+
+def _page(filters: Filters, asked, order=QUEUE_ORDER) -> tuple:
+    """One page of excerpts: its ids, the cards' data for those ids alone (whatever the select
+    list computes is computed for every row an OFFSET skips) and the count, in one round trip.
+    The page asked for is read as Paginator.get_page reads it: the first for a `page` that is no
+    number, the last past the end (an old link, or a number of more than nine digits)."""
+    number = page_number(asked)
+    if number == 1 and asked and asked.isascii() and asked.isdigit() and int(asked) > 1:
+        number = PAST_THE_END
+    return _read_page(filters, number, order)
 
 
-def _page(filters: Filters, number, order=QUEUE_ORDER) -> tuple:
-    """One page of excerpts: its ids first, then the cards' data for those ids alone, since
-    whatever the select list computes is computed for every row an OFFSET skips."""
-    page = Paginator(_CappedIds(filters, order, number), PER_PAGE).get_page(number)
-    codings = reviewed_codings(list(page))
-    page.more = page.paginator.count > COUNT_LIMIT
+PAST_THE_END = 10**9  # a page past any project's last (page_number reads nine digits at most)
+
+
+def _read_page(filters: Filters, number: int, order) -> tuple:
+    codings, (counted_rows,) = reviewed_page(
+        queries.page_ids_query(filters, (number - 1) * PER_PAGE, PER_PAGE, order),
+        queries.count_query(filters, COUNT_LIMIT),
+    )
+    ((counted,),) = counted_rows
+    paginator = Paginator(_Counted(counted), PER_PAGE)
+    if not codings and number > paginator.num_pages:
+        return _read_page(filters, paginator.num_pages, order)
+    page = Page([coding.pk for coding in codings], number, paginator)
+    page.more = counted > COUNT_LIMIT
     return page, codings
 
 

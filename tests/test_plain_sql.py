@@ -264,3 +264,57 @@ def test_an_address_with_ids_past_bigint_answers_404(client, project, interview,
         f"/projects/{huge}/review/",
     ):
         assert client.get(url).status_code == 404, url
+
+
+# What a paged batch's statements read: the page's codes, in the page's order.
+PAGE_NAMES = plain_sql.Prepared(
+    "SELECT c.name FROM unnest(" + plain_sql.PAGE + ") WITH ORDINALITY AS page(id, n)"
+    " JOIN coding_code c ON c.id = page.id ORDER BY page.n"
+)
+BY_NAME = "SELECT id FROM coding_code WHERE project_id = %s ORDER BY name DESC LIMIT %s"
+
+
+@pytest.mark.parametrize("text", [False, True], ids=["prepared", "as text"])
+def test_a_paged_batch_hands_its_ids_to_the_next_statements_in_one_round_trip(project, text):
+    for name in ("Autre", "Voisinage courtois", "Premier contact", "Lien"):
+        make_code(project, name)
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    if text:
+        connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True  # a pooler's transactions
+    try:
+        with connection.execute_wrapper(record):
+            names, counted = plain_sql.paged(
+                (BY_NAME, [project.pk, 3]),
+                (PAGE_NAMES, []),
+                ("SELECT count(*) FROM coding_code WHERE project_id = %s", [project.pk]),
+            )
+            (empty,) = plain_sql.paged((BY_NAME, [0, 3]), (PAGE_NAMES, []))
+    finally:
+        connection.settings_dict.pop("DISABLE_SERVER_SIDE_CURSORS", None)
+    assert names == [("Voisinage courtois",), ("Premier contact",), ("Lien",)]
+    assert counted == [(4,)] and empty == []
+    assert len(sent) == 2 and ("EXECUTE" in sent[0]) is not text
+
+
+def test_no_statement_after_a_paged_batch_reads_its_page(project):
+    """Within the caller's transaction (this test's), the page is gone once its batch is done."""
+    make_code(project, "Voisinage courtois")
+    assert plain_sql.paged((BY_NAME, [project.pk, 1]), (PAGE_NAMES, [])) == [
+        [("Voisinage courtois",)]
+    ]
+    with pytest.raises(DataError), transaction.atomic():
+        plain_sql.batch((PAGE_NAMES, []))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_paged_batchs_ids_end_with_it_outside_a_transaction(project):
+    make_code(project, "Voisinage courtois")
+    plain_sql.paged((BY_NAME, [project.pk, 1]), (PAGE_NAMES, []))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('verbatim.page', true)")
+        assert cursor.fetchone()[0] in ("", None)

@@ -146,6 +146,27 @@ def batch(*statements: tuple[str, list]) -> list[list[tuple]]:
     return results
 
 
+# A page's ids, as the statements of a `paged` batch after the first read them (bigint[]).
+PAGE = "current_setting('verbatim.page')::bigint[]"
+
+
+def paged(ids: tuple[str, list], *statements: tuple[str, list]) -> list[list[tuple]]:
+    """The rows of each statement, sent in one round trip after `ids`, a statement selecting one
+    column of ids (a page of them, in its order), which those statements read as PAGE.
+
+    A page's rows used to wait for its ids: two round trips, the second for a prepared statement
+    that takes the ids as a parameter. Here the first statement keeps its ids in a setting
+    (`set_config`) local to the batch's transaction (statements sent as one simple query are one
+    transaction), so the next ones, prepared, read them in place of a parameter. The batch's last
+    statement empties it, for a caller's own transaction may go on: a statement reading PAGE
+    outside a `paged` batch fails (the setting unknown, or empty), it never reads another page.
+    """
+    sql, params = ids
+    keep = f"SELECT set_config('verbatim.page', ARRAY({sql})::text, true)"
+    empty = "SELECT set_config('verbatim.page', '', true)"
+    return batch((keep, params), *statements, (empty, []))[1:-1]
+
+
 class _Sending:
     """One batch as it goes: its statements' text and parameters, each `Prepared` one as EXECUTE
     (after its PREPARE when this connection has none), and which parts return rows."""

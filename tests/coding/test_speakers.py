@@ -188,11 +188,11 @@ def test_the_pages_and_the_exports_show_its_name_as_it_is_now(project, interview
     martine = speaker_of(interview, "Martine")
     martine.name = "Martine T."
     martine.save()
-    (excerpt,) = queries.excerpt_rows([coding.pk])
+    filters = read_filters(project, QueryDict(f"code={code.pk}"))
+    (excerpt,), _count = queries.excerpts_and_count(filters, 0, 50, 100)
     assert excerpt.speaker_name == "Martine T."
     (card,) = reviewed_codings([coding.pk])
     assert card.speaker_name == "Martine T."
-    filters = read_filters(project, QueryDict(f"code={code.pk}"))
     assert [row[3] for row in excerpt_rows.read(filters).rows()] == ["Martine T."]
     assert [c.speaker_name for c in queries.codings(filters)] == ["Martine T."]
 

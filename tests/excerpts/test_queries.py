@@ -53,11 +53,17 @@ def coded(project, rita, sam):
     return {"codes": codes, "interviews": interviews}
 
 
+def page_ids(filters, offset, limit, count_limit=None):
+    """The ids of a page of excerpts, and the count, as the excerpts page reads them."""
+    excerpts, counted = queries.excerpts_and_count(filters, offset, limit, count_limit)
+    return [excerpt.pk for excerpt in excerpts], counted
+
+
 def both(filters, offset=0, limit=200, count_limit=None, monkeypatch=None):
     """The page's ids and the count, written here, then as the ORM compiles them."""
-    written = queries.page_ids(filters, offset, limit), queries.count(filters, count_limit)
+    written = page_ids(filters, offset, limit, count_limit)
     monkeypatch.setattr(queries, "codes_only", lambda filters: None)
-    compiled = queries.page_ids(filters, offset, limit), queries.count(filters, count_limit)
+    compiled = page_ids(filters, offset, limit, count_limit)
     monkeypatch.undo()
     return written, compiled
 
@@ -87,7 +93,7 @@ def test_only_codes_alone_take_the_written_statements(coded, project, rita, sam)
     code = coded["codes"][1]
     filters = read_filters(project, {"code": str(code.pk)})
     with CaptureQueriesContext(connection) as seen:
-        queries.page_ids(filters, 0, 50)
+        page_ids(filters, 0, 50)
     assert "k.code_id = ANY(" in seen.captured_queries[0]["sql"]
     for data in (
         {"code": str(code.pk), "coder": str(rita.pk)},
@@ -96,7 +102,7 @@ def test_only_codes_alone_take_the_written_statements(coded, project, rita, sam)
     ):
         filters = read_filters(project, data)
         with CaptureQueriesContext(connection) as seen:
-            queries.page_ids(filters, 0, 50)
+            page_ids(filters, 0, 50)
         assert "k.code_id = ANY(" not in seen.captured_queries[0]["sql"], data
 
 
@@ -111,7 +117,7 @@ def test_a_blind_coder_never_takes_them(coded, project, rita, sam, monkeypatch):
     filters = read_filters(project, {"code": str(code.pk)}, member=member)
     assert queries.codes_only(filters) is None
     everyone = read_filters(project, {"code": str(code.pk)})
-    hidden = set(queries.page_ids(everyone, 0, 500)) - set(queries.page_ids(filters, 0, 500))
+    hidden = set(page_ids(everyone, 0, 500)[0]) - set(page_ids(filters, 0, 500)[0])
     assert hidden and all(
         coding.coder_id == sam.pk and coding.interview_id == coded["interviews"][0].pk
         for coding in code.codings.filter(pk__in=hidden)
