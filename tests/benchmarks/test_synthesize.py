@@ -142,3 +142,29 @@ def test_allocation_is_uneven_but_adds_up_exactly():
     counts = synthetic.allocate(100_000, 200, seed=1)
     assert sum(counts) == 100_000
     assert min(counts) < 350 < 650 < max(counts)
+
+
+def relfilenodes(tables) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relfilenode FROM pg_class WHERE relname = ANY(%s)", [list(tables)]
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_load_the_counts_kept_by_triggers_are_written_again_compactly():
+    """VACUUM FULL writes each table anew (a new file), its counts unchanged."""
+    before = relfilenodes(synthetic.COUNTS)
+    project = synthesize()
+    after = relfilenodes(synthetic.COUNTS)
+    assert len(after) == 4 and all(after[table] != before[table] for table in after)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sum(pending) FROM coding_pendingcount c"
+            " JOIN interviews_interview i ON i.id = c.interview_id WHERE i.project_id = %s",
+            [project.pk],
+        )
+        pending = cursor.fetchone()[0]
+    assert pending == Coding.objects.filter(interview__project=project, status="pending").count()
+    assert pending > 0
