@@ -4,6 +4,7 @@ counts read from them: the codebook's tree and its recounts after each action, a
 codes alone."""
 
 import pytest
+from django.db import connection
 from django.db.models import Count
 from django.http import QueryDict
 
@@ -161,3 +162,71 @@ def test_the_codebook_tree_counts_as_the_workspace_recounts(project, interview, 
     # ada's coding in the round's interview is not rita's to see.
     assert tree(blind)[child.name] == (1, 0, 1)
     assert tree(EVERYTHING)[child.name] == (1, 1, 2)
+
+
+def row_writes(table: str) -> int:
+    """The rows this transaction has inserted into `table` or updated there so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = %s",
+            [table],
+        )
+        return cursor.fetchone()[0]
+
+
+COUNT_TABLES = ("coding_codecount", "coding_codetotal", "coding_codercount", "coding_pendingcount")
+
+
+def count_writes(action) -> dict[str, int]:
+    """The rows `action` inserted or updated in each table of counts."""
+    before = {table: row_writes(table) for table in COUNT_TABLES}
+    action()
+    return {table: row_writes(table) - before[table] for table in COUNT_TABLES}
+
+
+def insert_sixty(interview, other, code, second, rita, sam) -> None:
+    """60 codings in one statement: both codes in both interviews, by two coders."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO coding_coding (interview_id, code_id, coder_id, start, "end", text,'
+            " status, created_at, updated_at)"
+            " SELECT (ARRAY[%s, %s])[1 + n %% 2], (ARRAY[%s, %s])[1 + n / 30],"
+            " (ARRAY[%s, %s])[1 + n / 45], n, n + 3, '', 'pending', now(), now()"
+            " FROM generate_series(0, 59) n",
+            [interview.pk, other.pk, code.pk, second.pk, rita.pk, sam.pk],
+        )
+
+
+def test_a_statement_of_many_codings_moves_each_count_once(project, interview, code, rita, sam):
+    """An import writes its codings in a few statements of many, in one transaction: each count
+    row moves once per statement (migration coding 0027), where a row trigger wrote a version of
+    it per coding, none of which the transaction could prune (docs/benchmarks.md)."""
+    other = make_interview(project, interview.text + " Fin.", title="Entretien 2")
+    second = make_code(project, "Suggestion légitime")
+    make_coding(interview, code, rita, 0, 5)
+    written = count_writes(lambda: insert_sixty(interview, other, code, second, rita, sam))
+    # 2 codes × 2 interviews; 2 codes; 2 interviews × 2 coders; 2 interviews.
+    assert written == {
+        "coding_codecount": 4,
+        "coding_codetotal": 2,
+        "coding_codercount": 4,
+        "coding_pendingcount": 2,
+    }
+    assert (
+        kept()
+        == counted()
+        == {
+            (code.pk, interview.pk): 16,
+            (code.pk, other.pk): 15,
+            (second.pk, interview.pk): 15,
+            (second.pk, other.pk): 15,
+        }
+    )
+    written = count_writes(Coding.objects.filter(interview=other).delete)
+    assert written == {
+        "coding_codecount": 2,
+        "coding_codetotal": 2,
+        "coding_codercount": 2,
+        "coding_pendingcount": 1,
+    }
+    assert kept() == counted() == {(code.pk, interview.pk): 16, (second.pk, interview.pk): 15}
