@@ -1105,11 +1105,11 @@ def _codings(codings, ids, code_ids, coder_ids, supervisor_id) -> int:
 def _analyze():
     """Fresh statistics and visibility map, so the first benchmark after a load plans like the hundredth.
 
-    The counts kept by triggers are also written again compactly (VACUUM FULL): each coding copied
-    wrote a new version of its interview's counts inside its batch's transaction, where none could
-    be pruned, and at L the pending counts' 2,001 rows came to fill 4,617 pages, which the review
-    queue read whole on every page (2.3 ms). A project coded one coding at a time keeps them in a
-    few pages: its updates are pruned as they go.
+    The counts kept by triggers are also written again compactly (VACUUM FULL): each batch's COPY
+    writes a new version of its counts (each coding copied did, before migration coding 0027),
+    and none can be pruned in the one transaction. At L the pending counts' 2,001 rows had come to
+    fill 4,617 pages, which the review queue read whole on every page (2.3 ms). A project coded
+    one coding at a time keeps them in a few pages: its updates are pruned as they go.
 
     VACUUM cannot run inside a transaction (tests run in one): there, only ANALYZE.
     """

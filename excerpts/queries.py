@@ -164,8 +164,8 @@ def page_ids_query(filters: Filters, offset: int, limit: int, order) -> tuple[st
 
 
 class Excerpt:
-    """What a page shows of a coding (`excerpts_and_count`), flat: no model instances to build. The page
-    adds `play` (the excerpts view)."""
+    """What a page shows of a coding (`excerpts_and_count`), flat: no model instances to build.
+    The page adds `play` (the excerpts view)."""
 
     __slots__ = (
         *("pk", "interview_id", "code_id", "coder_id", "start", "end", "text", "status"),

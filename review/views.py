@@ -68,17 +68,6 @@ def _excerpts(filters: Filters, ids) -> list[Coding]:
     return reviewed_codings(list(passing.values_list("pk", flat=True)))
 
 
-class _Counted:
-    """What Paginator needs of the filtered codings once they are counted (up to COUNT_LIMIT + 1:
-    counting all 85,000 pending codings of a large project costs more than the whole page)."""
-
-    def __init__(self, counted: int):
-        self.counted = counted
-
-    def count(self) -> int:
-        return self.counted
-
-
 def _page(filters: Filters, asked, order=QUEUE_ORDER) -> tuple:
     """One page of excerpts: its ids, the cards' data for those ids alone (whatever the select
     list computes is computed for every row an OFFSET skips) and the count, in one round trip.
@@ -99,7 +88,9 @@ def _read_page(filters: Filters, number: int, order) -> tuple:
         queries.count_query(filters, COUNT_LIMIT),
     )
     ((counted,),) = counted_rows
-    paginator = Paginator(_Counted(counted), PER_PAGE)
+    # Counted up to COUNT_LIMIT + 1: counting all 85,000 pending codings of a large project costs
+    # more than the whole page. Paginator takes the length of a range as the count.
+    paginator = Paginator(range(counted), PER_PAGE)
     if not codings and number > paginator.num_pages:
         return _read_page(filters, paginator.num_pages, order)
     page = Page([coding.pk for coding in codings], number, paginator)
