@@ -2,7 +2,7 @@
 
 What a researcher feels when coding: from the keydown of a shortcut digit in the code popover to
 the first frame painted after the new highlight is in the page, with the margin stripes on, on an
-interview of about 15,000 words holding 500 codings of two coders. The server is gunicorn with the
+interview of about 15,000 words holding 500 codings of two coders. The server is Granian with the
 production settings (benchmarks.loadtest.Server); the browser is Debian's chromium driven by
 Playwright (installed with the dev tools). Each run selects a fresh passage of the transcript with
 the keyboard's selection, opens the popover with Enter, then presses 1 (the timed part).

@@ -1,7 +1,7 @@
 """The hot paths over HTTP, as a browser meets them: `manage.py bench --http`.
 
 The in-process bench (benchmarks/bench.py) says where the time goes inside Django; this one says
-what a researcher waits for. It starts the production server (gunicorn with verbatim/gunicorn_conf.py,
+what a researcher waits for. It starts the production server (Granian with verbatim/server.py,
 benchmarks.loadtest.Server) on a free port of 127.0.0.1, signs the synthetic users in through the
 login form, and sends each path's requests as the pages send them: the same request builders as the
 in-process bench (the workspace's `since` and coder filter, `HX-Request`, the CSRF token from the
@@ -9,8 +9,8 @@ cookie in `X-CSRFToken`, `Origin`), plus what every browser sends (`Accept-Encod
 kept-alive connection, `Accept-Language`).
 
 Per path: the client's time from sending the request to the last byte of the body (p50, p95), the
-server's own time for the same requests (gunicorn's access log, `%(D)s`: from reading the request
-to writing the last byte, streamed bodies included), and the bytes on the wire (compressed when
+server's own time for the same requests (benchmarks/timed_wsgi.py: from the call of the application
+to the close of its response, streamed bodies included), and the bytes on the wire (compressed when
 the server compresses) beside the page's own size. With `before`, a second server runs another
 checkout of the code (say `git worktree add /tmp/verbatim-before main`) against the same
 database, and each path's requests alternate between the two, so that both see the same load.
@@ -50,11 +50,11 @@ PATHS = [
     "export_xlsx",
 ]
 FORM_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-TAG = "X-Bench-Request"  # names each request in the access log
-ACCESS_LOG_FORMAT = "%({x-bench-request}i)s %(D)s"  # gunicorn: the tag, then microseconds
+TAG = "X-Bench-Request"  # names each request in the server's times (benchmarks/timed_wsgi.py)
+TIMED_APP = "benchmarks.timed_wsgi:application"
 TIMEOUT = 120
 # Seconds a kept-alive connection rests before the next request opens a new one, as a browser does:
-# gunicorn closes it after 75 (keepalive), and a user whose paths come late in a long run at L
+# the server closes it after 60 (verbatim/server.py), and a user whose paths come late in a long run at L
 # (the supervisor's queue) found it closed.
 IDLE = 30
 
@@ -175,14 +175,15 @@ class Side:
 
 
 def server_for(root: Path, folder: Path, name: str, export_rows: int, workers: int, threads: int):
-    log = folder / f"access-{name}.log"
+    log = folder / f"times-{name}.txt"
     env = {
-        "VERBATIM_ACCESS_LOG": str(log),
+        "VERBATIM_BENCH_TIMES": str(log),
         # The 10,000-excerpt downloads themselves, not the page offering a background job.
         "VERBATIM_EXPORT_JOB_ROWS": str(export_rows),
     }
-    args = ("--access-logformat", ACCESS_LOG_FORMAT)
-    server = loadtest.Server(workers=workers, threads=threads, env=env, args=args, root=root)
+    # A checkout from before the timed application (a before/after comparison) has no server times.
+    app = TIMED_APP if (Path(root) / "benchmarks" / "timed_wsgi.py").exists() else None
+    server = loadtest.Server(workers=workers, threads=threads, env=env, app=app, root=root)
     return Side(name, server, log)
 
 
@@ -275,7 +276,7 @@ def _send(side: Side, request: bench.Request) -> tuple[Reply, float, int]:
 
 
 def _server_times(side: Side) -> None:
-    """Gunicorn's own time for each timed request, from its access log (tag, microseconds)."""
+    """The server's own time for each timed request, from its times file (tag, microseconds)."""
     found = {}
     if side.log.exists():
         for line in side.log.read_text().splitlines():

@@ -4,8 +4,8 @@
 
 1. `prepare`: researchers loadtest-1…K join the synthetic project, with none of their codings left
    from an earlier run.
-2. `Server`: gunicorn as in production (verbatim/gunicorn_conf.py, static files collected into a
-   temporary folder) on a free port of 127.0.0.1, against this process's own database.
+2. `Server`: the production server (verbatim/server.py, static files collected into a temporary
+   folder) on a free port of 127.0.0.1, against this process's own database.
 3. `Researcher` threads: each logs in through the login form, opens an interview and, until the
    deadline, applies codes to passages of participants' turns, removes some of its codings, polls
    for changes every 20 s and moves to another interview now and then; no think time. Each one
@@ -115,7 +115,7 @@ def free_port() -> int:
 
 
 class Server:
-    """Gunicorn with Verbatim's production configuration, on 127.0.0.1, for the time of a `with`."""
+    """Verbatim's production server (verbatim/server.py), on 127.0.0.1, for the time of a `with`."""
 
     def __init__(
         self,
@@ -123,19 +123,19 @@ class Server:
         workers: int,
         threads: int = 1,
         env: dict | None = None,
-        args: tuple = (),
+        app: str | None = None,
         root: Path = ROOT,
     ):
-        # `root`: the code to serve (another checkout, for before/after comparisons); `args`: more
-        # gunicorn options (they override gunicorn_conf's).
-        self.root, self.args = Path(root), list(args)
+        # `root`: the code to serve (another checkout, for before/after comparisons); `app`: the WSGI
+        # application to serve as module:name, when not Verbatim's own (the HTTP bench's timed one).
+        self.root, self.app = Path(root), app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers, self.threads = workers, threads
         self.extra_env = env or {}
         # The collected static files and the server's log, removed at the end.
         self.folder = tempfile.TemporaryDirectory(prefix="verbatim-loadtest-")
-        self.log = Path(self.folder.name) / "gunicorn.log"
+        self.log = Path(self.folder.name) / "server.log"
         self.process = None
         self._sigterm = None  # the handler of SIGTERM before ours
 
@@ -157,7 +157,7 @@ class Server:
 
     def __enter__(self) -> "Server":
         if threading.current_thread() is threading.main_thread():
-            # A kill of this process unwinds through __exit__ too, so gunicorn never outlives it.
+            # A kill of this process unwinds through __exit__ too, so the server never outlives it.
             self._sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         env = self.environment()
         manage = [sys.executable, str(self.root / "manage.py")]
@@ -166,14 +166,7 @@ class Server:
         )
         with self.log.open("w") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    "python:verbatim.gunicorn_conf",
-                    *self.args,
-                ],
+                self.command(),
                 env=env,
                 cwd=self.root,
                 stdout=log,
@@ -186,6 +179,14 @@ class Server:
             raise
         return self
 
+    def command(self) -> list[str]:
+        app = [self.app] if self.app else []
+        if (self.root / "verbatim" / "server.py").exists():
+            return [sys.executable, "-m", "verbatim.server", *app]
+        # A checkout from before Granian (a before/after comparison across that change) is served
+        # as it was then, by gunicorn, if it is installed.
+        return [sys.executable, "-m", "gunicorn", "-c", "python:verbatim.gunicorn_conf", *app]
+
     def __exit__(self, *exc_info) -> None:
         self.stop()
         self.folder.cleanup()
@@ -196,7 +197,7 @@ class Server:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited at start:\n{self.log_tail()}")
+                raise RuntimeError(f"the server exited at start:\n{self.log_tail()}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 conn.request("GET", reverse("login"))
@@ -205,7 +206,7 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer within {seconds} s:\n{self.log_tail()}")
+        raise RuntimeError(f"the server did not answer within {seconds} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
         """Gracefully: requests in flight finish and commit before the database is audited."""
@@ -213,7 +214,7 @@ class Server:
             return
         self.process.terminate()
         try:
-            # gunicorn's graceful_timeout (30 s) for its workers, then its exit hook stops the
+            # The server's grace for its workers (30 s), then its exit hook stops the
             # embedded cluster, whose shutdown checkpoint a busy machine can slow: a kill before
             # that would leave the cluster running (tests/test_deploy.py checks it does not).
             self.process.wait(timeout=120)
@@ -580,7 +581,7 @@ def postmaster_pid() -> int | None:
 
 
 def cpu_seconds(server: Server, database: int | None) -> dict[str, float]:
-    """CPU time used so far by the server ("app": gunicorn's master and workers) and by PostgreSQL
+    """CPU time used so far by the server ("app": the server's main process and workers) and by PostgreSQL
     when it runs on this machine ("database": the postmaster `database` and its backends).
     Processes that already exited count too (their parent's children_* times), so recycled
     workers and closed connections are not lost."""

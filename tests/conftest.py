@@ -28,7 +28,7 @@ class QuickPasswordHasher(PBKDF2PasswordHasher):
     """The product's hasher at one iteration. Its million took 0.6 s per user created or logged
     in with a password, on these machines a third of the suite's time. The hashes it writes name
     the same algorithm and their own iteration count, so a server a test starts with the real
-    settings (gunicorn) verifies them, and upgrades them on login as it would an old hash."""
+    settings (verbatim/server.py) verifies them, and upgrades them on login as it would an old hash."""
 
     iterations = 1
 

@@ -1,11 +1,10 @@
-"""Production serving: gunicorn with verbatim/gunicorn_conf.py, WhiteNoise, settings from the environment.
+"""Production serving: Granian with verbatim/server.py, WhiteNoise, settings from the environment.
 
 `manage.py check --deploy` staying clean is tested in tests/test_setup.py.
 """
 
 import gc
 import http.client
-import importlib
 import json
 import os
 import re
@@ -19,7 +18,7 @@ import pytest
 from django.db import connection
 
 from benchmarks.loadtest import Server
-from verbatim import gunicorn_conf
+from verbatim import server as production
 from verbatim.database import settings_from_url, url_from_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +33,7 @@ def get(server: Server, path: str, headers: dict | None = None):
 
 @pytest.fixture(scope="module")
 def https_server(django_db_setup, django_db_blocker):
-    """Gunicorn as in production, behind a (pretend) TLS proxy: DJANGO_HTTPS on."""
+    """The production server, behind a (pretend) TLS proxy: DJANGO_HTTPS on."""
     with django_db_blocker.unblock(), Server(workers=2, env={"DJANGO_HTTPS": "1"}) as server:
         yield server
 
@@ -74,16 +73,16 @@ def test_static_files_have_hashed_names_cached_for_a_year_and_compressed(https_s
     assert body[:2] == b"\x1f\x8b"  # gzip's magic number
 
 
-def test_the_embedded_postgresql_is_started_once_by_the_master_and_stops_with_it(own_pgdata):
+def test_the_embedded_postgresql_is_started_once_by_the_main_process_and_stops_with_it(own_pgdata):
     pgdata = own_pgdata
     env = {"DATABASE_URL": None, "VERBATIM_PGDATA": str(pgdata)}
     with Server(workers=2, env=env) as server:
         response, _ = get(server, "/login/", PROXY)
         holders = json.loads((pgdata / ".handle_pids.json").read_text())
-        master = server.process.pid
+        main = server.process.pid
         assert response.status in (200, 301)
-        # Only the master holds the cluster: workers come and go without stopping it.
-        assert holders == [master]
+        # Only the main process holds the cluster: workers come and go without stopping it.
+        assert holders == [main]
         assert (pgdata / "postmaster.pid").exists()
     # Bounded, not timed: a machine busy with other suites takes long to stop a cluster.
     deadline = time.monotonic() + 120
@@ -91,36 +90,55 @@ def test_the_embedded_postgresql_is_started_once_by_the_master_and_stops_with_it
         time.sleep(0.2)
     supervisor, holders = pgdata / "verbatim-supervisor.json", pgdata / ".handle_pids.json"
     assert not (pgdata / "postmaster.pid").exists(), (
-        "the cluster outlived the server: gunicorn's exit status "
+        "the cluster outlived the server: the server's exit status "
         f"{server.process.returncode} (-9: killed before its exit hook ran), the supervisor's "
         f"last word {supervisor.read_text() if supervisor.exists() else None}, holders "
         f"{holders.read_text() if holders.exists() else None}"
     )
 
 
-def test_the_worker_count_follows_the_cores_unless_the_environment_sets_it(monkeypatch):
+def test_the_worker_count_follows_the_cores_unless_the_environment_sets_it():
     cores = len(os.sched_getaffinity(0))
-    monkeypatch.delenv("VERBATIM_WORKERS", raising=False)
-    monkeypatch.delenv("VERBATIM_BIND", raising=False)
-    monkeypatch.delenv("VERBATIM_THREADS", raising=False)
-    assert importlib.reload(gunicorn_conf).workers == 2 * cores + 1
-    assert gunicorn_conf.bind == "127.0.0.1:8000"
-    assert gunicorn_conf.preload_app is True
-    assert gunicorn_conf.threads == 4
+    found = production.options({})
+    assert found["workers"] == 2 * cores + 1
+    assert (found["address"], found["port"]) == ("127.0.0.1", 8000)
+    assert found["blocking_threads"] == 4
+    assert found["log_access"] is True and "log_dictconfig" not in found  # on standard output
 
-    monkeypatch.setenv("VERBATIM_WORKERS", "9")
-    monkeypatch.setenv("VERBATIM_BIND", "0.0.0.0:8080")
-    assert importlib.reload(gunicorn_conf).workers == 9
-    assert gunicorn_conf.bind == "0.0.0.0:8080"
-    monkeypatch.undo()
-    importlib.reload(gunicorn_conf)
+    found = production.options({"VERBATIM_WORKERS": "9", "VERBATIM_BIND": "0.0.0.0:8080"})
+    assert found["workers"] == 9
+    assert (found["address"], found["port"]) == ("0.0.0.0", 8080)
 
 
-def test_each_worker_is_forked_with_what_the_master_loaded_frozen_out_of_the_collector():
+def test_the_server_listens_on_a_unix_socket_and_logs_where_it_is_told(tmp_path):
+    found = production.options(
+        {"VERBATIM_BIND": "unix:/run/verbatim.sock", "VERBATIM_ACCESS_LOG": str(tmp_path / "a")}
+    )
+    assert str(found["uds"]) == "/run/verbatim.sock" and "port" not in found
+    handler = found["log_dictconfig"]["handlers"]["access"]
+    assert handler["filename"] == str(tmp_path / "a")
+    assert production.options({"VERBATIM_ACCESS_LOG": ""})["log_access"] is False
+
+
+def test_an_idle_kept_alive_connection_outlives_the_proxys_own(https_server):
+    """nginx keeps an idle upstream connection 50 s (docs/operations.md): the server keeps it longer,
+    or a POST sent on a connection the server just closed would answer 502."""
+    nginx = re.search(r"keepalive_timeout (\d+)s;", (ROOT / "docs" / "operations.md").read_text())
+    assert nginx and int(nginx[1]) * 1000 < production.IDLE_MS
+    conn = http.client.HTTPConnection("127.0.0.1", https_server.port, timeout=30)
+    for _ in range(2):  # the second request on the same connection
+        conn.request("GET", "/health/", headers={"Host": "127.0.0.1", **PROXY})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200 and not response.will_close
+
+
+def test_each_worker_is_forked_with_what_the_main_process_loaded_frozen_out_of_the_collector():
     assert gc.get_freeze_count() == 0
     try:
-        gunicorn_conf.pre_fork(server=None, worker=None)
-        # Django and the apps, loaded by the test run as the master preloads them.
+        application = production.preload()
+        assert callable(application)
+        # Django and the apps, loaded by the test run as the main process preloads them.
         assert gc.get_freeze_count() > 10_000
         assert gc.get_count()[2] == 0  # collected first: no garbage frozen with them
     finally:

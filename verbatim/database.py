@@ -4,8 +4,8 @@ Without DATABASE_URL, the `pgserver` package runs PostgreSQL from a wheel in a p
 folder (.pgdata, or VERBATIM_PGDATA). It starts on first use, is shared by every process of the checkout
 (dev server, tests, management commands) and stops when the last of them exits.
 
-The web server supervises it (`supervise`, called by verbatim/wsgi.py, so in gunicorn's master and
-in runserver): a thread restarts the cluster if its postmaster dies, and `embedded_state` tells
+The web server supervises it (`supervise`, called by verbatim/wsgi.py, so in the production server's main
+process and in runserver): a thread restarts the cluster if its postmaster dies, and `embedded_state` tells
 /health/ what is going on meanwhile.
 """
 

@@ -28,7 +28,7 @@ from verbatim import plain_sql
 
 # Session key → the id of the user it signed in, for the sessions this process has seen.
 _users: LRUCache = LRUCache(maxsize=10_000)
-_users_lock = threading.Lock()  # gunicorn's threads share it
+_users_lock = threading.Lock()  # the server's threads share it
 # The user row read with the current request's session, when the session names that user. Each
 # request's store resets it (SessionMiddleware makes one per request), in its own thread's context.
 signed_in: ContextVar = ContextVar("signed_in", default=None)

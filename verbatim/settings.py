@@ -160,7 +160,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_settings(BASE_DIR)}
-# Connection reuse: each gunicorn worker thread keeps its connection DJANGO_CONN_MAX_AGE seconds,
+# Connection reuse: each server worker thread keeps its connection DJANGO_CONN_MAX_AGE seconds,
 # checked before reuse. DJANGO_DB_POOL=N instead shares a psycopg pool of at most N connections
 # among a worker process's threads: no faster under the load test, but it caps the connections
 # many app servers open on one database (docs/operations.md).
@@ -180,9 +180,9 @@ if TRANSACTION_POOLER:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # How long one SQL statement may run before PostgreSQL cancels it. A web request is bounded
 # (VERBATIM_WEB_STATEMENT_TIMEOUT seconds; its page then says so with a 503, verbatim.errors), so a
-# runaway query never holds a worker thread and a connection; gunicorn's own timeout cannot stop a
-# thread. Processes that serve the web say so with VERBATIM_WEB_PROCESS=1 (gunicorn_conf.py's
-# raw_env, bin/dev serve's runserver). Everything else (migrate, management commands, background
+# runaway query never holds a worker thread and a connection; no WSGI server can stop a thread.
+# Processes that serve the web say so with VERBATIM_WEB_PROCESS=1 (verbatim/server.py's main,
+# bin/dev serve's runserver). Everything else (migrate, management commands, background
 # jobs, restores, benchmarks) gets VERBATIM_STATEMENT_TIMEOUT, none by default. 0 = no limit.
 WEB_PROCESS = envbool("VERBATIM_WEB_PROCESS", False)
 STATEMENT_TIMEOUT = (
@@ -221,7 +221,7 @@ TEXT_CACHE_MB = envint("VERBATIM_TEXT_CACHE_MB", 32)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},  # Django's default
     # The rows of the analysis tables (analysis/queries.py, cached_rows): in a table of the database
-    # (analysis.CacheEntry, created by a migration), so every gunicorn worker and thread shares
+    # (analysis.CacheEntry, created by a migration), so every server worker and thread shares
     # them and a restart keeps them; a process's memory would compute them once per worker.
     "analysis": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

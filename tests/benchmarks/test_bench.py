@@ -116,7 +116,7 @@ def synthetic_codings() -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_bench_over_http_times_each_path_on_gunicorn_beside_in_process(tmp_path):
+def test_bench_over_http_times_each_path_on_the_production_server_beside_in_process(tmp_path):
     out = StringIO()
     call_command("bench", **TINY, http=True, json=str(tmp_path / "http.json"), stdout=out)
     report = json.loads((tmp_path / "http.json").read_text())
@@ -126,7 +126,7 @@ def test_bench_over_http_times_each_path_on_gunicorn_beside_in_process(tmp_path)
     for name, row in over_http.items():
         assert row["error"] is None, (name, row)
         assert row["n"] == 2 and 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"], (name, row)
-        # Gunicorn's own time of the same requests, from its access log.
+        # The server's own time of the same requests (benchmarks/timed_wsgi.py).
         assert row["server_p50_ms"] is not None and row["server_p50_ms"] > 0, (name, row)
         assert 0 < row["wire_bytes"] <= row["bytes"], (name, row)
     # Pages travel compressed, downloads as they are.
@@ -150,7 +150,7 @@ def test_seeking_reads_64_kb_from_the_middle_of_a_90_minute_recording_then_remov
 
 
 @pytest.mark.django_db(transaction=True)
-def test_seeking_over_http_reads_the_first_64_kb_through_gunicorn():
+def test_seeking_over_http_reads_the_first_64_kb_through_the_production_server():
     from interviews.models import Recording
 
     out = StringIO()

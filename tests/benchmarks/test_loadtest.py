@@ -1,4 +1,5 @@
-"""The load test: `manage.py loadtest` drives researchers against gunicorn, then audits the database."""
+"""The load test: `manage.py loadtest` drives researchers against the production server, then audits
+the database."""
 
 import json
 import threading

@@ -47,7 +47,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--http",
             action="store_true",
-            help="Over HTTP, against gunicorn on 127.0.0.1, beside in-process (benchmarks/http_bench.py).",
+            help="Over HTTP, against the production server on 127.0.0.1, beside in-process "
+            "(benchmarks/http_bench.py).",
         )
         parser.add_argument(
             "--before",
@@ -57,7 +58,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seek-http",
             action="store_true",
-            help="Also time a seek in a 90-minute recording over HTTP, through gunicorn on "
+            help="Also time a seek in a 90-minute recording over HTTP, through the production server on "
             "127.0.0.1: request sent → its first 64 kB received.",
         )
         parser.add_argument(
@@ -101,7 +102,7 @@ class Command(BaseCommand):
             results = bench.run_all(context, runs, log=self.stdout.write)
         over_http = None
         if options["http"]:
-            self.stdout.write("Over HTTP (gunicorn on 127.0.0.1):")
+            self.stdout.write("Over HTTP (Granian on 127.0.0.1):")
             over_http = http_bench.run(
                 context, runs, before=options["before"], log=self.stdout.write
             )
@@ -146,7 +147,7 @@ class Command(BaseCommand):
         p50, p95 = bench.percentile(times, 50) * 1000, bench.percentile(times, 95) * 1000
         self.stdout.write(
             f"\nSeek in the middle of a {bench.RECORDING_MINUTES}-minute recording over HTTP "
-            f"(gunicorn, 127.0.0.1), request → first {bench.SEEK_BYTES // 1024} kB: n={len(times)}  "
+            f"(Granian, 127.0.0.1), request → first {bench.SEEK_BYTES // 1024} kB: n={len(times)}  "
             f"p50 {p50:.1f} ms  p95 {p95:.1f} ms  max {max(times) * 1000:.1f} ms "
             f"(load average {load})"
         )

@@ -1,6 +1,6 @@
 """Load test: `manage.py loadtest --users K --duration SECONDS [--size S|M|L] [--workers N]`.
 
-Starts the production server (gunicorn) on a free port of 127.0.0.1 against this database, drives K
+Starts the production server (Granian) on a free port of 127.0.0.1 against this database, drives K
 simulated researchers who open interviews, apply and remove codes, then checks in the database that
 every acknowledged coding is stored exactly once and that nothing else was written. Prints latency
 per request type and the coding writes per second; exits with status 1 on any failed request, lost,
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from benchmarks import bench, loadtest, synthetic
-from verbatim import gunicorn_conf
+from verbatim import server
 
 
 class Command(BaseCommand):
@@ -24,18 +24,19 @@ class Command(BaseCommand):
         synthetic.add_size_arguments(parser)
         parser.add_argument("--users", type=int, default=10, help="Simulated researchers (10).")
         parser.add_argument("--duration", type=float, default=60, help="Seconds of load (60).")
-        # Defaults as in production: verbatim/gunicorn_conf.py, with VERBATIM_WORKERS/THREADS.
+        # Defaults as in production: verbatim/server.py, with VERBATIM_WORKERS/THREADS.
+        production = server.options()
         parser.add_argument(
             "--workers",
             type=int,
-            default=gunicorn_conf.workers,
-            help=f"Gunicorn worker processes ({gunicorn_conf.workers}).",
+            default=production["workers"],
+            help=f"Worker processes ({production['workers']}).",
         )
         parser.add_argument(
             "--threads",
             type=int,
-            default=gunicorn_conf.threads,
-            help=f"Threads per worker ({gunicorn_conf.threads}; 1: sync workers).",
+            default=production["blocking_threads"],
+            help=f"Threads per worker ({production['blocking_threads']}).",
         )
         parser.add_argument(
             "--think", type=float, default=0, help="Seconds each researcher waits between actions."
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         workers = options["workers"]
         self.stdout.write(
             f"Load test on « {project.name} »: {options['users']} researchers for "
-            f"{options['duration']:g} s, gunicorn {workers} workers × {options['threads']} "
+            f"{options['duration']:g} s, {workers} server workers × {options['threads']} "
             f"thread(s) on 127.0.0.1."
         )
         outcome = loadtest.load_test(
