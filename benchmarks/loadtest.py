@@ -15,6 +15,7 @@
 4. `verify`: after the server stopped, the database must hold exactly the acknowledged codings
    (created and not removed), once each, the audit trail exactly one event per acknowledged write,
    and nothing else may have changed.
+5. `withdraw`: the researchers' codings, audit events and memberships are removed.
 """
 
 import http.client
@@ -91,6 +92,17 @@ def prepare(project: Project, users: int) -> list:
         with recorded_as(user):
             leftovers.filter(coder=user).delete()
     return researchers
+
+
+def withdraw(project: Project, researchers) -> None:
+    """Leave the project as the run found it, once audited: the researchers' codings, their audit
+    events and their memberships go (their accounts stay, for the next run). Left there, a bench run
+    on the same corpus met interviews coded twice over (docs/benchmarks.md, twenty-ninth round)."""
+    for user in researchers:
+        with recorded_as(user):
+            Coding.objects.filter(interview__project=project, coder=user).delete()
+    CodingEvent.objects.filter(project_id=project.pk, actor__in=researchers).delete()
+    Membership.objects.filter(project=project, user__in=researchers).delete()
 
 
 def pages(project: Project, limit: int) -> list[Page]:
@@ -523,6 +535,7 @@ def load_test(
         server.stop()  # requests in flight finish and commit before the audit
         server_log = server.log_tail()
     problems, stored = verify(project, researchers, researcher_threads, before)
+    withdraw(project, researchers)
     return Outcome(
         users=users,
         duration=duration,
