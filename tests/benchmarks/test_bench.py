@@ -160,6 +160,21 @@ def test_seeking_over_http_reads_the_first_64_kb_through_the_production_server()
     assert not Recording.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("stripes", [True, False])
+def test_the_browser_bench_codes_in_chromium_with_the_stripes_as_asked(stripes):
+    from interviews.models import Project
+
+    out = StringIO()
+    call_command("bench", browser=True, runs=2, no_stripes=not stripes, stdout=out)
+    printed = out.getvalue()
+    assert "n=2  p50" in printed and "request alone p50" in printed
+    assert "not as asked" not in printed
+    drawn = int(printed.split(" stripes drawn")[0].rsplit("(", 1)[1])
+    assert (drawn > 0) is stripes
+    assert not Project.objects.exists()  # its project is deleted
+
+
 def test_p95_is_an_observed_value():
     assert bench.percentile([5.0, 1.0, 3.0, 2.0, 4.0], 95) == 5.0
     assert bench.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
