@@ -15,9 +15,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 
+from benchmarks.http_bench import Browser
 from benchmarks.loadtest import Server
+from benchmarks.synthetic import PASSWORD
+from interviews.models import ImportFile, Membership, Project
 from verbatim import server as production
 from verbatim.database import settings_from_url, url_from_settings
 
@@ -211,3 +215,55 @@ def test_the_health_check_reaches_the_database(client, django_assert_num_queries
         response = client.get("/health/")
 
     assert response.status_code == 200
+
+
+def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    """A multipart/form-data body as a browser sends it, and its Content-Type."""
+    boundary = "----verbatim-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    for name, (filename, data) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: text/plain\r\n\r\n'
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    return b"".join(
+        parts
+    ) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.django_db(transaction=True)  # the server only sees committed rows
+def test_transcripts_uploaded_through_the_server_are_read_or_refused_whole():
+    """The upload's body as the production server hands it to Django (its own WSGI input stream),
+    streamed back as the import page does: a French transcript read to the letter, one past the
+    ceiling refused by name, and nothing else stored."""
+    project = Project.objects.create(name="Entrevues")
+    admin = get_user_model().objects.create_user("uploader", password=PASSWORD)
+    Membership.objects.create(project=project, user=admin, role=Membership.Role.ADMIN)
+    words = "« Pis rien, on jase » — voisinage courtois, l’hiver à Montréal.\r\n"
+    text = words * 12_000  # about 800 kB
+    env = {"DJANGO_HTTPS": "0", "VERBATIM_MAX_UPLOAD_MB": "1"}
+    with Server(workers=1, threads=2, env=env) as server:
+        browser = Browser(server, "uploader")
+        browser.login()
+        replies = []
+        for name, data in [("entretien.txt", text.encode()), ("trop.txt", b"x" * 1_200_000)]:
+            body, content_type = multipart({"encoding": ""}, {"files": (name, data)})
+            headers = {"Host": f"127.0.0.1:{server.port}", "Content-Type": content_type}
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+            headers["X-CSRFToken"] = browser.cookies["csrftoken"]
+            headers["Origin"] = f"http://127.0.0.1:{server.port}"
+            browser.conn.request("POST", f"/projects/{project.pk}/import/", body, headers)
+            response = browser.conn.getresponse()
+            replies.append((response.status, response.read().decode()))
+
+    assert [status for status, _ in replies] == [200, 200]
+    read, refused = ImportFile.objects.order_by("position")
+    assert (read.name, read.error) == ("entretien.txt", "")
+    assert read.text == text.replace("\r\n", "\n").strip()  # line ends and the last one as stored
+    assert refused.name == "trop.txt" and refused.error
+    assert "trop.txt" in replies[1][1]
+    assert ImportFile.objects.count() == 2
