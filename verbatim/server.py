@@ -11,8 +11,8 @@ choices. Everything that varies between machines comes from the environment:
 
 Granian, not gunicorn: its HTTP side is Rust (hyper), and a request reaches Django without the
 hand-overs of gunicorn's threaded worker (a poller thread passing each request to a pool thread and
-back through a pipe). Any request costs about 0.35 ms less, over loopback: /health/ 1.11 → 0.77 ms
-(docs/benchmarks.md, issue 21).
+back through a pipe). Any request costs 0.2–0.6 ms less over loopback; /health/ on one kept-alive
+connection 1.08–1.15 → 0.74–0.83 ms (docs/benchmarks.md, issue 21).
 """
 
 import copy
@@ -30,7 +30,7 @@ APPLICATION = "verbatim.wsgi:application"
 # POST on a connection just closed here and answer 502.
 IDLE_MS = 60_000
 # Recycle a worker whose memory grows past this (MiB of resident memory, shared pages included):
-# a slow leak in any library never grows without bound. A worker serves in about 120 MiB; a
+# a slow leak in any library never grows without bound. A worker serves in about 90 MiB; a
 # 50,000-excerpt spreadsheet export adds about 100.
 MAX_RSS_MIB = 1024
 # A worker asked to stop (SIGTERM, a recycling) finishes its requests for this long, then is killed.
