@@ -105,8 +105,13 @@ class Browser:
         if method.upper() == "POST":
             sent["Origin"] = base
             sent["X-CSRFToken"] = self.cookies.get(settings.CSRF_COOKIE_NAME, "")
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
-            body = urlencode(data or {}, doseq=True)
+            if isinstance(
+                data, bytes
+            ):  # an encoded body (a multipart upload): its Content-Type given
+                body = data
+            else:
+                sent["Content-Type"] = "application/x-www-form-urlencoded"
+                body = urlencode(data or {}, doseq=True)
         if time.monotonic() - self.answered > IDLE:
             self.conn.close()  # the next request connects again
         started = time.perf_counter()

@@ -16,7 +16,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from benchmarks.http_bench import Browser
 from benchmarks.loadtest import Server
@@ -217,24 +219,6 @@ def test_the_health_check_reaches_the_database(client, django_assert_num_queries
     assert response.status_code == 200
 
 
-def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
-    """A multipart/form-data body as a browser sends it, and its Content-Type."""
-    boundary = "----verbatim-test-boundary"
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
-    ]
-    for name, (filename, data) in files.items():
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-            f'filename="{filename}"\r\nContent-Type: text/plain\r\n\r\n'
-        )
-        parts.append(head.encode() + data + b"\r\n")
-    return b"".join(
-        parts
-    ) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
-
-
 @pytest.mark.django_db(transaction=True)  # the server only sees committed rows
 def test_transcripts_uploaded_through_the_server_are_read_or_refused_whole():
     """The upload's body as the production server hands it to Django (its own WSGI input stream),
@@ -251,14 +235,11 @@ def test_transcripts_uploaded_through_the_server_are_read_or_refused_whole():
         browser.login()
         replies = []
         for name, data in [("entretien.txt", text.encode()), ("trop.txt", b"x" * 1_200_000)]:
-            body, content_type = multipart({"encoding": ""}, {"files": (name, data)})
-            headers = {"Host": f"127.0.0.1:{server.port}", "Content-Type": content_type}
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
-            headers["X-CSRFToken"] = browser.cookies["csrftoken"]
-            headers["Origin"] = f"http://127.0.0.1:{server.port}"
-            browser.conn.request("POST", f"/projects/{project.pk}/import/", body, headers)
-            response = browser.conn.getresponse()
-            replies.append((response.status, response.read().decode()))
+            upload = SimpleUploadedFile(name, data, content_type="text/plain")
+            body = encode_multipart(BOUNDARY, {"encoding": "", "files": upload})
+            url = f"/projects/{project.pk}/import/"
+            reply = browser.send("POST", url, body, {"Content-Type": MULTIPART_CONTENT})[0]
+            replies.append((reply.status_code, reply.content.decode()))
 
     assert [status for status, _ in replies] == [200, 200]
     read, refused = ImportFile.objects.order_by("position")
