@@ -22,6 +22,7 @@ import re
 import tempfile
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
@@ -53,6 +54,9 @@ FORM_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TAG = "X-Bench-Request"  # names each request in the server's times (benchmarks/timed_wsgi.py)
 TIMED_APP = "benchmarks.timed_wsgi:application"
 TIMEOUT = 120
+# The busy moment before anything is timed (busy_moment): connections at once, requests on each.
+BUSY_CONNECTIONS = 16
+BUSY_REQUESTS = 20
 # Seconds a kept-alive connection rests before the next request opens a new one, as a browser does:
 # the server closes it after 60 (verbatim/server.py), and a user whose paths come late in a long run at L
 # (the supervisor's queue) found it closed.
@@ -150,6 +154,7 @@ class Figures:
     times: list[float] = field(default_factory=list)  # client side, seconds
     tags: list[int] = field(default_factory=list)  # of the timed requests, for the server's times
     server_times: list[float] = field(default_factory=list)
+    threads: set[str] = field(default_factory=set)  # "worker:thread" that ran the timed requests
     wire: int | None = None  # bytes of the last body as sent
     size: int | None = None  # and decoded
     error: str = ""
@@ -162,6 +167,7 @@ class Figures:
             "p99_ms": bench._ms(bench.percentile(self.times, 99)),
             "server_p50_ms": bench._ms(bench.percentile(self.server_times, 50)),
             "server_p95_ms": bench._ms(bench.percentile(self.server_times, 95)),
+            "server_threads": len(self.threads),
             "wire_bytes": self.wire,
             "bytes": self.size,
             "error": self.error or None,
@@ -215,6 +221,7 @@ def run(
                 side.server.__enter__()
                 started.append(side)
                 _sign_in(ctx, side)
+                busy_moment(side.server)
             for name in PATHS:
                 if options.only and name not in options.only:
                     continue
@@ -239,6 +246,30 @@ def _sign_in(ctx: bench.Context, side: Side) -> None:
         browser = Browser(side.server, username)
         browser.login()
         side.browsers[key] = browser
+
+
+def busy_moment(server: loadtest.Server) -> None:
+    """Requests at once from several connections, before anything is timed, as a team's day brings.
+
+    Granian starts a worker's further threads only when requests wait for its first one, keeps them
+    while they are used, and from then on hands each request to the thread that has waited
+    longest: in turn, each thread with its own database connection, each maybe last run on the
+    other core. A bench sending one request at a time would never leave a worker's first thread,
+    which a team's server, after any moment of two requests at once, never returns to. Measured
+    without this, pages took about 0.6 ms less than a server in use gives (docs/benchmarks.md,
+    thirtieth round)."""
+
+    def send(_):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
+        try:
+            for _ in range(BUSY_REQUESTS):
+                conn.request("GET", reverse("health"), headers={"Host": f"127.0.0.1:{server.port}"})
+                conn.getresponse().read()
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(BUSY_CONNECTIONS) as pool:
+        list(pool.map(send, range(BUSY_CONNECTIONS)))
 
 
 def _run_path(ctx: bench.Context, name: str, sides: list[Side], options: bench.Settings) -> None:
@@ -281,15 +312,18 @@ def _send(side: Side, request: bench.Request) -> tuple[Reply, float, int]:
 
 
 def _server_times(side: Side) -> None:
-    """The server's own time for each timed request, from its times file (tag, microseconds)."""
-    found = {}
+    """The server's own time for each timed request, and the threads that ran them, from its times
+    file (tag, microseconds, worker:thread; a checkout from before the threads writes no third)."""
+    found, threads = {}, {}
     if side.log.exists():
         for line in side.log.read_text().splitlines():
-            tag, _, micros = line.rpartition(" ")
+            tag, micros, *ran = line.split()
             if tag.isdigit() and micros.isdigit():
                 found[int(tag)] = int(micros) / 1e6
+                threads[int(tag)] = ran[0] if ran else None
     for figures in side.figures.values():
         figures.server_times = [found[tag] for tag in figures.tags if tag in found]
+        figures.threads = {threads[tag] for tag in figures.tags if threads.get(tag)}
 
 
 def _summary(name: str, figures: Figures) -> str:
@@ -319,10 +353,11 @@ TARGETS = {  # issue 21: p50 over HTTP on loopback, ms (and KB on the wire)
 
 
 def table(sides: dict[str, dict[str, Figures]], in_process: list[bench.Result]) -> str:
-    """One row per path and server: client p50/p95/p99, server p50, bytes, beside in-process and
-    floor."""
+    """One row per path and server: client p50/p95/p99, server p50 and the threads that ran the
+    requests, bytes, beside in-process and floor."""
     process = {r.name: r for r in in_process}
-    header = ["path", "server", "n", "p50", "p95", "p99", "server p50", "wire KB", "page KB"]
+    header = ["path", "server", "n", "p50", "p95", "p99", "server p50", "threads"]
+    header += ["wire KB", "page KB"]
     header += ["in-process p50", "floor p50", "target"]
     rows = [header]
     for name in PATHS:
@@ -341,6 +376,7 @@ def table(sides: dict[str, dict[str, Figures]], in_process: list[bench.Result]) 
                     bench._fmt(row["p95_ms"]),
                     bench._fmt(row["p99_ms"]),
                     bench._fmt(row["server_p50_ms"]),
+                    str(row["server_threads"] or "—"),
                     _kb(f.wire),
                     _kb(f.size),
                     bench._fmt(in_process.get("p50_ms")),

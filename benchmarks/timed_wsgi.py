@@ -1,13 +1,14 @@
 """Verbatim's WSGI application, timing the requests the HTTP bench tags (`manage.py bench --http`).
 
 The bench serves this in place of verbatim.wsgi's own application (benchmarks/http_bench.py). Each
-request carrying an X-Bench-Request header adds a line "tag microseconds" to the file named by
-VERBATIM_BENCH_TIMES: the server's own time, from the call of the application to the close of its
-response, a streamed body's last chunk included. What Granian does before and after it in Rust
-(reading the request, writing the bytes) is not in it.
+request carrying an X-Bench-Request header adds a line "tag microseconds worker:thread" to the file
+named by VERBATIM_BENCH_TIMES: the server's own time, from the call of the application to the close
+of its response, a streamed body's last chunk included, and which worker process and thread ran it.
+What Granian does before and after it in Rust (reading the request, writing the bytes) is not in it.
 """
 
 import os
+import threading
 import time
 
 from verbatim.wsgi import application as verbatim
@@ -36,5 +37,6 @@ class Timed:
             self.response.close()
         finally:
             micros = round((time.perf_counter() - self.started) * 1e6)
+            ran = f"{os.getpid()}:{threading.get_ident()}"
             with open(TIMES, "a") as times:  # one short append: lines of threads never mix
-                times.write(f"{self.tag} {micros}\n")
+                times.write(f"{self.tag} {micros} {ran}\n")

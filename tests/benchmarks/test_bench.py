@@ -1,3 +1,4 @@
+import http.client
 import json
 from io import StringIO
 
@@ -6,7 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from benchmarks import bench, http_bench, synthetic
+from benchmarks import bench, http_bench, loadtest, synthetic
 from coding.models import Coding
 from interviews import texts
 from tests.factories import make_code, make_coding, make_interview
@@ -128,6 +129,7 @@ def test_bench_over_http_times_each_path_on_the_production_server_beside_in_proc
         assert row["n"] == 2 and 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"], (name, row)
         # The server's own time of the same requests (benchmarks/timed_wsgi.py).
         assert row["server_p50_ms"] is not None and row["server_p50_ms"] > 0, (name, row)
+        assert row["server_threads"] >= 1, (name, row)  # which ran them: a worker's thread
         assert 0 < row["wire_bytes"] <= row["bytes"], (name, row)
     # Pages travel compressed, downloads as they are.
     assert over_http["open_interview"]["wire_bytes"] < over_http["open_interview"]["bytes"] / 3
@@ -226,3 +228,32 @@ def test_a_named_size_benches_the_interview_generated_with_about_500_codings(pro
     chosen = bench._bench_interview(project, seed=1, log=said.append)
     assert chosen.pk == interviews[expected].pk and chosen.coding_count == 0
     assert len(said) == 1 and "synthesize --size NAME --replace" in said[0]  # 0 of ~500 codings
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_bench_s_busy_moment_the_server_hands_requests_to_its_threads_in_turn(tmp_path):
+    """What the HTTP bench times is what a server in use does (http_bench.busy_moment): Granian
+    starts a worker's further threads only when requests wait, then hands requests to them in turn."""
+    times = tmp_path / "times.txt"
+    env = {"VERBATIM_BENCH_TIMES": str(times)}
+    with loadtest.Server(workers=1, threads=4, env=env, app=http_bench.TIMED_APP) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+
+        def one_at_a_time(tags):
+            for tag in tags:
+                headers = {"Host": f"127.0.0.1:{server.port}", http_bench.TAG: str(tag)}
+                conn.request("GET", "/health/", headers=headers)
+                assert conn.getresponse().read() == b"ok\n"
+
+        one_at_a_time(range(1, 9))  # timed too, not asserted: see below
+        http_bench.busy_moment(server)
+        one_at_a_time(range(101, 109))
+        conn.close()
+    ran = {}  # tag -> worker:thread, written once each response is closed (the server has stopped)
+    for line in times.read_text().splitlines():
+        tag, _, thread = line.split()
+        ran[int(tag)] = thread
+    # Before it, one request at a time kept to one or two threads (2 in every run: a request that
+    # comes while a thread closes the last one's response starts a second); after it, eight
+    # requests in a row go to all four threads of the worker.
+    assert len({ran[tag] for tag in range(101, 109)}) == 4
