@@ -257,3 +257,19 @@ def test_after_the_bench_s_busy_moment_the_server_hands_requests_to_its_threads_
     # comes while a thread closes the last one's response starts a second); after it, eight
     # requests in a row go to all four threads of the worker.
     assert len({ran[tag] for tag in range(101, 109)}) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bench_vacuums_what_earlier_runs_left_dead_before_it_measures():
+    call_command("bench", **TINY, only=["health"], stdout=StringIO())  # the corpus, generated
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        (started,) = cursor.fetchone()
+    call_command("bench", **TINY, only=["health"], stdout=StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # this session's copy of the statistics
+        cursor.execute(
+            "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'coding_coding'"
+        )
+        (vacuumed,) = cursor.fetchone()
+    assert vacuumed is not None and vacuumed >= started

@@ -79,6 +79,7 @@ class Command(BaseCommand):
             return
         size = synthetic.size_from_options(options)
         project = bench.project_for_size(size, seed=options["seed"], log=self.stdout.write)
+        synthetic.analyze()  # what earlier runs left dead, vacuumed: each run starts alike
         context = bench.build_context(project, seed=options["seed"], log=self.stdout.write)
         self.stdout.write(
             f"Benchmarking « {project.name} », {options['runs']} runs per path "
