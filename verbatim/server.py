@@ -57,8 +57,10 @@ def options(environ=os.environ) -> dict:
         "http": HTTPModes.http1,  # the proxy speaks HTTP/1.1 to its upstreams
         "websockets": False,
         "workers": int(environ.get("VERBATIM_WORKERS") or 2 * len(os.sched_getaffinity(0)) + 1),
-        # A request waiting on PostgreSQL (a commit, a coding lock) leaves the other threads of its
-        # worker free. Each thread keeps its own database connection.
+        # A request waiting on PostgreSQL (a commit, a coding lock), or a long one (a recording
+        # streamed in), leaves the other threads of its worker free. Each thread keeps its own
+        # database connection; Granian hands requests to the threads it has started in turn,
+        # which costs a request 0.4-0.8 ms against one thread (docs/benchmarks.md).
         "blocking_threads": int(environ.get("VERBATIM_THREADS") or 4),
         # Granian stops a thread idle this long (at most 600 s); its connection and the statements
         # prepared on it go with it, so the next request would connect and plan them again.
