@@ -109,9 +109,8 @@ class Browser:
         if method.upper() == "POST":
             sent["Origin"] = base
             sent["X-CSRFToken"] = self.cookies.get(settings.CSRF_COOKIE_NAME, "")
-            if isinstance(
-                data, bytes
-            ):  # an encoded body (a multipart upload): its Content-Type given
+            # Bytes are a body already encoded (a multipart upload), its Content-Type in `headers`.
+            if isinstance(data, bytes):
                 body = data
             else:
                 sent["Content-Type"] = "application/x-www-form-urlencoded"
