@@ -5,6 +5,8 @@ import os
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.request_gate import RequestGate
+
 # Assertions wait for what the user would see up to 15 s, not Playwright's 5: the suite runs on
 # every core (bin/dev test), so a page may answer while another worker keeps the machine busy. A
 # passing test waits no longer for it.
@@ -35,23 +37,22 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(autouse=True)
 def requests_end_before_the_flush(request):
-    """A test may end while the page it leaves still has a request in the live server (the codebook
-    a project page loads after its rows, say). That request's queries then meet the TRUNCATE of the
-    flush that ends the test, and the flush can fail, leaving its rows to the next test (seen once
-    in CI). So once the page and its context are closed, which closes the browser's connections,
-    wait for the server's request threads before the flush."""
+    """No request of a test's page may still run, or start, when the flush that ends the test
+    empties the tables (tests/browser/request_gate.py). Once the page and its context are closed,
+    which closes the browser's connections, the gate shuts and waits for the requests in progress;
+    the next test opens it again."""
     if "live_server" not in request.fixturenames:
         yield
         return
     # Asked for here so that this fixture is torn down before the flush, and after the page (which
     # is set up later, being no autouse fixture).
     request.getfixturevalue("transactional_db")
-    server = request.getfixturevalue("live_server")
+    server = request.getfixturevalue("live_server").thread.httpd
+    if not hasattr(server, "request_gate"):  # the live server lives as long as the session
+        server.request_gate = RequestGate(server)
+    server.request_gate.open()
     yield
-    # socketserver keeps its request threads (block_on_close); each ends when its connection does.
-    for thread in list(server.thread.httpd._threads):
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "a request to the live server outlived its test by 30 s"
+    assert server.request_gate.shut(timeout=30), "a request outlived its test by 30 s"
 
 
 @pytest.fixture
