@@ -311,18 +311,24 @@ def _send(side: Side, request: bench.Request) -> tuple[Reply, float, int]:
 
 
 def _server_times(side: Side) -> None:
-    """The server's own time for each timed request, and the threads that ran them, from its times
-    file (tag, microseconds, worker:thread; a checkout from before the threads writes no third)."""
-    found, threads = {}, {}
-    if side.log.exists():
-        for line in side.log.read_text().splitlines():
-            tag, micros, *ran = line.split()
-            if tag.isdigit() and micros.isdigit():
-                found[int(tag)] = int(micros) / 1e6
-                threads[int(tag)] = ran[0] if ran else None
+    """The server's own time for each timed request, and the threads that ran them."""
+    found = read_times(side.log)
     for figures in side.figures.values():
-        figures.server_times = [found[tag] for tag in figures.tags if tag in found]
-        figures.threads = {threads[tag] for tag in figures.tags if threads.get(tag)}
+        figures.server_times = [found[tag][0] for tag in figures.tags if tag in found]
+        figures.threads = {found[tag][1] for tag in figures.tags if tag in found and found[tag][1]}
+
+
+def read_times(path: Path) -> dict[int, tuple[float, str | None]]:
+    """Tag -> (seconds, "worker:thread") from a times file (benchmarks/timed_wsgi.py: tag,
+    microseconds, worker:thread; a checkout from before the threads writes no third). A line still
+    being written has no newline yet and is left out."""
+    found = {}
+    lines = path.read_text().split("\n")[:-1] if path.exists() else []
+    for line in lines:
+        tag, micros, *ran = line.split()
+        if tag.isdigit() and micros.isdigit():
+            found[int(tag)] = (int(micros) / 1e6, ran[0] if ran else None)
+    return found
 
 
 def _summary(name: str, figures: Figures) -> str:

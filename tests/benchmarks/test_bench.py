@@ -237,9 +237,7 @@ def _times_of(times, tags, seconds: float = 30) -> dict[int, str]:
     stopping the server then may lose it (seen once in CI)."""
     deadline = time.monotonic() + seconds
     while True:
-        # A line still being written has no newline yet: left for the next look.
-        lines = times.read_text().split("\n")[:-1] if times.exists() else []
-        ran = {int(tag): thread for tag, _, thread in (line.split() for line in lines)}
+        ran = {tag: thread for tag, (_, thread) in http_bench.read_times(times).items()}
         if set(tags) <= ran.keys() or time.monotonic() > deadline:
             return ran
         time.sleep(0.05)
