@@ -103,6 +103,29 @@ def test_the_embedded_postgresql_is_started_once_by_the_main_process_and_stops_w
     )
 
 
+def test_the_server_pulls_a_streamed_answer_only_as_fast_as_its_client_reads(tmp_path):
+    """A streamed answer (a recording, an export) is taken from the application as the client
+    reads it, a few pieces ahead, not all at once into the worker's memory: Granian 2.7 did that,
+    so one browser playing a 2 GB video from its start grew a worker by 2 GB (docs/operations.md).
+    Here the client reads 1 MiB at a time and the application never runs more than the buffers
+    on the way ahead (the sockets' and Granian's few pieces), far from the 256 MiB answer."""
+    from tests import streamed_app
+
+    count_file = tmp_path / "count"
+    env = {"STREAMED_COUNT": str(count_file)}
+    with Server(workers=1, threads=2, env=env, app="tests.streamed_app:application") as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request("GET", "/", headers={"Host": "127.0.0.1"})
+        response = conn.getresponse()
+        ahead = []
+        for read in range(1, streamed_app.CHUNKS + 1):
+            assert len(response.read(len(streamed_app.PIECE))) == len(streamed_app.PIECE)
+            ahead.append(int(count_file.read_text()) - read)
+        conn.close()
+    assert max(ahead) <= 48, ahead
+    assert ahead[-1] == 0
+
+
 def test_the_worker_count_follows_the_cores_unless_the_environment_sets_it():
     cores = len(os.sched_getaffinity(0))
     found = production.options({})

@@ -5,6 +5,11 @@ and a seek is answered without sending what lies before it.
 One range per request, which is all that media players ask for. A Range header we do not serve
 (several ranges, another unit, a malformed one) is ignored, as the RFC allows: the answer is the
 whole file (200). A range that starts past the end is unsatisfiable (416).
+
+An open range (`bytes=N-`, what Chromium and Firefox send to play from N) is answered with at most
+PART bytes from N, and the player asks for the next part when it needs it. Answered whole, it held
+one of the server's threads until the browser had read to the end of the file, which a player
+paused or playing in real time may never do (docs/recordings.md, "Serving").
 """
 
 import re
@@ -14,6 +19,9 @@ from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 # At most 19 digits: a larger number is no offset of any file, and never reaches int().
 SINGLE_RANGE = re.compile(r"^bytes=(?:(\d{1,19})-(\d{1,19})?|-(\d{1,19}))$")
 CHUNK = 64 * 1024
+# At most this much of an open range in one answer: half a minute of a phone's video, several
+# minutes of its audio, and what a socket's buffers take at once, so the thread is soon free.
+PART = 1024 * 1024
 
 
 class Unsatisfiable(Exception):
@@ -21,8 +29,9 @@ class Unsatisfiable(Exception):
 
 
 def requested(header: str | None, size: int) -> tuple[int, int] | None:
-    """The one range [first, last] (inclusive, as HTTP counts) asked for in a Range header, within a
-    file of `size` bytes; None when the whole file is to be sent. Raises Unsatisfiable."""
+    """The one range [first, last] (inclusive, as HTTP counts) to send for a Range header, within a
+    file of `size` bytes: the range asked for, an open one cut to PART bytes; None when the whole
+    file is to be sent. Raises Unsatisfiable."""
     match = SINGLE_RANGE.match((header or "").strip())
     if match is None:
         return None
@@ -36,7 +45,7 @@ def requested(header: str | None, size: int) -> tuple[int, int] | None:
         return None  # "bytes=9-3" is invalid: ignored, like any malformed header
     if first >= size:
         raise Unsatisfiable
-    return first, min(int(last), size - 1) if last is not None else size - 1
+    return first, min(int(last) if last is not None else first + PART - 1, size - 1)
 
 
 def serve(request, opened, size: int, content_type: str, filename: str) -> HttpResponse:

@@ -18,6 +18,7 @@ from tests.factories import (
     time_turns,
     wav_bytes,
 )
+from verbatim import ranges
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,6 +49,31 @@ def test_a_turns_time_seeks_and_alt_b_goes_back_five_seconds(timed, log_in):
     page.wait_for_function(f"() => {PLAYER}.currentTime >= 4 && {PLAYER}.currentTime < 8")
     page.keyboard.press("Alt+KeyP")  # pauses
     page.wait_for_function(f"() => {PLAYER}.paused")
+
+
+def test_playing_on_past_a_part_of_the_file_asks_for_the_next(timed, log_in, monkeypatch):
+    """The server answers an open range one part at a time (verbatim/ranges.py): here 16 kB, two
+    seconds of this recording. Played from 6 s, it carries on past 8 s, 10 s: the player asked for
+    the next parts itself, each answered 206 with at most 16 kB."""
+    monkeypatch.setattr(ranges, "PART", 16 * 1024)
+    project, interview, turns, url = timed
+    page = log_in("rita")
+    parts = []
+    page.on(
+        "response",
+        lambda response: (
+            "/recording/" in response.url
+            and response.status == 206
+            and parts.append(response.headers["content-range"])
+        ),
+    )
+    page.goto(url)
+    page.get_by_role("button", name="Lire à partir de 0:00:06").click()
+    page.wait_for_function(f"() => {PLAYER}.currentTime >= 10.5", timeout=20_000)
+    assert page.evaluate(f"() => {PLAYER}.error") is None
+    spans = [[int(n) for n in part.split()[1].split("/")[0].split("-")] for part in parts]
+    assert all(last - first < 16 * 1024 for first, last in spans), parts
+    assert any(first > 8 * 8000 for first, _last in spans), parts  # a part from past 8 s
 
 
 def test_the_turn_being_heard_is_marked_and_followed(timed, log_in):

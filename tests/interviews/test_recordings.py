@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from interviews.models import Recording
 from interviews.recordings import Cue, passage_times, timeline
 from tests.factories import make_interview, make_recording, make_user, time_turns, wav_bytes
+from verbatim import ranges
 
 pytestmark = pytest.mark.django_db
 
@@ -242,6 +243,26 @@ def test_a_range_is_answered_206_with_exactly_its_bytes(served, header, first, l
     assert response["Content-Length"] == str(len(expected))
     assert response["Content-Range"] == f"bytes {start}-{start + len(expected) - 1}/{len(data)}"
     assert response["Accept-Ranges"] == "bytes" and response["Cache-Control"] == "private"
+
+
+def test_an_open_range_is_answered_one_part_at_a_time(served, monkeypatch):
+    """`bytes=N-`, as a player asks to play from N, gets PART bytes; the part after it, asked from
+    where this one ends, carries on; the last one ends with the file. A range asked with its end is
+    sent whole, however long."""
+    monkeypatch.setattr(ranges, "PART", 5000)
+    data, get = served
+    received, first = b"", 100
+    while first < len(data):
+        response, body = get(f"bytes={first}-")
+        last = min(first + 5000, len(data)) - 1
+        assert response.status_code == 206 and body == data[first : last + 1]
+        assert response["Content-Range"] == f"bytes {first}-{last}/{len(data)}"
+        assert response["Content-Length"] == str(len(body))
+        received += body
+        first = last + 1
+    assert received == data[100:] and len(data) > 3 * 5000
+    response, body = get(f"bytes=100-{len(data) - 1}")
+    assert response.status_code == 206 and body == data[100:]
 
 
 def test_a_range_past_the_end_is_cut_at_the_end(served):
