@@ -20,7 +20,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     QueryDict,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -48,7 +47,7 @@ from interviews.models import Attribute, Interview
 from interviews.permissions import Action
 from interviews.services import number_fits
 from interviews.views import INTERVIEWS_PER_PAGE
-from verbatim import fragments, people
+from verbatim import downloads, fragments, people
 
 PAIRS_SHOWN = 50
 CODELINE_PAGE = 20
@@ -118,13 +117,8 @@ def _download(request, project, what: str, table=None, svg: str | None = None):
     """The table as CSV or Excel, or the chart as SVG or PNG, when `format` asks for one."""
     kind = request.GET.get("format", "")
     if kind == "csv" and table is not None:
-        response = StreamingHttpResponse(
-            writers.csv_chunks(table), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = content_disposition_header(
-            True, _filename(project, what, "csv")
-        )
-        return response
+        filename = _filename(project, what, "csv")
+        return downloads.made_whole(writers.csv_chunks(table), filename, "text/csv; charset=utf-8")
     if kind == "xlsx" and table is not None:
         return FileResponse(
             writers.xlsx_file(table),

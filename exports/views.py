@@ -13,12 +13,10 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -33,6 +31,7 @@ from interviews import permissions
 from interviews.models import Project
 from interviews.permissions import Action
 from jobs import runner
+from verbatim import downloads
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -63,11 +62,7 @@ def _refused(project: Project, messages: list[str], back: str) -> HttpResponse:
 
 def _download(table: writers.Table, kind: str, filename: str) -> HttpResponse:
     if kind == "csv":
-        response = StreamingHttpResponse(
-            writers.csv_chunks(table), content_type=CONTENT_TYPES["csv"]
-        )
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        return response
+        return downloads.made_whole(writers.csv_chunks(table), filename, CONTENT_TYPES["csv"])
     return FileResponse(
         writers.xlsx_file(table),
         as_attachment=True,

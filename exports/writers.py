@@ -3,10 +3,11 @@
 
 A `Table` (translated header, lazily built rows) is written by either writer, so the CSV and the
 Excel file of one export always have the same columns. Large exports never sit in memory: the CSV is
-written row by row as the response streams, and the Excel file row by row into a temporary file,
-both fed by rows PostgreSQL streams with COPY (an export of at most 2,000 rows is read at once:
-exports/excerpt_rows.py). The excerpts' CSV comes from PostgreSQL as CSV records, which Python passes
-on (`excerpt_table(form="csv")`); for an Excel file, it tells which rows need cleaning.
+written row by row (a download's into verbatim.downloads' spool, a file past 16 MB), and the Excel
+file row by row into a temporary file, both fed by rows PostgreSQL streams with COPY (an export
+of at most 2,000 rows is read at once: exports/excerpt_rows.py). The excerpts' CSV comes from
+PostgreSQL as CSV records, which Python passes on (`excerpt_table(form="csv")`); for an Excel
+file, it tells which rows need cleaning.
 
 Cells are guarded against formula injection: in CSV a text starting with = + - @ (or a tab or
 carriage return, as OWASP advises) gets a leading apostrophe (exports/cells.py); in Excel every
@@ -198,8 +199,9 @@ def _as_it_is(value):
 
 
 def _then(first: Iterator, second: Iterator) -> Iterator:
-    """`first`, then `second`, as a generator: closing it (a download left halfway) closes the
-    COPY that `first` may be reading at once, and the connection serves the next statement."""
+    """`first`, then `second`, as a generator: closing it (a file left halfway by an error)
+    closes the COPY that `first` may be reading at once, and the connection serves the next
+    statement."""
     yield from first
     yield from second
 
@@ -262,7 +264,7 @@ def codebook_table(project: Project, seen: Visibility = EVERYTHING) -> Table:
 
 
 def csv_chunks(table: Table, rows_per_chunk: int = 500) -> Iterator[bytes]:
-    """The table as CSV in UTF-8, in chunks, for a StreamingHttpResponse.
+    """The table as CSV in UTF-8, in chunks, for a download (verbatim.downloads) or a file.
 
     It starts with a byte order mark: without it Excel reads UTF-8 as Windows-1252 and « é » breaks.
     """

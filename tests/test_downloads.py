@@ -1,0 +1,89 @@
+"""Downloads made from the database are made whole before they are sent (verbatim/downloads.py):
+the excerpts' CSV, an analysis table's CSV and the project's .qdpx read nothing from the database
+while the client reads them, so a slow client can hold no statement or transaction open."""
+
+import csv
+import io
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from tests.exchange.projects import full_project
+from tests.factories import make_coding, make_interview
+from verbatim import downloads
+
+pytestmark = pytest.mark.django_db
+
+
+def sent_without_the_database(response) -> bytes:
+    """The response's body, read while any use of the database fails the test."""
+    refused = AssertionError("the database was read while the download was being sent")
+    with mock.patch.object(connection, "cursor", side_effect=refused):
+        return b"".join(response.streaming_content)
+
+
+def test_the_pieces_are_all_made_before_the_response_is_returned():
+    made = []
+
+    def pieces():
+        for n in range(3):
+            made.append(n)
+            yield f"piece {n};".encode()
+
+    response = downloads.made_whole(pieces(), "table.csv", "text/csv; charset=utf-8")
+    assert made == [0, 1, 2]
+    body = b"".join(response.streaming_content)
+    assert body == b"piece 0;piece 1;piece 2;"
+    assert response["Content-Length"] == str(len(body))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="table.csv"'
+
+
+def test_past_what_memory_may_hold_the_file_goes_to_disk_and_comes_back_whole(monkeypatch):
+    monkeypatch.setattr(downloads, "IN_MEMORY", 1000)
+    pieces = [bytes([n]) * 300 for n in range(10)]
+    response = downloads.made_whole(iter(pieces), "big.zip", "application/zip")
+    assert response.file_to_stream._rolled  # a temporary file now, not memory
+    assert b"".join(response.streaming_content) == b"".join(pieces)
+    assert response["Content-Length"] == "3000"
+
+
+def test_a_failure_while_the_file_is_made_is_raised_in_the_view_and_ends_the_pieces():
+    ended = []
+
+    def pieces():
+        try:
+            yield b"first"
+            raise ConnectionError("the database went away")
+        finally:
+            ended.append(True)
+
+    with pytest.raises(ConnectionError):
+        downloads.made_whole(pieces(), "table.csv", "text/csv")
+    assert ended == [True]
+
+
+def test_the_excerpts_csv_is_sent_without_reading_the_database(client, project, rita, code):
+    interview = make_interview(project)
+    make_coding(interview, code, rita, 0, 20)
+    client.force_login(rita)
+    response = client.get(f"/projects/{project.pk}/excerpts/export/?format=csv")
+    rows = list(csv.reader(io.StringIO(sent_without_the_database(response).decode("utf-8-sig"))))
+    assert len(rows) == 2 and rows[1][rows[0].index("Texte")] == interview.text[0:20]
+
+
+def test_an_analysis_csv_is_sent_without_reading_the_database(client, project, rita, code):
+    make_coding(make_interview(project), code, rita, 0, 20)
+    client.force_login(rita)
+    response = client.get(f"/projects/{project.pk}/analysis/frequencies/?format=csv")
+    lines = sent_without_the_database(response).decode("utf-8-sig").splitlines()
+    assert lines[1].startswith(f"{code.name},1,")
+
+
+def test_the_qdpx_is_sent_without_reading_the_database(client):
+    project = full_project()
+    client.force_login(project.memberships.get(user__username="sam").user)
+    response = client.get(f"/projects/{project.pk}/exchange/project.qdpx")
+    data = sent_without_the_database(response)
+    assert data.startswith(b"PK") and response["Content-Length"] == str(len(data))

@@ -1,0 +1,39 @@
+"""A file made from the database for a download: made whole first, then sent.
+
+The production server sends an answer only as fast as its client reads it (Granian 2.8,
+docs/operations.md). A file streamed straight from a query then kept that query open for as long
+as the client took: a CSV read from PostgreSQL's COPY ran past the statement timeout on a slow
+connection and the download broke off halfway, and a `.qdpx` held its REPEATABLE READ transaction
+open while a client that had stopped reading left it so. Here the file is written whole at the
+database's pace, into memory up to IN_MEMORY bytes and into a temporary file past that, and sent
+from there: the client's pace holds only the server's thread. A failure while the file is made
+(the statement timeout, a lost connection) is raised in the view, and answered with its page,
+rather than cutting a download that has begun.
+"""
+
+import tempfile
+from collections.abc import Iterable
+
+from django.http import FileResponse
+
+# What one download may hold in memory; more goes to a temporary file (deleted once sent). The
+# largest CSV made in a request (VERBATIM_EXPORT_JOB_ROWS excerpts) is about 5 MB.
+IN_MEMORY = 16 * 1024 * 1024
+
+
+def made_whole(pieces: Iterable[bytes], filename: str, content_type: str) -> FileResponse:
+    """An attachment of `pieces` joined, written out before the response is returned; it has a
+    Content-Length, so the browser shows how much is left."""
+    # Not a `with` block: FileResponse closes the spool once sent (which deletes its file).
+    spool = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115
+    try:
+        for piece in pieces:
+            spool.write(piece)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        # A generator left halfway (an error writing the spool) ends its COPY or transaction now.
+        getattr(pieces, "close", lambda: None)()
+    return FileResponse(spool, as_attachment=True, filename=filename, content_type=content_type)
