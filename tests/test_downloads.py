@@ -40,6 +40,13 @@ def test_the_pieces_are_all_made_before_the_response_is_returned():
     assert response["Content-Disposition"] == 'attachment; filename="table.csv"'
 
 
+def test_the_file_goes_to_the_server_in_large_pieces():
+    pieces = [b"x" * 1000] * 1500  # 1.5 MB
+    response = downloads.made_whole(iter(pieces), "table.csv", "text/csv")
+    sizes = [len(piece) for piece in response.streaming_content]
+    assert sizes == [downloads.PIECE, downloads.PIECE, 1_500_000 - 2 * downloads.PIECE]
+
+
 def test_past_what_memory_may_hold_the_file_goes_to_disk_and_comes_back_whole(monkeypatch):
     monkeypatch.setattr(downloads, "IN_MEMORY", 1000)
     pieces = [bytes([n]) * 300 for n in range(10)]
