@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from exchange.tasks import IMPORT_TASK
 from interviews import permissions
 from interviews.permissions import Action
 from jobs import runner
-from verbatim import downloads, people
+from verbatim import people
 
 KINDS = {plans.PROJECT: ImportDraft.Kind.PROJECT, plans.CODEBOOK: ImportDraft.Kind.CODEBOOK}
 
@@ -153,8 +153,16 @@ def export_project(request: HttpRequest, project_id: int) -> HttpResponse:
     membership = permissions.project_for(request.user, project_id, Action.EXCHANGE)
     project = membership.project
     line_endings = "crlf" if request.GET.get("for") == "maxqda" else "as_is"
-    chunks = exporting.project_chunks(project, line_endings=line_endings)
-    return downloads.made_whole(chunks, _filename(project, "qdpx"), "application/zip")
+    # Streamed as it is written, not made whole first (verbatim/downloads.py): a large project's
+    # zip takes seconds to write, and a download that has begun shows the wait. Its snapshot's
+    # transaction lasts as long as the client reads (a proxy that buffers answers, nginx's default,
+    # reads for it): a client that stops reading loses it to WEB_IDLE_TRANSACTION_TIMEOUT.
+    response = StreamingHttpResponse(
+        exporting.project_chunks(project, line_endings=line_endings),
+        content_type="application/zip",
+    )
+    response["Content-Disposition"] = content_disposition_header(True, _filename(project, "qdpx"))
+    return response
 
 
 @require_GET

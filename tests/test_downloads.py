@@ -1,6 +1,6 @@
-"""Downloads made from the database are made whole before they are sent (verbatim/downloads.py):
-the excerpts' CSV, an analysis table's CSV and the project's .qdpx read nothing from the database
-while the client reads them, so a slow client can hold no statement or transaction open."""
+"""CSV downloads are made whole before they are sent (verbatim/downloads.py): the excerpts' and an
+analysis table's read nothing from the database while the client reads them, so a slow client
+can hold no statement open."""
 
 import csv
 import io
@@ -9,7 +9,6 @@ from unittest import mock
 import pytest
 from django.db import connection
 
-from tests.exchange.projects import full_project
 from tests.factories import make_coding, make_interview
 from verbatim import downloads
 
@@ -86,11 +85,3 @@ def test_an_analysis_csv_is_sent_without_reading_the_database(client, project, r
     response = client.get(f"/projects/{project.pk}/analysis/frequencies/?format=csv")
     lines = sent_without_the_database(response).decode("utf-8-sig").splitlines()
     assert lines[1].startswith(f"{code.name},1,")
-
-
-def test_the_qdpx_is_sent_without_reading_the_database(client):
-    project = full_project()
-    client.force_login(project.memberships.get(user__username="sam").user)
-    response = client.get(f"/projects/{project.pk}/exchange/project.qdpx")
-    data = sent_without_the_database(response)
-    assert data.startswith(b"PK") and response["Content-Length"] == str(len(data))

@@ -30,6 +30,7 @@ def database_options(**env) -> dict:
         "VERBATIM_WEB_PROCESS",
         "VERBATIM_STATEMENT_TIMEOUT",
         "VERBATIM_TRANSACTION_POOLER",
+        "VERBATIM_WEB_IDLE_TRANSACTION_TIMEOUT",
     ):
         environment.pop(name, None)
     environment.update(env)
@@ -40,11 +41,24 @@ def database_options(**env) -> dict:
     return json.loads(result.stdout)
 
 
+IDLE = "-c idle_in_transaction_session_timeout=120000"
+
+
 def test_web_processes_get_a_30_second_statement_timeout():
     options = database_options(VERBATIM_WEB_PROCESS="1")
     assert options["options"] == (
-        "-c plan_cache_mode=force_generic_plan -c statement_timeout=30000"
+        f"-c plan_cache_mode=force_generic_plan -c statement_timeout=30000 {IDLE}"
     )
+
+
+def test_web_transactions_idle_two_minutes_are_ended_other_processes_are_not():
+    """A streamed .qdpx waits on its client inside its snapshot (exchange/views.py)."""
+    assert IDLE in database_options(VERBATIM_WEB_PROCESS="1")["options"]
+    assert "idle_in_transaction" not in database_options()["options"]
+    five = database_options(VERBATIM_WEB_PROCESS="1", VERBATIM_WEB_IDLE_TRANSACTION_TIMEOUT="5")
+    assert five["options"].endswith("-c idle_in_transaction_session_timeout=5000")
+    none = database_options(VERBATIM_WEB_PROCESS="1", VERBATIM_WEB_IDLE_TRANSACTION_TIMEOUT="0")
+    assert "idle_in_transaction" not in none["options"]
 
 
 def test_other_processes_have_none_unless_asked():
@@ -62,7 +76,8 @@ def test_the_web_timeout_is_a_setting_and_comes_after_the_urls_own_options():
         DATABASE_URL="postgres://v@db.example.org/v?options=-c%20search_path%3Dverbatim",
     )
     assert options["options"] == (
-        "-c search_path=verbatim -c plan_cache_mode=force_generic_plan -c statement_timeout=5000"
+        "-c search_path=verbatim -c plan_cache_mode=force_generic_plan -c statement_timeout=5000 "
+        + IDLE
     )
 
 

@@ -3,9 +3,8 @@
 The production server sends an answer only as fast as its client reads it (Granian 2.8,
 docs/operations.md). A file streamed straight from a query then kept that query open for as long
 as the client took: a CSV read from PostgreSQL's COPY ran past the statement timeout on a slow
-connection and the download broke off halfway, and a `.qdpx` held its REPEATABLE READ transaction
-open while a client that had stopped reading left it so. Here the file is written whole at the
-database's pace, into memory up to IN_MEMORY bytes and into a temporary file past that, and sent
+connection and the download broke off halfway. Here the file is written whole at the database's
+pace, into memory up to IN_MEMORY bytes and into a temporary file past that, and sent
 from there: the client's pace holds only the server's thread. A failure while the file is made
 (the statement timeout, a lost connection) is raised in the view, and answered with its page,
 rather than cutting a download that has begun.

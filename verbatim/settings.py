@@ -204,6 +204,15 @@ if not TRANSACTION_POOLER:
     _postgresql_settings.append("plan_cache_mode=force_generic_plan")
 if STATEMENT_TIMEOUT:
     _postgresql_settings.append(f"statement_timeout={STATEMENT_TIMEOUT * 1000}")
+# How long a web request's transaction may wait, idle, before PostgreSQL ends its session. Only a
+# download streamed from a snapshot (the .qdpx, exchange/views.py) waits inside one: on its client,
+# which the server serves only as fast as it reads. One that stopped reading would otherwise hold
+# the snapshot, and VACUUM behind it, for as long as its connection stayed open.
+WEB_IDLE_TRANSACTION_TIMEOUT = envint("VERBATIM_WEB_IDLE_TRANSACTION_TIMEOUT", 120)
+if WEB_PROCESS and WEB_IDLE_TRANSACTION_TIMEOUT:
+    _postgresql_settings.append(
+        f"idle_in_transaction_session_timeout={WEB_IDLE_TRANSACTION_TIMEOUT * 1000}"
+    )
 if _postgresql_settings:
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = " ".join(
