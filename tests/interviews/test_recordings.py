@@ -224,6 +224,7 @@ def test_without_a_range_the_whole_file_is_streamed(served):
     data, get = served
     response, body = get()
     assert response.status_code == 200 and response.streaming
+    assert response.block_size == ranges.CHUNK  # read 64 kB at a time, as a range is
     assert body == data and response["Content-Length"] == str(len(data))
     assert response["Content-Type"] == "audio/wav"
     assert response["Accept-Ranges"] == "bytes" and response["Cache-Control"] == "private"
