@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +37,7 @@ from coding.visibility import visible_codings
 from interviews import permissions
 from interviews.models import Interview, Membership
 from interviews.permissions import Action
-from verbatim import fragments, people
+from verbatim import downloads, fragments, people
 from verbatim.next_page import next_page
 
 TEMPLATE = "agreement/figures.html"
@@ -238,11 +238,10 @@ def agreement_export(request: HttpRequest, project_id: int) -> HttpResponse:
         return redirect(f"{reverse('agreement:figures', args=[project_id])}?{_query(request)}")
     computed = figures.compute(chosen, cells=True)
     name = slugify(membership.project.name) or "verbatim"
-    return FileResponse(
+    return downloads.attachment(
         workbook.workbook_file(computed, _reasons(), _decisions(chosen)),
-        as_attachment=True,
-        filename=f"{name}-agreement-{timezone.localdate().isoformat()}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"{name}-agreement-{timezone.localdate().isoformat()}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 

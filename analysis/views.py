@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import (
-    FileResponse,
     HttpRequest,
     HttpResponse,
     QueryDict,
@@ -120,11 +119,10 @@ def _download(request, project, what: str, table=None, svg: str | None = None):
         filename = _filename(project, what, "csv")
         return downloads.made_whole(writers.csv_chunks(table), filename, "text/csv; charset=utf-8")
     if kind == "xlsx" and table is not None:
-        return FileResponse(
+        return downloads.attachment(
             writers.xlsx_file(table),
-            as_attachment=True,
-            filename=_filename(project, what, "xlsx"),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            _filename(project, what, "xlsx"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     if kind == "svg" and svg is not None:
         response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")

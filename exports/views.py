@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import (
-    FileResponse,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -63,12 +62,7 @@ def _refused(project: Project, messages: list[str], back: str) -> HttpResponse:
 def _download(table: writers.Table, kind: str, filename: str) -> HttpResponse:
     if kind == "csv":
         return downloads.made_whole(writers.csv_chunks(table), filename, CONTENT_TYPES["csv"])
-    return FileResponse(
-        writers.xlsx_file(table),
-        as_attachment=True,
-        filename=filename,
-        content_type=CONTENT_TYPES["xlsx"],
-    )
+    return downloads.attachment(writers.xlsx_file(table), filename, CONTENT_TYPES["xlsx"])
 
 
 @require_http_methods(["GET", "POST"])
@@ -151,12 +145,8 @@ def code_report(request: HttpRequest, project_id: int, code_id: int) -> HttpResp
         code, subcodes=subcodes, every_state=every_state, seen=visible_codings(membership)
     )
     if kind == "docx":
-        return FileResponse(
-            writers.report_docx(report),
-            as_attachment=True,
-            filename=_filename(project, slugify(code.name) or "code", "docx"),
-            content_type=CONTENT_TYPES["docx"],
-        )
+        filename = _filename(project, slugify(code.name) or "code", "docx")
+        return downloads.attachment(writers.report_docx(report), filename, CONTENT_TYPES["docx"])
     context = {
         "project": project,
         "report": report,

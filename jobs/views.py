@@ -5,7 +5,7 @@ A job is its owner's alone: anyone else, an admin of its project included, gets 
 checks the owner's rights in the project again when it runs (interviews/tasks.py, exports/tasks.py).
 """
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from jobs import runner
 from jobs.models import Job
-from verbatim import fragments
+from verbatim import downloads, fragments
 
 # After this long in the queue, the page says that no worker seems to be running.
 WAITING_SECONDS = 15
@@ -64,4 +64,4 @@ def job_download(request: HttpRequest, job_id: int) -> HttpResponse:
     if not job.file_available:
         raise Http404("This file is no longer kept.")
     filename = job.result.get("filename") or job.file.name.rsplit("/", 1)[-1]
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=filename)
+    return downloads.attachment(job.file.open("rb"), filename)

@@ -46,6 +46,22 @@ def test_the_file_goes_to_the_server_in_large_pieces():
     assert sizes == [downloads.PIECE, downloads.PIECE, 1_500_000 - 2 * downloads.PIECE]
 
 
+def test_a_file_already_made_goes_out_in_large_pieces_its_type_guessed_from_its_name():
+    response = downloads.attachment(io.BytesIO(b"x" * 1_200_000), "agreement.xlsx")
+    sizes = [len(piece) for piece in response.streaming_content]
+    assert sizes == [downloads.PIECE, downloads.PIECE, 1_200_000 - 2 * downloads.PIECE]
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert response["Content-Disposition"] == 'attachment; filename="agreement.xlsx"'
+
+
+def test_an_excel_export_goes_out_in_large_pieces(client, project, rita, code):
+    make_coding(make_interview(project), code, rita, 0, 20)
+    client.force_login(rita)
+    response = client.get(f"/projects/{project.pk}/excerpts/export/?format=xlsx")
+    assert response.status_code == 200 and response.block_size == downloads.PIECE
+    assert b"".join(response.streaming_content).startswith(b"PK")
+
+
 def test_past_what_memory_may_hold_the_file_goes_to_disk_and_comes_back_whole(monkeypatch):
     monkeypatch.setattr(downloads, "IN_MEMORY", 1000)
     pieces = [bytes([n]) * 300 for n in range(10)]

@@ -1,13 +1,14 @@
-"""A file made from the database for a download: made whole first, then sent.
+"""Files sent as downloads (`attachment`), PIECE bytes at a time; one read from the database
+(a CSV) made whole first (`made_whole`).
 
 The production server sends an answer only as fast as its client reads it (Granian 2.8,
 docs/operations.md). A file streamed straight from a query then kept that query open for as long
 as the client took: a CSV read from PostgreSQL's COPY ran past the statement timeout on a slow
-connection and the download broke off halfway. Here the file is written whole at the database's
-pace, into memory up to IN_MEMORY bytes and into a temporary file past that, and sent
-from there: the client's pace holds only the server's thread. A failure while the file is made
-(the statement timeout, a lost connection) is raised in the view, and answered with its page,
-rather than cutting a download that has begun.
+connection and the download broke off halfway. `made_whole` writes the file at the database's
+pace, into memory up to IN_MEMORY bytes and into a temporary file past that, and sends it from
+there: the client's pace holds only the server's thread. A failure while the file is made (the
+statement timeout, a lost connection) is raised in the view, and answered with its page, rather
+than cutting a download that has begun.
 """
 
 import tempfile
@@ -39,6 +40,12 @@ def made_whole(pieces: Iterable[bytes], filename: str, content_type: str) -> Fil
     finally:
         # A generator left halfway (an error writing the spool) ends its COPY or transaction now.
         getattr(pieces, "close", lambda: None)()
-    response = FileResponse(spool, as_attachment=True, filename=filename, content_type=content_type)
+    return attachment(spool, filename, content_type)
+
+
+def attachment(file, filename: str, content_type: str | None = None) -> FileResponse:
+    """An open file sent as a download, PIECE bytes at a time, closed once sent; its type guessed
+    from `filename` when not given."""
+    response = FileResponse(file, as_attachment=True, filename=filename, content_type=content_type)
     response.block_size = PIECE
     return response
