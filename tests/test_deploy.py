@@ -106,9 +106,10 @@ def test_the_embedded_postgresql_is_started_once_by_the_main_process_and_stops_w
 def test_the_server_pulls_a_streamed_answer_only_as_fast_as_its_client_reads(tmp_path):
     """A streamed answer (a recording, an export) is taken from the application as the client
     reads it, a few pieces ahead, not all at once into the worker's memory: Granian 2.7 did that,
-    so one browser playing a 2 GB video from its start grew a worker by 2 GB (docs/operations.md).
-    Here the client reads 1 MiB at a time and the application never runs more than the buffers
-    on the way ahead (the sockets' and Granian's few pieces), far from the 256 MiB answer."""
+    so one browser playing a 2 GB video from its start would grow a worker by 2 GB
+    (docs/operations.md). Here the client reads 1 MiB at a time and the application never runs
+    more than the buffers on the way ahead (the sockets' and Granian's few pieces), far from the
+    256 MiB answer."""
     from tests import streamed_app
 
     count_file = tmp_path / "count"

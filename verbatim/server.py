@@ -16,8 +16,8 @@ connection 1.08–1.15 → 0.74–0.83 ms (docs/benchmarks.md, issue 21).
 
 Granian 2.8 at least: 2.7 took a streamed answer (a recording, an export) from Django as fast as
 Django gave it and kept what the client had not read yet in the worker's memory, so a browser
-playing a 2 GB video from its start grew its worker by 2 GB. 2.8 takes a few pieces ahead of what
-the client reads (tests/test_deploy.py). Its workers each listen on a socket of their own
+playing a 2 GB video from its start would grow its worker by 2 GB. 2.8 takes only a few pieces more
+than the client has read (tests/test_deploy.py). Its workers each listen on a socket of their own
 (SO_REUSEPORT) on TCP: when one is replaced, connections the kernel had queued for it are reset
 unless `net.ipv4.tcp_migrate_req=1` (Granian warns at start); on a unix socket they share one.
 """
