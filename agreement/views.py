@@ -241,7 +241,6 @@ def agreement_export(request: HttpRequest, project_id: int) -> HttpResponse:
     return downloads.attachment(
         workbook.workbook_file(computed, _reasons(), _decisions(chosen)),
         f"{name}-agreement-{timezone.localdate().isoformat()}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 

@@ -116,14 +116,9 @@ def _download(request, project, what: str, table=None, svg: str | None = None):
     """The table as CSV or Excel, or the chart as SVG or PNG, when `format` asks for one."""
     kind = request.GET.get("format", "")
     if kind == "csv" and table is not None:
-        filename = _filename(project, what, "csv")
-        return downloads.made_whole(writers.csv_chunks(table), filename, "text/csv; charset=utf-8")
+        return downloads.made_whole(writers.csv_chunks(table), _filename(project, what, "csv"))
     if kind == "xlsx" and table is not None:
-        return downloads.attachment(
-            writers.xlsx_file(table),
-            _filename(project, what, "xlsx"),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        return downloads.attachment(writers.xlsx_file(table), _filename(project, what, "xlsx"))
     if kind == "svg" and svg is not None:
         response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
         response["Content-Disposition"] = content_disposition_header(

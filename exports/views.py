@@ -32,12 +32,6 @@ from interviews.permissions import Action
 from jobs import runner
 from verbatim import downloads
 
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
-
 
 def _filename(project: Project, what: str, extension: str) -> str:
     return writers.download_name(project, what, extension)
@@ -61,8 +55,8 @@ def _refused(project: Project, messages: list[str], back: str) -> HttpResponse:
 
 def _download(table: writers.Table, kind: str, filename: str) -> HttpResponse:
     if kind == "csv":
-        return downloads.made_whole(writers.csv_chunks(table), filename, CONTENT_TYPES["csv"])
-    return downloads.attachment(writers.xlsx_file(table), filename, CONTENT_TYPES["xlsx"])
+        return downloads.made_whole(writers.csv_chunks(table), filename)
+    return downloads.attachment(writers.xlsx_file(table), filename)
 
 
 @require_http_methods(["GET", "POST"])
@@ -146,7 +140,7 @@ def code_report(request: HttpRequest, project_id: int, code_id: int) -> HttpResp
     )
     if kind == "docx":
         filename = _filename(project, slugify(code.name) or "code", "docx")
-        return downloads.attachment(writers.report_docx(report), filename, CONTENT_TYPES["docx"])
+        return downloads.attachment(writers.report_docx(report), filename)
     context = {
         "project": project,
         "report": report,

@@ -4,6 +4,7 @@ can hold no statement open."""
 
 import csv
 import io
+import mimetypes
 from unittest import mock
 
 import pytest
@@ -30,7 +31,7 @@ def test_the_pieces_are_all_made_before_the_response_is_returned():
             made.append(n)
             yield f"piece {n};".encode()
 
-    response = downloads.made_whole(pieces(), "table.csv", "text/csv; charset=utf-8")
+    response = downloads.made_whole(pieces(), "table.csv")
     assert made == [0, 1, 2]
     body = b"".join(response.streaming_content)
     assert body == b"piece 0;piece 1;piece 2;"
@@ -41,17 +42,20 @@ def test_the_pieces_are_all_made_before_the_response_is_returned():
 
 def test_the_file_goes_to_the_server_in_large_pieces():
     pieces = [b"x" * 1000] * 1500  # 1.5 MB
-    response = downloads.made_whole(iter(pieces), "table.csv", "text/csv")
+    response = downloads.made_whole(iter(pieces), "table.csv")
     sizes = [len(piece) for piece in response.streaming_content]
     assert sizes == [downloads.PIECE, downloads.PIECE, 1_500_000 - 2 * downloads.PIECE]
 
 
-def test_a_file_already_made_goes_out_in_large_pieces_its_type_guessed_from_its_name():
-    response = downloads.attachment(io.BytesIO(b"x" * 1_200_000), "agreement.xlsx")
+def test_a_file_already_made_goes_out_in_large_pieces_with_the_type_of_its_extension(
+    monkeypatch,
+):
+    monkeypatch.setattr(mimetypes, "guess_type", lambda *args, **kwargs: (None, None))  # no table
+    response = downloads.attachment(io.BytesIO(b"x" * 1_200_000), "agreement.XLSX")
     sizes = [len(piece) for piece in response.streaming_content]
     assert sizes == [downloads.PIECE, downloads.PIECE, 1_200_000 - 2 * downloads.PIECE]
-    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert response["Content-Disposition"] == 'attachment; filename="agreement.xlsx"'
+    assert response["Content-Type"] == downloads.TYPES["xlsx"]
+    assert response["Content-Disposition"] == 'attachment; filename="agreement.XLSX"'
 
 
 def test_an_excel_export_goes_out_in_large_pieces(client, project, rita, code):
@@ -65,7 +69,7 @@ def test_an_excel_export_goes_out_in_large_pieces(client, project, rita, code):
 def test_past_what_memory_may_hold_the_file_goes_to_disk_and_comes_back_whole(monkeypatch):
     monkeypatch.setattr(downloads, "IN_MEMORY", 1000)
     pieces = [bytes([n]) * 300 for n in range(10)]
-    response = downloads.made_whole(iter(pieces), "big.zip", "application/zip")
+    response = downloads.made_whole(iter(pieces), "big.zip")
     assert response.file_to_stream._rolled  # a temporary file now, not memory
     assert b"".join(response.streaming_content) == b"".join(pieces)
     assert response["Content-Length"] == "3000"
@@ -82,7 +86,7 @@ def test_a_failure_while_the_file_is_made_is_raised_in_the_view_and_ends_the_pie
             ended.append(True)
 
     with pytest.raises(ConnectionError):
-        downloads.made_whole(pieces(), "table.csv", "text/csv")
+        downloads.made_whole(pieces(), "table.csv")
     assert ended == [True]
 
 
